@@ -1,0 +1,235 @@
+/**
+ * The adapter contract: how the harness drives any system under test.
+ *
+ * The runner only ever talks to a broker through these interfaces. An adapter maps them onto the
+ * broker's own client and real mechanisms; what the broker cannot do is declared `false` in its
+ * capabilities and the runner reports the workload as *not supported* instead of faking it.
+ *
+ * Message identity travels inside the payload (the harness encodes it, see harness/payload.ts):
+ * adapters move opaque bytes and never invent ids, so a history is only as truthful as the broker.
+ */
+
+export const DELIVERY_STYLES = ["push", "pull"] as const;
+/** push: the broker calls the consumer as messages arrive; pull: the consumer fetches. */
+export type DeliveryStyle = (typeof DELIVERY_STYLES)[number];
+
+export const DELIVERY_MODES = ["at-most-once", "at-least-once", "exactly-once"] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+export const ORDER_SCOPES = ["none", "partition", "key", "producer", "total", "causal"] as const;
+export type OrderScope = (typeof ORDER_SCOPES)[number];
+
+export const START_POSITIONS = ["committed", "earliest", "latest"] as const;
+/** Where a consumer starts when its group has no usable committed position. */
+export type StartPosition = (typeof START_POSITIONS)[number];
+
+/** What a system under test can really do. Everything `false` is refused by the runner. */
+export interface Capabilities {
+  /** History model: `log` (offsets, replay, committed positions) or `queue` (per-message acks). */
+  readonly model: "log" | "queue";
+  readonly push: boolean;
+  readonly pull: boolean;
+  /** Competing consumers: the consumers of one group share its messages, each message to one of them. */
+  readonly queue: boolean;
+  /** Several groups each receive every message of a topic. */
+  readonly pubsub: boolean;
+  /** A consumer can start from the earliest retained message / an explicit position. */
+  readonly replay: boolean;
+  /** Topics can have more than one partition (otherwise every topic is one ordered stream, partition 0). */
+  readonly partitions: boolean;
+  /** Delivery modes the broker can actually provide. */
+  readonly deliveryModes: readonly DeliveryMode[];
+  /** The strongest order the broker guarantees to one consumer. */
+  readonly ordering: OrderScope;
+  /** The broker deduplicates retried publishes (idempotent producer / message-id dedup). */
+  readonly idempotentProduce: boolean;
+}
+
+/** Connection and tuning settings from `--set key=value` and the workload's `settings:` block. */
+export type AdapterSettings = Readonly<Record<string, string>>;
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+export interface ProducerOptions {
+  /** The history process id of this producer (unique in the run). */
+  readonly process: number;
+  readonly mode: DeliveryMode;
+  /** Ask the broker to deduplicate retries (only when `capabilities.idempotentProduce`). */
+  readonly idempotent: boolean;
+}
+
+export interface OutgoingMessage {
+  readonly topic: string;
+  /** Routing key; `null` lets the broker spread messages (round-robin or single partition). */
+  readonly key: string | null;
+  readonly payload: Uint8Array;
+}
+
+/** What the broker acknowledged for one message. */
+export interface SendAck {
+  readonly partition: number;
+  /** Offset / sequence the broker assigned; `null` where it exposes none. */
+  readonly offset: number | null;
+}
+
+/**
+ * Thrown by `Producer.send` when a batch was not acknowledged.
+ * `definite: true`: the broker certainly did not take it (history `fail`);
+ * `false`: the outcome is unknown, e.g. a timeout or a lost connection (history `info`).
+ */
+export class SendError extends Error {
+  readonly definite: boolean;
+  constructor(message: string, definite: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SendError";
+    this.definite = definite;
+  }
+}
+
+export interface Producer {
+  /** Publishes a batch; resolves with one ack per message, in order, once the broker acknowledged all. */
+  send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]>;
+  close(): Promise<void>;
+}
+
+/** One message as a consumer received it. */
+export interface Delivery {
+  readonly topic: string;
+  /** Partition (or 0 where the broker has one stream per topic). */
+  readonly partition: number;
+  /** Offset / sequence; `null` where the broker exposes none. */
+  readonly offset: number | null;
+  readonly key: string | null;
+  readonly payload: Uint8Array;
+  /** The broker says it delivered this message before (redelivery flag), where it says so. */
+  readonly redelivered: boolean;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A consumer's assignment changed (start, rebalance, seek); recorded as a history `assign` line. */
+export interface Assignment {
+  readonly partitions: readonly TopicPartition[];
+  readonly from: StartPosition | readonly (TopicPartition & { readonly offset: number })[];
+}
+
+/**
+ * What a commit marked as processed, exactly as the history `commit` line's value:
+ * log model: next offsets to read per partition; queue model: acknowledged message ids are not
+ * known to the adapter (ids live in payloads), so it reports how many it acknowledged and the
+ * runner fills in the ids.
+ */
+export type CommitValue =
+  | { readonly kind: "offsets"; readonly offsets: readonly (TopicPartition & { readonly offset: number })[] }
+  | { readonly kind: "acks"; readonly count: number };
+
+export interface ConsumerOptions {
+  /** The history process id of this consumer (unique in the run; a restarted consumer gets a new one). */
+  readonly process: number;
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly delivery: DeliveryStyle;
+  readonly mode: DeliveryMode;
+  readonly start: StartPosition;
+  /** Push: how many unacknowledged messages the broker may have outstanding to this consumer. */
+  readonly prefetch: number;
+  /** Called whenever the broker (re)assigns partitions to this consumer, before their messages arrive. */
+  readonly onAssign?: (assignment: Assignment) => void;
+}
+
+interface ConsumerBase {
+  readonly delivery: DeliveryStyle;
+  /**
+   * Marks deliveries as processed: commits offsets (log) or acknowledges messages (queue).
+   * Under at-most-once the runner calls it before processing; under at-least-once after.
+   * Adapters whose broker acknowledges on delivery (auto-ack) return what was implicitly acknowledged.
+   */
+  commit(deliveries: readonly Delivery[]): Promise<CommitValue>;
+  /** Leaves cleanly (commits nothing further). */
+  close(): Promise<void>;
+  /** Dies abruptly: no commit, no ack, no goodbye (fault injection). Defaults to `close` when absent. */
+  kill?(): Promise<void>;
+}
+
+export interface PullConsumer extends ConsumerBase {
+  readonly delivery: "pull";
+  /** Fetches up to `max` messages, waiting up to `waitMs` when none is available; `[]` on timeout. */
+  poll(max: number, waitMs: number): Promise<readonly Delivery[]>;
+}
+
+export interface PushConsumer extends ConsumerBase {
+  readonly delivery: "push";
+  /** Starts delivery; the adapter calls `onBatch` for each batch in arrival order, never concurrently. */
+  start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void>;
+}
+
+export type Consumer = PullConsumer | PushConsumer;
+
+/** A connected system under test. */
+export interface Adapter {
+  readonly capabilities: Capabilities;
+  /** Versions of the client library and the server, for the report's environment section. */
+  versions(): Promise<Readonly<Record<string, string>>>;
+  /** Creates the topic fresh for this run (removing what a previous run left under that name). */
+  createTopic(spec: TopicSpec): Promise<void>;
+  deleteTopic(name: string): Promise<void>;
+  createProducer(options: ProducerOptions): Promise<Producer>;
+  createConsumer(options: ConsumerOptions): Promise<Consumer>;
+  close(): Promise<void>;
+}
+
+/** How the harness finds and connects an adapter. One per folder under adapters/. */
+export interface AdapterFactory {
+  /** The `--adapter` name. */
+  readonly name: string;
+  readonly description: string;
+  readonly capabilities: Capabilities;
+  /** Settings with their defaults and meaning, for `brokerbench list` and `--help`. */
+  readonly settings: Readonly<Record<string, { readonly default: string; readonly description: string }>>;
+  /**
+   * Connects; must fail within a few seconds with an error naming the address when the broker is
+   * unreachable (throw `BrokerUnreachableError`).
+   */
+  connect(settings: AdapterSettings): Promise<Adapter>;
+}
+
+export class BrokerUnreachableError extends Error {
+  readonly address: string;
+  constructor(adapter: string, address: string, cause?: unknown) {
+    super(
+      `${adapter}: cannot reach the broker at ${address}${cause instanceof Error ? ` (${cause.message})` : ""}; ` +
+        `start it or point --set url=... at it`,
+      { cause },
+    );
+    this.name = "BrokerUnreachableError";
+    this.address = address;
+  }
+}
+
+/** Why a workload cannot run on an adapter, or `null` when it can. Used by the runner and `list`. */
+export function unsupportedReason(
+  caps: Capabilities,
+  need: {
+    readonly delivery: DeliveryStyle;
+    readonly mode: DeliveryMode;
+    readonly groups: number;
+    readonly consumersPerGroup: number;
+    readonly partitions: number;
+    readonly start: StartPosition;
+  },
+): string | null {
+  if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
+  if (need.delivery === "pull" && !caps.pull) return "pull delivery is not supported";
+  if (!caps.deliveryModes.includes(need.mode)) return `delivery mode ${need.mode} is not supported`;
+  if (need.consumersPerGroup > 1 && !caps.queue) return "competing consumers in one group (queue) are not supported";
+  if (need.groups > 1 && !caps.pubsub) return "several groups on one topic (pub-sub) are not supported";
+  if (need.partitions > 1 && !caps.partitions) return "more than one partition per topic is not supported";
+  if (need.start === "earliest" && !caps.replay) return "starting from the earliest message (replay) is not supported";
+  return null;
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The CLI is compiled to dist/ by `npm run build`, which `npm ci` / `npm install` run through `prepare`.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const entry = new URL("../dist/harness/cli.js", import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  console.error("brokerbench: dist/ is missing; run `npm run build` (npm ci and npm install do it for you).");
+  process.exit(2);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));
