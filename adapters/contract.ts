@@ -227,9 +227,11 @@ export function unsupportedReason(
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
   if (need.delivery === "pull" && !caps.pull) return "pull delivery is not supported";
   if (!caps.deliveryModes.includes(need.mode)) return `delivery mode ${need.mode} is not supported`;
-  if (need.consumersPerGroup > 1 && !caps.queue) return "competing consumers in one group (queue) are not supported";
+  if (need.consumersPerGroup > 1 && !caps.queue)
+    return "competing consumers in one group (queue) are not supported";
   if (need.groups > 1 && !caps.pubsub) return "several groups on one topic (pub-sub) are not supported";
   if (need.partitions > 1 && !caps.partitions) return "more than one partition per topic is not supported";
-  if (need.start === "earliest" && !caps.replay) return "starting from the earliest message (replay) is not supported";
+  if (need.start === "earliest" && !caps.replay)
+    return "starting from the earliest message (replay) is not supported";
   return null;
 }
