@@ -1,0 +1,18 @@
+/**
+ * Every adapter the harness knows, by `--adapter` name. Each folder under adapters/ exports one
+ * AdapterFactory from its index.ts; add it here with one import and one entry.
+ */
+import { UsageError } from "../harness/errors.js";
+import type { AdapterFactory } from "./contract.js";
+
+export const ADAPTERS: readonly AdapterFactory[] = [];
+
+export function findAdapter(name: string): AdapterFactory {
+  const found = ADAPTERS.find((a) => a.name === name);
+  if (!found) {
+    throw new UsageError(
+      `unknown adapter "${name}"; known adapters: ${ADAPTERS.map((a) => a.name).join(", ")}`,
+    );
+  }
+  return found;
+}

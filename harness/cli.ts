@@ -1,0 +1,54 @@
+/**
+ * The CLI: every command is wired here, and only here. `parseCli` is exported so tests drive the
+ * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
+ */
+import yargs, { type Argv } from "yargs";
+import type { Command } from "./commands/command.js";
+import { EXIT, type ExitCode, UsageError } from "./errors.js";
+
+/** Commands, in the order `--help` lists them. Each lives in harness/commands/<name>.ts. */
+const COMMANDS: readonly Command<unknown>[] = [];
+
+export function buildCli(argv: readonly string[]): Argv {
+  let cli = yargs([...argv])
+    .scriptName("brokerbench")
+    .usage("$0 <command> [options]")
+    .strict()
+    .demandCommand(1, "name a command (see --help)")
+    .recommendCommands()
+    .help()
+    .alias("h", "help")
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false);
+  for (const c of COMMANDS) {
+    cli = cli.command(c.command, c.describe, c.builder as (y: Argv) => Argv, async (args) => {
+      exitCode = await c.run(args);
+    });
+  }
+  return cli;
+}
+
+let exitCode: ExitCode = EXIT.ok;
+
+/** Parses and runs; returns the exit code. Usage and input errors print one line and return 2. */
+export async function main(argv: readonly string[]): Promise<ExitCode> {
+  exitCode = EXIT.ok;
+  let failed = false;
+  try {
+    await buildCli(argv)
+      .fail((msg, err) => {
+        failed = true;
+        if (err) throw err;
+        throw new UsageError(msg);
+      })
+      .parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`brokerbench: ${err.message}`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  return failed ? EXIT.usage : exitCode;
+}
