@@ -1,0 +1,13 @@
+export { loadWorkloadFile, parseWorkloadText, type WorkloadRun } from "./load.js";
+export { expandMatrix, MatrixError, type MatrixPoint, pointId } from "./matrix.js";
+export { fromOmb, isOmbWorkload, type OmbWorkload, ombSchema } from "./omb.js";
+export { builtinWorkloadDir, builtinWorkloads, DEFAULT_WORKLOAD, resolveWorkloadArg } from "./resolve.js";
+export {
+  KEY_DISTRIBUTIONS,
+  type KeyDistribution,
+  WORKLOAD_FIELD_NAMES,
+  type Workload,
+  type WorkloadField,
+  workloadFields,
+  workloadSchema,
+} from "./schema.js";

@@ -1,0 +1,151 @@
+/**
+ * Workload files → validated runs. Every problem is a UsageError of one line naming the file and
+ * the field, so `brokerbench run` exits 2 before connecting to anything.
+ */
+import { readFile } from "node:fs/promises";
+import { basename, extname } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { UsageError } from "../errors.js";
+import { expandMatrix, MatrixError, pointId } from "./matrix.js";
+import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
+import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
+
+/** One run a workload file asks for: one point of its matrix, validated. */
+export interface WorkloadRun {
+  /** Workload name plus the matrix point, e.g. `default-delivery=push`; unique within a file. */
+  readonly id: string;
+  readonly workload: Workload;
+  readonly file: string | null;
+  readonly matrix: Readonly<Record<string, unknown>>;
+  readonly format: "native" | "omb";
+}
+
+const FILE_KEYS = new Set<string>([...WORKLOAD_FIELD_NAMES, "settings", "matrix"]);
+const isField = (name: string) => (WORKLOAD_FIELD_NAMES as string[]).includes(name) && name !== "name";
+
+function closest(word: string, candidates: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** The first zod issue as `field "x": message` (one line). */
+function describeIssue(error: z.ZodError, knownKeys: Iterable<string>): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid workload";
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : "";
+  if (issue.code === "unrecognized_keys") {
+    const key = String(issue.keys[0]);
+    const prefix = issue.path.length > 0 ? `${issue.path.join(".")}.` : "";
+    const hint = issue.path.length === 0 ? closest(key, knownKeys) : null;
+    return `unknown field "${prefix}${key}"${hint ? ` (did you mean "${hint}"?)` : ""}${more}`;
+  }
+  const field = issue.path.length > 0 ? `field "${issue.path.join(".")}": ` : "";
+  const message = issue.message.replace(/^Invalid input: /, "");
+  return `${field}${message}${more}`;
+}
+
+/** Parses the text of a workload file into its runs. `file` names it in errors. */
+export function parseWorkloadText(
+  text: string,
+  file: string,
+  overrides: Readonly<Record<string, unknown>> = {},
+): WorkloadRun[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new UsageError(`${file}: not valid YAML: ${msg}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new UsageError(`${file}: a workload file must be a mapping of fields (see README, Workloads)`);
+  }
+  const defaultName = basename(file, extname(file));
+  let fields: Record<string, unknown>;
+  let matrix: unknown;
+  let format: WorkloadRun["format"];
+  if (isOmbWorkload(raw as Record<string, unknown>)) {
+    const omb = ombSchema.safeParse(raw);
+    if (!omb.success) {
+      throw new UsageError(`${file}: OpenMessaging Benchmark workload: ${describeIssue(omb.error, [])}`);
+    }
+    fields = fromOmb(omb.data);
+    format = "omb";
+  } else {
+    const { matrix: m, ...rest } = raw as Record<string, unknown>;
+    matrix = m;
+    fields = { name: defaultName, ...rest };
+    format = "native";
+    for (const key of Object.keys(rest)) {
+      if (!FILE_KEYS.has(key)) {
+        const hint = closest(key, FILE_KEYS);
+        throw new UsageError(
+          `${file}: unknown field "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; ` +
+            `known fields: ${[...FILE_KEYS].join(", ")}`,
+        );
+      }
+    }
+  }
+  let points: ReturnType<typeof expandMatrix>;
+  try {
+    points = expandMatrix(matrix, isField);
+  } catch (err) {
+    if (err instanceof MatrixError) throw new UsageError(`${file}: field "${err.path}": ${err.message}`);
+    throw err;
+  }
+  return points.map((point) => {
+    const merged = { ...fields, ...point.overrides, ...overrides };
+    // A count given on the command line replaces the workload's duration and vice versa.
+    if ("durationS" in overrides && !("messages" in overrides)) merged["messages"] = null;
+    const parsed = workloadSchema.safeParse(merged);
+    if (!parsed.success) {
+      const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
+      throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS)}${where}`);
+    }
+    return {
+      id: pointId(parsed.data.name, point.label),
+      workload: parsed.data,
+      file,
+      matrix: point.label,
+      format,
+    };
+  });
+}
+
+/** Reads and parses one workload file. */
+export async function loadWorkloadFile(
+  file: string,
+  overrides: Readonly<Record<string, unknown>> = {},
+): Promise<WorkloadRun[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT" ? `${file}: no such workload file` : `${file}: cannot read (${code ?? String(err)})`,
+    );
+  }
+  return parseWorkloadText(text, file, overrides);
+}

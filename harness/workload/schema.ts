@@ -1,0 +1,78 @@
+/**
+ * The native workload schema: one table of fields (zod), the single source for validation, the
+ * defaults and the README's reference. A workload file holds these fields, optional `settings:`
+ * (adapter settings) and an optional `matrix:` (see matrix.ts).
+ */
+import { z } from "zod";
+import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../adapters/contract.js";
+import { PAYLOAD_HEADER_BYTES } from "../payload.js";
+
+export const KEY_DISTRIBUTIONS = ["none", "round-robin", "random"] as const;
+export type KeyDistribution = (typeof KEY_DISTRIBUTIONS)[number];
+
+const count = (min: number) => z.number().int().min(min);
+const seconds = z.number().min(0);
+
+/** Every workload field with its default; `.describe` texts feed `brokerbench list` and the README. */
+export const workloadFields = {
+  name: z.string().min(1).describe("run name (default: the file name)"),
+  description: z.string().default("").describe("one line shown by `brokerbench list`"),
+  topics: count(1).default(1).describe("number of topics"),
+  partitions: count(1).default(1).describe("partitions per topic"),
+  messageSize: count(PAYLOAD_HEADER_BYTES)
+    .default(100)
+    .describe(`bytes per message (at least the ${PAYLOAD_HEADER_BYTES}-byte payload header)`),
+  keys: z.enum(KEY_DISTRIBUTIONS).default("none").describe("message keys: none, round-robin or random"),
+  keyCount: count(1).default(100).describe("distinct keys when keys is round-robin or random"),
+  producersPerTopic: count(1).default(1).describe("producers per topic"),
+  rate: z
+    .union([z.number().positive(), z.literal("max")])
+    .default("max")
+    .describe("messages per second over all producers, or max (as fast as acknowledged)"),
+  batchSize: count(1).default(100).describe("messages per send call (a batch shares one intended send time)"),
+  groups: count(1).default(1).describe("consumer groups; each reads every topic (pub-sub when > 1)"),
+  consumersPerGroup: count(1).default(1).describe("consumers per group, competing for its messages (queue)"),
+  delivery: z.enum(DELIVERY_STYLES).default("push").describe("push (broker calls the consumer) or pull"),
+  deliveryMode: z
+    .enum(DELIVERY_MODES)
+    .default("at-least-once")
+    .describe("at-most-once (commit before processing), at-least-once or exactly-once (after)"),
+  order: z
+    .union([z.enum(ORDER_SCOPES), z.literal("auto")])
+    .default("auto")
+    .describe("order the checker expects; auto: what the adapter declares"),
+  start: z
+    .union([z.enum(START_POSITIONS), z.literal("auto")])
+    .default("auto")
+    .describe("where a new group starts; auto: earliest where the broker can replay, else latest"),
+  durationS: seconds.default(5).describe("seconds of producing, warmup included (unless messages is set)"),
+  messages: count(1)
+    .nullable()
+    .default(null)
+    .describe("total messages to send instead of a duration (null: use durationS)"),
+  warmupS: seconds.default(1).describe("seconds at the start left out of every figure"),
+  drainTimeoutS: seconds.default(30).describe("longest wait for the groups to catch up after producing"),
+  prefetch: count(1).default(1000).describe("push: unacknowledged messages a consumer may hold"),
+  pollMax: count(1).default(500).describe("pull: most messages one poll returns"),
+  commitEvery: count(1).default(1).describe("consumers commit after every N delivered batches"),
+  faults: z
+    .array(z.unknown())
+    .max(0, "fault injection is not implemented yet; remove the faults list")
+    .default([])
+    .describe("faults to inject (reserved; not implemented yet)"),
+};
+
+/** Adapter settings: strings (numbers and booleans are accepted and turned into strings). */
+export const settingsSchema = z
+  .record(
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)),
+  )
+  .default({});
+
+export const workloadSchema = z.strictObject({ ...workloadFields, settings: settingsSchema });
+
+export type Workload = z.output<typeof workloadSchema>;
+export type WorkloadField = keyof typeof workloadFields;
+
+export const WORKLOAD_FIELD_NAMES = Object.keys(workloadFields) as WorkloadField[];

@@ -1,0 +1,188 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../errors.js";
+import { loadWorkloadFile, parseWorkloadText } from "./load.js";
+import { expandMatrix } from "./matrix.js";
+import { builtinWorkloads, resolveWorkloadArg } from "./resolve.js";
+
+const parse = (text: string, overrides = {}) => parseWorkloadText(text, "w.yaml", overrides);
+const errorOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error("expected an error");
+};
+
+describe("workload files", () => {
+  it("fills defaults and names the run after the file", () => {
+    const [run, ...rest] = parse("rate: 1000\n");
+    expect(rest).toHaveLength(0);
+    expect(run?.id).toBe("w");
+    expect(run?.workload).toMatchObject({
+      name: "w",
+      rate: 1000,
+      topics: 1,
+      batchSize: 100,
+      delivery: "push",
+    });
+  });
+
+  it("names the file and the unknown field, with a suggestion", () => {
+    const msg = errorOf(() => parse("partitons: 3\n"));
+    expect(msg).toMatch(/^w\.yaml: unknown field "partitons" \(did you mean "partitions"\?\)/);
+    expect(msg).not.toContain("\n");
+  });
+
+  it("names the file and the field of a wrong type", () => {
+    expect(errorOf(() => parse("batchSize: lots\n"))).toMatch(/^w\.yaml: field "batchSize": expected number/);
+    expect(errorOf(() => parse("rate: fast\n"))).toMatch(/^w\.yaml: field "rate"/);
+    expect(errorOf(() => parse("delivery: carrier-pigeon\n"))).toMatch(/field "delivery".*push.*pull/);
+    expect(errorOf(() => parse("messageSize: 10\n"))).toMatch(/field "messageSize".*28/);
+  });
+
+  it("refuses non-mappings and broken YAML in one line", () => {
+    expect(errorOf(() => parse("- a\n- b\n"))).toMatch(/^w\.yaml: a workload file must be a mapping/);
+    expect(errorOf(() => parse("a: [\n"))).toMatch(/^w\.yaml: not valid YAML/);
+  });
+
+  it("reports a missing file by name", async () => {
+    await expect(loadWorkloadFile("/nonexistent/x.yaml")).rejects.toThrow(
+      /^\/nonexistent\/x\.yaml: no such workload file$/,
+    );
+  });
+
+  it("applies command-line overrides, a duration replacing a message count", () => {
+    const [run] = parse("messages: 5000\n", { durationS: 2 });
+    expect(run?.workload.messages).toBeNull();
+    expect(run?.workload.durationS).toBe(2);
+    const [run2] = parse("durationS: 9\n", { messages: 10 });
+    expect(run2?.workload.messages).toBe(10);
+  });
+
+  it("turns settings into strings", () => {
+    const [run] = parse("settings: { url: 'nats://x:4222', retries: 3, tls: false }\n");
+    expect(run?.workload.settings).toEqual({ url: "nats://x:4222", retries: "3", tls: "false" });
+  });
+
+  it("refuses faults until they are implemented", () => {
+    expect(errorOf(() => parse("faults: [{ kind: partition }]\n"))).toMatch(
+      /field "faults".*not implemented/,
+    );
+  });
+});
+
+describe("matrix", () => {
+  it("expands field lists and named variants into their cross product", () => {
+    const runs = parse(
+      [
+        "matrix:",
+        "  delivery: [push, pull]",
+        "  subscription:",
+        "    queue: { groups: 1, consumersPerGroup: 2 }",
+        "    pubsub: { groups: 2, consumersPerGroup: 1 }",
+      ].join("\n"),
+    );
+    expect(runs.map((r) => r.id)).toEqual([
+      "w-delivery=push-subscription=queue",
+      "w-delivery=push-subscription=pubsub",
+      "w-delivery=pull-subscription=queue",
+      "w-delivery=pull-subscription=pubsub",
+    ]);
+    expect(runs[1]?.workload).toMatchObject({ delivery: "push", groups: 2, consumersPerGroup: 1 });
+    expect(runs[2]?.matrix).toEqual({ delivery: "pull", subscription: "queue" });
+  });
+
+  it("validates every point and says which one failed", () => {
+    expect(errorOf(() => parse("matrix:\n  batchSize: [10, zero]\n"))).toMatch(
+      /field "batchSize".*\(matrix point -batchSize=zero\)/,
+    );
+    expect(errorOf(() => parse("matrix:\n  colour: [red]\n"))).toMatch(
+      /field "matrix\.colour": "colour" is not a workload field/,
+    );
+  });
+
+  it("has as many points as the product of its axis sizes", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 4 }), (sizes) => {
+        const matrix = Object.fromEntries(
+          sizes.map((n, i) => [`f${i}`, Array.from({ length: n }, (_, j) => j)]),
+        );
+        const points = expandMatrix(matrix, () => true);
+        expect(points).toHaveLength(sizes.reduce((a, b) => a * b, 1));
+        expect(new Set(points.map((p) => JSON.stringify(p.label))).size).toBe(points.length);
+      }),
+    );
+  });
+});
+
+describe("OpenMessaging Benchmark files", () => {
+  const omb = [
+    "name: 1 topic / 16 partitions / 1kb",
+    "topics: 1",
+    "partitionsPerTopic: 16",
+    "messageSize: 1024",
+    "payloadFile: payload/payload-1Kb.data",
+    "subscriptionsPerTopic: 1",
+    "consumerPerSubscription: 4",
+    "producersPerTopic: 2",
+    "producerRate: 50000",
+    "consumerBacklogSizeGB: 0",
+    "testDurationMinutes: 15",
+    "warmupDurationMinutes: 1",
+    "keyDistributor: KEY_ROUND_ROBIN",
+  ].join("\n");
+
+  it("maps onto the native fields", () => {
+    const [run] = parse(omb);
+    expect(run?.format).toBe("omb");
+    expect(run?.workload).toMatchObject({
+      topics: 1,
+      partitions: 16,
+      messageSize: 1024,
+      groups: 1,
+      consumersPerGroup: 4,
+      producersPerTopic: 2,
+      rate: 50000,
+      durationS: 16 * 60,
+      warmupS: 60,
+      keys: "round-robin",
+    });
+    expect(run?.id).toBe("1_topic___16_partitions___1kb");
+  });
+
+  it("takes producerRate 0 as max and refuses what it cannot honour", () => {
+    expect(parse(omb.replace("producerRate: 50000", "producerRate: 0"))[0]?.workload.rate).toBe("max");
+    expect(
+      errorOf(() => parse(omb.replace("consumerBacklogSizeGB: 0", "consumerBacklogSizeGB: 10"))),
+    ).toMatch(/OpenMessaging Benchmark workload: field "consumerBacklogSizeGB": backlog/);
+    expect(errorOf(() => parse(`${omb}\nproducerRat: 5`))).toMatch(/unknown field "producerRat"/);
+  });
+});
+
+describe("workload names", () => {
+  it("finds built-in workloads by name and says what exists otherwise", () => {
+    expect(builtinWorkloads()).toContain("default");
+    expect(resolveWorkloadArg("default")).toMatch(/workloads[/\\]default\.yaml$/);
+    expect(() => resolveWorkloadArg("nope")).toThrow(/unknown workload "nope".*built-in: .*default/);
+  });
+
+  it("every built-in workload file is valid", async () => {
+    for (const name of builtinWorkloads()) {
+      const runs = await loadWorkloadFile(resolveWorkloadArg(name));
+      expect(runs.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("takes a path as a path", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bb-"));
+    const file = join(dir, "mine.yaml");
+    writeFileSync(file, "rate: 10\n");
+    expect(resolveWorkloadArg(file)).toBe(file);
+  });
+});
