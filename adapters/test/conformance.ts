@@ -1,0 +1,391 @@
+/**
+ * One conformance suite for every adapter (STYLE.md §5), each part chosen by the adapter's declared
+ * capabilities: produce and consume (push and/or pull, each declared delivery mode), queue (the
+ * consumers of one group share the messages, each once), pub-sub (each group gets every message),
+ * a consumer killed and replaced (at-least-once: nothing acknowledged is lost, the dead consumer's
+ * unacknowledged messages are redelivered; at-most-once: loss allowed, no duplicates), refusal of
+ * what is not declared, and fail-fast connect errors. Everything is judged from the recorded history.
+ *
+ * Usage, in adapters/<name>/<name>.test.ts:
+ *   const gate = await serviceGate("redis", "127.0.0.1", 6379);
+ *   describeBrokerConformance("redis-streams", factory, { url: "redis://127.0.0.1:6379" }, { service: gate, ... });
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Adapter,
+  type AdapterFactory,
+  type AdapterSettings,
+  BrokerUnreachableError,
+  type Capabilities,
+  DELIVERY_MODES,
+  DELIVERY_STYLES,
+  type DeliveryMode,
+  type DeliveryStyle,
+  type StartPosition,
+  unsupportedReason,
+} from "../contract.js";
+import { drain, produce, RunningConsumer, waitUntil } from "./driver.js";
+import { TestHistory } from "./history.js";
+import { groupTally, tally } from "./judge.js";
+import type { ServiceGate } from "./services.js";
+
+export interface ConformanceOptions {
+  readonly service: ServiceGate;
+  /** Settings that point at a closed port: connect must fail fast naming `unreachableAddress`. */
+  readonly unreachable?: { readonly settings: AdapterSettings; readonly address: string };
+  /** Messages per scenario; small, the suite must run in seconds. */
+  readonly count?: number;
+  /** A drain concludes the rest is not coming after this long with nothing new. */
+  readonly quietMs?: number;
+}
+
+let topicSerial = 0;
+function freshTopic(adapter: string, scenario: string): string {
+  topicSerial++;
+  return `bb-conf-${adapter}-${scenario}-${process.pid}-${topicSerial}`;
+}
+
+/** The start position a consumer created before the producer uses: earliest where replay exists. */
+function startFor(caps: Capabilities): StartPosition {
+  return caps.replay ? "earliest" : "latest";
+}
+
+function strongestMode(caps: Capabilities): DeliveryMode {
+  const order: readonly DeliveryMode[] = ["at-least-once", "exactly-once", "at-most-once"];
+  const found = order.find((m) => caps.deliveryModes.includes(m));
+  if (!found) throw new Error("adapter declares no delivery mode");
+  return found;
+}
+
+export function describeBrokerConformance(
+  name: string,
+  factory: AdapterFactory,
+  settings: AdapterSettings,
+  options: ConformanceOptions,
+): void {
+  const gate = options.service;
+  const caps = factory.capabilities;
+  const count = options.count ?? 200;
+  const quietMs = options.quietMs ?? 1500;
+  const styles = DELIVERY_STYLES.filter((s) => caps[s]);
+  const modes = caps.deliveryModes;
+
+  if (gate.fail) {
+    describe(`${name} conformance`, () => {
+      it(`needs ${gate.name} at ${gate.address}`, () => {
+        throw new Error(gate.reason);
+      });
+    });
+    return;
+  }
+
+  describe.skipIf(gate.skip)(
+    `${name} conformance against ${gate.name} at ${gate.address}${gate.skip ? ` — SKIPPED: ${gate.reason}` : ""}`,
+    () => {
+      let adapter: Adapter;
+      beforeAll(async () => {
+        adapter = await factory.connect(settings);
+      });
+      afterAll(async () => {
+        await adapter?.close();
+      });
+
+      it("reports client and server versions", async () => {
+        const versions = await adapter.versions();
+        expect(Object.keys(versions).length).toBeGreaterThanOrEqual(2);
+        for (const v of Object.values(versions)) expect(v).toMatch(/\d/);
+        expect(adapter.capabilities).toEqual(factory.capabilities);
+      });
+
+      if (options.unreachable) {
+        const { settings: bad, address } = options.unreachable;
+        it(`fails fast naming the address when the broker is unreachable (${address})`, async () => {
+          const started = Date.now();
+          const err = await factory.connect(bad).then(
+            async (a) => {
+              await a.close();
+              return null;
+            },
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(BrokerUnreachableError);
+          expect((err as Error).message).toContain(address);
+          expect(Date.now() - started).toBeLessThan(5_000);
+        });
+      }
+
+      it("refuses what it does not declare, and unsupportedReason says so", async () => {
+        const topic = freshTopic(name, "refuse");
+        await adapter.createTopic({ name: topic, partitions: 1 });
+        try {
+          const base = { groups: 1, consumersPerGroup: 1, partitions: 1, start: "latest" as const };
+          for (const delivery of DELIVERY_STYLES) {
+            for (const mode of DELIVERY_MODES) {
+              const reason = unsupportedReason(caps, { ...base, delivery, mode });
+              const supported = caps[delivery] && caps.deliveryModes.includes(mode);
+              expect(reason === null, `${delivery} ${mode}: ${reason}`).toBe(supported);
+              if (supported) continue;
+              await expect(
+                adapter.createConsumer({
+                  process: 900,
+                  group: "refused",
+                  topics: [topic],
+                  delivery,
+                  mode,
+                  start: "latest",
+                  prefetch: 10,
+                }),
+                `createConsumer(${delivery}, ${mode}) must be refused`,
+              ).rejects.toThrow();
+            }
+          }
+          for (const mode of DELIVERY_MODES) {
+            if (caps.deliveryModes.includes(mode)) continue;
+            await expect(
+              adapter.createProducer({ process: 901, mode, idempotent: false }),
+              `createProducer(${mode}) must be refused`,
+            ).rejects.toThrow();
+          }
+          if (!caps.partitions) {
+            expect(
+              unsupportedReason(caps, { ...base, delivery: styles[0]!, mode: modes[0]!, partitions: 2 }),
+            ).not.toBeNull();
+            await expect(adapter.createTopic({ name: `${topic}-p2`, partitions: 2 })).rejects.toThrow(
+              /partition/,
+            );
+          }
+          if (!caps.queue) {
+            expect(
+              unsupportedReason(caps, {
+                ...base,
+                delivery: styles[0]!,
+                mode: modes[0]!,
+                consumersPerGroup: 3,
+              }),
+            ).not.toBeNull();
+          }
+          if (!caps.pubsub) {
+            expect(
+              unsupportedReason(caps, { ...base, delivery: styles[0]!, mode: modes[0]!, groups: 2 }),
+            ).not.toBeNull();
+          }
+          if (!caps.replay) {
+            expect(
+              unsupportedReason(caps, { ...base, delivery: styles[0]!, mode: modes[0]!, start: "earliest" }),
+            ).not.toBeNull();
+          }
+        } finally {
+          await adapter.deleteTopic(topic);
+        }
+      });
+
+      for (const style of styles) {
+        for (const mode of modes) {
+          it(`produces ${count} and consumes each once (${style}, ${mode})`, async () => {
+            const topic = freshTopic(name, `pc-${style}-${mode}`);
+            await adapter.createTopic({ name: topic, partitions: 1 });
+            const history = new TestHistory();
+            history.meta({
+              adapter: name,
+              workload: "conformance",
+              model: caps.model,
+              expect: { delivery: mode, order: "none" },
+            });
+            try {
+              const c = await RunningConsumer.start(adapter, history, {
+                process: 100,
+                group: "g1",
+                topics: [topic],
+                delivery: style,
+                mode,
+                start: startFor(caps),
+              });
+              const acked = await produce(adapter, history, { process: 1, topic, mode, count });
+              expect(acked.length).toBe(count);
+              await drain(history, "g1", [c], acked, quietMs);
+              await c.close();
+              const g = groupTally(tally(history.lines), "g1");
+              // A healthy run loses nothing and duplicates nothing, whatever the mode allows.
+              expect(g.lost).toEqual([]);
+              expect(g.duplicateDelivery).toEqual([]);
+              expect(g.unexpected).toEqual([]);
+              expect(g.delivered).toBe(count);
+              expect(new Set(c.committed).size).toBe(count);
+            } finally {
+              await adapter.deleteTopic(topic);
+            }
+          });
+        }
+      }
+
+      if (caps.queue) {
+        for (const style of styles) {
+          it(`queue: 3 consumers of one group share the messages, each message once (${style})`, async () => {
+            const mode = strongestMode(caps);
+            const topic = freshTopic(name, `queue-${style}`);
+            await adapter.createTopic({ name: topic, partitions: 1 });
+            const history = new TestHistory();
+            history.meta({
+              adapter: name,
+              workload: "conformance-queue",
+              model: caps.model,
+              expect: { delivery: mode, order: "none" },
+            });
+            try {
+              const consumers: RunningConsumer[] = [];
+              for (let i = 0; i < 3; i++) {
+                consumers.push(
+                  await RunningConsumer.start(adapter, history, {
+                    process: 100 + i,
+                    group: "shared",
+                    topics: [topic],
+                    delivery: style,
+                    mode,
+                    start: startFor(caps),
+                    prefetch: 5,
+                    pollMax: 5,
+                  }),
+                );
+              }
+              const acked = await produce(adapter, history, { process: 1, topic, mode, count, batch: 10 });
+              await drain(history, "shared", consumers, acked, quietMs);
+              for (const c of consumers) await c.close();
+              const g = groupTally(tally(history.lines), "shared");
+              expect(g.lost).toEqual([]);
+              expect(g.duplicateDelivery).toEqual([]);
+              expect(g.delivered).toBe(count);
+              const busy = consumers.filter((c) => c.delivered.length > 0).length;
+              expect(
+                busy,
+                `deliveries per consumer: ${consumers.map((c) => c.delivered.length).join(", ")}`,
+              ).toBeGreaterThanOrEqual(2);
+            } finally {
+              await adapter.deleteTopic(topic);
+            }
+          });
+        }
+      }
+
+      if (caps.pubsub) {
+        for (const style of styles) {
+          it(`pub-sub: 2 groups each receive every message (${style})`, async () => {
+            const mode = strongestMode(caps);
+            const topic = freshTopic(name, `pubsub-${style}`);
+            await adapter.createTopic({ name: topic, partitions: 1 });
+            const history = new TestHistory();
+            history.meta({
+              adapter: name,
+              workload: "conformance-pubsub",
+              model: caps.model,
+              expect: { delivery: mode, order: "none" },
+            });
+            try {
+              const a = await RunningConsumer.start(adapter, history, {
+                process: 100,
+                group: "ga",
+                topics: [topic],
+                delivery: style,
+                mode,
+                start: startFor(caps),
+              });
+              const b = await RunningConsumer.start(adapter, history, {
+                process: 101,
+                group: "gb",
+                topics: [topic],
+                delivery: style,
+                mode,
+                start: startFor(caps),
+              });
+              const acked = await produce(adapter, history, { process: 1, topic, mode, count });
+              await drain(history, "ga", [a], acked, quietMs);
+              await drain(history, "gb", [b], acked, quietMs);
+              await a.close();
+              await b.close();
+              const t = tally(history.lines);
+              for (const group of ["ga", "gb"]) {
+                const g = groupTally(t, group);
+                expect(g.lost, group).toEqual([]);
+                expect(g.duplicateDelivery, group).toEqual([]);
+                expect(g.delivered, group).toBe(count);
+              }
+            } finally {
+              await adapter.deleteTopic(topic);
+            }
+          });
+        }
+      }
+
+      for (const mode of modes) {
+        const style: DeliveryStyle = styles[0]!;
+        it(`a killed consumer is replaced (${style}, ${mode}): ${mode === "at-most-once" ? "loss allowed, no duplicates" : "nothing acknowledged lost, unacknowledged redelivered"}`, async () => {
+          const topic = freshTopic(name, `kill-${mode}`);
+          await adapter.createTopic({ name: topic, partitions: 1 });
+          const history = new TestHistory();
+          history.meta({
+            adapter: name,
+            workload: "conformance-kill",
+            model: caps.model,
+            expect: { delivery: mode, order: "none" },
+          });
+          const half = Math.floor(count / 2);
+          try {
+            const first = await RunningConsumer.start(adapter, history, {
+              process: 100,
+              group: "g1",
+              topics: [topic],
+              delivery: style,
+              mode,
+              start: startFor(caps),
+              prefetch: 50,
+              pollMax: 10,
+              // at-least-once: acknowledge a few, hold the rest unacknowledged when it dies.
+              ...(mode === "at-most-once" ? {} : { commitLimit: 5 }),
+            });
+            const acked = await produce(adapter, history, { process: 1, topic, mode, count: half });
+            expect(
+              await waitUntil(() => first.delivered.length >= 10, 5_000),
+              "first consumer received messages",
+            ).toBe(true);
+            await first.kill();
+            const second = await RunningConsumer.start(adapter, history, {
+              process: 101,
+              group: "g1",
+              topics: [topic],
+              delivery: style,
+              mode,
+              start: startFor(caps),
+            });
+            acked.push(
+              ...(await produce(adapter, history, { process: 2, topic, mode, count: count - half })),
+            );
+            await drain(history, "g1", [second], acked, quietMs);
+            await second.close();
+            const g = groupTally(tally(history.lines), "g1");
+            const unacked = [...new Set(first.delivered)].filter((id) => !first.committed.includes(id));
+            const secondGot = new Set(second.delivered);
+            if (mode === "at-most-once") {
+              expect(g.duplicateDelivery).toEqual([]);
+              // Sent after the replacement was up: nothing of that may be missing.
+              const late = acked.filter((id) => id.startsWith("2-"));
+              expect(late.filter((id) => !secondGot.has(id))).toEqual([]);
+              console.info(`[${name}] kill under at-most-once: ${g.lost.length} of ${acked.length} lost`);
+            } else {
+              expect(g.lost).toEqual([]);
+              expect(unacked.length).toBeGreaterThan(0);
+              expect(
+                unacked.filter((id) => !secondGot.has(id)),
+                "unacknowledged by the dead consumer, redelivered",
+              ).toEqual([]);
+              expect(g.redelivered).toBeGreaterThan(0);
+              console.info(
+                `[${name}] kill under ${mode}: ${unacked.length} unacknowledged redelivered, ${g.duplicateDelivery.length} delivered twice, 0 lost`,
+              );
+            }
+          } finally {
+            await adapter.deleteTopic(topic);
+          }
+        });
+      }
+    },
+  );
+}
