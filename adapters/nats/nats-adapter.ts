@@ -1,0 +1,190 @@
+/**
+ * NATS core: subjects, queue groups, at-most-once. A topic is a subject; a consumer group is a
+ * queue group on it (each group gets every message once, its members share them). The server keeps
+ * nothing: no offsets, no replay, no redelivery, and a consumer sees only what is published while
+ * it is subscribed.
+ */
+import { headers, type Msg, type NatsConnection, type Subscription } from "nats";
+import {
+  type Adapter,
+  type AdapterFactory,
+  type AdapterSettings,
+  type Capabilities,
+  type CommitValue,
+  type Consumer,
+  type ConsumerOptions,
+  type Delivery,
+  type OutgoingMessage,
+  type Producer,
+  type ProducerOptions,
+  type PushConsumer,
+  type SendAck,
+  SendError,
+  type TopicSpec,
+} from "../contract.js";
+import { connectNats, NATS_CLIENT_VERSION, NATS_SETTINGS } from "./connection.js";
+import { PushBatcher } from "./push-batcher.js";
+
+export const NATS_KEY_HEADER = "bb-key";
+
+export const NATS_CAPABILITIES: Capabilities = {
+  model: "queue",
+  push: true,
+  pull: false,
+  queue: true,
+  pubsub: true,
+  replay: false,
+  partitions: false,
+  deliveryModes: ["at-most-once"],
+  // NATS orders messages from one publishing connection to each subscriber; nothing across publishers.
+  ordering: "producer",
+  idempotentProduce: false,
+};
+
+const NAME = "nats";
+
+/** Publishable subject: tokens separated by dots, no wildcards, no whitespace. */
+export function checkSubject(adapter: string, subject: string): void {
+  if (subject === "" || /[\s*>]/.test(subject) || subject.split(".").some((t) => t === "")) {
+    throw new Error(
+      `${adapter}: topic "${subject}" is not a valid NATS subject (dot-separated tokens, no spaces, no * or >)`,
+    );
+  }
+}
+
+class NatsProducer implements Producer {
+  constructor(private readonly nc: NatsConnection) {}
+
+  async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    let published = 0;
+    try {
+      for (const m of batch) {
+        if (m.key === null) {
+          this.nc.publish(m.topic, m.payload);
+        } else {
+          const h = headers();
+          h.set(NATS_KEY_HEADER, m.key);
+          this.nc.publish(m.topic, m.payload, { headers: h });
+        }
+        published++;
+      }
+      // PING/PONG: the server has read (and routed) everything published before it.
+      await this.nc.flush();
+    } catch (err) {
+      throw new SendError(`nats: publish failed: ${(err as Error).message}`, published === 0, { cause: err });
+    }
+    return batch.map(() => ({ partition: 0, offset: null }));
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+function toDelivery(m: Msg): Delivery {
+  return {
+    topic: m.subject,
+    partition: 0,
+    offset: null,
+    key: m.headers?.get(NATS_KEY_HEADER) || null,
+    payload: m.data,
+    redelivered: false,
+  };
+}
+
+class NatsConsumer implements PushConsumer {
+  readonly delivery = "push" as const;
+  private readonly batcher = new PushBatcher<Delivery>();
+  private readonly subs: Subscription[] = [];
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  async subscribe(options: ConsumerOptions): Promise<void> {
+    for (const topic of options.topics) {
+      checkSubject(NAME, topic);
+      options.onAssign?.({ partitions: [{ topic, partition: 0 }], from: "latest" });
+      this.subs.push(
+        this.nc.subscribe(topic, {
+          queue: options.group,
+          callback: (err, m) => {
+            if (err === null) this.batcher.push(toDelivery(m));
+          },
+        }),
+      );
+    }
+    // The server has registered the interest once it answers the PING behind the SUBs.
+    await this.nc.flush();
+  }
+
+  async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
+    this.batcher.start(onBatch);
+  }
+
+  /** Core NATS acknowledges nothing: a message is gone once delivered. */
+  async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    return { kind: "acks", count: deliveries.length };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subs) s.unsubscribe();
+    await this.batcher.settled();
+    this.batcher.stop();
+    if (!this.nc.isClosed()) await this.nc.close();
+    if (this.batcher.error !== null) throw this.batcher.error;
+  }
+
+  async kill(): Promise<void> {
+    this.batcher.stop();
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+}
+
+class NatsAdapter implements Adapter {
+  readonly capabilities = NATS_CAPABILITIES;
+
+  constructor(
+    private readonly admin: NatsConnection,
+    private readonly settings: AdapterSettings,
+  ) {}
+
+  async versions(): Promise<Readonly<Record<string, string>>> {
+    return {
+      client: `nats.js ${NATS_CLIENT_VERSION}`,
+      server: `nats-server ${this.admin.info?.version ?? "unknown"}`,
+    };
+  }
+
+  /** Subjects exist while someone publishes or subscribes: nothing to create or remove. */
+  async createTopic(spec: TopicSpec): Promise<void> {
+    checkSubject(NAME, spec.name);
+  }
+
+  async deleteTopic(): Promise<void> {}
+
+  async createProducer(options: ProducerOptions): Promise<Producer> {
+    return new NatsProducer(
+      await connectNats(NAME, this.settings, `brokerbench-producer-${options.process}`),
+    );
+  }
+
+  async createConsumer(options: ConsumerOptions): Promise<Consumer> {
+    const nc = await connectNats(NAME, this.settings, `brokerbench-consumer-${options.process}`);
+    const consumer = new NatsConsumer(nc);
+    await consumer.subscribe(options);
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    if (!this.admin.isClosed()) await this.admin.close();
+  }
+}
+
+export const natsFactory: AdapterFactory = {
+  name: NAME,
+  description: "NATS core: subjects and queue groups, at-most-once (nats.js client)",
+  capabilities: NATS_CAPABILITIES,
+  settings: NATS_SETTINGS,
+  async connect(settings: AdapterSettings): Promise<Adapter> {
+    return new NatsAdapter(await connectNats(NAME, settings, "brokerbench-admin"), settings);
+  },
+};
