@@ -1,0 +1,194 @@
+/**
+ * Everything a run measures: publish and end-to-end latency (from the intended send time and from
+ * the actual send), throughput, backlog, and a per-second time series.
+ *
+ * Called from the hot path once per batch (`onAcked`, `onDelivered`) and once per run of equal
+ * latencies (`onEndToEnd`): a producer batch shares one intended and one actual send time, and a
+ * delivered batch one receive time, so the consumer loop records each distinct value once with its
+ * count instead of once per message.
+ *
+ * Warmup: a message counts in the figures when its intended send time is at or after the end of
+ * warmup; the time series covers the whole run.
+ */
+import type { Histogram } from "hdr-histogram-js";
+import type { LatencyPair, TimeSample } from "../results.js";
+import { newHistogram, percentiles, toMicros } from "./latency.js";
+
+export interface MetricsSummary {
+  readonly ackedMsgs: number;
+  readonly failedMsgs: number;
+  readonly unknownMsgs: number;
+  readonly sentMsgs: number;
+  readonly deliveredMsgs: Readonly<Record<string, number>>;
+  readonly throughput: {
+    readonly publishMsgsPerSec: number;
+    readonly publishMBPerSec: number;
+    readonly consumeMsgsPerSec: number;
+    readonly consumeMBPerSec: number;
+  };
+  readonly latency: { readonly publish: LatencyPair; readonly endToEnd: LatencyPair };
+  readonly backlog: { readonly maxMsgs: number; readonly finalMsgs: number };
+  readonly timeseries: readonly TimeSample[];
+}
+
+export class RunMetrics {
+  readonly startMs: number;
+  readonly warmupEndMs: number;
+  private readonly messageBytes: number;
+  private readonly groups: readonly string[];
+
+  private readonly publishCorrected = newHistogram();
+  private readonly publishUncorrected = newHistogram();
+  private readonly e2eCorrected = newHistogram();
+  private readonly e2eUncorrected = newHistogram();
+  private readonly intervalPublish = newHistogram();
+  private readonly intervalE2e = newHistogram();
+
+  private sentCount = 0;
+  private ackedCount = 0;
+  private failedCount = 0;
+  private unknownCount = 0;
+  private readonly deliveredPerGroup: number[];
+  /** Messages counted in the figures (after warmup) and the time span they cover. */
+  private measuredAcked = 0;
+  private measuredDelivered = 0;
+  private lastAckMs = 0;
+  private lastDeliveryMs = 0;
+
+  private readonly samples: TimeSample[] = [];
+  private nextSampleMs: number;
+  private intervalPublished = 0;
+  private intervalConsumed = 0;
+  private maxBacklog = 0;
+
+  constructor(options: {
+    startMs: number;
+    warmupS: number;
+    messageBytes: number;
+    groups: readonly string[];
+  }) {
+    this.startMs = options.startMs;
+    this.warmupEndMs = options.startMs + options.warmupS * 1000;
+    this.messageBytes = options.messageBytes;
+    this.groups = options.groups;
+    this.deliveredPerGroup = options.groups.map(() => 0);
+    this.nextSampleMs = options.startMs + 1000;
+  }
+
+  onSending(count: number): void {
+    this.sentCount += count;
+  }
+
+  /** A batch of `count` messages, intended at `intendedMs`, sent at `sentMs`, acknowledged at `ackMs`. */
+  onAcked(count: number, intendedMs: number, sentMs: number, ackMs: number): void {
+    if (ackMs >= this.nextSampleMs) this.sample(ackMs);
+    this.ackedCount += count;
+    this.intervalPublished += count;
+    const corrected = toMicros(ackMs - intendedMs);
+    this.intervalPublish.recordValueWithCount(corrected, count);
+    if (intendedMs >= this.warmupEndMs) {
+      this.publishCorrected.recordValueWithCount(corrected, count);
+      this.publishUncorrected.recordValueWithCount(toMicros(ackMs - sentMs), count);
+      this.measuredAcked += count;
+      this.lastAckMs = ackMs;
+    }
+  }
+
+  onSendFailed(count: number, definite: boolean): void {
+    if (definite) this.failedCount += count;
+    else this.unknownCount += count;
+  }
+
+  /** `count` messages delivered to group number `group` (its index in `groups`) at `receiveMs`. */
+  onDelivered(group: number, count: number, receiveMs: number): void {
+    if (receiveMs >= this.nextSampleMs) this.sample(receiveMs);
+    this.deliveredPerGroup[group]! += count;
+    this.intervalConsumed += count;
+  }
+
+  /** `count` delivered messages with one intended and one actual send time, received at `receiveMs`. */
+  onEndToEnd(count: number, intendedMs: number, sentMs: number, receiveMs: number): void {
+    const corrected = toMicros(receiveMs - intendedMs);
+    this.intervalE2e.recordValueWithCount(corrected, count);
+    if (intendedMs >= this.warmupEndMs) {
+      this.e2eCorrected.recordValueWithCount(corrected, count);
+      this.e2eUncorrected.recordValueWithCount(toMicros(receiveMs - sentMs), count);
+      this.measuredDelivered += count;
+      this.lastDeliveryMs = receiveMs;
+    }
+  }
+
+  /** Acknowledged and not yet delivered, summed over groups (never below 0 per group). */
+  backlog(): number {
+    let total = 0;
+    for (const d of this.deliveredPerGroup) total += Math.max(0, this.ackedCount - d);
+    return total;
+  }
+
+  deliveredTo(group: number): number {
+    return this.deliveredPerGroup[group] ?? 0;
+  }
+
+  get ackedMsgs(): number {
+    return this.ackedCount;
+  }
+
+  /** Closes every whole second up to `nowMs` (called from the hot path and from a timer). */
+  sample(nowMs: number): void {
+    while (nowMs >= this.nextSampleMs) {
+      const backlog = this.backlog();
+      this.maxBacklog = Math.max(this.maxBacklog, backlog);
+      this.samples.push({
+        tS: Math.round((this.nextSampleMs - this.startMs) / 1000),
+        publishedMsgs: this.intervalPublished,
+        consumedMsgs: this.intervalConsumed,
+        backlogMsgs: backlog,
+        e2eP99Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(99) / 1000 : null,
+        publishP99Ms:
+          this.intervalPublish.totalCount > 0 ? this.intervalPublish.getValueAtPercentile(99) / 1000 : null,
+      });
+      this.intervalPublished = 0;
+      this.intervalConsumed = 0;
+      this.intervalE2e.reset();
+      this.intervalPublish.reset();
+      this.nextSampleMs += 1000;
+    }
+  }
+
+  summary(): MetricsSummary {
+    const perSec = (n: number, endMs: number) => {
+      const spanS = (endMs - this.warmupEndMs) / 1000;
+      return spanS > 0 ? n / spanS : 0;
+    };
+    const publishMsgsPerSec = perSec(this.measuredAcked, this.lastAckMs);
+    // Every group consumes the whole stream: the consume rate sums the groups (as OMB does).
+    const consumeMsgsPerSec = perSec(this.measuredDelivered, this.lastDeliveryMs);
+    const mb = (msgs: number) => (msgs * this.messageBytes) / (1024 * 1024);
+    const backlog = this.backlog();
+    return {
+      sentMsgs: this.sentCount,
+      ackedMsgs: this.ackedCount,
+      failedMsgs: this.failedCount,
+      unknownMsgs: this.unknownCount,
+      deliveredMsgs: Object.fromEntries(this.groups.map((g, i) => [g, this.deliveredPerGroup[i] ?? 0])),
+      throughput: {
+        publishMsgsPerSec: round(publishMsgsPerSec),
+        publishMBPerSec: round(mb(publishMsgsPerSec)),
+        consumeMsgsPerSec: round(consumeMsgsPerSec),
+        consumeMBPerSec: round(mb(consumeMsgsPerSec)),
+      },
+      latency: {
+        publish: pair(this.publishCorrected, this.publishUncorrected),
+        endToEnd: pair(this.e2eCorrected, this.e2eUncorrected),
+      },
+      backlog: { maxMsgs: Math.max(this.maxBacklog, backlog), finalMsgs: backlog },
+      timeseries: this.samples,
+    };
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function pair(corrected: Histogram, uncorrected: Histogram): LatencyPair {
+  return { corrected: percentiles(corrected), uncorrected: percentiles(uncorrected) };
+}
