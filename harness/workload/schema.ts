@@ -54,7 +54,6 @@ export const workloadFields = {
   drainTimeoutS: seconds.default(30).describe("longest wait for the groups to catch up after producing"),
   prefetch: count(1).default(1000).describe("push: unacknowledged messages a consumer may hold"),
   pollMax: count(1).default(500).describe("pull: most messages one poll returns"),
-  commitEvery: count(1).default(1).describe("consumers commit after every N delivered batches"),
   faults: z
     .array(z.unknown())
     .max(0, "fault injection is not implemented yet; remove the faults list")

@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { Delivery } from "../../adapters/contract.js";
+import { FileSink } from "./file-sink.js";
+import { HistoryRecorder } from "./recorder.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "bb-history-"));
+const readLines = (path: string) =>
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe("HistoryRecorder", () => {
+  it("writes every operation in the shape of shared/HISTORY.md", async () => {
+    const path = join(tmp(), "history.jsonl");
+    const r = new HistoryRecorder(path);
+    r.meta({
+      adapter: "reference",
+      workload: "w",
+      model: "log",
+      expect: { delivery: "at-least-once", order: "partition" },
+    });
+    const batch = { process: 3, topic: "orders", firstSeq: 17, count: 2, keys: ["k1", null] };
+    r.sendInvoke(batch);
+    r.sendOk(batch, [
+      { partition: 0, offset: 42 },
+      { partition: 1, offset: null },
+    ]);
+    r.sendFailed({ ...batch, firstSeq: 19, keys: null }, false, "timeout");
+    r.assign(7, "g1", { partitions: [{ topic: "orders", partition: 0 }], from: "committed" });
+    r.pollInvoke(7, "g1");
+    const deliveries: Delivery[] = [
+      { topic: "orders", partition: 0, offset: 42, key: "k1", payload: new Uint8Array(), redelivered: false },
+      {
+        topic: "orders",
+        partition: 1,
+        offset: null,
+        key: null,
+        payload: new Uint8Array(),
+        redelivered: true,
+      },
+    ];
+    const ids = { procs: Uint32Array.of(3, 3), seqs: Uint32Array.of(17, 18) };
+    r.pollOk(7, "g1", deliveries, ids);
+    r.commit(7, "g1", { kind: "offsets", offsets: [{ topic: "orders", partition: 0, offset: 43 }] }, ids, 2);
+    r.commit(8, 'g"q', { kind: "acks", count: 2 }, ids, 2);
+    r.drain("g1", false);
+    r.drain("g1", true);
+    r.crash(7);
+    await r.close();
+
+    const lines = readLines(path);
+    expect(lines.map((l) => `${l["type"]}:${l["f"]}`)).toEqual([
+      "ok:meta",
+      "invoke:send",
+      "ok:send",
+      "info:send",
+      "ok:assign",
+      "invoke:poll",
+      "ok:poll",
+      "ok:commit",
+      "ok:commit",
+      "ok:drain",
+      "ok:drain",
+      "info:crash",
+    ]);
+    expect(lines[0]?.["value"]).toEqual({
+      format: 1,
+      adapter: "reference",
+      workload: "w",
+      model: "log",
+      expect: { delivery: "at-least-once", order: "partition" },
+    });
+    expect(lines[1]).toMatchObject({
+      process: 3,
+      value: [
+        { id: "3-17", topic: "orders", key: "k1" },
+        { id: "3-18", topic: "orders" },
+      ],
+    });
+    expect(lines[2]?.["value"]).toEqual([
+      { id: "3-17", topic: "orders", key: "k1", partition: 0, offset: 42 },
+      { id: "3-18", topic: "orders", partition: 1, offset: null },
+    ]);
+    expect(lines[3]).toMatchObject({ value: [{ id: "3-19" }, { id: "3-20" }], error: "timeout" });
+    expect(lines[4]).toMatchObject({
+      process: 7,
+      group: "g1",
+      value: { partitions: [{ topic: "orders", partition: 0 }], from: "committed" },
+    });
+    expect(lines[6]).toMatchObject({
+      process: 7,
+      group: "g1",
+      value: [
+        { id: "3-17", topic: "orders", partition: 0, offset: 42, redelivered: false },
+        { id: "3-18", topic: "orders", partition: 1, offset: null, redelivered: true },
+      ],
+    });
+    expect(lines[7]?.["value"]).toEqual([{ topic: "orders", partition: 0, offset: 43 }]);
+    expect(lines[8]).toMatchObject({ group: 'g"q', value: { ids: ["3-17", "3-18"] } });
+    expect(lines[9]?.["value"]).toBeUndefined();
+    expect(lines[10]?.["value"]).toEqual({ complete: true });
+    // time: monotonic integer nanoseconds, in recording order
+    const times = lines.slice(1).map((l) => l["time"] as number);
+    for (const t of times) expect(Number.isSafeInteger(t)).toBe(true);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+});
+
+describe("FileSink", () => {
+  it("keeps order across many chunks written concurrently", async () => {
+    const path = join(tmp(), "sink.txt");
+    const sink = new FileSink(path, { chunkChars: 64, maxPending: 3 });
+    let expected = "";
+    for (let i = 0; i < 5000; i++) {
+      const s = `${i}:${"x".repeat(i % 37)}é\n`;
+      sink.append(s);
+      expected += s;
+    }
+    await sink.close();
+    expect(readFileSync(path, "utf8")).toBe(expected);
+    expect(sink.bytesWritten).toBe(Buffer.byteLength(expected));
+  });
+});
