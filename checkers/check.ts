@@ -1,0 +1,121 @@
+/**
+ * The checkers end to end: read a history once into the shared index, run every family over it,
+ * and assemble the verdict for an expectation.
+ */
+import { checkDelivery } from "./delivery.js";
+import { DEFAULT_EXPECTATION, forbiddenBy } from "./expectation.js";
+import { Findings, LOG } from "./findings.js";
+import { HistoryBuilder, type HistoryIndex, SEND } from "./history-index.js";
+import { fileLines, type LineSource, memoryLines, shorten } from "./lines.js";
+import { buildFromText } from "./parse-json.js";
+import { buildFromFileJson } from "./read-file.js";
+import {
+  ANOMALIES,
+  type Anomaly,
+  type AnomalyCounts,
+  type AnomalyFinding,
+  type Expectation,
+  type GroupVerdict,
+  type Verdict,
+} from "./verdict.js";
+
+export interface CheckOptions {
+  /** Overrides the history's meta `expect`. */
+  readonly expect?: Partial<Expectation>;
+  /** Witnesses kept per anomaly and group (default 5). */
+  readonly witnesses?: number;
+}
+
+export const DEFAULT_WITNESSES = 5;
+
+/** Checks a history held in memory: its text, or its lines. */
+export function checkHistory(history: string | readonly string[], options: CheckOptions = {}): Verdict {
+  const b = new HistoryBuilder();
+  const lines = buildFromText(
+    b,
+    typeof history === "string" ? history : history.map((l) => `${l}\n`).join(""),
+  );
+  return verdictOf(b.finish(), memoryLines(lines), options);
+}
+
+/** Checks a history file (JSON Lines). Throws HistoryParseError on a malformed line. */
+export async function checkHistoryFile(path: string, options: CheckOptions = {}): Promise<Verdict> {
+  const b = new HistoryBuilder();
+  const read = buildFromFileJson(b, path);
+  return verdictOf(b.finish(), fileLines(path, read.lineStarts, read.fileSize), options);
+}
+
+/** Runs every family over the index and judges it against the expectation. */
+export function verdictOf(ix: HistoryIndex, source: LineSource, options: CheckOptions = {}): Verdict {
+  const expect: Expectation = {
+    delivery: options.expect?.delivery ?? ix.metaExpect.delivery ?? DEFAULT_EXPECTATION.delivery,
+    order: options.expect?.order ?? ix.metaExpect.order ?? DEFAULT_EXPECTATION.order,
+  };
+  const warnings = [...ix.warnings];
+  if (options.expect?.delivery === undefined && ix.metaExpect.delivery === undefined)
+    warnings.push(`no delivery expectation (meta or --delivery): assuming "${expect.delivery}"`);
+  if (options.expect?.order === undefined && ix.metaExpect.order === undefined)
+    warnings.push(`no order expectation (meta or --order): assuming "${expect.order}"`);
+  const findings = new Findings(options.witnesses ?? DEFAULT_WITNESSES);
+  const stats = checkDelivery(ix, findings);
+
+  const forbidden = forbiddenBy(expect, ix.model);
+  const counts = Object.fromEntries(ANOMALIES.map((a) => [a, findings.total(a)])) as AnomalyCounts;
+  const texts = new Map<number, string>();
+  const findingsOf = (group: number): Partial<Record<Anomaly, AnomalyFinding>> => {
+    const result: Partial<Record<Anomaly, AnomalyFinding>> = {};
+    for (const a of ANOMALIES) {
+      const count = findings.count(a, group);
+      if (count === 0) continue;
+      result[a] = {
+        count,
+        witnesses: findings.witnessesOf(a, group).map((w) => ({
+          message: w.message,
+          lines: w.lines
+            .filter((l, i, all) => l > 0 && all.indexOf(l) === i)
+            .map((line) => {
+              let text = texts.get(line);
+              if (text === undefined) {
+                text = source.text(line);
+                texts.set(line, text);
+              }
+              return { line, text: shorten(text, w.focus) };
+            }),
+        })),
+      };
+    }
+    return result;
+  };
+  const groups: GroupVerdict[] = ix.groupNames.map((group, g) => ({
+    group,
+    drained: ix.groupDrainedLine[g]! > 0,
+    delivered: stats[g]!.delivered,
+    recovered: stats[g]!.recovered,
+    anomalies: findingsOf(g),
+  }));
+  let attempted = 0;
+  let acknowledged = 0;
+  let failed = 0;
+  let unknown = 0;
+  for (const s of ix.idStatus) {
+    if ((s & SEND.attempted) === 0) continue;
+    attempted++;
+    if (s & SEND.ok) acknowledged++;
+    else if (s & (SEND.info | SEND.unknown)) unknown++;
+    else if (s & SEND.fail) failed++;
+  }
+  for (let g = 0; g < ix.groupNames.length; g++)
+    if (ix.groupDrainedLine[g] === 0)
+      warnings.push(`group ${ix.groupNames[g]} never completed a drain: loss was not judged for it`);
+  return {
+    valid: forbidden.every((a) => counts[a] === 0),
+    expect,
+    forbidden,
+    counts,
+    messages: { attempted, acknowledged, failed, unknown },
+    groups,
+    log: findingsOf(LOG),
+    warnings,
+    lines: ix.lines,
+  };
+}

@@ -1,0 +1,9 @@
+/** A history line the checkers cannot read: names the line and what is wrong with it. */
+export class HistoryParseError extends Error {
+  readonly line: number;
+  constructor(line: number, problem: string, source = "history") {
+    super(`${source}:${line}: ${problem}`);
+    this.name = "HistoryParseError";
+    this.line = line;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Reading witness lines back: the indexes keep line numbers only; the text of the few lines a
+ * verdict cites is fetched at the end, from memory or from the file by byte offset.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import type { Float64Column } from "./columns.js";
+
+/** Longest witness text; longer lines are cut around the message they are cited for. */
+export const WITNESS_TEXT_CHARS = 240;
+
+export interface LineSource {
+  /** The line's text (1-based), whole or up to a few hundred KB. */
+  text(line: number): string;
+}
+
+export function memoryLines(lines: readonly string[]): LineSource {
+  return { text: (line) => lines[line - 1] ?? "" };
+}
+
+/** Lines of a file, by the byte offset of each line's start (`starts[line - 1]`). */
+export function fileLines(path: string, starts: Float64Column, fileSize: number): LineSource {
+  return {
+    text(line) {
+      const start = starts.data[line - 1];
+      if (start === undefined || line > starts.length) return "";
+      const end = line < starts.length ? starts.data[line]! : fileSize;
+      const len = Math.min(end - start, 1 << 20);
+      const buf = Buffer.alloc(len);
+      const fd = openSync(path, "r");
+      try {
+        readSync(fd, buf, 0, len, start);
+      } finally {
+        closeSync(fd);
+      }
+      return buf.toString("utf8").replace(/\r?\n$/, "");
+    },
+  };
+}
+
+/** A line's text cut to WITNESS_TEXT_CHARS, keeping its start and the part around `focus`. */
+export function shorten(text: string, focus?: string): string {
+  if (text.length <= WITNESS_TEXT_CHARS) return text;
+  const head = text.slice(0, 90);
+  const at = focus === undefined ? -1 : text.indexOf(`"${focus}"`, 90);
+  if (at < 0) {
+    if (focus !== undefined && text.indexOf(`"${focus}"`) >= 0)
+      return `${text.slice(0, WITNESS_TEXT_CHARS - 12)} …`;
+    return `${text.slice(0, WITNESS_TEXT_CHARS - 40)} … (${text.length} chars)`;
+  }
+  // The object holding the focus: back to its opening brace, forward to its closing one.
+  const open = text.lastIndexOf("{", at);
+  const from = open > 90 ? open : Math.max(90, at - 40);
+  const close = text.indexOf("}", at);
+  const to = Math.min(close >= 0 ? close + 1 : at + 100, from + 130);
+  return `${head} … ${text.slice(from, to)} … (${text.length} chars)`;
+}
