@@ -14,6 +14,7 @@ import {
   type Consumer,
   type ConsumerOptions,
   type Delivery,
+  type DeliveryMode,
   type OutgoingMessage,
   type Producer,
   type ProducerOptions,
@@ -48,6 +49,14 @@ export function checkSubject(adapter: string, subject: string): void {
   if (subject === "" || /[\s*>]/.test(subject) || subject.split(".").some((t) => t === "")) {
     throw new Error(
       `${adapter}: topic "${subject}" is not a valid NATS subject (dot-separated tokens, no spaces, no * or >)`,
+    );
+  }
+}
+
+function refuseMode(mode: DeliveryMode): void {
+  if (!NATS_CAPABILITIES.deliveryModes.includes(mode)) {
+    throw new Error(
+      `${NAME}: delivery mode ${mode} is not supported: core NATS keeps nothing and acknowledges nothing (use jetstream)`,
     );
   }
 }
@@ -157,17 +166,29 @@ class NatsAdapter implements Adapter {
   /** Subjects exist while someone publishes or subscribes: nothing to create or remove. */
   async createTopic(spec: TopicSpec): Promise<void> {
     checkSubject(NAME, spec.name);
+    if (spec.partitions > 1) {
+      throw new Error(
+        `${NAME}: topic "${spec.name}" asks for ${spec.partitions} partitions; a NATS subject is one stream (use partitions: 1)`,
+      );
+    }
   }
 
   async deleteTopic(): Promise<void> {}
 
   async createProducer(options: ProducerOptions): Promise<Producer> {
+    refuseMode(options.mode);
     return new NatsProducer(
       await connectNats(NAME, this.settings, `brokerbench-producer-${options.process}`),
     );
   }
 
   async createConsumer(options: ConsumerOptions): Promise<Consumer> {
+    refuseMode(options.mode);
+    if (options.delivery !== "push") {
+      throw new Error(
+        `${NAME}: pull delivery is not supported: core NATS only pushes to subscriptions (use jetstream)`,
+      );
+    }
     const nc = await connectNats(NAME, this.settings, `brokerbench-consumer-${options.process}`);
     const consumer = new NatsConsumer(nc);
     await consumer.subscribe(options);

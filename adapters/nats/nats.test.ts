@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Adapter, BrokerUnreachableError } from "../contract.js";
+import { describeBrokerConformance } from "../test/conformance.js";
 import { drain, produce, RunningConsumer } from "../test/driver.js";
 import { TestHistory } from "../test/history.js";
 import { groupTally, tally } from "../test/judge.js";
@@ -8,6 +9,17 @@ import { serviceGate } from "../test/services.js";
 import { natsFactory } from "./index.js";
 
 const gate = await serviceGate("nats", "127.0.0.1", 4222);
+
+describeBrokerConformance(
+  "nats",
+  natsFactory,
+  {},
+  {
+    service: gate,
+    unreachable: { settings: { url: "nats://127.0.0.1:1" }, address: "nats://127.0.0.1:1" },
+    quietMs: 500,
+  },
+);
 
 describe("nats adapter: connecting", () => {
   it("fails fast with the address when nothing listens", async () => {
@@ -62,35 +74,6 @@ describe.skipIf(gate.skip)(`nats adapter against the real server (${gate.reason}
     }
     // one publisher's order reaches each subscriber intact
     expect(a.delivered).toEqual(acked);
-  });
-
-  it("queue group: members share the messages, none twice", async () => {
-    const t = topic();
-    const h = new TestHistory();
-    const base = {
-      topics: [t],
-      delivery: "push",
-      mode: "at-most-once",
-      start: "latest",
-      group: "q",
-    } as const;
-    const c1 = await RunningConsumer.start(adapter, h, { ...base, process: 20 });
-    const c2 = await RunningConsumer.start(adapter, h, { ...base, process: 21 });
-    const acked = await produce(adapter, h, {
-      process: 2,
-      topic: t,
-      mode: "at-most-once",
-      count: 1000,
-      batch: 10,
-    });
-    await drain(h, "q", [c1, c2], acked, 300);
-    await c1.close();
-    await c2.close();
-    const g = groupTally(tally(h.lines), "q");
-    expect(g.lost).toEqual([]);
-    expect(g.duplicateDelivery).toEqual([]);
-    expect(c1.delivered.length).toBeGreaterThan(0);
-    expect(c2.delivered.length).toBeGreaterThan(0);
   });
 
   it("a consumer that dies and comes back: what was published while away is lost, nothing is redelivered", async () => {

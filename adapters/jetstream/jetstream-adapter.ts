@@ -1,0 +1,160 @@
+/**
+ * JetStream: one stream per topic (a single ordered sequence, so one partition), one durable
+ * consumer per group, push or pull, with the stream sequence as the offset. See README.md for how
+ * each knob maps and what is deliberately not supported.
+ */
+import type { JetStreamManager, NatsConnection } from "nats";
+import {
+  type Adapter,
+  type AdapterFactory,
+  type AdapterSettings,
+  type Assignment,
+  type Capabilities,
+  type Consumer,
+  type ConsumerOptions,
+  DELIVERY_MODES,
+  type Producer,
+  type ProducerOptions,
+  type TopicSpec,
+} from "../contract.js";
+import { connectNats, NATS_CLIENT_VERSION, NATS_SETTINGS, numberSetting, setting } from "../nats/index.js";
+import {
+  ensureDurable,
+  type JetStreamConsumerSettings,
+  JetStreamPullConsumer,
+  JetStreamPushConsumer,
+} from "./consumer.js";
+import { JetStreamProducer } from "./producer.js";
+import { createStream, deleteStream, type StreamSettings } from "./streams.js";
+
+const NAME = "jetstream";
+
+export const JETSTREAM_CAPABILITIES: Capabilities = {
+  // Acknowledgements are per message (a shared durable's members ack independently), so commits
+  // are acks; offsets (stream sequences) are still recorded on every send and delivery.
+  model: "queue",
+  push: true,
+  pull: true,
+  queue: true,
+  pubsub: true,
+  replay: true,
+  partitions: false,
+  deliveryModes: DELIVERY_MODES,
+  // One stream is one sequence, delivered in order; a redelivery (ack_wait expired) comes later.
+  ordering: "partition",
+  idempotentProduce: true,
+};
+
+export const JETSTREAM_SETTINGS = {
+  ...NATS_SETTINGS,
+  storage: { default: "file", description: "stream storage: file (durable) or memory" },
+  ackWaitMs: {
+    default: "10000",
+    description: "a delivered, unacknowledged message is redelivered after this many milliseconds",
+  },
+  ackTimeoutMs: {
+    default: "5000",
+    description: "exactly-once: how long a commit waits for the server to confirm acks",
+  },
+  publishTimeoutMs: {
+    default: "5000",
+    description: "how long a publish waits for JetStream's acknowledgement",
+  },
+  duplicateWindowMs: {
+    default: "120000",
+    description: "the stream deduplicates a message id seen within this many milliseconds",
+  },
+} as const;
+
+class JetStreamAdapter implements Adapter {
+  readonly capabilities = JETSTREAM_CAPABILITIES;
+  private readonly stream: StreamSettings;
+  private readonly consumer: JetStreamConsumerSettings;
+  private readonly publishTimeoutMs: number;
+
+  constructor(
+    private readonly admin: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly settings: AdapterSettings,
+  ) {
+    const storage = setting(settings, "storage", "file");
+    if (storage !== "file" && storage !== "memory") {
+      throw new Error(`${NAME}: setting storage=${storage} must be "file" or "memory"`);
+    }
+    this.stream = { storage, duplicateWindowMs: numberSetting(NAME, settings, "duplicateWindowMs", 120_000) };
+    this.consumer = {
+      ackWaitMs: numberSetting(NAME, settings, "ackWaitMs", 10_000),
+      ackTimeoutMs: numberSetting(NAME, settings, "ackTimeoutMs", 5_000),
+    };
+    this.publishTimeoutMs = numberSetting(NAME, settings, "publishTimeoutMs", 5_000);
+  }
+
+  async versions(): Promise<Readonly<Record<string, string>>> {
+    return {
+      client: `nats.js ${NATS_CLIENT_VERSION}`,
+      server: `nats-server ${this.admin.info?.version ?? "unknown"} (JetStream)`,
+    };
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    if (spec.partitions > 1) {
+      throw new Error(
+        `${NAME}: topic "${spec.name}" asks for ${spec.partitions} partitions; a JetStream stream is one ordered sequence (use partitions: 1)`,
+      );
+    }
+    await createStream(this.jsm, spec.name, this.stream);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await deleteStream(this.jsm, name);
+  }
+
+  async createProducer(options: ProducerOptions): Promise<Producer> {
+    const nc = await connectNats(NAME, this.settings, `brokerbench-producer-${options.process}`);
+    const dedup = options.idempotent || options.mode === "exactly-once";
+    return new JetStreamProducer(nc, options.mode, dedup, this.publishTimeoutMs);
+  }
+
+  async createConsumer(options: ConsumerOptions): Promise<Consumer> {
+    const froms: Assignment["from"][] = [];
+    for (const topic of options.topics)
+      froms.push(await ensureDurable(this.jsm, topic, options, this.consumer));
+    const nc = await connectNats(NAME, this.settings, `brokerbench-consumer-${options.process}`);
+    options.topics.forEach((topic, i) => {
+      options.onAssign?.({ partitions: [{ topic, partition: 0 }], from: froms[i] ?? "committed" });
+    });
+    if (options.delivery === "pull") {
+      const c = new JetStreamPullConsumer(nc, options.mode, this.consumer);
+      await c.subscribe(options.topics, options.group, options.prefetch);
+      return c;
+    }
+    const c = new JetStreamPushConsumer(nc, options.mode, this.consumer);
+    await c.subscribe(options.topics, options.group);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    if (!this.admin.isClosed()) await this.admin.close();
+  }
+}
+
+export const jetstreamFactory: AdapterFactory = {
+  name: NAME,
+  description:
+    "NATS JetStream: a stream per topic, durable consumers per group, push and pull (nats.js client)",
+  capabilities: JETSTREAM_CAPABILITIES,
+  settings: JETSTREAM_SETTINGS,
+  async connect(settings: AdapterSettings): Promise<Adapter> {
+    const nc = await connectNats(NAME, settings, "brokerbench-admin");
+    try {
+      const jsm = await nc.jetstreamManager();
+      return new JetStreamAdapter(nc, jsm, settings);
+    } catch (err) {
+      await nc.close();
+      throw new Error(
+        `${NAME}: the NATS server at ${setting(settings, "url", "nats://127.0.0.1:4222")} has no JetStream (${(err as Error).message}); start nats-server with -js`,
+        { cause: err },
+      );
+    }
+  },
+};

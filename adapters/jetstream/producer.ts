@@ -1,0 +1,97 @@
+/**
+ * Publishing to JetStream. At-least-once and exactly-once publish through JetStream and wait for
+ * its acknowledgement (stream sequence = offset); exactly-once (and any idempotent producer) also
+ * sets `Nats-Msg-Id` to the message's history id, so a retried message within the stream's
+ * duplicate window is stored once and acknowledged with its first sequence. At-most-once publishes
+ * on core NATS with no acknowledgement (the stream still captures it): no offset is known then.
+ */
+import { headers, type JetStreamClient, type MsgHdrs, type NatsConnection, type PubAck } from "nats";
+import { decodePayload, messageId } from "../../harness/payload.js";
+import {
+  type DeliveryMode,
+  type OutgoingMessage,
+  type Producer,
+  type SendAck,
+  SendError,
+} from "../contract.js";
+import { NATS_KEY_HEADER } from "../nats/index.js";
+
+export class JetStreamProducer implements Producer {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly mode: DeliveryMode,
+    private readonly dedup: boolean,
+    private readonly timeoutMs: number,
+  ) {
+    this.js = nc.jetstream({ timeout: timeoutMs });
+  }
+
+  async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    return this.mode === "at-most-once" ? this.sendCore(batch) : this.sendAcked(batch);
+  }
+
+  private async sendCore(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    let published = 0;
+    try {
+      for (const m of batch) {
+        const h = keyHeaders(m.key);
+        this.nc.publish(m.topic, m.payload, h === undefined ? undefined : { headers: h });
+        published++;
+      }
+      await this.nc.flush();
+    } catch (err) {
+      throw new SendError(`jetstream: publish failed: ${(err as Error).message}`, published === 0, {
+        cause: err,
+      });
+    }
+    return batch.map(() => ({ partition: 0, offset: null }));
+  }
+
+  /** All of a batch in flight at once; the runner's in-flight limit bounds the window. */
+  private async sendAcked(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    const results = await Promise.allSettled(
+      batch.map((m) => {
+        const h = keyHeaders(m.key);
+        return this.js.publish(m.topic, m.payload, {
+          ...(h === undefined ? {} : { headers: h }),
+          ...(this.dedup ? { msgID: idOf(m.payload) } : {}),
+          timeout: this.timeoutMs,
+        });
+      }),
+    );
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failures.length > 0) {
+      const first = failures[0]?.reason as Error & { code?: string };
+      // Definitely not stored only when no message was stored and the server said why (no stream,
+      // API error); a timeout or a closed connection leaves the outcome unknown.
+      const definite =
+        failures.length === batch.length &&
+        (first.code === "503" || /api error|no responders/i.test(first.message));
+      throw new SendError(
+        `jetstream: ${failures.length} of ${batch.length} publishes not acknowledged: ${first.message}`,
+        definite,
+        { cause: first },
+      );
+    }
+    return results.map((r) => ({ partition: 0, offset: (r as PromiseFulfilledResult<PubAck>).value.seq }));
+  }
+
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+function keyHeaders(key: string | null): MsgHdrs | undefined {
+  if (key === null) return undefined;
+  const h = headers();
+  h.set(NATS_KEY_HEADER, key);
+  return h;
+}
+
+/** The history id carried in the payload: the same message retried gets the same Nats-Msg-Id. */
+function idOf(payload: Uint8Array): string {
+  const h = decodePayload(payload);
+  return messageId(h.process, h.sequence);
+}
