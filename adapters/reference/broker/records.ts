@@ -1,0 +1,73 @@
+/**
+ * The broker's own records in its internal logs:
+ *
+ * - `__cluster` (one partition): key = record type, payload = JSON. Types: `topic` (created or
+ *   deleted), `producer-ids` (the next free producer id), `txn` (a transactional id's producer id,
+ *   epoch and transaction state).
+ * - `__consumer_offsets` (one partition): key = group NUL topic NUL partition, payload = the
+ *   committed offset in decimal. Transactional offset commits are transactional batches there and
+ *   take effect with the transaction's commit marker, as in Kafka.
+ */
+import type { RecordInput } from "../storage/partition-log.js";
+
+export const CLUSTER_LOG = "__cluster";
+export const OFFSETS_LOG = "__consumer_offsets";
+export const INTERNAL_TOPICS: readonly string[] = [CLUSTER_LOG, OFFSETS_LOG];
+
+export type TxnPhase =
+  | "empty"
+  | "ongoing"
+  | "prepare-commit"
+  | "prepare-abort"
+  | "complete-commit"
+  | "complete-abort";
+
+export interface TxnPartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export type ClusterRecord =
+  | { readonly type: "topic"; readonly name: string; readonly partitions: number; readonly deleted: boolean }
+  | { readonly type: "producer-ids"; readonly next: number }
+  | {
+      readonly type: "txn";
+      readonly transactionalId: string;
+      readonly producerId: number;
+      readonly epoch: number;
+      readonly phase: TxnPhase;
+      readonly partitions: readonly TxnPartitionRef[];
+      readonly timeoutMs: number;
+    };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeClusterRecord(r: ClusterRecord): RecordInput {
+  return { key: r.type, payload: encoder.encode(JSON.stringify(r)) };
+}
+
+export function decodeClusterRecord(payload: Uint8Array): ClusterRecord {
+  return JSON.parse(decoder.decode(payload)) as ClusterRecord;
+}
+
+export interface OffsetRecord {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export function encodeOffsetRecord(r: OffsetRecord): RecordInput {
+  return { key: `${r.group}\u0000${r.topic}\u0000${r.partition}`, payload: encoder.encode(String(r.offset)) };
+}
+
+export function decodeOffsetRecord(key: string | null, payload: Uint8Array): OffsetRecord | null {
+  if (key === null) return null;
+  const parts = key.split("\u0000");
+  if (parts.length !== 3) return null;
+  const offset = Number(decoder.decode(payload));
+  const partition = Number(parts[2]);
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(partition)) return null;
+  return { group: parts[0]!, topic: parts[1]!, partition, offset };
+}
