@@ -1,0 +1,205 @@
+/**
+ * Loading results for a report: a path is a results.json file, a run directory holding one, or an
+ * output directory whose subdirectories are runs (`<outDir>/<runId>/results.json`). Each file is
+ * checked against the fields the report reads, so a broken file names itself and the field.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { z } from "zod";
+import { UsageError } from "../harness/errors.js";
+import { RESULTS_FORMAT, type RunResult } from "../harness/results.js";
+
+export const RESULTS_FILE = "results.json";
+
+export interface LoadedRun {
+  readonly result: RunResult;
+  /** Absolute path of the results.json it came from. */
+  readonly file: string;
+}
+
+/** The runs of one input path: one side of a comparison. */
+export interface ResultSet {
+  /** Short name shown in charts and tables (the directory's name unless told otherwise). */
+  readonly label: string;
+  readonly source: string;
+  readonly runs: readonly LoadedRun[];
+}
+
+const num = z.number();
+const percentiles = z.looseObject({
+  count: num,
+  minMs: num,
+  meanMs: num,
+  p50Ms: num,
+  p75Ms: num,
+  p90Ms: num,
+  p95Ms: num,
+  p99Ms: num,
+  p999Ms: num,
+  p9999Ms: num,
+  maxMs: num,
+  histogram: z.string(),
+});
+const pair = z.looseObject({ corrected: percentiles, uncorrected: percentiles });
+
+/** The fields the reports read; everything else passes through untouched. */
+const runResultSchema = z.looseObject({
+  format: z.literal(RESULTS_FORMAT),
+  runId: z.string().min(1),
+  workload: z.looseObject({
+    name: z.string(),
+    file: z.string().nullable(),
+    matrix: z.record(z.string(), z.unknown()),
+    params: z.record(z.string(), z.unknown()),
+  }),
+  adapter: z.looseObject({ name: z.string(), settings: z.record(z.string(), z.string()) }),
+  environment: z.looseObject({
+    node: z.string(),
+    cpuModel: z.string(),
+    cpus: num,
+    adapterVersions: z.record(z.string(), z.string()),
+  }),
+  status: z.enum(["completed", "not-supported", "error"]),
+  reason: z.string().nullable(),
+  startedAt: z.string(),
+  durationS: num,
+  warmupS: num,
+  throughput: z.looseObject({
+    publishMsgsPerSec: num,
+    publishMBPerSec: num,
+    consumeMsgsPerSec: num,
+    consumeMBPerSec: num,
+  }),
+  latency: z.looseObject({ publish: pair, endToEnd: pair }),
+  backlog: z.looseObject({ maxMsgs: num, finalMsgs: num }),
+  timeseries: z.array(
+    z.looseObject({
+      tS: num,
+      publishedMsgs: num,
+      consumedMsgs: num,
+      backlogMsgs: num,
+      e2eP99Ms: num.nullable(),
+      publishP99Ms: num.nullable(),
+    }),
+  ),
+  faults: z.array(z.looseObject({ kind: z.string(), target: z.string(), startS: num, endS: num })),
+  verdict: z.looseObject({ valid: z.boolean(), counts: z.record(z.string(), num) }).nullable(),
+});
+
+/** Parses one results.json text; `file` names it in errors. */
+export function parseRunResult(text: string, file: string): RunResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file}: not JSON (${(err as Error).message})`);
+  }
+  if (typeof json === "object" && json !== null && "format" in json && json.format !== RESULTS_FORMAT) {
+    throw new UsageError(
+      `${file}: results format ${String(json.format)}, this brokerbench reads format ${RESULTS_FORMAT}; ` +
+        "use the brokerbench version that wrote it",
+    );
+  }
+  const parsed = runResultSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
+    throw new UsageError(`${file}: not a brokerbench results.json: ${where}${issue?.message ?? "invalid"}`);
+  }
+  // The schema checked what the report reads; the rest is the runner's contract, passed through.
+  return json as RunResult;
+}
+
+async function readRun(file: string): Promise<LoadedRun> {
+  const text = await readFile(file, "utf8");
+  return { result: parseRunResult(text, file), file };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The results.json files a path stands for, in a stable order. */
+export async function findResultFiles(path: string): Promise<string[]> {
+  const abs = resolve(path);
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(abs);
+  } catch {
+    throw new UsageError(
+      `${path}: no such file or directory (give results.json files or results directories)`,
+    );
+  }
+  if (info.isFile()) return [abs];
+  const own = join(abs, RESULTS_FILE);
+  if (await isFile(own)) return [own];
+  const entries = await readdir(abs, { withFileTypes: true });
+  const files: string[] = [];
+  for (const e of entries.filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const candidate = join(abs, e.name, RESULTS_FILE);
+    if (await isFile(candidate)) files.push(candidate);
+  }
+  if (files.length === 0) {
+    throw new UsageError(
+      `${path}: no ${RESULTS_FILE} in it nor in its subdirectories (is it a results directory?)`,
+    );
+  }
+  return files;
+}
+
+/** Loads every run a path stands for; runs sorted by start time, then id (the order they ran in). */
+export async function loadResultSet(path: string, label?: string): Promise<ResultSet> {
+  const files = await findResultFiles(path);
+  const runs = await Promise.all(files.map(readRun));
+  runs.sort(
+    (a, b) =>
+      a.result.startedAt.localeCompare(b.result.startedAt) || a.result.runId.localeCompare(b.result.runId),
+  );
+  const seen = new Map<string, string>();
+  for (const r of runs) {
+    const other = seen.get(r.result.runId);
+    if (other !== undefined) {
+      throw new UsageError(
+        `${path}: run id "${r.result.runId}" appears twice (${other} and ${r.file}); give them as separate inputs`,
+      );
+    }
+    seen.set(r.result.runId, r.file);
+  }
+  return { label: label ?? defaultLabel(path), source: resolve(path), runs };
+}
+
+function defaultLabel(path: string): string {
+  const abs = resolve(path);
+  // A results.json names its run directory; a directory names itself.
+  return basename(abs) === RESULTS_FILE ? basename(dirname(abs)) : basename(abs);
+}
+
+/** Loads several inputs as separate sets; labels made unique (`new`, `new#2`) when names collide. */
+export async function loadResultSets(paths: readonly string[]): Promise<ResultSet[]> {
+  const sets = await Promise.all(paths.map((p) => loadResultSet(p)));
+  const used = new Map<string, number>();
+  return sets.map((s) => {
+    const n = (used.get(s.label) ?? 0) + 1;
+    used.set(s.label, n);
+    return n === 1 ? s : { ...s, label: `${s.label}#${n}` };
+  });
+}
+
+/** Several inputs as one set (for `--merge`): the same run id twice is an error. */
+export async function loadMergedSet(paths: readonly string[], label: string): Promise<ResultSet> {
+  const sets = await Promise.all(paths.map((p) => loadResultSet(p)));
+  const runs = sets.flatMap((s) => s.runs);
+  const seen = new Map<string, string>();
+  for (const r of runs) {
+    const other = seen.get(r.result.runId);
+    if (other !== undefined) {
+      throw new UsageError(`run id "${r.result.runId}" appears in both ${other} and ${r.file}`);
+    }
+    seen.set(r.result.runId, r.file);
+  }
+  return { label, source: sets.map((s) => s.source).join(", "), runs };
+}

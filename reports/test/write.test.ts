@@ -1,0 +1,133 @@
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { RunResult } from "../../harness/results.js";
+import { loadResultSet } from "../load.js";
+import { writeReport, writeReports } from "../write.js";
+import { matrixResults, runResult } from "./fixtures.js";
+
+async function writeResultsDir(results: readonly RunResult[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "bb-report-"));
+  for (const r of results) {
+    await mkdir(join(dir, r.runId), { recursive: true });
+    await writeFile(join(dir, r.runId, "results.json"), JSON.stringify(r));
+  }
+  return dir;
+}
+
+/** The HTML of one `<h2>` section: small enough to print when an assertion fails. */
+function section(html: string, title: string): string {
+  const start = html.indexOf(`<h2>${title}`);
+  expect(start).toBeGreaterThan(-1);
+  const end = html.indexOf("<h2>", start + 4);
+  return html.slice(start, end === -1 ? undefined : end);
+}
+
+function pngSize(png: Buffer): { width: number; height: number } {
+  expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+describe("writeReports on a matrix of runs", () => {
+  let dir: string;
+  let files: string[];
+  beforeAll(async () => {
+    const runs = [
+      ...matrixResults(),
+      runResult({ runId: "throughput-lossy", seed: 9, lost: 3, medianE2eUs: 800, scheduleLagUs: 40_000 }),
+      runResult({
+        runId: "throughput-mqtt",
+        seed: 10,
+        status: "not-supported",
+        reason: "mqtt cannot replay",
+      }),
+    ];
+    dir = await writeResultsDir(runs);
+    files = await writeReports(dir);
+    console.log(`report written to ${dir}`);
+  });
+
+  it("writes every format: html, md, one svg/png/spec per chart, one OMB file per completed run", () => {
+    const rel = files.map((f) => relative(dir, f)).sort();
+    expect(rel).toContain("report.html");
+    expect(rel).toContain("report.md");
+    for (const chart of ["throughput", "backlog", "latency", "comparison"]) {
+      expect(rel).toContain(`charts/${chart}.svg`);
+      expect(rel).toContain(`charts/${chart}.png`);
+      expect(rel).toContain(`charts/${chart}.vl.json`);
+    }
+    expect(rel.filter((f) => f.startsWith("omb/"))).toHaveLength(5);
+    expect(rel).not.toContain("omb/throughput-mqtt.omb.json");
+  });
+
+  it("renders PNGs with real pixels at twice the SVG size", async () => {
+    const svg = await readFile(join(dir, "charts/latency.svg"), "utf8");
+    const png = await readFile(join(dir, "charts/latency.png"));
+    const width = Number(/width="(\d+)"/.exec(svg)?.[1]);
+    expect(pngSize(png).width).toBe(width * 2);
+    expect(png.length).toBeGreaterThan(20_000);
+  });
+
+  it("puts the headline, the failed verdict with its witness and the unsupported run in the HTML", async () => {
+    const html = await readFile(join(dir, "report.html"), "utf8");
+    const summary = section(html, "Summary");
+    expect(summary).toContain("<b>Fastest:</b> throughput-delivery=pull-partitions=4: 5,973 msg/s consumed");
+    expect(summary).toContain(
+      '<li class="alarm"><b>Verdicts:</b> 1 of 5 invalid: throughput-lossy (lost 3)</li>',
+    );
+    expect(summary).toContain("<b>Coordinated omission:</b> throughput-lossy");
+    expect(summary).toContain("<b>Not run:</b> throughput-mqtt not-supported: mqtt cannot replay");
+    const verdicts = section(html, "Delivery verdicts");
+    expect(verdicts).toMatch(
+      /<tr class="row-bad"><td>throughput-lossy<\/td>.*<td class="bad">INVALID<\/td><td class="num bad">3<\/td>/,
+    );
+    expect(verdicts).toContain("message 1-42 acknowledged at offset 41 but never delivered to group g1");
+    expect(section(html, "Runs")).toContain('<td class="warn">not-supported: mqtt cannot replay</td>');
+    expect(html.match(/<figure class="chart"/g)?.length).toBe(4);
+    expect(/<script/i.test(html)).toBe(false);
+    // every chart's ids prefixed, so inlined SVGs do not share clip paths
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.length - new Set(ids).size).toBe(0);
+  });
+
+  it("writes Markdown tables with the PNG links", async () => {
+    const md = await readFile(join(dir, "report.md"), "utf8");
+    expect(md).toContain("![Latency percentile distribution](charts/latency.png)");
+    expect(md).toMatch(/\| throughput-lossy \| completed \|/);
+    expect(md).toContain("**INVALID**");
+  });
+
+  it("draws the latency-vs-rate chart only when the matrix sweeps a rate", async () => {
+    const sweep = [500, 1000, 2000, 4000].map((rate, i) =>
+      runResult({
+        runId: `sweep-rate=${rate}`,
+        matrix: { rate },
+        rateMsgsPerSec: rate,
+        seed: 20 + i,
+        durationS: 4,
+      }),
+    );
+    const sweepDir = await writeResultsDir(sweep);
+    const out = await writeReport([await loadResultSet(sweepDir)], sweepDir, { formats: ["svg"] });
+    expect(out.files.map((f) => relative(sweepDir, f))).toContain("charts/latency-vs-rate.svg");
+    expect(files.map((f) => relative(dir, f))).not.toContain("charts/latency-vs-rate.svg");
+  });
+
+  it("compares with a baseline: ratios new/old, regressions flagged", async () => {
+    const slower = matrixResults().map((r) => ({
+      ...r,
+      throughput: { ...r.throughput, consumeMsgsPerSec: r.throughput.consumeMsgsPerSec * 0.5 },
+    }));
+    const newDir = await writeResultsDir(slower);
+    const oldDir = await writeResultsDir(matrixResults());
+    const written = await writeReports(newDir, { compareWith: oldDir, formats: ["html", "md"] });
+    const html = await readFile(written.find((f) => f.endsWith("report.html")) as string, "utf8");
+    expect(section(html, "Summary")).toContain("4 figures worse by more than 10%");
+    expect(section(html, "Comparison")).toContain('<td class="num bad">0.50×</td>');
+  });
+
+  it("rejects an unknown format by name", async () => {
+    await expect(writeReports(dir, { formats: ["html,pdf"] })).rejects.toThrow(/unknown report format "pdf"/);
+  });
+});
