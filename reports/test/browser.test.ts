@@ -96,7 +96,9 @@ describe.skipIf(skip)(`report.html in headless Chromium (${CHROMIUM})`, () => {
     }
 
     // The hostile name: shown as text in the tables, never run or parsed as markup.
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
     expect(await page.locator("script").count()).toBe(0);
     expect(await page.locator("img").count()).toBe(0);
     expect(await page.locator("table.runs td", { hasText: HOSTILE }).count()).toBeGreaterThan(0);
