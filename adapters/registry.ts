@@ -4,8 +4,15 @@
  */
 import { UsageError } from "../harness/errors.js";
 import type { AdapterFactory } from "./contract.js";
+import { rabbitmqFactory } from "./rabbitmq/index.js";
+import { redisPubSubFactory } from "./redis-pubsub/index.js";
+import { redisStreamsFactory } from "./redis-streams/index.js";
 
-export const ADAPTERS: readonly AdapterFactory[] = [];
+export const ADAPTERS: readonly AdapterFactory[] = [
+  redisPubSubFactory,
+  redisStreamsFactory,
+  rabbitmqFactory,
+];
 
 export function findAdapter(name: string): AdapterFactory {
   const found = ADAPTERS.find((a) => a.name === name);

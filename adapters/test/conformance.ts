@@ -20,7 +20,6 @@ import {
   DELIVERY_MODES,
   DELIVERY_STYLES,
   type DeliveryMode,
-  type DeliveryStyle,
   type StartPosition,
   unsupportedReason,
 } from "../contract.js";
@@ -315,10 +314,9 @@ export function describeBrokerConformance(
         }
       }
 
-      for (const mode of modes) {
-        const style: DeliveryStyle = styles[0]!;
+      for (const [style, mode] of styles.flatMap((st) => modes.map((m) => [st, m] as const))) {
         it(`a killed consumer is replaced (${style}, ${mode}): ${mode === "at-most-once" ? "loss allowed, no duplicates" : "nothing acknowledged lost, unacknowledged redelivered"}`, async () => {
-          const topic = freshTopic(name, `kill-${mode}`);
+          const topic = freshTopic(name, `kill-${style}-${mode}`);
           await adapter.createTopic({ name: topic, partitions: 1 });
           const history = new TestHistory();
           history.meta({

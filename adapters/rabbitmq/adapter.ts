@@ -1,0 +1,403 @@
+/**
+ * RabbitMQ through amqplib. A topic is a fanout exchange; a group is a durable queue bound to it
+ * (`<topic>.<group>`), so every group gets every message (pub-sub) and the consumers of one group
+ * compete for its queue (queue). Push is basic.consume with basic.qos prefetch; pull is basic.get
+ * polling. At-least-once: publisher confirms, persistent messages, manual acks. At-most-once: no
+ * confirms, auto-ack (the broker forgets a message as it writes it to the socket).
+ */
+
+import { once } from "node:events";
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage } from "amqplib";
+import { UsageError } from "../../harness/errors.js";
+import {
+  type Adapter,
+  type Capabilities,
+  type CommitValue,
+  type Consumer,
+  type ConsumerOptions,
+  type Delivery,
+  type OutgoingMessage,
+  type Producer,
+  type ProducerOptions,
+  type PullConsumer,
+  type PushConsumer,
+  type SendAck,
+  SendError,
+  type TopicSpec,
+} from "../contract.js";
+import { amqplibVersion, connectAmqp, destroySocket, serverProduct, serverVersion } from "./connection.js";
+
+export const NAME = "rabbitmq";
+
+export const CAPABILITIES: Capabilities = {
+  model: "queue",
+  push: true,
+  pull: true,
+  queue: true,
+  pubsub: true,
+  // A group's queue holds what arrived since it was declared; nothing older can be re-read.
+  replay: false,
+  partitions: false,
+  deliveryModes: ["at-most-once", "at-least-once"],
+  // One queue delivers in publish order; requeued (redelivered) messages come back out of order.
+  ordering: "partition",
+  idempotentProduce: false,
+};
+
+export interface RabbitSettings {
+  readonly url: string;
+  /** basic.get polling: pause between empty gets. */
+  readonly pollIntervalMs: number;
+  /** Most deliveries handed to one onBatch call. */
+  readonly maxBatch: number;
+}
+
+function refuse(o: { delivery?: string; mode: string }): void {
+  if (!CAPABILITIES.deliveryModes.includes(o.mode as never)) {
+    throw new UsageError(`${NAME}: delivery mode ${o.mode} is not supported`);
+  }
+  if (o.delivery === "push" && !CAPABILITIES.push) throw new UsageError(`${NAME}: push is not supported`);
+}
+
+export function queueName(topic: string, group: string): string {
+  return `${topic}.${group}`;
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class RabbitAdapter implements Adapter {
+  readonly capabilities = CAPABILITIES;
+  /** Topics created by this run, with the groups whose queue this run already declared fresh. */
+  private readonly freshGroups = new Map<string, Set<string>>();
+
+  private constructor(
+    private readonly admin: ChannelModel,
+    private readonly settings: RabbitSettings,
+  ) {}
+
+  static async connect(settings: RabbitSettings): Promise<RabbitAdapter> {
+    return new RabbitAdapter(await connectAmqp(NAME, settings.url, "brokerbench-admin"), settings);
+  }
+
+  /** A short-lived channel per topology operation: a failed operation closes its channel. */
+  private async withChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
+    const ch = await this.admin.createChannel();
+    ch.on("error", () => {});
+    try {
+      return await fn(ch);
+    } finally {
+      await ch.close().catch(() => {});
+    }
+  }
+
+  async versions(): Promise<Readonly<Record<string, string>>> {
+    return { amqplib: amqplibVersion(), [serverProduct(this.admin)]: serverVersion(this.admin) };
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    if (spec.partitions !== 1) {
+      throw new UsageError(
+        `${NAME}: a queue is one ordered stream; ${spec.partitions} partitions are not supported`,
+      );
+    }
+    const known = this.freshGroups.get(spec.name) ?? new Set<string>();
+    await this.withChannel(async (ch) => {
+      for (const group of known) await ch.deleteQueue(queueName(spec.name, group));
+      // Deleting the exchange drops every binding a previous run left; its queues are deleted when
+      // this run's first consumer of that group declares them.
+      await ch.deleteExchange(spec.name);
+      await ch.assertExchange(spec.name, "fanout", { durable: true });
+    });
+    this.freshGroups.set(spec.name, new Set());
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const known = this.freshGroups.get(name) ?? new Set<string>();
+    await this.withChannel(async (ch) => {
+      for (const group of known) await ch.deleteQueue(queueName(name, group));
+      await ch.deleteExchange(name);
+    });
+    this.freshGroups.delete(name);
+  }
+
+  /** Declares the group's queue and binds it; the first time in a run, a leftover queue goes first. */
+  private async declareGroup(topic: string, group: string): Promise<string> {
+    const queue = queueName(topic, group);
+    const fresh = this.freshGroups.get(topic);
+    await this.withChannel(async (ch) => {
+      if (fresh !== undefined && !fresh.has(group)) await ch.deleteQueue(queue);
+      await ch.assertQueue(queue, { durable: true });
+      await ch.bindQueue(queue, topic, "");
+    });
+    fresh?.add(group);
+    return queue;
+  }
+
+  async createProducer(options: ProducerOptions): Promise<Producer> {
+    refuse({ mode: options.mode });
+    const model = await connectAmqp(NAME, this.settings.url, `brokerbench-p${options.process}`);
+    try {
+      const confirm = options.mode === "at-least-once";
+      const channel = confirm ? await model.createConfirmChannel() : await model.createChannel();
+      channel.on("error", () => {});
+      return new RabbitProducer(model, channel, confirm);
+    } catch (err) {
+      await model.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async createConsumer(options: ConsumerOptions): Promise<Consumer> {
+    refuse(options);
+    if (options.start === "earliest") {
+      throw new UsageError(
+        `${NAME}: starting from the earliest message is not supported (queues do not replay)`,
+      );
+    }
+    if (options.topics.length !== 1) {
+      throw new UsageError(`${NAME}: a consumer reads one topic (one queue); got ${options.topics.length}`);
+    }
+    const topic = options.topics[0] as string;
+    const queue = await this.declareGroup(topic, options.group);
+    const model = await connectAmqp(NAME, this.settings.url, `brokerbench-c${options.process}`);
+    try {
+      const channel = await model.createChannel();
+      channel.on("error", () => {});
+      // The queue keeps what its group has not acknowledged: a new consumer continues from there.
+      options.onAssign?.({ partitions: [{ topic, partition: 0 }], from: "committed" });
+      const base = { model, channel, topic, queue, options };
+      return options.delivery === "push"
+        ? new RabbitPushConsumer(base, this.settings.maxBatch)
+        : new RabbitPullConsumer(base, this.settings.pollIntervalMs);
+    } catch (err) {
+      await model.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.admin.close().catch(() => {});
+  }
+}
+
+class RabbitProducer implements Producer {
+  constructor(
+    private readonly model: ChannelModel,
+    private readonly channel: Channel | ConfirmChannel,
+    private readonly confirm: boolean,
+  ) {}
+
+  async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    const confirmed: Promise<void>[] = [];
+    try {
+      for (const m of batch) {
+        const body = toBuffer(m.payload);
+        let writable: boolean;
+        if (this.confirm) {
+          let settle!: (err: unknown) => void;
+          confirmed.push(
+            new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve()))),
+          );
+          writable = (this.channel as ConfirmChannel).publish(
+            m.topic,
+            m.key ?? "",
+            body,
+            { persistent: true },
+            (err) => settle(err),
+          );
+        } else {
+          writable = this.channel.publish(m.topic, m.key ?? "", body);
+        }
+        if (!writable) await once(this.channel, "drain");
+      }
+      await Promise.all(confirmed);
+    } catch (err) {
+      // A nack or a closed channel: the broker may or may not hold some of the batch.
+      await Promise.allSettled(confirmed);
+      throw new SendError(`${NAME}: publish not confirmed: ${(err as Error).message}`, false, { cause: err });
+    }
+    // Confirmed (at-least-once) or written to the socket (at-most-once); AMQP exposes no offset.
+    return batch.map(() => ({ partition: 0, offset: null }));
+  }
+
+  async close(): Promise<void> {
+    // channel.close travels behind this channel's publishes; a bare connection.close can overtake
+    // unconfirmed publishes still buffered in amqplib, and the broker then drops them.
+    await this.channel.close().catch(() => {});
+    await this.model.close().catch(() => {});
+  }
+}
+
+interface ConsumerBase {
+  readonly model: ChannelModel;
+  readonly channel: Channel;
+  readonly topic: string;
+  readonly queue: string;
+  readonly options: ConsumerOptions;
+}
+
+abstract class RabbitConsumer {
+  protected readonly noAck: boolean;
+  protected readonly messages = new WeakMap<Delivery, ConsumeMessage | GetMessage>();
+  protected closed = false;
+
+  constructor(protected readonly base: ConsumerBase) {
+    this.noAck = base.options.mode === "at-most-once";
+  }
+
+  protected toDelivery(msg: ConsumeMessage | GetMessage): Delivery {
+    const d: Delivery = {
+      topic: this.base.topic,
+      partition: 0,
+      offset: null,
+      key: msg.fields.routingKey === "" ? null : msg.fields.routingKey,
+      payload: msg.content,
+      redelivered: msg.fields.redelivered,
+    };
+    this.messages.set(d, msg);
+    return d;
+  }
+
+  async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    // Auto-ack: the broker already counted each as acknowledged when it sent it.
+    if (!this.noAck) {
+      for (const d of deliveries) {
+        const msg = this.messages.get(d);
+        if (msg === undefined) throw new Error(`${NAME}: commit of a delivery this consumer did not make`);
+        this.base.channel.ack(msg);
+      }
+    }
+    return { kind: "acks", count: deliveries.length };
+  }
+
+  protected async stop(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.stop().catch(() => {});
+    // Closing returns what is still unacknowledged to the queue (redelivered to another consumer).
+    await this.base.model.close().catch(() => {});
+  }
+
+  async kill(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    destroySocket(this.base.model);
+  }
+}
+
+class RabbitPushConsumer extends RabbitConsumer implements PushConsumer {
+  readonly delivery = "push" as const;
+  private readonly pending: Delivery[] = [];
+  private dispatching = false;
+  private consumerTag: string | null = null;
+  private onBatch: ((batch: readonly Delivery[]) => void | Promise<void>) | null = null;
+
+  constructor(
+    base: ConsumerBase,
+    private readonly maxBatch: number,
+  ) {
+    super(base);
+  }
+
+  async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
+    this.onBatch = onBatch;
+    const { channel, queue, options } = this.base;
+    // basic.qos bounds unacknowledged deliveries; it has no effect on auto-ack consumers.
+    if (!this.noAck) await channel.prefetch(Math.max(1, options.prefetch));
+    const reply = await channel.consume(
+      queue,
+      (msg) => {
+        if (msg === null || this.closed) return; // null: the broker cancelled the consumer
+        this.pending.push(this.toDelivery(msg));
+        this.dispatch();
+      },
+      { noAck: this.noAck },
+    );
+    this.consumerTag = reply.consumerTag;
+  }
+
+  private dispatch(): void {
+    if (this.dispatching || this.onBatch === null) return;
+    this.dispatching = true;
+    const onBatch = this.onBatch;
+    // Messages of one socket read arrive in one tick: hand them over as one batch.
+    setImmediate(() => {
+      void (async () => {
+        try {
+          while (this.pending.length > 0 && !this.closed)
+            await onBatch(this.pending.splice(0, this.maxBatch));
+        } finally {
+          this.dispatching = false;
+        }
+        if (this.pending.length > 0 && !this.closed) this.dispatch();
+      })();
+    });
+  }
+
+  protected override async stop(): Promise<void> {
+    if (this.consumerTag !== null) await this.base.channel.cancel(this.consumerTag);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.pending.length = 0;
+  }
+
+  override async kill(): Promise<void> {
+    await super.kill();
+    this.pending.length = 0;
+  }
+}
+
+class RabbitPullConsumer extends RabbitConsumer implements PullConsumer {
+  readonly delivery = "pull" as const;
+
+  constructor(
+    base: ConsumerBase,
+    private readonly pollIntervalMs: number,
+  ) {
+    super(base);
+  }
+
+  async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
+    const out: Delivery[] = [];
+    const deadline = Date.now() + waitMs;
+    while (out.length < max && !this.closed) {
+      const msg = await this.base.channel.get(this.base.queue, { noAck: this.noAck });
+      if (msg !== false) {
+        out.push(this.toDelivery(msg));
+        continue;
+      }
+      if (out.length > 0 || Date.now() >= deadline) break;
+      await sleep(Math.min(this.pollIntervalMs, Math.max(0, deadline - Date.now())));
+    }
+    return out;
+  }
+}
+
+export function parseSettings(
+  settings: Readonly<Record<string, string>>,
+  defaults: { url: string },
+): RabbitSettings {
+  const int = (key: string, fallback: number, min: number): number => {
+    const raw = settings[key];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`setting ${key}=${raw}: expected an integer ≥ ${min}`);
+    return n;
+  };
+  return {
+    url: settings.url ?? defaults.url,
+    pollIntervalMs: int("pollIntervalMs", 5, 0),
+    maxBatch: int("maxBatch", 100, 1),
+  };
+}
