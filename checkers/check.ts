@@ -2,13 +2,19 @@
  * The checkers end to end: read a history once into the shared index, run every family over it,
  * and assemble the verdict for an expectation.
  */
+import { checkCausal } from "./causal.js";
 import { checkDelivery } from "./delivery.js";
 import { DEFAULT_EXPECTATION, forbiddenBy } from "./expectation.js";
 import { Findings, LOG } from "./findings.js";
 import { HistoryBuilder, type HistoryIndex, SEND } from "./history-index.js";
+import { checkKeyOrder } from "./key-order.js";
 import { fileLines, type LineSource, memoryLines, shorten } from "./lines.js";
+import { buildLogOrder } from "./log-order.js";
 import { buildFromText } from "./parse-json.js";
+import { checkPartitionOrder } from "./partition.js";
 import { buildFromFileJson } from "./read-file.js";
+import { buildReceipts } from "./receipts.js";
+import { checkTotalOrder } from "./total-order.js";
 import {
   ANOMALIES,
   type Anomaly,
@@ -58,6 +64,12 @@ export function verdictOf(ix: HistoryIndex, source: LineSource, options: CheckOp
     warnings.push(`no order expectation (meta or --order): assuming "${expect.order}"`);
   const findings = new Findings(options.witnesses ?? DEFAULT_WITNESSES);
   const stats = checkDelivery(ix, findings);
+  const order = buildLogOrder(ix);
+  checkPartitionOrder(ix, order, findings);
+  const receipts = buildReceipts(ix);
+  checkKeyOrder(ix, order, receipts, findings);
+  checkTotalOrder(ix, receipts, findings);
+  checkCausal(ix, receipts, findings);
 
   const forbidden = forbiddenBy(expect, ix.model);
   const counts = Object.fromEntries(ANOMALIES.map((a) => [a, findings.total(a)])) as AnomalyCounts;
