@@ -2,6 +2,7 @@
 export { type CheckOptions, checkHistory, checkHistoryFile, DEFAULT_WITNESSES, verdictOf } from "./check.js";
 export { HistoryParseError } from "./errors.js";
 export { DEFAULT_EXPECTATION, forbiddenBy } from "./expectation.js";
+export { formatVerdict, GROUP_ANOMALIES, LOG_ANOMALIES } from "./format.js";
 export { HistoryBuilder, type HistoryIndex, type Model, SEND } from "./history-index.js";
 export {
   ANOMALIES,

@@ -3,11 +3,12 @@
  * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
  */
 import yargs, { type Argv } from "yargs";
+import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
 import { EXIT, type ExitCode, UsageError } from "./errors.js";
 
 /** Commands, in the order `--help` lists them. Each lives in harness/commands/<name>.ts. */
-const COMMANDS: readonly Command<unknown>[] = [];
+const COMMANDS: readonly Command<unknown>[] = [checkCommand];
 
 export function buildCli(argv: readonly string[]): Argv {
   let cli = yargs([...argv])

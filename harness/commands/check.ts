@@ -1,0 +1,68 @@
+/**
+ * `brokerbench check <history.jsonl>`: judges a recorded history (format: HISTORY.md) against a
+ * delivery and order expectation. Exit 0 valid, 1 invalid, 2 unreadable input.
+ */
+import { existsSync } from "node:fs";
+import { ORDER_SCOPES, type OrderScope } from "../../adapters/contract.js";
+import {
+  checkHistoryFile,
+  DEFAULT_WITNESSES,
+  DELIVERY_EXPECTATIONS,
+  type DeliveryExpectation,
+  formatVerdict,
+  HistoryParseError,
+} from "../../checkers/index.js";
+import { EXIT, UsageError } from "../errors.js";
+import { defineCommand } from "./command.js";
+
+interface CheckArgs {
+  readonly history: string;
+  readonly delivery?: DeliveryExpectation;
+  readonly order?: OrderScope;
+  readonly json: boolean;
+  readonly witnesses: number;
+}
+
+export const checkCommand = defineCommand<CheckArgs>({
+  command: "check <history>",
+  describe: "Check a recorded history (JSON Lines) for delivery and ordering anomalies",
+  builder: (y) =>
+    y
+      .positional("history", { type: "string", demandOption: true, describe: "history file (.jsonl)" })
+      .option("delivery", {
+        choices: DELIVERY_EXPECTATIONS,
+        describe: "delivery guarantee to judge against (default: the history's meta line)",
+      })
+      .option("order", {
+        choices: ORDER_SCOPES,
+        describe: "order guarantee to judge against (default: the history's meta line)",
+      })
+      .option("json", { type: "boolean", default: false, describe: "print the verdict as JSON" })
+      .option("witnesses", {
+        type: "number",
+        default: DEFAULT_WITNESSES,
+        describe: "witnesses shown per anomaly and group",
+      }) as never,
+  async run(args) {
+    if (!existsSync(args.history)) throw new UsageError(`${args.history}: no such history file`);
+    if (!Number.isInteger(args.witnesses) || args.witnesses < 0)
+      throw new UsageError(`--witnesses must be a non-negative integer (got ${args.witnesses})`);
+    let verdict: Awaited<ReturnType<typeof checkHistoryFile>>;
+    try {
+      verdict = await checkHistoryFile(args.history, {
+        expect: {
+          ...(args.delivery ? { delivery: args.delivery } : {}),
+          ...(args.order ? { order: args.order } : {}),
+        },
+        witnesses: args.witnesses,
+      });
+    } catch (err) {
+      if (err instanceof HistoryParseError) throw new UsageError(err.message);
+      if ((err as NodeJS.ErrnoException).code !== undefined)
+        throw new UsageError(`${args.history}: cannot read (${(err as Error).message})`);
+      throw err;
+    }
+    console.log(args.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, args.history));
+    return verdict.valid ? EXIT.ok : EXIT.invalid;
+  },
+});
