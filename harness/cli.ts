@@ -5,10 +5,13 @@
 import yargs, { type Argv } from "yargs";
 import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
+import { listCommand } from "./commands/list.js";
+import { reportCommand } from "./commands/report.js";
+import { runCommand } from "./commands/run.js";
 import { EXIT, type ExitCode, UsageError } from "./errors.js";
 
 /** Commands, in the order `--help` lists them. Each lives in harness/commands/<name>.ts. */
-const COMMANDS: readonly Command<unknown>[] = [checkCommand];
+const COMMANDS: readonly Command<unknown>[] = [runCommand, checkCommand, listCommand, reportCommand];
 
 export function buildCli(argv: readonly string[]): Argv {
   let cli = yargs([...argv])

@@ -130,10 +130,10 @@ export class HistoryRecorder {
     this.line(out + "]}\n");
   }
 
-  /** A failed poll (the consumer saw an error); `info`: no deliveries are claimed. */
-  pollFailed(process: number, group: string, error: string): void {
+  /** An operation whose outcome is unknown (an error from the client): `info`, and the process is spent. */
+  info(process: number, f: "poll" | "commit", group: string, error: string): void {
     this.line(
-      `{"type":"info","f":"poll","process":${process},"group":${this.q(group)},"time":${monoNs()},` +
+      `{"type":"info","f":"${f}","process":${process},"group":${this.q(group)},"time":${monoNs()},` +
         `"error":${JSON.stringify(error)}}\n`,
     );
   }

@@ -129,6 +129,10 @@ export class RunMetrics {
     return this.deliveredPerGroup[group] ?? 0;
   }
 
+  get sentMsgs(): number {
+    return this.sentCount;
+  }
+
   get ackedMsgs(): number {
     return this.ackedCount;
   }

@@ -1,0 +1,212 @@
+/**
+ * `brokerbench run [workloads...]`: every point of every workload against every chosen adapter,
+ * one directory per run under --out, a summary table on stdout, then the reports.
+ */
+import { join, resolve } from "node:path";
+import type { Argv } from "yargs";
+import type { AdapterFactory, AdapterSettings } from "../../adapters/contract.js";
+import { ADAPTERS, findAdapter } from "../../adapters/registry.js";
+import { checkHistoryFile } from "../../checkers/index.js";
+import { parseFormats, writeReports } from "../../reports/index.js";
+import { EXIT, UsageError } from "../errors.js";
+import { progressDisplay } from "../progress.js";
+import type { RunResult } from "../results.js";
+import { executeRun, type HistoryChecker } from "../runner/index.js";
+import { renderSummary } from "../summary.js";
+import {
+  DEFAULT_WORKLOAD,
+  loadWorkloadFile,
+  resolveWorkloadArg,
+  type WorkloadRun,
+} from "../workload/index.js";
+import { defineCommand } from "./command.js";
+
+export const DEFAULT_ADAPTER = "reference";
+
+export interface RunArgs {
+  readonly workloads: readonly string[];
+  readonly adapter: readonly string[];
+  readonly out: string | undefined;
+  readonly duration: number | undefined;
+  readonly messages: number | undefined;
+  readonly rate: string | undefined;
+  readonly set: readonly string[];
+  readonly history: boolean;
+  readonly report: string;
+}
+
+/** `--adapter a,b --adapter c` / `all` → factories, in registry order for `all`. */
+export function chooseAdapters(names: readonly string[]): AdapterFactory[] {
+  const wanted = names
+    .flatMap((n) => n.split(","))
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  if (wanted.length === 0) return [findAdapter(DEFAULT_ADAPTER)];
+  if (wanted.includes("all")) return [...ADAPTERS];
+  return [...new Set(wanted)].map(findAdapter);
+}
+
+/** `--set key=value` pairs. */
+export function parseSettings(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set ${pair}: expected key=value`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The command line's workload overrides, checked like workload fields. */
+export function workloadOverrides(
+  args: Pick<RunArgs, "duration" | "messages" | "rate">,
+): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  if (args.duration !== undefined) o["durationS"] = args.duration;
+  if (args.messages !== undefined) o["messages"] = args.messages;
+  if (args.rate !== undefined) {
+    const rate = args.rate === "max" ? "max" : Number(args.rate);
+    if (rate !== "max" && !(Number.isFinite(rate) && rate > 0)) {
+      throw new UsageError(`--rate ${args.rate}: expected messages per second (a positive number) or max`);
+    }
+    o["rate"] = rate;
+  }
+  for (const [flag, v] of [
+    ["--duration", args.duration],
+    ["--messages", args.messages],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      throw new UsageError(`${flag} ${v}: expected a positive number`);
+    }
+  }
+  return o;
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/:/g, "-").replace(/\..*$/, "");
+}
+
+export interface PlannedRun {
+  readonly runId: string;
+  readonly run: WorkloadRun;
+  readonly factory: AdapterFactory;
+  readonly settings: AdapterSettings;
+}
+
+/** Loads and validates everything before anything runs, so bad input costs no broker time. */
+export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
+  const factories = chooseAdapters(args.adapter);
+  const cliSettings = parseSettings(args.set);
+  const overrides = workloadOverrides(args);
+  const names = args.workloads.length > 0 ? args.workloads : [DEFAULT_WORKLOAD];
+  const runs: WorkloadRun[] = [];
+  for (const name of names) runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides)));
+  const planned: PlannedRun[] = [];
+  const used = new Set<string>();
+  for (const run of runs) {
+    for (const factory of factories) {
+      let runId = factories.length > 1 ? `${run.id}-${factory.name}` : run.id;
+      for (let n = 2; used.has(runId); n++) runId = `${run.id}-${n}`;
+      used.add(runId);
+      planned.push({ runId, run, factory, settings: { ...run.workload.settings, ...cliSettings } });
+    }
+  }
+  return planned;
+}
+
+const checkHistory: HistoryChecker = (path, expect) => checkHistoryFile(path, { expect });
+
+export const runCommand = defineCommand<RunArgs>({
+  command: "run [workloads..]",
+  describe: "Run workloads (files or built-in names; default: the default suite) and print a summary",
+  builder: (y) =>
+    y
+      .positional("workloads", {
+        type: "string",
+        array: true,
+        default: [] as string[],
+        describe: "workload files, or names of built-in workloads (see `brokerbench list`)",
+      })
+      .option("adapter", {
+        alias: "a",
+        type: "string",
+        array: true,
+        default: [DEFAULT_ADAPTER],
+        describe: "adapter(s) to run against: a name, several (comma-separated or repeated), or all",
+      })
+      .option("out", {
+        alias: "o",
+        type: "string",
+        describe: "output directory (default: ./results/<timestamp>/), one subdirectory per run",
+      })
+      .option("duration", {
+        type: "number",
+        describe: "seconds of producing per run (replaces durationS/messages)",
+      })
+      .option("messages", { type: "number", describe: "messages to send per run (replaces the duration)" })
+      .option("rate", { type: "string", describe: "messages per second over all producers, or max" })
+      .option("set", {
+        type: "string",
+        array: true,
+        default: [] as string[],
+        describe: "adapter setting key=value (repeatable; see `brokerbench list`)",
+      })
+      .option("history", {
+        type: "boolean",
+        default: true,
+        describe: "record history.jsonl and check it (--no-history: figures only, no verdict)",
+      })
+      .option("report", {
+        type: "string",
+        default: "html,md",
+        describe: "report formats written into --out after the runs (html,svg,png,md,omb), or none",
+      })
+      .example("$0 run", "the default suite on the embedded reference broker")
+      .example("$0 run default --adapter all", "the default suite on every adapter")
+      .example(
+        "$0 run my.yaml --duration 30 --rate 50000 --set url=nats://host:4222",
+        "",
+      ) as unknown as Argv<RunArgs>,
+  run: async (args) => {
+    const formats = args.report === "none" ? null : [...parseFormats([args.report])];
+    const planned = await planRuns(args);
+    const outDir = resolve(args.out ?? join("results", timestamp()));
+    const results: RunResult[] = [];
+    for (const [i, p] of planned.entries()) {
+      const label = `[${i + 1}/${planned.length}] ${p.runId}`;
+      const bar = progressDisplay(label);
+      let result: RunResult;
+      try {
+        result = await executeRun({
+          run: p.run,
+          runId: p.runId,
+          factory: p.factory,
+          settings: p.settings,
+          dir: join(outDir, p.runId),
+          history: args.history,
+          check: checkHistory,
+          onProgress: (pr) => bar.update(pr),
+        });
+      } finally {
+        bar.stop();
+      }
+      results.push(result);
+      const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
+      console.error(
+        `${label} on ${p.factory.name}: ${result.status}${verdict} (${result.durationS.toFixed(1)} s)`,
+      );
+    }
+    console.log(renderSummary(results));
+    console.log(`\nresults: ${outDir}`);
+    if (formats) {
+      try {
+        const written = await writeReports(outDir, { formats });
+        if (written.length > 0) console.log(`reports: ${written.join(", ")}`);
+      } catch (err) {
+        console.error(`brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+    const failed = results.some((r) => r.status === "error" || (r.verdict !== null && !r.verdict.valid));
+    return failed ? EXIT.invalid : EXIT.ok;
+  },
+});

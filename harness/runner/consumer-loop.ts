@@ -1,0 +1,165 @@
+/**
+ * One consumer: receives batches (push: the adapter calls us; pull: we poll), decodes identity and
+ * timestamps from each payload, records the `poll`, and commits by delivery mode: at-most-once
+ * commits *before* processing (a crash after the commit loses the batch, never duplicates it),
+ * at-least-once and exactly-once after (a crash before the commit redelivers it).
+ * "Processing" here is taking the measurements.
+ */
+import type { Consumer, Delivery, DeliveryMode } from "../../adapters/contract.js";
+import { wallMs } from "../clock.js";
+import type { DeliveredIds } from "../history/index.js";
+import { HeaderReader } from "./payloads.js";
+import type { LoopContext } from "./producer-loop.js";
+
+/** What the run tracks per consumer group (shared by the group's consumers). */
+export interface GroupState {
+  readonly name: string;
+  readonly index: number;
+  /** Wall-clock ms of the group's last delivery (0 before any). */
+  lastDeliveryMs: number;
+}
+
+export interface ConsumerPlan {
+  readonly process: number;
+  readonly group: GroupState;
+  readonly mode: DeliveryMode;
+  readonly pollMax: number;
+  readonly pollWaitMs: number;
+}
+
+class Scratch implements DeliveredIds {
+  procs = new Uint32Array(1024);
+  seqs = new Uint32Array(1024);
+  intended = new Float64Array(1024);
+  sent = new Float64Array(1024);
+  ensure(n: number): void {
+    if (n <= this.procs.length) return;
+    let size = this.procs.length;
+    while (size < n) size *= 2;
+    this.procs = new Uint32Array(size);
+    this.seqs = new Uint32Array(size);
+    this.intended = new Float64Array(size);
+    this.sent = new Float64Array(size);
+  }
+}
+
+export class ConsumerLoop {
+  readonly plan: ConsumerPlan;
+  /** Why the consumer stopped early, if it did. */
+  error: string | null = null;
+  assigned = false;
+  private readonly consumer: Consumer;
+  private readonly ctx: LoopContext;
+  private readonly reader = new HeaderReader();
+  private readonly scratch = new Scratch();
+  private stopping = false;
+  private pullLoop: Promise<void> | null = null;
+
+  constructor(consumer: Consumer, plan: ConsumerPlan, ctx: LoopContext) {
+    this.consumer = consumer;
+    this.plan = plan;
+    this.ctx = ctx;
+  }
+
+  async start(): Promise<void> {
+    if (this.consumer.delivery === "push") {
+      await this.consumer.start((batch) => (this.stopping || this.error ? undefined : this.handle(batch)));
+    } else {
+      this.pullLoop = this.pull(this.consumer);
+    }
+  }
+
+  private async pull(consumer: Consumer & { delivery: "pull" }): Promise<void> {
+    const { recorder } = this.ctx;
+    const { process, group, pollMax, pollWaitMs } = this.plan;
+    while (!this.stopping && !this.ctx.abort.aborted && this.error === null) {
+      recorder?.pollInvoke(process, group.name);
+      let batch: readonly Delivery[];
+      try {
+        batch = await consumer.poll(pollMax, pollWaitMs);
+      } catch (err) {
+        this.fail("poll", err);
+        return;
+      }
+      if (batch.length === 0) {
+        recorder?.pollOk(process, group.name, batch, this.scratch);
+        continue;
+      }
+      await this.handle(batch);
+    }
+  }
+
+  private fail(f: "poll" | "commit", err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.error ??= `consumer ${this.plan.process} (${this.plan.group.name}): ${f} failed: ${message}`;
+    this.ctx.recorder?.info(this.plan.process, f, this.plan.group.name, message);
+  }
+
+  private async handle(batch: readonly Delivery[]): Promise<void> {
+    const receiveMs = wallMs();
+    const n = batch.length;
+    if (n === 0) return;
+    const s = this.scratch;
+    s.ensure(n);
+    const reader = this.reader;
+    for (let i = 0; i < n; i++) {
+      if (!reader.read(batch[i]!.payload)) {
+        this.error ??=
+          `consumer ${this.plan.process} received a message that is not a brokerbench payload ` +
+          `(topic ${batch[i]!.topic}): another client is writing to this topic`;
+        return;
+      }
+      s.procs[i] = reader.process;
+      s.seqs[i] = reader.sequence;
+      s.intended[i] = reader.intendedMs;
+      s.sent[i] = reader.sentMs;
+    }
+    const { recorder } = this.ctx;
+    const { process, group } = this.plan;
+    group.lastDeliveryMs = receiveMs;
+    recorder?.pollOk(process, group.name, batch, s);
+    if (this.plan.mode === "at-most-once") {
+      if (!(await this.commit(batch))) return;
+      this.measure(n, receiveMs);
+    } else {
+      this.measure(n, receiveMs);
+      await this.commit(batch);
+    }
+  }
+
+  private async commit(batch: readonly Delivery[]): Promise<boolean> {
+    try {
+      const value = await this.consumer.commit(batch);
+      this.ctx.recorder?.commit(this.plan.process, this.plan.group.name, value, this.scratch, batch.length);
+      return true;
+    } catch (err) {
+      this.fail("commit", err);
+      return false;
+    }
+  }
+
+  /** Counts the batch and records end-to-end latency once per run of equal send times. */
+  private measure(n: number, receiveMs: number): void {
+    const { metrics } = this.ctx;
+    const { intended, sent } = this.scratch;
+    metrics.onDelivered(this.plan.group.index, n, receiveMs);
+    let runStart = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i === n || intended[i] !== intended[runStart] || sent[i] !== sent[runStart]) {
+        metrics.onEndToEnd(i - runStart, intended[runStart]!, sent[runStart]!, receiveMs);
+        runStart = i;
+      }
+    }
+  }
+
+  onAssign(): void {
+    this.assigned = true;
+  }
+
+  /** Stops receiving and closes the consumer. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.pullLoop) await this.pullLoop;
+    await this.consumer.close();
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * One run: a workload point against one adapter, from connect to results.json.
+ *
+ *   refuse what the adapter cannot do (not-supported) → connect → fresh topics → consumers
+ *   → producers for the duration (or message count) → drain: every group reads until caught up
+ *   → close → checker verdict on the history → results.json
+ *
+ * Generic over the adapter contract: nothing here knows which broker it drives.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type Adapter,
+  type AdapterFactory,
+  type AdapterSettings,
+  type Capabilities,
+  type OrderScope,
+  type StartPosition,
+  unsupportedReason,
+} from "../../adapters/contract.js";
+import type { Expectation, Verdict } from "../../checkers/verdict.js";
+import { wallMs } from "../clock.js";
+import { HistoryRecorder } from "../history/index.js";
+import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
+import { RESULTS_FORMAT, type RunResult, type RunStatus } from "../results.js";
+import type { Workload, WorkloadRun } from "../workload/index.js";
+import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
+import { environment } from "./environment.js";
+import { KeyGenerator } from "./keys.js";
+import { type LoopContext, type ProducerOutcome, runProducer } from "./producer-loop.js";
+
+export const HISTORY_FILE = "history.jsonl";
+export const RESULTS_FILE = "results.json";
+
+/** Judges a history; the checkers' `checkHistoryFile` in production. */
+export type HistoryChecker = (path: string, expect: Expectation) => Promise<Verdict>;
+
+export interface RunProgress {
+  readonly phase: "connecting" | "producing" | "draining" | "checking";
+  readonly elapsedS: number;
+  /** Seconds of producing planned (warmup included), or null for a message-count run. */
+  readonly plannedS: number | null;
+  readonly plannedMsgs: number | null;
+  readonly sentMsgs: number;
+  readonly ackedMsgs: number;
+  readonly backlogMsgs: number;
+}
+
+export interface RunOptions {
+  readonly run: WorkloadRun;
+  readonly runId: string;
+  readonly factory: AdapterFactory;
+  /** The workload's `settings:` merged with `--set`, command line winning. */
+  readonly settings: AdapterSettings;
+  /** This run's own directory (created). */
+  readonly dir: string;
+  /** Record history.jsonl (and judge it). Off only for benchmarks. */
+  readonly history: boolean;
+  readonly check: HistoryChecker | null;
+  readonly onProgress?: (p: RunProgress) => void;
+}
+
+/** A group whose consumers are this quiet after producing ended has caught up (or lost the rest). */
+const DRAIN_QUIET_MS = 2000;
+/** Caught up by count (delivered ≥ acknowledged) also needs this much quiet, for stragglers. */
+const DRAIN_SETTLE_MS = 100;
+/** Longest wait, after producing, for every group to be assigned its partitions before we start. */
+const ASSIGN_WAIT_MS = 3000;
+/** No acknowledgement for this long while producing aborts the run. */
+const STALL_MS = 30_000;
+
+export function resolveStart(w: Workload, caps: Capabilities): StartPosition {
+  if (w.start !== "auto") return w.start;
+  return caps.replay ? "earliest" : "latest";
+}
+
+export function resolveOrder(w: Workload, caps: Capabilities): OrderScope {
+  return w.order === "auto" ? caps.ordering : w.order;
+}
+
+export function expectationOf(w: Workload, caps: Capabilities): Expectation {
+  return { delivery: w.deliveryMode, order: resolveOrder(w, caps) };
+}
+
+const SECRET_KEY = /pass|secret|token|credential|key/i;
+
+/** Settings for results.json: secret values and passwords inside URLs replaced. */
+export function redactSettings(settings: AdapterSettings): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(settings)) {
+    out[k] = SECRET_KEY.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@/]+)@/, "//$1:***@");
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export async function executeRun(options: RunOptions): Promise<RunResult> {
+  const { run, factory } = options;
+  const w = run.workload;
+  const caps = factory.capabilities;
+  const startedAt = new Date().toISOString();
+  const start = resolveStart(w, caps);
+  const expect = expectationOf(w, caps);
+  const params: Record<string, unknown> = { ...w, start, order: expect.order };
+  delete params["settings"];
+  const base = {
+    format: RESULTS_FORMAT,
+    runId: options.runId,
+    workload: { name: w.name, file: run.file, matrix: run.matrix, params },
+    adapter: { name: factory.name, settings: redactSettings(options.settings), capabilities: caps },
+    startedAt,
+    warmupS: w.warmupS,
+    faults: [],
+  } as const;
+  await mkdir(options.dir, { recursive: true });
+
+  const finish = async (
+    status: RunStatus,
+    reason: string | null,
+    rest: {
+      versions?: Readonly<Record<string, string>>;
+      summary?: MetricsSummary;
+      verdict?: Verdict | null;
+      history?: string | null;
+      durationS?: number;
+    } = {},
+  ): Promise<RunResult> => {
+    const s = rest.summary ?? emptySummary(w, groupNames(w));
+    const result: RunResult = {
+      ...base,
+      environment: environment(rest.versions ?? {}),
+      status,
+      reason,
+      durationS: rest.durationS ?? 0,
+      counts: {
+        sentMsgs: s.sentMsgs,
+        ackedMsgs: s.ackedMsgs,
+        failedMsgs: s.failedMsgs,
+        unknownMsgs: s.unknownMsgs,
+        deliveredMsgs: s.deliveredMsgs,
+      },
+      throughput: s.throughput,
+      latency: s.latency,
+      backlog: s.backlog,
+      timeseries: s.timeseries,
+      verdict: rest.verdict ?? null,
+      history: rest.history ?? null,
+    };
+    await writeFile(join(options.dir, RESULTS_FILE), `${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  };
+
+  const reason = unsupportedReason(caps, {
+    delivery: w.delivery,
+    mode: w.deliveryMode,
+    groups: w.groups,
+    consumersPerGroup: w.consumersPerGroup,
+    partitions: w.partitions,
+    start,
+  });
+  if (reason !== null) return finish("not-supported", `${factory.name}: ${reason}`);
+
+  options.onProgress?.(progress("connecting", 0, w, null));
+  let adapter: Adapter;
+  try {
+    adapter = await factory.connect(options.settings);
+  } catch (err) {
+    return finish("error", errorMessage(err));
+  }
+  let versions: Readonly<Record<string, string>> = {};
+  try {
+    versions = await adapter.versions();
+  } catch {
+    // versions are informational only
+  }
+
+  const nonce = randomBytes(3).toString("hex");
+  const topics = Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
+  const groups: GroupState[] = groupNames(w).map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
+  const historyPath = join(options.dir, HISTORY_FILE);
+  const recorder = options.history ? new HistoryRecorder(historyPath) : null;
+  recorder?.meta({ adapter: factory.name, workload: options.runId, model: caps.model, expect });
+
+  const abort = { aborted: false };
+  const producersTotal = w.topics * w.producersPerTopic;
+  // The schedule starts after setup; metrics are re-created then (setup time is not run time).
+  let metrics = new RunMetrics({
+    startMs: wallMs(),
+    warmupS: w.warmupS,
+    messageBytes: w.messageSize,
+    groups: [],
+  });
+  const ctx: LoopContext = {
+    get metrics() {
+      return metrics;
+    },
+    recorder,
+    abort,
+  };
+  const consumers: ConsumerLoop[] = [];
+  const producers: Awaited<ReturnType<Adapter["createProducer"]>>[] = [];
+  let runError: string | null = null;
+  let producingS = 0;
+  const t0 = performance.now();
+  let ticker: NodeJS.Timeout | null = null;
+  try {
+    for (const name of topics) await adapter.createTopic({ name, partitions: w.partitions });
+
+    // Consumers first, so that a group starting at `latest` sees every message.
+    let nextProcess = producersTotal + 1;
+    for (const g of groups) {
+      for (let c = 0; c < w.consumersPerGroup; c++) {
+        const process = nextProcess++;
+        const holder: { loop: ConsumerLoop | null } = { loop: null };
+        const consumer = await adapter.createConsumer({
+          process,
+          group: g.name,
+          topics,
+          delivery: w.delivery,
+          mode: w.deliveryMode,
+          start,
+          prefetch: w.prefetch,
+          onAssign: (assignment) => {
+            recorder?.assign(process, g.name, assignment);
+            holder.loop?.onAssign();
+          },
+        });
+        const loop = new ConsumerLoop(
+          consumer,
+          { process, group: g, mode: w.deliveryMode, pollMax: w.pollMax, pollWaitMs: 100 },
+          ctx,
+        );
+        holder.loop = loop;
+        consumers.push(loop);
+      }
+    }
+    for (let i = 0; i < producersTotal; i++) {
+      producers.push(
+        await adapter.createProducer({
+          process: i + 1,
+          mode: w.deliveryMode,
+          idempotent: w.deliveryMode === "exactly-once" && caps.idempotentProduce,
+        }),
+      );
+    }
+    // Pull consumers must poll to be assigned (as Kafka's do): start them all, then wait for
+    // assignments where the adapter reports them.
+    for (const c of consumers) await c.start();
+    await waitForAssignments(consumers, caps);
+
+    const startMs = wallMs() + 5;
+    metrics = new RunMetrics({
+      startMs,
+      warmupS: w.warmupS,
+      messageBytes: w.messageSize,
+      groups: groups.map((g) => g.name),
+    });
+    const endMs = w.messages === null ? startMs + w.durationS * 1000 : Number.POSITIVE_INFINITY;
+    const keyGens = Array.from(
+      { length: producersTotal },
+      (_, i) => new KeyGenerator(w.keys, w.keyCount, i * 7919),
+    );
+    const ratePerProducer = w.rate === "max" ? null : w.rate / producersTotal;
+    const limits = splitEvenly(w.messages, producersTotal);
+
+    let producing = true;
+    let lastAcked = 0;
+    let lastAckAt = performance.now();
+    ticker = setInterval(() => {
+      const now = wallMs();
+      metrics.sample(now);
+      const acked = metrics.ackedMsgs;
+      if (acked !== lastAcked) {
+        lastAcked = acked;
+        lastAckAt = performance.now();
+      } else if (!abort.aborted && producing && performance.now() - lastAckAt > STALL_MS) {
+        abort.aborted = true;
+        runError = `no message acknowledged for ${STALL_MS / 1000} s: the broker stalled`;
+      }
+      options.onProgress?.(
+        progress(producing ? "producing" : "draining", (now - startMs) / 1000, w, metrics),
+      );
+    }, 250);
+    ticker.unref();
+
+    const outcomes: ProducerOutcome[] = await Promise.all(
+      producers.map((p, i) =>
+        runProducer(
+          p,
+          {
+            process: i + 1,
+            topic: topics[i % topics.length]!,
+            ratePerSec: ratePerProducer,
+            batchSize: w.batchSize,
+            messageSize: w.messageSize,
+            limit: limits[i] ?? null,
+            startMs,
+            endMs,
+            keys: keyGens[i]!,
+          },
+          ctx,
+        ),
+      ),
+    );
+    producing = false;
+    producingS = (wallMs() - startMs) / 1000;
+    const producerErrors = outcomes.filter((o) => o.error !== null);
+    if (producerErrors.length === producers.length && runError === null) {
+      runError = `every producer failed: ${producerErrors[0]?.error}`;
+    }
+
+    if (!abort.aborted) await drain(groups, consumers, metrics, recorder, w.drainTimeoutS * 1000);
+    const consumerError = consumers.find((c) => c.error !== null)?.error;
+    if (consumerError && runError === null) runError = consumerError;
+  } catch (err) {
+    runError ??= errorMessage(err);
+    abort.aborted = true;
+  } finally {
+    if (ticker) clearInterval(ticker);
+    metrics.sample(wallMs());
+    await closeAll([
+      ...consumers.map((c) => () => c.stop()),
+      ...producers.map((p) => () => p.close()),
+      ...topics.map((t) => () => adapter.deleteTopic(t)),
+      () => adapter.close(),
+    ]);
+    await recorder?.close();
+  }
+
+  const summary = metrics.summary();
+  const durationS = (performance.now() - t0) / 1000;
+  let verdict: Verdict | null = null;
+  if (recorder && options.check && runError === null) {
+    options.onProgress?.(progress("checking", producingS, w, metrics));
+    try {
+      verdict = await options.check(historyPath, expect);
+    } catch (err) {
+      runError = `checking the history failed: ${errorMessage(err)}`;
+    }
+  }
+  return finish(runError === null ? "completed" : "error", runError, {
+    versions,
+    summary,
+    verdict,
+    history: recorder ? HISTORY_FILE : null,
+    durationS,
+  });
+}
+
+export function groupNames(w: Workload): string[] {
+  return Array.from({ length: w.groups }, (_, i) => `g${i + 1}`);
+}
+
+function emptySummary(w: Workload, groups: readonly string[]): MetricsSummary {
+  return new RunMetrics({ startMs: 0, warmupS: w.warmupS, messageBytes: w.messageSize, groups }).summary();
+}
+
+function progress(
+  phase: RunProgress["phase"],
+  elapsedS: number,
+  w: Workload,
+  m: RunMetrics | null,
+): RunProgress {
+  return {
+    phase,
+    elapsedS,
+    plannedS: w.messages === null ? w.durationS : null,
+    plannedMsgs: w.messages,
+    sentMsgs: m?.sentMsgs ?? 0,
+    ackedMsgs: m?.ackedMsgs ?? 0,
+    backlogMsgs: m?.backlog() ?? 0,
+  };
+}
+
+/** `total` split over `n` parts, the first ones taking the remainder; all null without a total. */
+function splitEvenly(total: number | null, n: number): (number | null)[] {
+  if (total === null) return Array.from({ length: n }, () => null);
+  const each = Math.floor(total / n);
+  return Array.from({ length: n }, (_, i) => each + (i < total % n ? 1 : 0));
+}
+
+async function waitForAssignments(consumers: readonly ConsumerLoop[], caps: Capabilities): Promise<void> {
+  // Queue-model brokers have no assignment to wait for; log-model adapters report one per consumer.
+  if (caps.model !== "log") return;
+  const deadline = performance.now() + ASSIGN_WAIT_MS;
+  while (performance.now() < deadline) {
+    if (consumers.every((c) => c.assigned)) return;
+    // A group with more consumers than partitions leaves some idle: good enough once one per group is.
+    await sleep(10);
+  }
+}
+
+/**
+ * After producing: writes each group's `drain` line, lets its consumers read until they have every
+ * acknowledged message (or nothing more arrives), then writes `drain` with `complete: true`. A group
+ * that does not catch up within the timeout, or lost a consumer, stays incomplete: the checker then
+ * does not judge its losses.
+ */
+async function drain(
+  groups: readonly GroupState[],
+  consumers: readonly ConsumerLoop[],
+  metrics: RunMetrics,
+  recorder: HistoryRecorder | null,
+  timeoutMs: number,
+): Promise<void> {
+  const startMs = wallMs();
+  for (const g of groups) recorder?.drain(g.name, false);
+  const pending = new Set(groups);
+  while (pending.size > 0 && wallMs() - startMs < timeoutMs) {
+    await sleep(10);
+    const now = wallMs();
+    for (const g of pending) {
+      if (consumers.some((c) => c.plan.group === g && c.error !== null)) {
+        pending.delete(g);
+        continue;
+      }
+      const quietMs = now - Math.max(g.lastDeliveryMs, startMs);
+      const caughtUp = metrics.deliveredTo(g.index) >= metrics.ackedMsgs;
+      if ((caughtUp && quietMs >= DRAIN_SETTLE_MS) || quietMs >= DRAIN_QUIET_MS) {
+        recorder?.drain(g.name, true);
+        pending.delete(g);
+      }
+    }
+  }
+}
+
+/** Runs every cleanup step even when some fail (best effort: the run's outcome is already known). */
+async function closeAll(steps: readonly (() => Promise<void>)[]): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch {
+      // a broker that fails to clean up does not change what was measured
+    }
+  }
+}
