@@ -36,8 +36,9 @@ const CONFIG = {
   view: { stroke: "#ccc" },
   axis: { labelFontSize: 11, titleFontSize: 12 },
   // vega measures text by estimate in Node (no canvas), generously: limits high so nothing is cut.
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 480, titleLimit: 480 },
-  header: { labelFontSize: 12, titleFontSize: 12, labelLimit: 480 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0, titleLimit: 0 },
+  // Long run names break at their commas instead of being cut.
+  header: { labelFontSize: 12, titleFontSize: 12, labelLimit: 0, labelExpr: "split(datum.label, ', ')" },
   title: { fontSize: 15, anchor: "start" as const },
   range: { category: { scheme: "tableau10" } },
 };
@@ -183,6 +184,8 @@ function throughputChart(ctx: ChartContext): ChartDef | null {
       },
     ],
   };
+  // Headers break at commas (see CONFIG.header); between rows of panels there must be room for them.
+  const headerLines = ctx.multiSet ? 1 : Math.max(...ctx.runOrder.map((l) => l.split(", ").length));
   const facet = ctx.multiSet
     ? {
         row: {
@@ -200,6 +203,9 @@ function throughputChart(ctx: ChartContext): ChartDef | null {
     config: CONFIG,
     data: { values },
     facet,
+    // Lay panels out by their plot areas: vega's text estimate in Node overstates header widths.
+    bounds: "flush",
+    spacing: { row: 16 + 15 * headerLines, column: 40 },
     ...(ctx.multiSet ? {} : { columns: Math.min(3, ctx.runOrder.length) }),
     spec: panel,
     resolve: { scale: { y: "shared" as const } },
@@ -451,24 +457,29 @@ function comparisonChart(ctx: ChartContext): ChartDef | null {
   };
 }
 
-/** Latency (and achieved throughput) against the offered rate, when the matrix sweeps the rate. */
+/**
+ * Latency and achieved publish rate against the offered rate, when the matrix sweeps the rate: one
+ * colour per system/mode, one dash per percentile; the dashed grey diagonal is "achieved = offered".
+ */
 function rateChart(ctx: ChartContext): ChartDef | null {
   const key = rateDimension(ctx.runs);
   if (key === null) return null;
   const others = variedDimensions(ctx.runs).filter((k) => k !== key);
   const values: Record<string, unknown>[] = [];
+  const offeredRates = new Set<number>();
   for (const r of ctx.runs) {
     const offered = r.result.workload.matrix[key];
     if (!isRate(offered)) continue;
-    const series = [ctx.multiSet ? r.set : null, others.length > 0 ? dimensionLabel(r.result, others) : null]
-      .filter((s) => s !== null)
-      .join(" / ");
+    offeredRates.add(offered);
+    const series =
+      [ctx.multiSet ? r.set : null, others.length > 0 ? dimensionLabel(r.result, others) : null]
+        .filter((s) => s !== null)
+        .join(" / ") || r.result.workload.name;
     const e = r.result.latency.endToEnd.corrected;
     for (const [percentile, v] of [
       ["p50", e.p50Ms],
       ["p99", e.p99Ms],
       ["p99.9", e.p999Ms],
-      ["max", e.maxMs],
     ] as const) {
       if (v > 0) values.push({ kind: "latency", run: ctx.label(r), offered, series, percentile, valueMs: v });
     }
@@ -477,14 +488,23 @@ function rateChart(ctx: ChartContext): ChartDef | null {
       run: ctx.label(r),
       offered,
       series,
-      consumed: r.result.throughput.consumeMsgsPerSec,
+      published: r.result.throughput.publishMsgsPerSec,
     });
   }
-  const seriesCount = unique(values.map((v) => v.series)).length;
-  const seriesEnc =
-    seriesCount > 1
-      ? { strokeDash: { field: "series", type: "nominal", title: others.join(", ") || "set" } }
-      : {};
+  for (const offered of offeredRates) values.push({ kind: "ideal", offered, published: offered });
+  const ticks = [...offeredRates].sort((a, b) => a - b);
+  const x = {
+    field: "offered",
+    type: "quantitative",
+    title: `offered rate: ${key} (msg/s)`,
+    axis: { values: ticks, format: "~s" },
+  };
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: others.join(", ") || (ctx.multiSet ? "set" : "workload"),
+    scale: colorScale(unique(values.map((v) => v.series)).length),
+  };
   const spec = asSpec({
     $schema: SCHEMA,
     config: CONFIG,
@@ -494,48 +514,72 @@ function rateChart(ctx: ChartContext): ChartDef | null {
         width: 380,
         height: 240,
         transform: [{ filter: "datum.kind === 'latency'" }],
-        mark: { type: "line", point: true },
         encoding: {
-          x: { field: "offered", type: "quantitative", title: `offered rate: ${key} (msg/s)` },
+          x,
           y: {
             field: "valueMs",
             type: "quantitative",
             title: "end-to-end latency (ms)",
             scale: { type: "log" },
           },
-          color: {
-            field: "percentile",
-            type: "nominal",
-            sort: ["p50", "p99", "p99.9", "max"],
-            title: "percentile",
-          },
-          ...seriesEnc,
+          color,
           tooltip: [
             { field: "run" },
             { field: "percentile" },
             { field: "valueMs", title: "ms", format: ".3~f" },
           ],
         },
+        layer: [
+          {
+            mark: { type: "line", strokeWidth: 1.5 },
+            encoding: {
+              strokeDash: {
+                field: "percentile",
+                type: "nominal",
+                sort: ["p50", "p99", "p99.9"],
+                title: "percentile",
+                scale: {
+                  domain: ["p50", "p99", "p99.9"],
+                  range: [
+                    [1, 0],
+                    [6, 3],
+                    [2, 2],
+                  ],
+                },
+              },
+            },
+          },
+          { mark: { type: "point", filled: true, size: 30 } },
+        ],
       },
       {
         width: 300,
         height: 240,
-        transform: [{ filter: "datum.kind === 'throughput'" }],
-        mark: { type: "line", point: true, color: "#54a24b" },
-        encoding: {
-          x: { field: "offered", type: "quantitative", title: `offered rate: ${key} (msg/s)` },
-          y: { field: "consumed", type: "quantitative", title: "consumed (msg/s)" },
-          ...seriesEnc,
-          tooltip: [{ field: "run" }, { field: "consumed", format: ",.0f" }],
-        },
+        layer: [
+          {
+            transform: [{ filter: "datum.kind === 'ideal'" }],
+            mark: { type: "line", color: "#aaa", strokeDash: [4, 4] },
+            encoding: { x, y: { field: "published", type: "quantitative" } },
+          },
+          {
+            transform: [{ filter: "datum.kind === 'throughput'" }],
+            mark: { type: "line", point: { filled: true, size: 30 }, strokeWidth: 1.5 },
+            encoding: {
+              x,
+              y: { field: "published", type: "quantitative", title: "achieved publish rate (msg/s)" },
+              color,
+              tooltip: [{ field: "run" }, { field: "published", format: ",.0f" }],
+            },
+          },
+        ],
       },
     ],
-    resolve: { scale: { strokeDash: "shared" } },
+    resolve: { scale: { color: "shared" } },
   });
   return {
     id: "latency-vs-rate",
     title: "Latency vs offered rate",
-    caption: `End-to-end latency (corrected) and achieved throughput as ${key} sweeps; where latency turns up is the broker's knee.`,
+    caption: `End-to-end latency (corrected) and achieved publish rate as ${key} sweeps. Where latency turns up or the rate falls below the grey diagonal, the system is past its knee.`,
     spec,
   };
 }

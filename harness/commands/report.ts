@@ -1,0 +1,120 @@
+/**
+ * `brokerbench report <inputs..>`: report.html, report.md, charts (SVG/PNG/Vega-Lite) and OMB JSON
+ * from results directories or results.json files. Several inputs are compared, each against the
+ * first (`report old/ new/`); `--merge` reports them as one set instead.
+ */
+import { stat } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import {
+  DEFAULT_TOLERANCE,
+  loadMergedSet,
+  loadResultSets,
+  parseFormats,
+  REPORT_FORMATS,
+  regressions,
+  writeReport,
+} from "../../reports/index.js";
+import { EXIT, UsageError } from "../errors.js";
+import { defineCommand } from "./command.js";
+
+export interface ReportArgs {
+  readonly inputs: readonly string[];
+  readonly out: string | undefined;
+  readonly format: string;
+  readonly tolerance: number;
+  readonly merge: boolean;
+  readonly failOnRegression: boolean;
+}
+
+/** One directory input: the report goes beside its runs. Anything else needs --out or gets ./report. */
+async function defaultOut(inputs: readonly string[]): Promise<string> {
+  if (inputs.length === 1) {
+    const only = inputs[0] as string;
+    const info = await stat(only).catch(() => null);
+    if (info?.isDirectory()) return only;
+    if (info?.isFile()) return dirname(only);
+  }
+  return "report";
+}
+
+export const reportCommand = defineCommand<ReportArgs>({
+  command: "report <inputs..>",
+  describe: "Write an HTML/Markdown report with charts from results; two inputs compare old and new",
+  builder: (y) =>
+    y
+      .positional("inputs", {
+        type: "string",
+        array: true,
+        describe: "results directories (with run subdirectories), run directories or results.json files",
+      })
+      .option("out", {
+        alias: "o",
+        type: "string",
+        describe: "where to write (default: the input directory when there is one, else ./report)",
+      })
+      .option("format", {
+        alias: "f",
+        type: "string",
+        default: REPORT_FORMATS.join(","),
+        describe: `comma-separated: ${REPORT_FORMATS.join(", ")}`,
+      })
+      .option("tolerance", {
+        type: "number",
+        default: DEFAULT_TOLERANCE,
+        describe: "when comparing, flag a figure worse by more than this fraction (0.1 = 10%)",
+      })
+      .option("merge", {
+        type: "boolean",
+        default: false,
+        describe: "report all inputs as one set instead of comparing them",
+      })
+      .option("fail-on-regression", {
+        type: "boolean",
+        default: false,
+        describe: "exit 1 when a comparison flags a figure worse beyond the tolerance",
+      })
+      .example("$0 report results/2026-11-24T20-00-00", "report one results directory, written into it")
+      .example(
+        "$0 report old/ new/ --out cmp/",
+        "compare two result sets: charts side by side, new/old ratios",
+      )
+      .example("$0 report results/x --format png,md", "only the PNG charts and report.md") as never,
+  run: async (args) => {
+    const formats = [...parseFormats([args.format])];
+    if (!(Number.isFinite(args.tolerance) && args.tolerance >= 0 && args.tolerance < 1)) {
+      throw new UsageError(
+        `--tolerance ${args.tolerance}: expected a fraction from 0 to below 1 (0.1 = 10%)`,
+      );
+    }
+    const sets = args.merge
+      ? [await loadMergedSet(args.inputs, "merged")]
+      : await loadResultSets(args.inputs);
+    const out = resolve(args.out ?? (await defaultOut(args.inputs)));
+    const written = await writeReport(sets, out, { formats, tolerance: args.tolerance });
+    const main = written.files.filter((f) => /report\.(html|md)$/.test(f));
+    // Paths under the working directory print relative, others absolute.
+    const rel = (f: string) => {
+      const r = relative(process.cwd(), f);
+      return r === "" || r.startsWith("..") ? f : r;
+    };
+    console.log(
+      `report: ${(main.length > 0 ? main : [join(out, "")]).map(rel).join(", ")} (${written.files.length} files in ${rel(out)})`,
+    );
+    let worse = 0;
+    for (const c of written.comparisons) {
+      const bad = regressions(c);
+      worse += bad.length;
+      console.log(
+        bad.length === 0
+          ? `${c.newLabel} vs ${c.oldLabel}: no figure worse by more than ${(c.tolerance * 100).toFixed(0)}%`
+          : `${c.newLabel} vs ${c.oldLabel}: ${bad.length} figures worse by more than ${(c.tolerance * 100).toFixed(0)}%`,
+      );
+      for (const r of bad) {
+        console.log(
+          `  ${r.runId}: ${r.figure} ${r.ratio === null ? "from 0" : `${r.ratio.toFixed(2)}×`} (${Number(r.old.toPrecision(4))} → ${Number(r.new.toPrecision(4))} ${r.unit})`,
+        );
+      }
+    }
+    return args.failOnRegression && worse > 0 ? EXIT.invalid : EXIT.ok;
+  },
+});
