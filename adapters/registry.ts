@@ -7,8 +7,10 @@ import type { AdapterFactory } from "./contract.js";
 import { rabbitmqFactory } from "./rabbitmq/index.js";
 import { redisPubSubFactory } from "./redis-pubsub/index.js";
 import { redisStreamsFactory } from "./redis-streams/index.js";
+import { referenceAdapter } from "./reference/index.js";
 
 export const ADAPTERS: readonly AdapterFactory[] = [
+  referenceAdapter,
   redisPubSubFactory,
   redisStreamsFactory,
   rabbitmqFactory,

@@ -205,7 +205,7 @@ export class Broker {
   private offsetsLog!: PartitionState;
   private nextProducerId = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private lastRetentionMs = 0;
+  private lastRetentionMs = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   private constructor(options: BrokerOptions) {
@@ -468,6 +468,12 @@ export class Broker {
     if (acks === "flushed" || (acks === "leader" && this.flushBeforeAck))
       await this.partitionState(req.topic, req.partition).log.flush();
     return r;
+  }
+
+  /** Makes everything appended to the partition so far durable. */
+  flush(topic: string, partition: number): Promise<void> {
+    this.live();
+    return this.partitionState(topic, partition).log.flush();
   }
 
   /** Allocates a producer id (idempotent producer), or fences and returns the next epoch of a transactional id. */

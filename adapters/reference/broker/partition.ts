@@ -142,36 +142,47 @@ export class PartitionState {
     let next = offset;
     let count = 0;
     if (offset < limit && maxRecords > 0) {
-      const raw = log.read(offset, maxRecords, maxBytes);
+      let raw = log.read(offset, maxRecords, maxBytes);
       // `kept` stays null while the answer is a prefix raw[0, upto) (no allocation on the hot path).
       let kept: StoredBatch[] | null = null;
       let upto = 0;
-      for (let i = 0; i < raw.length; i++) {
-        const b = raw[i]!;
-        if (b.baseOffset >= limit) break;
-        const h = b.header;
-        const len = b.records.length;
-        const end = b.baseOffset + (len === 0 ? 1 : len);
-        const skip =
-          h.control !== null ||
-          (isolation === "read_committed" && h.transactional && this.isAborted(h.producerId, b.baseOffset));
-        if (skip) {
-          if (kept === null) kept = raw.slice(0, upto);
+      // The log counts whole batches (also records before `offset`): read on while short of maxRecords.
+      for (let round = 0; ; round++) {
+        let exhausted = true;
+        for (let i = 0; i < raw.length; i++) {
+          const b = raw[i]!;
+          if (b.baseOffset >= limit) {
+            exhausted = false;
+            break;
+          }
+          const h = b.header;
+          const len = b.records.length;
+          const end = b.baseOffset + (len === 0 ? 1 : len);
+          const skip =
+            h.control !== null ||
+            (isolation === "read_committed" && h.transactional && this.isAborted(h.producerId, b.baseOffset));
+          if (skip) {
+            if (kept === null) kept = raw.slice(0, upto);
+            next = end;
+            continue;
+          }
+          if (kept !== null) kept.push(b);
+          else upto = i + 1;
+          const first = Math.max(b.baseOffset, offset);
+          const available = end - first;
+          const room = maxRecords - count;
+          if (available >= room) {
+            count += room;
+            next = first + room;
+            exhausted = false;
+            break;
+          }
+          count += available;
           next = end;
-          continue;
         }
-        if (kept !== null) kept.push(b);
-        else upto = i + 1;
-        const first = Math.max(b.baseOffset, offset);
-        const available = end - first;
-        const room = maxRecords - count;
-        if (available >= room) {
-          count += room;
-          next = first + room;
-          break;
-        }
-        count += available;
-        next = end;
+        if (!exhausted || raw.length === 0 || next >= limit || round >= 15) break;
+        if (kept === null) kept = raw.slice(0, upto);
+        raw = log.read(next, maxRecords - count, maxBytes);
       }
       batches = kept ?? (upto === raw.length ? raw : raw.slice(0, upto));
       if (count === 0) batches = EMPTY;

@@ -1,0 +1,376 @@
+/**
+ * Log-model consumers over an in-process Broker: a group member that owns partitions, reads them
+ * from its positions (pull: fetch with long-poll; push: a broker subscription with a credit window
+ * or a bounded buffer) and commits offsets fenced by its generation.
+ *
+ * Membership: a heartbeat timer keeps the member alive and brings new assignments (a new
+ * generation). On a change the consumer keeps its position in partitions it still owns, starts the
+ * new ones from the group's committed offset (else the start position), reports the assignment
+ * (`onAssign`) before any of their messages, and drops what it had not yet handed out of revoked ones.
+ */
+import type {
+  Assignment,
+  CommitValue,
+  ConsumerOptions,
+  Delivery,
+  PullConsumer,
+  PushConsumer,
+  TopicPartition,
+} from "../contract.js";
+import {
+  type Broker,
+  BrokerError,
+  type FetchPosition,
+  forEachRecord,
+  isBrokerError,
+  type MemberState,
+  type PartitionRecords,
+  type Subscription,
+} from "./broker/index.js";
+import type { ReferenceSettings } from "./embedded-settings.js";
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Converts a broker answer into contract deliveries. */
+export function toDeliveries(r: PartitionRecords, out: Delivery[]): void {
+  const topic = r.topic;
+  const partition = r.partition;
+  forEachRecord(r, (rec) => {
+    out.push({
+      topic,
+      partition,
+      offset: rec.offset,
+      key: rec.key,
+      payload: rec.payload,
+      redelivered: false,
+    });
+  });
+}
+
+/** Group membership and positions, shared by the pull and push consumers. */
+class LogMember {
+  readonly broker: Broker;
+  readonly options: ConsumerOptions;
+  readonly settings: ReferenceSettings;
+  memberId = "";
+  generation = -1;
+  /** Owned partitions → next offset to hand out. */
+  positions = new Map<string, FetchPosition>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pending: MemberState | null = null;
+  /** Why the broker ended this member (overflow disconnect, session expiry); null while healthy. */
+  failure: Error | null = null;
+  closed = false;
+  onChange: (() => void) | null = null;
+
+  constructor(broker: Broker, options: ConsumerOptions, settings: ReferenceSettings) {
+    this.broker = broker;
+    this.options = options;
+    this.settings = settings;
+  }
+
+  join(): void {
+    const s = this.broker.joinGroup({
+      group: this.options.group,
+      memberId: null,
+      clientId: `p${this.options.process}`,
+      topics: this.options.topics,
+      sessionTimeoutMs: this.settings.sessionTimeoutMs,
+      strategy: this.settings.assignment,
+      mode: "log",
+    });
+    this.memberId = s.memberId;
+    this.apply(s);
+    const every = Math.max(10, Math.floor(this.settings.sessionTimeoutMs / 3));
+    this.timer = setInterval(() => this.heartbeat(), every);
+    this.timer.unref();
+  }
+
+  /** Asks the broker for the current generation; a new one is applied at the next safe point. */
+  heartbeat(): void {
+    if (this.closed) return;
+    try {
+      const s = this.broker.heartbeat({ group: this.options.group, memberId: this.memberId });
+      if (s.generation !== this.generation) {
+        this.pending = s;
+        this.onChange?.();
+      }
+    } catch (err) {
+      if (isBrokerError(err, "UNKNOWN_MEMBER_ID")) {
+        // Expired (e.g. the process stalled past the session timeout): rejoin as a new member.
+        try {
+          this.memberId = "";
+          const s = this.broker.joinGroup({
+            group: this.options.group,
+            memberId: null,
+            clientId: `p${this.options.process}`,
+            topics: this.options.topics,
+            sessionTimeoutMs: this.settings.sessionTimeoutMs,
+            strategy: this.settings.assignment,
+            mode: "log",
+          });
+          this.memberId = s.memberId;
+          this.pending = s;
+          this.onChange?.();
+        } catch (e) {
+          this.failure = e as Error;
+        }
+      } else {
+        this.failure = err as Error;
+      }
+    }
+  }
+
+  /** Applies a pending assignment; returns true when the owned partitions or positions changed. */
+  applyPending(): boolean {
+    const s = this.pending;
+    if (s === null) return false;
+    this.pending = null;
+    return this.apply(s);
+  }
+
+  private apply(s: MemberState): boolean {
+    const previous = this.positions;
+    this.generation = s.generation;
+    const next = new Map<string, FetchPosition>();
+    const fresh: TopicPartition[] = [];
+    for (const tp of s.assignment) {
+      const k = tpKey(tp.topic, tp.partition);
+      const kept = previous.get(k);
+      if (kept !== undefined) next.set(k, kept);
+      else fresh.push(tp);
+    }
+    const changed = fresh.length > 0 || next.size !== previous.size;
+    if (fresh.length > 0) {
+      const committed = this.broker.committedOffsets(this.options.group, fresh);
+      for (const c of committed) {
+        next.set(tpKey(c.topic, c.partition), {
+          topic: c.topic,
+          partition: c.partition,
+          offset: c.offset ?? this.startOffset(c.topic, c.partition),
+        });
+      }
+    }
+    this.positions = next;
+    if (changed) {
+      const assignment: Assignment = {
+        partitions: [...next.values()].map((p) => ({ topic: p.topic, partition: p.partition })),
+        from: [...next.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
+      };
+      this.options.onAssign?.(assignment);
+    }
+    return changed;
+  }
+
+  private startOffset(topic: string, partition: number): number {
+    return this.broker.listOffset(topic, partition, this.options.start === "latest" ? "latest" : "earliest");
+  }
+
+  /** Commits the offsets after the deliveries; on a stale generation retries once if it still owns them. */
+  async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    if (this.failure !== null) throw this.failure;
+    const next = new Map<string, { topic: string; partition: number; offset: number }>();
+    for (const d of deliveries) {
+      if (d.offset === null) continue;
+      const k = tpKey(d.topic, d.partition);
+      const cur = next.get(k);
+      if (cur === undefined || d.offset + 1 > cur.offset) {
+        next.set(k, { topic: d.topic, partition: d.partition, offset: d.offset + 1 });
+      }
+    }
+    const offsets = [...next.values()];
+    if (offsets.length === 0) return { kind: "offsets", offsets: [] };
+    const attempt = () =>
+      this.broker.commitOffsets({
+        group: this.options.group,
+        memberId: this.memberId,
+        generation: this.generation,
+        offsets,
+      });
+    try {
+      await attempt();
+    } catch (err) {
+      if (!isBrokerError(err, "ILLEGAL_GENERATION")) throw err;
+      // A rebalance we have not seen yet: if we still own every partition, nobody else read them.
+      this.heartbeat();
+      this.applyPending();
+      if (!offsets.every((o) => this.positions.has(tpKey(o.topic, o.partition)))) throw err;
+      await attempt();
+    }
+    return { kind: "offsets", offsets };
+  }
+
+  stop(leave: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (leave && !this.broker.isClosed) {
+      try {
+        this.broker.leaveGroup({ group: this.options.group, memberId: this.memberId });
+      } catch {
+        // Already gone (expired, broker closing): nothing to leave.
+      }
+    }
+  }
+}
+
+export class EmbeddedPullConsumer implements PullConsumer {
+  readonly delivery = "pull" as const;
+  private readonly member: LogMember;
+  private rotate = 0;
+
+  private constructor(member: LogMember) {
+    this.member = member;
+  }
+
+  static create(broker: Broker, options: ConsumerOptions, settings: ReferenceSettings): EmbeddedPullConsumer {
+    const m = new LogMember(broker, options, settings);
+    m.join();
+    return new EmbeddedPullConsumer(m);
+  }
+
+  async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
+    const m = this.member;
+    if (m.closed) throw new Error("consumer is closed");
+    if (m.failure !== null) throw m.failure;
+    m.applyPending();
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const positions = [...m.positions.values()];
+      const remaining = Math.max(0, deadline - performance.now());
+      if (positions.length === 0) {
+        // No partitions (more members than partitions): wait for a rebalance or the deadline.
+        await new Promise((r) => setTimeout(r, Math.min(remaining, 50)));
+        m.applyPending();
+        if (performance.now() >= deadline) return [];
+        continue;
+      }
+      // Rotate the start so that one busy partition cannot starve the others.
+      const n = positions.length;
+      const start = this.rotate++ % n;
+      const ordered = start === 0 ? positions : [...positions.slice(start), ...positions.slice(0, start)];
+      const r = await m.broker.fetch({
+        partitions: ordered,
+        maxRecords: max,
+        waitMs: remaining,
+        isolation: m.settings.isolation,
+      });
+      if (m.closed) return [];
+      const out: Delivery[] = [];
+      for (const p of r.partitions) {
+        const k = tpKey(p.topic, p.partition);
+        const pos = m.positions.get(k);
+        // Rebalanced or sought while waiting: this answer is not for the current position.
+        if (pos === undefined || pos.offset !== p.fromOffset) continue;
+        if (p.error !== null) {
+          if (p.error.name === "OFFSET_OUT_OF_RANGE" && p.fromOffset < p.logStartOffset) {
+            // Retention deleted what we had not read: continue at the log start.
+            m.positions.set(k, { ...pos, offset: p.logStartOffset });
+            continue;
+          }
+          if (p.error.name === "BROKER_CLOSED") throw new BrokerError(p.error);
+          continue;
+        }
+        if (p.nextOffset !== pos.offset) m.positions.set(k, { ...pos, offset: p.nextOffset });
+        if (p.count > 0) toDeliveries(p, out);
+      }
+      if (out.length > 0 || performance.now() >= deadline) return out;
+      if (m.applyPending()) continue;
+    }
+  }
+
+  commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    return this.member.commit(deliveries);
+  }
+
+  close(): Promise<void> {
+    this.member.stop(true);
+    return Promise.resolve();
+  }
+
+  kill(): Promise<void> {
+    this.member.stop(false);
+    return Promise.resolve();
+  }
+}
+
+export class EmbeddedPushConsumer implements PushConsumer {
+  readonly delivery = "push" as const;
+  private readonly member: LogMember;
+  private sub: Subscription | null = null;
+
+  private constructor(member: LogMember) {
+    this.member = member;
+  }
+
+  static create(broker: Broker, options: ConsumerOptions, settings: ReferenceSettings): EmbeddedPushConsumer {
+    const m = new LogMember(broker, options, settings);
+    m.join();
+    return new EmbeddedPushConsumer(m);
+  }
+
+  /** Delivered and dropped message counts of the broker's subscription (push=buffer drops). */
+  stats() {
+    return this.sub?.stats() ?? null;
+  }
+
+  start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
+    const m = this.member;
+    const s = m.settings;
+    const credit = s.push === "credit";
+    const prefetch = Math.max(1, this.member.options.prefetch);
+    this.sub = m.broker.subscribe(
+      {
+        partitions: [...m.positions.values()],
+        isolation: s.isolation,
+        flow: credit
+          ? { kind: "credit", credit: prefetch }
+          : { kind: "buffer", capacity: s.pushBuffer, overflow: s.overflow },
+      },
+      {
+        deliver: (records, count) => {
+          const k = tpKey(records.topic, records.partition);
+          const pos = m.positions.get(k);
+          if (pos === undefined || m.closed) return;
+          m.positions.set(k, { ...pos, offset: records.nextOffset });
+          const batch: Delivery[] = [];
+          toDeliveries(records, batch);
+          const done = onBatch(batch);
+          if (!credit) return done;
+          if (done === undefined) {
+            this.sub?.grant(count);
+            return;
+          }
+          return done.then(() => this.sub?.grant(count));
+        },
+        closed: (error) => {
+          if (error !== null && !m.closed) {
+            m.failure = new BrokerError(error, `push subscription ended: ${error.message}`);
+          }
+        },
+      },
+    );
+    m.onChange = () => {
+      // Rebalance: report first, then move the subscription to the new positions.
+      if (m.applyPending() && this.sub !== null) m.broker.reassign(this.sub, [...m.positions.values()]);
+    };
+    return Promise.resolve();
+  }
+
+  commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    return this.member.commit(deliveries);
+  }
+
+  close(): Promise<void> {
+    this.sub?.close();
+    this.member.stop(true);
+    return Promise.resolve();
+  }
+
+  kill(): Promise<void> {
+    this.sub?.close();
+    this.member.stop(false);
+    return Promise.resolve();
+  }
+}

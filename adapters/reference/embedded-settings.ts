@@ -1,0 +1,100 @@
+/**
+ * Settings of the reference adapter (`--set key=value`), parsed once into a typed object. A wrong
+ * value names the setting and what it accepts.
+ */
+import { UsageError } from "../../harness/errors.js";
+import type { AdapterSettings } from "../contract.js";
+import { ACKS_LEVELS, type Acks, ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from "./broker/index.js";
+
+export const REFERENCE_SETTINGS = {
+  push: {
+    default: "credit",
+    description: "push variant: credit (flow-controlled window) or buffer (bounded, drops/disconnects)",
+  },
+  pushBuffer: {
+    default: "10000",
+    description: "push=buffer: messages buffered per subscriber before overflow",
+  },
+  overflow: {
+    default: "drop",
+    description: "push=buffer: on overflow drop (and count) messages, or disconnect the subscriber",
+  },
+  assignment: { default: "range", description: "partition assignment strategy: range or roundrobin" },
+  queue: {
+    default: "false",
+    description: "true: shared subscription with per-message ack/nack and redelivery (queue model)",
+  },
+  ackTimeoutMs: {
+    default: "30000",
+    description: "queue=true: redeliver a message not acked within this time",
+  },
+  maxDeliveries: {
+    default: "5",
+    description: "queue=true: after this many deliveries a message goes to the dead-letter topic",
+  },
+  deadLetterTopic: { default: "", description: "queue=true: dead-letter topic (default <topic>.dlq)" },
+  acks: { default: "leader", description: "producer acks: none, leader (appended) or flushed (durable)" },
+  idempotence: {
+    default: "auto",
+    description: "idempotent producer: auto (when the workload asks), true, false",
+  },
+  sessionTimeoutMs: { default: "6000", description: "consumer group session timeout" },
+  isolation: {
+    default: "read_committed",
+    description: "consumer isolation: read_committed or read_uncommitted",
+  },
+} as const;
+
+export interface ReferenceSettings {
+  readonly push: "credit" | "buffer";
+  readonly pushBuffer: number;
+  readonly overflow: "drop" | "disconnect";
+  readonly assignment: AssignmentStrategy;
+  readonly queue: boolean;
+  readonly ackTimeoutMs: number;
+  readonly maxDeliveries: number;
+  readonly deadLetterTopic: string | null;
+  readonly acks: Acks;
+  readonly idempotence: "auto" | "true" | "false";
+  readonly sessionTimeoutMs: number;
+  readonly isolation: "read_committed" | "read_uncommitted";
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`reference adapter: setting ${name}=${value}: use one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`reference adapter: setting ${name}=${value}: use a positive integer`);
+  }
+  return n;
+}
+
+export function parseReferenceSettings(settings: AdapterSettings): ReferenceSettings {
+  const known = new Set(Object.keys(REFERENCE_SETTINGS));
+  for (const k of Object.keys(settings)) {
+    if (!known.has(k) && k !== "url") {
+      throw new UsageError(`reference adapter: unknown setting "${k}"; known: ${[...known].join(", ")}`);
+    }
+  }
+  const get = (k: keyof typeof REFERENCE_SETTINGS) => settings[k] ?? REFERENCE_SETTINGS[k].default;
+  return {
+    push: oneOf("push", get("push"), ["credit", "buffer"]),
+    pushBuffer: positiveInt("pushBuffer", get("pushBuffer")),
+    overflow: oneOf("overflow", get("overflow"), ["drop", "disconnect"]),
+    assignment: oneOf("assignment", get("assignment"), ASSIGNMENT_STRATEGIES),
+    queue: oneOf("queue", get("queue"), ["true", "false"]) === "true",
+    ackTimeoutMs: positiveInt("ackTimeoutMs", get("ackTimeoutMs")),
+    maxDeliveries: positiveInt("maxDeliveries", get("maxDeliveries")),
+    deadLetterTopic: get("deadLetterTopic") === "" ? null : get("deadLetterTopic"),
+    acks: oneOf("acks", get("acks"), ACKS_LEVELS),
+    idempotence: oneOf("idempotence", get("idempotence"), ["auto", "true", "false"]),
+    sessionTimeoutMs: positiveInt("sessionTimeoutMs", get("sessionTimeoutMs")),
+    isolation: oneOf("isolation", get("isolation"), ["read_committed", "read_uncommitted"]),
+  };
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import { decodePayload, encodePayload } from "../../harness/payload.js";
+import type { Assignment, Delivery, OutgoingMessage } from "../contract.js";
+import { connectEmbedded } from "./embedded.js";
+import { referenceAdapter } from "./index.js";
+
+function batch(topic: string, process: number, from: number, n: number, key: string | null = null) {
+  const out: OutgoingMessage[] = [];
+  for (let i = from; i < from + n; i++) out.push({ topic, key, payload: encodePayload(100, process, i, 0) });
+  return out;
+}
+
+const seqs = (ds: readonly Delivery[]) => ds.map((d) => decodePayload(d.payload).sequence);
+
+const consumerBase = {
+  mode: "at-least-once" as const,
+  start: "earliest" as const,
+  prefetch: 500,
+};
+
+describe("reference adapter, embedded", () => {
+  it("is registered by name with its settings and capabilities", () => {
+    expect(referenceAdapter.name).toBe("reference");
+    expect(referenceAdapter.capabilities.model).toBe("log");
+    expect(referenceAdapter.settings.push?.default).toBe("credit");
+  });
+
+  it("pull: one producer, one partition, one consumer gets everything in order; commit reports offsets", async () => {
+    const a = await connectEmbedded({});
+    await a.createTopic({ name: "t", partitions: 1 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+    const acks = await p.send(batch("t", 1, 0, 100));
+    expect(acks[0]).toEqual({ partition: 0, offset: 0 });
+    expect(acks[99]).toEqual({ partition: 0, offset: 99 });
+    await p.send(batch("t", 1, 100, 100));
+    const assigns: Assignment[] = [];
+    const c = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+      onAssign: (x) => assigns.push(x),
+    });
+    if (c.delivery !== "pull") throw new Error("pull expected");
+    expect(assigns).toHaveLength(1);
+    const got: Delivery[] = [];
+    while (got.length < 200) got.push(...(await c.poll(64, 100)));
+    expect(seqs(got)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(await c.commit(got)).toEqual({
+      kind: "offsets",
+      offsets: [{ topic: "t", partition: 0, offset: 200 }],
+    });
+    // Empty poll times out with [].
+    expect(await c.poll(10, 20)).toEqual([]);
+    await a.close();
+  });
+
+  it("pull: a second consumer starts from the group's committed offset", async () => {
+    const a = await connectEmbedded({});
+    await a.createTopic({ name: "t", partitions: 1 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+    await p.send(batch("t", 1, 0, 50));
+    const c1 = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    if (c1.delivery !== "pull") throw new Error();
+    const first = await c1.poll(20, 100);
+    await c1.commit(first);
+    await c1.close();
+    const c2 = await a.createConsumer({
+      ...consumerBase,
+      process: 3,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    if (c2.delivery !== "pull") throw new Error();
+    const rest = await c2.poll(100, 100);
+    expect(seqs(rest)[0]).toBe(20);
+    await a.close();
+  });
+
+  it("push (credit): delivers in order, never more than the window outstanding", async () => {
+    const a = await connectEmbedded({ push: "credit" });
+    await a.createTopic({ name: "t", partitions: 1 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+    const c = await a.createConsumer({
+      ...consumerBase,
+      prefetch: 30,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "push",
+    });
+    if (c.delivery !== "push") throw new Error();
+    const got: number[] = [];
+    let largest = 0;
+    const done = new Promise<void>((resolve) => {
+      void c.start(async (b) => {
+        largest = Math.max(largest, b.length);
+        got.push(...seqs(b));
+        await new Promise((r) => setTimeout(r, 1));
+        if (got.length >= 300) resolve();
+      });
+    });
+    for (let i = 0; i < 3; i++) await p.send(batch("t", 1, i * 100, 100));
+    await done;
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(largest).toBeLessThanOrEqual(30);
+    await a.close();
+  });
+
+  it("queue mode reports the queue model and acks per message", async () => {
+    const a = await connectEmbedded({ queue: "true" });
+    expect(a.capabilities.model).toBe("queue");
+    await a.createTopic({ name: "q", partitions: 2 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+    await p.send(batch("q", 1, 0, 10, "k"));
+    const c = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["q"],
+      delivery: "pull",
+    });
+    if (c.delivery !== "pull") throw new Error();
+    const got = await c.poll(100, 200);
+    expect(seqs(got)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(await c.commit(got)).toEqual({ kind: "acks", count: 10 });
+    await a.close();
+  });
+
+  it("rejects unknown and malformed settings naming the setting", async () => {
+    await expect(connectEmbedded({ push: "fast" })).rejects.toThrow(/push=fast.*credit, buffer/);
+    await expect(connectEmbedded({ colour: "blue" })).rejects.toThrow(/unknown setting "colour"/);
+  });
+});

@@ -1,0 +1,12 @@
+/** The reference broker's adapter: `--adapter reference` (embedded, in process). */
+import type { AdapterFactory } from "../contract.js";
+import { connectEmbedded, REFERENCE_CAPABILITIES } from "./embedded.js";
+import { REFERENCE_SETTINGS } from "./embedded-settings.js";
+
+export const referenceAdapter: AdapterFactory = {
+  name: "reference",
+  description: "the built-in reference log broker (Kafka's model), embedded in process",
+  capabilities: REFERENCE_CAPABILITIES,
+  settings: REFERENCE_SETTINGS,
+  connect: (settings) => connectEmbedded(settings),
+};
