@@ -95,6 +95,8 @@ export function amqplibVersion(): string {
 
 /** Drops the TCP connection without a goodbye: the broker requeues whatever was unacknowledged. */
 export function destroySocket(model: ChannelModel): void {
-  const stream = (model.connection as unknown as { stream?: { destroy(): void } }).stream;
-  stream?.destroy();
+  const stream = (model.connection as unknown as { stream?: { destroy(err?: Error): void } }).stream;
+  // With an error: amqplib watches only 'end' and 'error', and would otherwise leave RPCs in flight
+  // (a basic.get) waiting forever.
+  stream?.destroy(new Error("killed by brokerbench (fault injection)"));
 }
