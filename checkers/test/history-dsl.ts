@@ -5,7 +5,10 @@
 export type Pos = readonly [id: string, partition: number, offset: number | null, key?: string];
 
 let clock = 0;
-const line = (o: Record<string, unknown>) => JSON.stringify({ ...o, time: (clock += 10) });
+const line = (o: Record<string, unknown>) => {
+  clock += 10;
+  return JSON.stringify({ ...o, time: clock });
+};
 
 export function meta(delivery: string, order: string, model = "log"): string[] {
   return [line({ type: "ok", f: "meta", value: { format: 1, model, expect: { delivery, order } } })];
