@@ -4,6 +4,9 @@
  */
 import { UsageError } from "../harness/errors.js";
 import type { AdapterFactory } from "./contract.js";
+import { jetstreamFactory } from "./jetstream/index.js";
+import { mqttFactory } from "./mqtt/index.js";
+import { natsFactory } from "./nats/index.js";
 import { rabbitmqFactory } from "./rabbitmq/index.js";
 import { redisPubSubFactory } from "./redis-pubsub/index.js";
 import { redisStreamsFactory } from "./redis-streams/index.js";
@@ -14,6 +17,9 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   redisPubSubFactory,
   redisStreamsFactory,
   rabbitmqFactory,
+  natsFactory,
+  jetstreamFactory,
+  mqttFactory,
 ];
 
 export function findAdapter(name: string): AdapterFactory {
