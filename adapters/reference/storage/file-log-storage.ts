@@ -1,9 +1,10 @@
 /**
- * A broker's data directory: one FileLog per partition in `<dataDir>/<topic>-<partition>/`
+ * The broker's LogFactory on disk: a data directory: one FileLog per partition in `<dataDir>/<topic>-<partition>/`
  * (the topic name percent-encoded so any name is a safe directory name), as Kafka lays it out.
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { LogFactory } from "../broker/log-factory.js";
 import { FileLog, type FileLogOptions } from "./file-log.js";
 
 export interface StoredTopic {
@@ -11,7 +12,7 @@ export interface StoredTopic {
   readonly partitions: number;
 }
 
-export class FileStorage {
+export class FileLogFactory implements LogFactory {
   readonly dataDir: string;
   private readonly options: FileLogOptions;
 
@@ -41,6 +42,16 @@ export class FileStorage {
 
   openLog(topic: string, partition: number): FileLog {
     return new FileLog(this.partitionDir(topic, partition), this.options);
+  }
+
+  open(topic: string, partition: number): Promise<FileLog> {
+    return Promise.resolve(this.openLog(topic, partition));
+  }
+
+  /** Removes one partition's files; its log must be closed first. */
+  remove(topic: string, partition: number): Promise<void> {
+    fs.rmSync(this.partitionDir(topic, partition), { recursive: true, force: true });
+    return Promise.resolve();
   }
 
   /** Removes a topic's files; its logs must be closed first. */

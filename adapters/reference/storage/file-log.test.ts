@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileLog } from "./file-log.js";
 import { BATCH_HEADER_BYTES } from "./file-log-batch.js";
 import { segmentFileName } from "./file-log-segment.js";
-import { FileStorage } from "./file-log-storage.js";
+import { FileLogFactory } from "./file-log-storage.js";
 import { type BatchHeader, OffsetOutOfRangeError } from "./partition-log.js";
 
 const plain = (timestampMs = 1000): BatchHeader => ({
@@ -114,7 +114,7 @@ describe("FileLog", () => {
     const file = path.join(dir, segmentFileName(0, "log"));
     const batchSize = BATCH_HEADER_BYTES + 8 + 1;
     const bytes = fs.readFileSync(file);
-    bytes[batchSize + BATCH_HEADER_BYTES + 8] ^= 0x01; // flip a bit in the second payload
+    bytes[batchSize + BATCH_HEADER_BYTES + 8]! ^= 0x01; // flip a bit in the second payload
     fs.writeFileSync(file, bytes);
     const again = new FileLog(dir);
     expect(again.endOffset).toBe(1);
@@ -185,9 +185,9 @@ describe("FileLog", () => {
   });
 });
 
-describe("FileStorage", () => {
+describe("FileLogFactory", () => {
   it("lays out topic-partition directories and lists them back", async () => {
-    const storage = new FileStorage(dir);
+    const storage = new FileLogFactory(dir);
     const logs = [storage.openLog("orders", 0), storage.openLog("orders", 1), storage.openLog("a/b-c", 0)];
     for (const l of logs) l.append(plain(), [rec("z")]);
     await Promise.all(logs.map((l) => l.close()));
@@ -196,6 +196,9 @@ describe("FileStorage", () => {
       { name: "orders", partitions: 2 },
     ]);
     storage.deleteTopic("orders");
+    await storage.remove("a/b-c", 0);
+    expect(storage.listTopics()).toEqual([]);
+    await (await storage.open("a/b-c", 0)).close();
     expect(storage.listTopics()).toEqual([{ name: "a/b-c", partitions: 1 }]);
   });
 });

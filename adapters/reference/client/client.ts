@@ -1,0 +1,266 @@
+/**
+ * A connection to a reference broker server: pipelined requests matched to responses by
+ * correlation id, PUSH frames routed to the subscription that asked for them (subscription ids are
+ * chosen by the client, so no push can arrive before its handler exists), version negotiation on
+ * connect (ApiVersions), and errors that say whether the outcome is known.
+ */
+import net from "node:net";
+import type { ApiSpec } from "../protocol/api.js";
+import { Reader } from "../protocol/codec.js";
+import { wireError } from "../protocol/errors.js";
+import {
+  beginRequest,
+  DEFAULT_MAX_FRAME_BYTES,
+  endFrame,
+  FrameDecoder,
+  readServerHeader,
+  SERVER_HEADER_BYTES,
+} from "../protocol/frame.js";
+import { apiVersions } from "../protocol/requests/00-api-versions.js";
+
+export interface ClientOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly connectTimeoutMs?: number;
+  /** Added to a request's own wait (long polls) before it times out. */
+  readonly requestTimeoutMs?: number;
+  readonly maxFrameBytes?: number;
+}
+
+/** The connection is gone: requests in flight have an unknown outcome. */
+export class ConnectionClosedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+export class RequestTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestTimeoutError";
+  }
+}
+
+/** The server answered with an error code (the request definitely did not take effect as asked). */
+export class ServerError extends Error {
+  readonly code: number;
+  readonly retriable: boolean;
+  readonly errorName: string;
+  constructor(code: number, message: string | null) {
+    const info = wireError(code);
+    super(`${info.name}${message ? `: ${message}` : ""}`);
+    this.name = "ServerError";
+    this.code = code;
+    this.retriable = info.retriable;
+    this.errorName = info.name;
+  }
+}
+
+interface Pending {
+  readonly api: ApiSpec<unknown, unknown>;
+  readonly version: number;
+  readonly deadline: number;
+  resolve(res: unknown): void;
+  reject(err: Error): void;
+}
+
+export type PushHandler = (body: Reader) => void;
+
+export class ReferenceClient {
+  readonly address: string;
+  private readonly socket: net.Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly pending = new Map<number, Pending>();
+  private readonly pushHandlers = new Map<number, PushHandler>();
+  private readonly closeListeners: ((err: Error) => void)[] = [];
+  private readonly requestTimeoutMs: number;
+  private nextCorrelationId = 1;
+  private nextSubscriptionId = 1;
+  private versions = new Map<number, { min: number; max: number }>();
+  private corked = false;
+  private closedError: Error | null = null;
+  private readonly sweeper: NodeJS.Timeout;
+  brokerVersion = "unknown";
+
+  private constructor(socket: net.Socket, address: string, options: ClientOptions) {
+    this.socket = socket;
+    this.address = address;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk, (f) => this.onFrame(f));
+      } catch (err) {
+        this.fail(new ConnectionClosedError(`${address}: bad frame from server: ${(err as Error).message}`));
+        socket.destroy();
+      }
+    });
+    socket.on("error", (err) =>
+      this.fail(new ConnectionClosedError(`${address}: ${err.message}`, { cause: err })),
+    );
+    socket.on("close", () => this.fail(new ConnectionClosedError(`${address}: connection closed`)));
+    this.sweeper = setInterval(() => this.sweep(), 200);
+    this.sweeper.unref();
+  }
+
+  /** Connects and negotiates versions; rejects within `connectTimeoutMs` naming the address. */
+  static async connect(options: ClientOptions): Promise<ReferenceClient> {
+    const address = `${options.host}:${options.port}`;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: options.host, port: options.port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`connect timed out after ${options.connectTimeoutMs ?? 3000} ms`));
+      }, options.connectTimeoutMs ?? 3000);
+      s.once("connect", () => {
+        clearTimeout(timer);
+        s.removeAllListeners("error");
+        resolve(s);
+      });
+      s.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    const client = new ReferenceClient(socket, address, options);
+    // Bootstrap: ApiVersions v0 is always spoken.
+    client.versions.set(apiVersions.key, { min: 0, max: 0 });
+    const v = await client.request(apiVersions, {});
+    client.versions = new Map(v.apis.map((a) => [a.key, { min: a.minVersion, max: a.maxVersion }]));
+    client.brokerVersion = v.brokerVersion;
+    return client;
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  /** The highest version of `api` both sides speak. */
+  versionFor(api: ApiSpec<unknown, unknown>): number {
+    const server = this.versions.get(api.key);
+    const v = server === undefined ? -1 : Math.min(server.max, api.maxVersion);
+    if (server === undefined || v < server.min || v < api.minVersion) {
+      throw new ServerError(
+        35,
+        `${this.address} does not speak ${api.name} [${api.minVersion}, ${api.maxVersion}]`,
+      );
+    }
+    return v;
+  }
+
+  /** Sends a request; `waitMs` is how long the server may legitimately hold it (long poll). */
+  request<Req, Res>(api: ApiSpec<Req, Res>, req: Req, waitMs = 0): Promise<Res> {
+    if (this.closedError !== null) return Promise.reject(this.closedError);
+    let version: number;
+    try {
+      version = this.versionFor(api as ApiSpec<unknown, unknown>);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff || 1;
+    const w = beginRequest({ apiKey: api.key, apiVersion: version, correlationId });
+    api.encodeRequest(w, req, version);
+    const frame = endFrame(w);
+    return new Promise<Res>((resolve, reject) => {
+      this.pending.set(correlationId, {
+        api: api as ApiSpec<unknown, unknown>,
+        version,
+        deadline: Date.now() + waitMs + this.requestTimeoutMs,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      });
+      this.write(frame);
+    });
+  }
+
+  /** Reserves a subscription id and routes its PUSH frames to `handler` until the returned function is called. */
+  subscribePushes(handler: PushHandler): { id: number; stop: () => void } {
+    const id = this.nextSubscriptionId++;
+    this.pushHandlers.set(id, handler);
+    return { id, stop: () => this.pushHandlers.delete(id) };
+  }
+
+  onClose(listener: (err: Error) => void): void {
+    if (this.closedError !== null) listener(this.closedError);
+    else this.closeListeners.push(listener);
+  }
+
+  private write(frame: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
+  }
+
+  private onFrame(frame: Buffer): void {
+    const { kind, id } = readServerHeader(frame);
+    const body = new Reader(frame, SERVER_HEADER_BYTES);
+    if (kind === "push") {
+      this.pushHandlers.get(id)?.(body);
+      return;
+    }
+    if (kind === "fatal") {
+      const code = body.int16();
+      const message = body.string();
+      const err = new ServerError(code, `${this.address} closed the connection: ${message}`);
+      this.fail(err);
+      this.socket.destroy();
+      return;
+    }
+    const p = this.pending.get(id);
+    if (p === undefined) return; // timed out already
+    this.pending.delete(id);
+    try {
+      const res = p.api.decodeResponse(body, p.version);
+      body.done(p.api.name);
+      p.resolve(res);
+    } catch (err) {
+      p.reject(err as Error);
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(new RequestTimeoutError(`${this.address}: ${p.api.name} got no response in time`));
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closedError !== null) return;
+    this.closedError = err;
+    clearInterval(this.sweeper);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const l of this.closeListeners.splice(0)) l(err);
+  }
+
+  async close(): Promise<void> {
+    if (this.closedError !== null) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once("close", () => resolve());
+      this.socket.end();
+      setTimeout(() => {
+        this.socket.destroy();
+        resolve();
+      }, 1000).unref();
+    });
+    this.fail(new ConnectionClosedError(`${this.address}: client closed`));
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.fail(new ConnectionClosedError(`${this.address}: client destroyed`));
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The bodies of PUSH frames (server -> client, id = subscription id):
+ *
+ *   kind int8
+ *   0 RECORDS  topic string, partition int32, nextOffset int64, records array<Record>
+ *   1 QUEUE    messages array<[topic string][partition int32][offset int64][key string]
+ *                            [payload bytes][deliveryCount int32]>   (redelivered = deliveryCount > 1)
+ *   2 ENDED    errorCode int16 (0: ended by the subscriber), errorMessage string
+ */
+import { type ErrorPart, readError, writeError } from "./api.js";
+import { ProtocolError, type Reader, type Writer } from "./codec.js";
+import { MIN_BYTES, readRecord, type WireRecord, writeRecord } from "./common.js";
+
+export interface QueueMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: string | null;
+  readonly payload: Uint8Array;
+  readonly deliveryCount: number;
+}
+
+export type PushBody =
+  | {
+      readonly kind: "records";
+      readonly topic: string;
+      readonly partition: number;
+      readonly nextOffset: number;
+      readonly records: readonly WireRecord[];
+    }
+  | { readonly kind: "queue"; readonly messages: readonly QueueMessage[] }
+  | ({ readonly kind: "ended" } & ErrorPart);
+
+/** Writes a RECORDS body from a record iterator (the server does not build an array first). */
+export function writeRecordsPush(
+  w: Writer,
+  topic: string,
+  partition: number,
+  nextOffset: number,
+  count: number,
+  each: (write: (rec: WireRecord) => void) => void,
+): void {
+  w.int8(0).string(topic).int32(partition).int64(nextOffset).int32(count);
+  each((rec) => writeRecord(w, rec));
+}
+
+export function writePush(w: Writer, body: PushBody): void {
+  switch (body.kind) {
+    case "records":
+      writeRecordsPush(w, body.topic, body.partition, body.nextOffset, body.records.length, (write) => {
+        for (const r of body.records) write(r);
+      });
+      return;
+    case "queue":
+      w.int8(1).array(body.messages, (w, m) => {
+        w.string(m.topic)
+          .int32(m.partition)
+          .int64(m.offset)
+          .string(m.key)
+          .bytes(m.payload)
+          .int32(m.deliveryCount);
+      });
+      return;
+    case "ended":
+      w.int8(2);
+      writeError(w, body);
+  }
+}
+
+export function readPush(r: Reader): PushBody {
+  const kind = r.int8();
+  if (kind === 0) {
+    return {
+      kind: "records",
+      topic: r.text("topic"),
+      partition: r.int32(),
+      nextOffset: r.int64(),
+      records: r.array(readRecord, MIN_BYTES.record),
+    };
+  }
+  if (kind === 1) {
+    return {
+      kind: "queue",
+      messages: r.array(
+        (r) => ({
+          topic: r.text("topic"),
+          partition: r.int32(),
+          offset: r.int64(),
+          key: r.string(),
+          payload: r.bytes() ?? new Uint8Array(0),
+          deliveryCount: r.int32(),
+        }),
+        24,
+      ),
+    };
+  }
+  if (kind === 2) return { kind: "ended", ...readError(r) };
+  throw new ProtocolError(`push kind ${kind}`);
+}

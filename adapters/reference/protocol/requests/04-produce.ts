@@ -1,0 +1,88 @@
+/**
+ * Produce (key 4), version 0. Appends one batch per entry; entries are independent (one may fail
+ * while another succeeds) and are answered in request order.
+ *
+ *   request:  acks int8 (0 none: answered at once, 1 leader: after the append, 2 flushed: after fsync)
+ *             producerId int64 (-1 plain), producerEpoch int16, transactional bool
+ *             batches array<[topic string][partition int32][baseSequence int32 (-1 none)]
+ *                           [records array<[key string][payload bytes]>]>
+ *   response: errorCode int16, errorMessage string
+ *             results array<[errorCode int16][errorMessage string][baseOffset int64][duplicate bool]>
+ *
+ * Not implemented: partition -1 (the client picks partitions, as Kafka clients do).
+ */
+import { defineApi, type ErrorPart, readError, writeError } from "../api.js";
+import { MIN_BYTES, readEnum, writeEnum } from "../common.js";
+
+export const ACKS = ["none", "leader", "flushed"] as const;
+export type WireAcks = (typeof ACKS)[number];
+
+export interface ProduceBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly baseSequence: number;
+  readonly records: readonly { readonly key: string | null; readonly payload: Uint8Array }[];
+}
+
+export interface ProduceRequest {
+  readonly acks: WireAcks;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly transactional: boolean;
+  readonly batches: readonly ProduceBatch[];
+}
+
+export interface ProduceBatchResult extends ErrorPart {
+  readonly baseOffset: number;
+  readonly duplicate: boolean;
+}
+
+export interface ProduceResponse extends ErrorPart {
+  readonly results: readonly ProduceBatchResult[];
+}
+
+export const produce = defineApi<ProduceRequest, ProduceResponse>({
+  key: 4,
+  name: "Produce",
+  minVersion: 0,
+  maxVersion: 0,
+  encodeRequest(w, req) {
+    writeEnum(w, ACKS, req.acks);
+    w.int64(req.producerId).int16(req.producerEpoch).bool(req.transactional);
+    w.array(req.batches, (w, b) => {
+      w.string(b.topic).int32(b.partition).int32(b.baseSequence);
+      w.array(b.records, (w, rec) => w.string(rec.key).bytes(rec.payload));
+    });
+  },
+  decodeRequest(r) {
+    const acks = readEnum(r, ACKS, "acks");
+    const producerId = r.int64();
+    const producerEpoch = r.int16();
+    const transactional = r.bool();
+    const batches = r.array(
+      (r) => ({
+        topic: r.text("topic"),
+        partition: r.int32(),
+        baseSequence: r.int32(),
+        records: r.array((r) => ({ key: r.string(), payload: r.bytes() ?? new Uint8Array(0) }), 6),
+      }),
+      MIN_BYTES.topicPartition + 8,
+    );
+    return { acks, producerId, producerEpoch, transactional, batches };
+  },
+  encodeResponse(w, res) {
+    writeError(w, res);
+    w.array(res.results, (w, x) => {
+      writeError(w, x);
+      w.int64(x.baseOffset).bool(x.duplicate);
+    });
+  },
+  decodeResponse(r) {
+    const e = readError(r);
+    return {
+      ...e,
+      results: r.array((r) => ({ ...readError(r), baseOffset: r.int64(), duplicate: r.bool() }), 13),
+    };
+  },
+  errorResponse: (e) => ({ ...e, results: [] }),
+});

@@ -1,0 +1,58 @@
+/**
+ * Subscribe (key 15), version 0. Push delivery of partitions from given offsets. The client picks
+ * the subscription id (unique on its connection), so PUSH frames for it can arrive right after.
+ *
+ *   request:  subscriptionId int32, isolation int8, flow int8 (0 credit, 1 buffer),
+ *             credit int32 (flow credit: initial credit) | capacity int32 + overflow int8 (0 drop,
+ *             1 disconnect) (flow buffer), positions array<Position>
+ *   response: errorCode int16, errorMessage string
+ *
+ * Deliveries come as PUSH frames (see ../push.ts) until Unsubscribe or the broker ends it (an
+ * ENDED push frame with the reason, e.g. SUBSCRIBER_OVERFLOW).
+ */
+import { defineApi, type ErrorPart, errorOnlyResponse } from "../api.js";
+import { ProtocolError } from "../codec.js";
+import { MIN_BYTES, type Position, readEnum, readPosition, writeEnum, writePosition } from "../common.js";
+import { ISOLATIONS, type WireIsolation } from "./05-fetch.js";
+
+export const OVERFLOW = ["drop", "disconnect"] as const;
+
+export type WireFlow =
+  | { readonly kind: "credit"; readonly credit: number }
+  | { readonly kind: "buffer"; readonly capacity: number; readonly overflow: (typeof OVERFLOW)[number] };
+
+export interface SubscribeRequest {
+  readonly subscriptionId: number;
+  readonly isolation: WireIsolation;
+  readonly flow: WireFlow;
+  readonly positions: readonly Position[];
+}
+
+export const subscribe = defineApi<SubscribeRequest, ErrorPart>({
+  key: 15,
+  name: "Subscribe",
+  minVersion: 0,
+  maxVersion: 0,
+  encodeRequest(w, req) {
+    w.int32(req.subscriptionId);
+    writeEnum(w, ISOLATIONS, req.isolation);
+    if (req.flow.kind === "credit") w.int8(0).int32(req.flow.credit);
+    else {
+      w.int8(1).int32(req.flow.capacity);
+      writeEnum(w, OVERFLOW, req.flow.overflow);
+    }
+    w.array(req.positions, writePosition);
+  },
+  decodeRequest(r) {
+    const subscriptionId = r.int32();
+    const isolation = readEnum(r, ISOLATIONS, "isolation");
+    const kind = r.int8();
+    let flow: WireFlow;
+    if (kind === 0) flow = { kind: "credit", credit: r.int32() };
+    else if (kind === 1)
+      flow = { kind: "buffer", capacity: r.int32(), overflow: readEnum(r, OVERFLOW, "overflow") };
+    else throw new ProtocolError(`flow kind ${kind}`);
+    return { subscriptionId, isolation, flow, positions: r.array(readPosition, MIN_BYTES.position) };
+  },
+  ...errorOnlyResponse,
+});

@@ -1,0 +1,364 @@
+/**
+ * The server's side of each request type: decode is done, call the Broker, shape the answer.
+ * One entry per request type; a BrokerError thrown here becomes the response's error code
+ * (connection.ts). Subscriptions belong to the connection that made them and end with it.
+ */
+import {
+  type Broker,
+  brokerError,
+  forEachRecord,
+  isBrokerError,
+  type PartitionFetch,
+  type PartitionRecords,
+  type Subscription,
+} from "../broker/index.js";
+import { NO_ERROR } from "../protocol/api.js";
+import { APIS, supportedVersions } from "../protocol/apis.js";
+import type { WireRecord } from "../protocol/common.js";
+import { writePush, writeRecordsPush } from "../protocol/push.js";
+import type { FetchPartitionOut } from "../protocol/requests/05-fetch.js";
+import type { WireSubscriptionStats } from "../protocol/requests/18-unsubscribe.js";
+import { type ConnectionContext, defineHandler, type Handler } from "./connection.js";
+
+export const BROKER_VERSION = "reference 0.1.0";
+
+/** Longest a fetch may be held, whatever the client asks. */
+const MAX_WAIT_MS = 60_000;
+
+/** Push subscriptions of one connection, by the client's subscription id. */
+interface ConnectionSubscriptions {
+  readonly plain: Map<number, Subscription>;
+  /** Queue subscriptions: deliveries stop when removed (in-flight messages then time out and are redelivered). */
+  readonly queue: Map<number, { active: boolean }>;
+}
+
+const perConnection = new WeakMap<ConnectionContext, ConnectionSubscriptions>();
+
+function subscriptionsOf(ctx: ConnectionContext): ConnectionSubscriptions {
+  let s = perConnection.get(ctx);
+  if (s === undefined) {
+    const subs: ConnectionSubscriptions = { plain: new Map(), queue: new Map() };
+    s = subs;
+    perConnection.set(ctx, subs);
+    ctx.onClose(() => {
+      for (const sub of subs.plain.values()) sub.close();
+      subs.plain.clear();
+      for (const q of subs.queue.values()) q.active = false;
+      subs.queue.clear();
+    });
+  }
+  return s;
+}
+
+function recordsOf(p: PartitionRecords, write: (rec: WireRecord) => void): void {
+  forEachRecord(p, (rec) => write(rec));
+}
+
+function toWirePartition(p: PartitionFetch): FetchPartitionOut {
+  return {
+    topic: p.topic,
+    partition: p.partition,
+    errorCode: p.error?.code ?? 0,
+    highWatermark: p.highWatermark,
+    lastStableOffset: p.lastStableOffset,
+    logStartOffset: p.logStartOffset,
+    nextOffset: p.nextOffset,
+    recordCount: p.count,
+    writeRecords: (each) => recordsOf(p, each),
+  };
+}
+
+function statsOf(sub: Subscription): WireSubscriptionStats {
+  const s = sub.stats();
+  return {
+    deliveredMessages: s.deliveredMessages,
+    droppedMessages: s.droppedMessages,
+    bufferedMessages: s.bufferedMessages,
+  };
+}
+
+function checkSubscriptionId(subs: ConnectionSubscriptions, id: number): void {
+  if (subs.plain.has(id) || subs.queue.has(id)) {
+    throw brokerError("INVALID_REQUEST", `subscription id ${id} is already in use on this connection`);
+  }
+}
+
+export function brokerHandlers(broker: Broker): Map<number, Handler> {
+  const handlers: Handler[] = [
+    defineHandler({
+      api: APIS.apiVersions,
+      handle: () => ({ ...NO_ERROR, apis: supportedVersions(), brokerVersion: BROKER_VERSION }),
+    }),
+    defineHandler({
+      api: APIS.metadata,
+      handle: () => ({ ...NO_ERROR, topics: broker.listTopics() }),
+    }),
+    defineHandler({
+      api: APIS.createTopic,
+      handle: async (req) => {
+        await broker.createTopic(req.name, req.partitions);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.deleteTopic,
+      handle: async (req) => {
+        await broker.deleteTopic(req.name);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.produce,
+      handle: async (req) => {
+        // Appends happen synchronously, in request order; only the acknowledgements wait.
+        const results = await Promise.all(
+          req.batches.map((b) =>
+            broker
+              .produce({
+                topic: b.topic,
+                partition: b.partition,
+                records: b.records,
+                acks: req.acks,
+                producerId: req.producerId,
+                producerEpoch: req.producerEpoch,
+                baseSequence: b.baseSequence,
+                transactional: req.transactional,
+              })
+              .then(
+                (r) => ({ ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate }),
+                (err: unknown) => {
+                  if (!isBrokerError(err)) throw err;
+                  return {
+                    errorCode: err.code,
+                    errorMessage: err.message,
+                    baseOffset: -1,
+                    duplicate: false,
+                  };
+                },
+              ),
+          ),
+        );
+        return { ...NO_ERROR, results };
+      },
+    }),
+    defineHandler({
+      api: APIS.fetch,
+      handle: async (req) => {
+        const r = await broker.fetch({
+          partitions: req.positions,
+          maxRecords: Math.max(1, req.maxRecords),
+          maxBytes: Math.max(1, req.maxBytes),
+          waitMs: Math.min(Math.max(0, req.waitMs), MAX_WAIT_MS),
+          isolation: req.isolation,
+        });
+        return { ...NO_ERROR, partitions: r.partitions.map(toWirePartition) };
+      },
+    }),
+    defineHandler({
+      api: APIS.listOffsets,
+      handle: (req) => ({ ...NO_ERROR, offset: broker.listOffset(req.topic, req.partition, req.which) }),
+    }),
+    defineHandler({
+      api: APIS.initProducerId,
+      handle: async (req) => ({
+        ...NO_ERROR,
+        ...(await broker.initProducerId({
+          transactionalId: req.transactionalId,
+          ...(req.transactionTimeoutMs > 0 ? { transactionTimeoutMs: req.transactionTimeoutMs } : {}),
+        })),
+      }),
+    }),
+    defineHandler({
+      api: APIS.endTxn,
+      handle: async (req) => {
+        await broker.endTransaction(req);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.txnOffsetCommit,
+      handle: async (req) => {
+        await broker.commitTxnOffsets({
+          producerId: req.producerId,
+          producerEpoch: req.producerEpoch,
+          commit: {
+            group: req.group,
+            memberId: req.memberId,
+            generation: req.generation,
+            offsets: req.offsets,
+          },
+        });
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.joinGroup,
+      handle: (req) => ({ ...NO_ERROR, ...broker.joinGroup(req) }),
+    }),
+    defineHandler({
+      api: APIS.heartbeat,
+      handle: (req) => ({ ...NO_ERROR, ...broker.heartbeat(req) }),
+    }),
+    defineHandler({
+      api: APIS.leaveGroup,
+      handle: (req) => {
+        broker.leaveGroup(req);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.offsetCommit,
+      handle: async (req) => {
+        await broker.commitOffsets(req);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.offsetFetch,
+      handle: (req) => ({
+        ...NO_ERROR,
+        offsets: broker
+          .committedOffsets(req.group, req.partitions)
+          .map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset ?? -1 })),
+      }),
+    }),
+    defineHandler({
+      api: APIS.subscribe,
+      handle: (req, ctx) => {
+        const subs = subscriptionsOf(ctx);
+        checkSubscriptionId(subs, req.subscriptionId);
+        const id = req.subscriptionId;
+        const sub = broker.subscribe(
+          { partitions: req.positions, flow: req.flow, isolation: req.isolation },
+          {
+            deliver: (r, count) =>
+              ctx.push(
+                id,
+                (w) =>
+                  writeRecordsPush(w, r.topic, r.partition, r.nextOffset, count, (write) =>
+                    recordsOf(r, write),
+                  ),
+                count * 128,
+              ),
+            closed: (error) => {
+              if (subs.plain.get(id) === sub) subs.plain.delete(id);
+              if (error !== null && !ctx.closed) {
+                void ctx.push(id, (w) =>
+                  writePush(w, { kind: "ended", errorCode: error.code, errorMessage: error.message }),
+                );
+              }
+            },
+          },
+        );
+        subs.plain.set(id, sub);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.credit,
+      handle: (req, ctx) => {
+        const sub = subscriptionsOf(ctx).plain.get(req.subscriptionId);
+        if (sub === undefined)
+          throw brokerError("SUBSCRIPTION_CLOSED", `no subscription ${req.subscriptionId}`);
+        if (req.credit < 0) throw brokerError("INVALID_REQUEST", `credit ${req.credit} is negative`);
+        sub.grant(req.credit);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.reassign,
+      handle: (req, ctx) => {
+        const sub = subscriptionsOf(ctx).plain.get(req.subscriptionId);
+        if (sub === undefined)
+          throw brokerError("SUBSCRIPTION_CLOSED", `no subscription ${req.subscriptionId}`);
+        broker.reassign(sub, req.positions);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.unsubscribe,
+      handle: (req, ctx) => {
+        const subs = subscriptionsOf(ctx);
+        const q = subs.queue.get(req.subscriptionId);
+        if (q !== undefined) {
+          q.active = false;
+          subs.queue.delete(req.subscriptionId);
+          return { ...NO_ERROR, deliveredMessages: 0, droppedMessages: 0, bufferedMessages: 0 };
+        }
+        const sub = subs.plain.get(req.subscriptionId);
+        if (sub === undefined)
+          throw brokerError("SUBSCRIPTION_CLOSED", `no subscription ${req.subscriptionId}`);
+        subs.plain.delete(req.subscriptionId);
+        const stats = statsOf(sub);
+        sub.close();
+        return { ...NO_ERROR, ...stats };
+      },
+    }),
+    defineHandler({
+      api: APIS.subscriptionStats,
+      handle: (req, ctx) => {
+        const sub = subscriptionsOf(ctx).plain.get(req.subscriptionId);
+        if (sub === undefined)
+          throw brokerError("SUBSCRIPTION_CLOSED", `no subscription ${req.subscriptionId}`);
+        return { ...NO_ERROR, ...statsOf(sub) };
+      },
+    }),
+    defineHandler({
+      api: APIS.queueSubscribe,
+      handle: (req, ctx) => {
+        const subs = subscriptionsOf(ctx);
+        checkSubscriptionId(subs, req.subscriptionId);
+        const state = { active: true };
+        const id = req.subscriptionId;
+        broker.queueSubscribe(
+          { group: req.group, memberId: req.memberId, generation: req.generation },
+          {
+            ackTimeoutMs: req.ackTimeoutMs,
+            maxDeliveries: req.maxDeliveries,
+            deadLetterTopic: req.deadLetterTopic,
+            prefetch: req.prefetch,
+            isolation: req.isolation,
+          },
+          {
+            deliver: (messages) => {
+              if (!state.active) return;
+              return ctx.push(
+                id,
+                (w) =>
+                  writePush(w, {
+                    kind: "queue",
+                    messages: messages.map((m) => ({
+                      topic: m.topic,
+                      partition: m.partition,
+                      offset: m.offset,
+                      key: m.key,
+                      payload: m.payload,
+                      deliveryCount: m.deliveryCount,
+                    })),
+                  }),
+                messages.length * 128,
+              );
+            },
+          },
+        );
+        subs.queue.set(id, state);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.queueSettle,
+      handle: async (req) => {
+        await broker.queueSettle(req);
+        return NO_ERROR;
+      },
+    }),
+    defineHandler({
+      api: APIS.queueGrant,
+      handle: (req) => {
+        broker.queueGrant(req.group, req.memberId, req.n);
+        return NO_ERROR;
+      },
+    }),
+  ];
+  return new Map(handlers.map((h) => [h.api.key, h]));
+}
