@@ -170,13 +170,20 @@ class LogMember {
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
     if (this.failure !== null) throw this.failure;
     const next = new Map<string, { topic: string; partition: number; offset: number }>();
-    for (const d of deliveries) {
+    // Deliveries come in runs of one partition: look the partition up once per run.
+    let cur: { topic: string; partition: number; offset: number } | undefined;
+    for (let i = 0; i < deliveries.length; i++) {
+      const d = deliveries[i]!;
       if (d.offset === null) continue;
-      const k = tpKey(d.topic, d.partition);
-      const cur = next.get(k);
-      if (cur === undefined || d.offset + 1 > cur.offset) {
-        next.set(k, { topic: d.topic, partition: d.partition, offset: d.offset + 1 });
+      if (cur === undefined || cur.topic !== d.topic || cur.partition !== d.partition) {
+        const k = tpKey(d.topic, d.partition);
+        cur = next.get(k);
+        if (cur === undefined) {
+          cur = { topic: d.topic, partition: d.partition, offset: d.offset + 1 };
+          next.set(k, cur);
+        }
       }
+      if (d.offset + 1 > cur.offset) cur.offset = d.offset + 1;
     }
     const offsets = [...next.values()];
     if (offsets.length === 0) return { kind: "offsets", offsets: [] };

@@ -63,7 +63,7 @@ export class PartitionState {
 
   /** Rebuilds producer and transaction state from the log. */
   recover(): void {
-    for (const b of this.log.scan()) this.observe(b.baseOffset, b.header, b.records.length);
+    for (const b of this.log.scan()) this.observe(b.baseOffset, b.header, countOf(b));
   }
 
   /** Updates derived state for a batch now in the log. */
@@ -156,7 +156,7 @@ export class PartitionState {
             break;
           }
           const h = b.header;
-          const len = b.records.length;
+          const len = countOf(b);
           const end = b.baseOffset + (len === 0 ? 1 : len);
           const skip =
             h.control !== null ||
@@ -200,6 +200,15 @@ export class PartitionState {
       logStartOffset: start,
     };
   }
+}
+
+/**
+ * Records in a batch. Storage may expose `recordCount` so that counting does not materialize
+ * record objects (the memory log does; its `records` are made on access).
+ */
+export function countOf(b: StoredBatch): number {
+  const n = (b as { readonly recordCount?: number }).recordCount;
+  return n ?? b.records.length;
 }
 
 /** Calls `fn` for each record of an answer, in offset order. */
