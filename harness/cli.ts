@@ -3,6 +3,7 @@
  * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
  */
 import yargs, { type Argv } from "yargs";
+import { brokerCommand } from "./commands/broker.js";
 import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
 import { listCommand } from "./commands/list.js";
@@ -11,7 +12,7 @@ import { runCommand } from "./commands/run.js";
 import { EXIT, type ExitCode, UsageError } from "./errors.js";
 
 /** Commands, in the order `--help` lists them. Each lives in harness/commands/<name>.ts. */
-const COMMANDS: readonly Command<unknown>[] = [runCommand, checkCommand, listCommand, reportCommand];
+const COMMANDS: readonly Command<unknown>[] = [runCommand, checkCommand, listCommand, reportCommand, brokerCommand];
 
 export function buildCli(argv: readonly string[]): Argv {
   let cli = yargs([...argv])
