@@ -2,11 +2,13 @@
 import type { AdapterFactory } from "../contract.js";
 import { connectEmbedded, REFERENCE_CAPABILITIES } from "./embedded.js";
 import { REFERENCE_SETTINGS } from "./embedded-settings.js";
+import { RemoteAdapter } from "./remote.js";
 
 export const referenceAdapter: AdapterFactory = {
   name: "reference",
   description: "the built-in reference log broker (Kafka's model), embedded in process",
   capabilities: REFERENCE_CAPABILITIES,
   settings: REFERENCE_SETTINGS,
-  connect: (settings) => connectEmbedded(settings),
+  // url=host:port: a `brokerbench broker` server over TCP; otherwise an in-process broker.
+  connect: (settings) => (settings["url"] ? RemoteAdapter.connect(settings) : connectEmbedded(settings)),
 };

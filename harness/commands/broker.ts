@@ -44,7 +44,11 @@ export const brokerCommand = defineCommand<BrokerArgs>({
       .option("segment-bytes", { type: "number", default: 64 * 1024 * 1024, describe: "segment roll size" })
       .option("retention-ms", { type: "number", describe: "delete segments older than this (default: keep)" })
       .option("retention-bytes", { type: "number", describe: "per-partition size limit (default: none)" })
-      .option("max-frame-bytes", { type: "number", default: 16 * 1024 * 1024, describe: "largest request frame" })
+      .option("max-frame-bytes", {
+        type: "number",
+        default: 16 * 1024 * 1024,
+        describe: "largest request frame",
+      })
       .strict() as never,
   async run(args) {
     if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
@@ -72,7 +76,9 @@ export const brokerCommand = defineCommand<BrokerArgs>({
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-        throw new UsageError(`cannot listen on ${args.host}:${args.port} (${code}); pick another --port/--host`);
+        throw new UsageError(
+          `cannot listen on ${args.host}:${args.port} (${code}); pick another --port/--host`,
+        );
       }
       throw err;
     }

@@ -183,6 +183,15 @@ export class ReferenceClient {
     return { id, stop: () => this.pushHandlers.delete(id) };
   }
 
+  /** Stops reading from the socket (TCP backpressure to the server, e.g. while a push batch is processed). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   onClose(listener: (err: Error) => void): void {
     if (this.closedError !== null) listener(this.closedError);
     else this.closeListeners.push(listener);

@@ -1,0 +1,387 @@
+/**
+ * Log-model consumers over a connection to a reference broker server: the same behaviour as the
+ * embedded ones (embedded-consumer.ts), with every broker call a request. A group member owns
+ * partitions, reads them from its positions (pull: Fetch with long-poll; push: a Subscribe with a
+ * credit window or a bounded buffer) and commits offsets fenced by its generation. A heartbeat
+ * timer keeps it alive and brings new assignments, applied at the next safe point.
+ *
+ * Each consumer has its own connection: `kill()` drops it without a goodbye, as a crashed client.
+ */
+import type {
+  Assignment,
+  CommitValue,
+  ConsumerOptions,
+  Delivery,
+  PullConsumer,
+  PushConsumer,
+  TopicPartition,
+} from "../contract.js";
+import { type ReferenceClient, ServerError } from "./client/client.js";
+import type { ReferenceSettings } from "./embedded-settings.js";
+import type { ErrorPart } from "./protocol/api.js";
+import { APIS } from "./protocol/apis.js";
+import type { Position, WireMemberState } from "./protocol/common.js";
+import { readPush } from "./protocol/push.js";
+import type { FetchResponseIn } from "./protocol/requests/05-fetch.js";
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const ERR = { OFFSET_OUT_OF_RANGE: 1, ILLEGAL_GENERATION: 22, UNKNOWN_MEMBER_ID: 25 } as const;
+
+function check<T extends ErrorPart>(r: T): T {
+  if (r.errorCode !== 0) throw new ServerError(r.errorCode, r.errorMessage);
+  return r;
+}
+
+class RemoteLogMember {
+  readonly client: ReferenceClient;
+  readonly options: ConsumerOptions;
+  readonly settings: ReferenceSettings;
+  memberId = "";
+  generation = -1;
+  positions = new Map<string, Position>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pending: WireMemberState | null = null;
+  private beating = false;
+  failure: Error | null = null;
+  closed = false;
+  onChange: (() => void) | null = null;
+
+  constructor(client: ReferenceClient, options: ConsumerOptions, settings: ReferenceSettings) {
+    this.client = client;
+    this.options = options;
+    this.settings = settings;
+    client.onClose((err) => {
+      if (!this.closed) this.failure ??= err;
+    });
+  }
+
+  private joinRequest() {
+    return {
+      group: this.options.group,
+      memberId: null,
+      clientId: `p${this.options.process}`,
+      topics: this.options.topics,
+      sessionTimeoutMs: this.settings.sessionTimeoutMs,
+      strategy: this.settings.assignment,
+      mode: "log" as const,
+    };
+  }
+
+  async join(): Promise<void> {
+    const s = check(await this.client.request(APIS.joinGroup, this.joinRequest()));
+    this.memberId = s.memberId;
+    await this.apply(s);
+    const every = Math.max(10, Math.floor(this.settings.sessionTimeoutMs / 3));
+    this.timer = setInterval(() => void this.heartbeat(), every);
+    this.timer.unref();
+  }
+
+  async heartbeat(): Promise<void> {
+    if (this.closed || this.beating) return;
+    this.beating = true;
+    try {
+      const s = await this.client.request(APIS.heartbeat, {
+        group: this.options.group,
+        memberId: this.memberId,
+      });
+      if (s.errorCode === ERR.UNKNOWN_MEMBER_ID) {
+        // Expired (stalled past the session timeout): rejoin as a new member.
+        const j = check(await this.client.request(APIS.joinGroup, this.joinRequest()));
+        this.memberId = j.memberId;
+        this.pending = j;
+        this.onChange?.();
+      } else if (check(s).generation !== this.generation) {
+        this.pending = s;
+        this.onChange?.();
+      }
+    } catch (err) {
+      if (!this.closed) this.failure = err as Error;
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  async applyPending(): Promise<boolean> {
+    const s = this.pending;
+    if (s === null) return false;
+    this.pending = null;
+    return this.apply(s);
+  }
+
+  private async apply(s: WireMemberState): Promise<boolean> {
+    const previous = this.positions;
+    this.generation = s.generation;
+    const next = new Map<string, Position>();
+    const fresh: TopicPartition[] = [];
+    for (const tp of s.assignment) {
+      const kept = previous.get(tpKey(tp.topic, tp.partition));
+      if (kept !== undefined) next.set(tpKey(tp.topic, tp.partition), kept);
+      else fresh.push(tp);
+    }
+    const changed = fresh.length > 0 || next.size !== previous.size;
+    if (fresh.length > 0) {
+      const committed = check(
+        await this.client.request(APIS.offsetFetch, { group: this.options.group, partitions: fresh }),
+      );
+      for (const c of committed.offsets) {
+        const offset = c.offset >= 0 ? c.offset : await this.startOffset(c.topic, c.partition);
+        next.set(tpKey(c.topic, c.partition), { topic: c.topic, partition: c.partition, offset });
+      }
+    }
+    this.positions = next;
+    if (changed) {
+      const assignment: Assignment = {
+        partitions: [...next.values()].map((p) => ({ topic: p.topic, partition: p.partition })),
+        from: [...next.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
+      };
+      this.options.onAssign?.(assignment);
+    }
+    return changed;
+  }
+
+  private async startOffset(topic: string, partition: number): Promise<number> {
+    const which = this.options.start === "latest" ? "latest" : "earliest";
+    return check(await this.client.request(APIS.listOffsets, { topic, partition, which })).offset;
+  }
+
+  async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    if (this.failure !== null) throw this.failure;
+    const next = new Map<string, { topic: string; partition: number; offset: number }>();
+    for (const d of deliveries) {
+      if (d.offset === null) continue;
+      const k = tpKey(d.topic, d.partition);
+      const cur = next.get(k);
+      if (cur === undefined) next.set(k, { topic: d.topic, partition: d.partition, offset: d.offset + 1 });
+      else if (d.offset + 1 > cur.offset) cur.offset = d.offset + 1;
+    }
+    const offsets = [...next.values()];
+    if (offsets.length === 0) return { kind: "offsets", offsets: [] };
+    const attempt = () =>
+      this.client.request(APIS.offsetCommit, {
+        group: this.options.group,
+        memberId: this.memberId,
+        generation: this.generation,
+        offsets,
+      });
+    let r = await attempt();
+    if (r.errorCode === ERR.ILLEGAL_GENERATION) {
+      // A rebalance not seen yet: if we still own every partition, nobody else read them.
+      await this.heartbeat();
+      await this.applyPending();
+      if (offsets.every((o) => this.positions.has(tpKey(o.topic, o.partition)))) r = await attempt();
+    }
+    check(r);
+    return { kind: "offsets", offsets };
+  }
+
+  async stop(leave: boolean): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (leave && !this.client.closed) {
+      try {
+        await this.client.request(APIS.leaveGroup, { group: this.options.group, memberId: this.memberId });
+      } catch {
+        // The connection is gone: the session timeout removes us.
+      }
+      await this.client.close();
+    } else {
+      this.client.destroy();
+    }
+  }
+}
+
+function toDeliveries(
+  topic: string,
+  partition: number,
+  records: readonly { offset: number; key: string | null; payload: Uint8Array }[],
+  out: Delivery[],
+): void {
+  for (const r of records) {
+    out.push({ topic, partition, offset: r.offset, key: r.key, payload: r.payload, redelivered: false });
+  }
+}
+
+export class RemotePullConsumer implements PullConsumer {
+  readonly delivery = "pull" as const;
+  private readonly member: RemoteLogMember;
+  private rotate = 0;
+
+  private constructor(member: RemoteLogMember) {
+    this.member = member;
+  }
+
+  static async create(
+    client: ReferenceClient,
+    options: ConsumerOptions,
+    settings: ReferenceSettings,
+  ): Promise<RemotePullConsumer> {
+    const m = new RemoteLogMember(client, options, settings);
+    await m.join();
+    return new RemotePullConsumer(m);
+  }
+
+  async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
+    const m = this.member;
+    if (m.closed) throw new Error("consumer is closed");
+    if (m.failure !== null) throw m.failure;
+    await m.applyPending();
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const positions = [...m.positions.values()];
+      const remaining = Math.max(0, Math.round(deadline - performance.now()));
+      if (positions.length === 0) {
+        await new Promise((r) => setTimeout(r, Math.min(remaining, 50)));
+        await m.applyPending();
+        if (performance.now() >= deadline) return [];
+        continue;
+      }
+      const n = positions.length;
+      const start = this.rotate++ % n;
+      const ordered = start === 0 ? positions : [...positions.slice(start), ...positions.slice(0, start)];
+      const r = check(
+        (await m.client.request(
+          APIS.fetch,
+          {
+            waitMs: remaining,
+            maxRecords: max,
+            maxBytes: 8 * 1024 * 1024,
+            isolation: m.settings.isolation,
+            positions: ordered,
+          },
+          remaining,
+        )) as FetchResponseIn,
+      );
+      if (m.closed) return [];
+      const out: Delivery[] = [];
+      for (const p of r.partitions) {
+        const k = tpKey(p.topic, p.partition);
+        const pos = m.positions.get(k);
+        const asked = ordered.find((x) => x.topic === p.topic && x.partition === p.partition);
+        if (pos === undefined || asked === undefined || pos.offset !== asked.offset) continue;
+        if (p.errorCode !== 0) {
+          if (p.errorCode === ERR.OFFSET_OUT_OF_RANGE && asked.offset < p.logStartOffset) {
+            m.positions.set(k, { ...pos, offset: p.logStartOffset });
+          }
+          continue;
+        }
+        if (p.nextOffset !== pos.offset) m.positions.set(k, { ...pos, offset: p.nextOffset });
+        toDeliveries(p.topic, p.partition, p.records, out);
+      }
+      if (out.length > 0 || performance.now() >= deadline) return out;
+      if (await m.applyPending()) continue;
+    }
+  }
+
+  commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    return this.member.commit(deliveries);
+  }
+
+  close(): Promise<void> {
+    return this.member.stop(true);
+  }
+
+  kill(): Promise<void> {
+    return this.member.stop(false);
+  }
+}
+
+export class RemotePushConsumer implements PushConsumer {
+  readonly delivery = "push" as const;
+  private readonly member: RemoteLogMember;
+  private subscriptionId = -1;
+  /** Push batches waiting for the previous onBatch to finish (delivered strictly one at a time). */
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  private constructor(member: RemoteLogMember) {
+    this.member = member;
+  }
+
+  static async create(
+    client: ReferenceClient,
+    options: ConsumerOptions,
+    settings: ReferenceSettings,
+  ): Promise<RemotePushConsumer> {
+    const m = new RemoteLogMember(client, options, settings);
+    await m.join();
+    return new RemotePushConsumer(m);
+  }
+
+  /** The server's counters for this subscription (push=buffer drops). */
+  async stats() {
+    return check(
+      await this.member.client.request(APIS.subscriptionStats, { subscriptionId: this.subscriptionId }),
+    );
+  }
+
+  async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
+    const m = this.member;
+    const s = m.settings;
+    const credit = s.push === "credit";
+    const prefetch = Math.max(1, m.options.prefetch);
+    const sub = m.client.subscribePushes((body) => {
+      const b = readPush(body);
+      if (b.kind === "ended") {
+        if (!m.closed) m.failure = new ServerError(b.errorCode, `push subscription ended: ${b.errorMessage}`);
+        return;
+      }
+      if (b.kind !== "records") return;
+      const k = tpKey(b.topic, b.partition);
+      const batch: Delivery[] = [];
+      toDeliveries(b.topic, b.partition, b.records, batch);
+      const count = b.records.length;
+      // Stop reading while batches wait: the server then holds (credit) or buffers and drops (buffer).
+      if (++this.queued > 2) m.client.pauseReading();
+      this.chain = this.chain.then(async () => {
+        const pos = m.positions.get(k);
+        if (pos !== undefined && !m.closed) {
+          m.positions.set(k, { ...pos, offset: b.nextOffset });
+          try {
+            await onBatch(batch);
+          } catch (err) {
+            m.failure ??= err as Error;
+          }
+          if (credit && !m.closed) {
+            void m.client.request(APIS.credit, { subscriptionId: sub.id, credit: count }).catch(() => {});
+          }
+        }
+        if (--this.queued <= 2) m.client.resumeReading();
+      });
+    });
+    this.subscriptionId = sub.id;
+    check(
+      await m.client.request(APIS.subscribe, {
+        subscriptionId: sub.id,
+        isolation: s.isolation,
+        flow: credit
+          ? { kind: "credit", credit: prefetch }
+          : { kind: "buffer", capacity: s.pushBuffer, overflow: s.overflow },
+        positions: [...m.positions.values()],
+      }),
+    );
+    m.onChange = () => {
+      // Rebalance: report first, then move the subscription to the new positions.
+      this.chain = this.chain.then(async () => {
+        if (await m.applyPending()) {
+          await m.client
+            .request(APIS.reassign, { subscriptionId: sub.id, positions: [...m.positions.values()] })
+            .catch(() => {});
+        }
+      });
+    };
+  }
+
+  commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    return this.member.commit(deliveries);
+  }
+
+  close(): Promise<void> {
+    return this.member.stop(true);
+  }
+
+  kill(): Promise<void> {
+    return this.member.stop(false);
+  }
+}
