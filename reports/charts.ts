@@ -108,23 +108,26 @@ function throughputChart(ctx: ChartContext): ChartDef | null {
         fault: `${f.kind} ${f.target}`,
       });
     }
+    // Each sample is an interval's average: drawn flat over the interval it covers (a step).
     for (const p of rates(r)) {
-      values.push({
-        kind: "sample",
-        set,
-        run: name,
-        tS: p.tS,
-        series: "published",
-        msgsPerSec: p.publishMsgsPerSec,
-      });
-      values.push({
-        kind: "sample",
-        set,
-        run: name,
-        tS: p.tS,
-        series: "consumed",
-        msgsPerSec: p.consumeMsgsPerSec,
-      });
+      for (const tS of [p.fromS, p.tS]) {
+        values.push({
+          kind: "sample",
+          set,
+          run: name,
+          tS,
+          series: "published",
+          msgsPerSec: p.publishMsgsPerSec,
+        });
+        values.push({
+          kind: "sample",
+          set,
+          run: name,
+          tS,
+          series: "consumed",
+          msgsPerSec: p.consumeMsgsPerSec,
+        });
+      }
     }
   }
   if (!values.some((v) => v.kind === "sample")) return null;
@@ -411,9 +414,17 @@ function comparisonChart(ctx: ChartContext): ChartDef | null {
       value: f.value(r),
     })),
   );
-  const splitCount = unique(values.map((v) => v.split)).length;
+  // Matrix order (the order the runs ran), not alphabetical: rate=5000 before rate=20000.
+  const splitOrder = ctx.multiSet ? [...ctx.setLabels] : unique(values.map((v) => v.split));
+  const splitCount = splitOrder.length;
   const encoding: Record<string, unknown> = {
-    x: { field: "group", type: "nominal", title: groupTitle, axis: { labelAngle: -30, labelLimit: 160 } },
+    x: {
+      field: "group",
+      type: "nominal",
+      title: groupTitle,
+      sort: unique(values.map((v) => v.group)),
+      axis: { labelAngle: -30, labelLimit: 160 },
+    },
     y: { field: "value", type: "quantitative", title: null },
     tooltip: [
       { field: "run" },
@@ -426,13 +437,13 @@ function comparisonChart(ctx: ChartContext): ChartDef | null {
     encoding.xOffset = {
       field: "split",
       type: "nominal",
-      sort: ctx.multiSet ? [...ctx.setLabels] : "ascending",
+      sort: splitOrder,
     };
     encoding.color = {
       field: "split",
       type: "nominal",
       title: splitTitle,
-      sort: ctx.multiSet ? [...ctx.setLabels] : "ascending",
+      sort: splitOrder,
       scale: colorScale(splitCount),
     };
   } else {

@@ -81,6 +81,8 @@ export function shortLabels(runs: readonly ReportRun[]): Map<ReportRun, string> 
 }
 
 export interface RatePoint {
+  /** Start of the interval, seconds since the run started. */
+  readonly fromS: number;
   /** End of the interval, seconds since the run started. */
   readonly tS: number;
   readonly publishMsgsPerSec: number;
@@ -93,10 +95,12 @@ export function rates(r: RunResult): RatePoint[] {
   const out: RatePoint[] = [];
   let prev = 0;
   for (const s of r.timeseries) {
+    const fromS = prev;
     const dt = s.tS - prev;
     prev = s.tS;
     if (dt <= 0) continue;
     out.push({
+      fromS,
       tS: s.tS,
       publishMsgsPerSec: s.publishedMsgs / dt,
       consumeMsgsPerSec: s.consumedMsgs / dt,

@@ -37,7 +37,8 @@ h1{margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bot
 .meta{color:#666;font-size:13px}
 ul.headlines{padding-left:20px;font-size:15px}ul.headlines li{margin:4px 0}
 li.alarm{color:#b00020;font-weight:bold}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}.scroll{overflow-x:auto}
+td{overflow-wrap:anywhere}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.row-bad td{background:#fdecee}tr.row-warn td{background:#fff8e1}
@@ -63,7 +64,7 @@ function tableHtml(t: Table, cls: string): string {
       return `<tr${rowClass(mark)}>${cells}</tr>`;
     })
     .join("\n");
-  return `<table class="${cls}">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+  return `<div class="scroll"><table class="${cls}">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table></div>`;
 }
 
 function rowClass(mark: Mark): string {
@@ -155,17 +156,26 @@ function witnessesHtml(m: ReportModel): string {
     .join("\n");
 }
 
+/** Per workload: the parameters all its runs share, and the names of those the matrix varied. */
 function workloadsHtml(m: ReportModel): string {
-  const seen = new Map<string, ReportRun>();
+  const byName = new Map<string, ReportRun[]>();
   for (const r of m.runs) {
-    const key = `${r.result.workload.name}\u0000${r.result.workload.file ?? ""}\u0000${JSON.stringify(r.result.workload.params)}`;
-    if (!seen.has(key)) seen.set(key, r);
+    const key = `${r.result.workload.name}\u0000${r.result.workload.file ?? ""}`;
+    byName.set(key, [...(byName.get(key) ?? []), r]);
   }
-  return [...seen.values()]
-    .map((r) => {
-      const w = r.result.workload;
+  return [...byName.values()]
+    .map((runs) => {
+      const w = (runs[0] as ReportRun).result.workload;
+      const common: Record<string, unknown> = {};
+      const varied: string[] = [];
+      for (const [k, v] of Object.entries(w.params)) {
+        const same = runs.every((r) => JSON.stringify(r.result.workload.params[k]) === JSON.stringify(v));
+        if (same) common[k] = v;
+        else varied.push(k);
+      }
       return `<h3>${escapeHtml(w.name)}${w.file ? ` <span class="meta">(${escapeHtml(w.file)})</span>` : ""}</h3>
-<pre>${escapeHtml(JSON.stringify(w.params, null, 2))}</pre>`;
+${varied.length > 0 ? `<p class="meta">Varied across its ${escapeHtml(String(runs.length))} runs (see the matrix column above): ${escapeHtml(varied.join(", "))}</p>` : ""}
+<pre>${escapeHtml(JSON.stringify(common, null, 2))}</pre>`;
     })
     .join("\n");
 }

@@ -66,7 +66,7 @@ export function percentileDistribution(lat: LatencyPercentiles, ticksPerHalfDist
     if (p <= 0) continue;
     points.push({ percentile: p, x: 1 / (1 - p / 100), valueMs: h.getValueAtPercentile(p) / 1000 });
   }
-  points.push({ percentile: 100, x: MAX_X, valueMs: h.maxValue / 1000 });
+  points.push({ percentile: 100, x: MAX_X, valueMs: lat.maxMs });
   return points;
 }
 
@@ -95,14 +95,15 @@ export function quantileMap(lat: LatencyPercentiles): Record<string, number> {
   const out: Record<string, number> = {};
   const h = decodeHistogram(lat.histogram);
   if (h === null) {
-    for (const p of fromSummary(lat)) out[String(p.percentile)] = p.valueMs;
+    for (const p of fromSummary(lat)) out[percentileKey(p.percentile)] = p.valueMs;
     return out;
   }
   for (const p of percentileLadder(h.totalCount, 100, Number.POSITIVE_INFINITY)) {
     if (p <= 0) continue;
-    out[String(roundPercentile(p))] = h.getValueAtPercentile(p) / 1000;
+    out[percentileKey(p)] = h.getValueAtPercentile(p) / 1000;
   }
-  out["100"] = h.maxValue / 1000;
+  // The stored max, not the decoded one: a decoded histogram reports its bucket's upper bound.
+  out[percentileKey(100)] = lat.maxMs;
   return out;
 }
 
@@ -112,6 +113,8 @@ export function valueAtPercentile(lat: LatencyPercentiles, percentile: number, f
   return h === null ? fallback : h.getValueAtPercentile(percentile) / 1000;
 }
 
-function roundPercentile(p: number): number {
-  return Math.round(p * 1e6) / 1e6;
+/** Java's Double.toString spelling (`50.0`, `99.21875`), as OMB's TreeMap<Double, ...> writes keys. */
+function percentileKey(p: number): string {
+  const r = Math.round(p * 1e6) / 1e6;
+  return Number.isInteger(r) ? r.toFixed(1) : String(r);
 }

@@ -1,17 +1,17 @@
 /**
- * Opens report.html in headless Chromium (Debian's, driven by playwright-core), waits for the
- * charts, checks each is drawn, that input strings stayed text, and saves a screenshot.
+ * A real run, then its report.html in headless Chromium (Debian's, driven by playwright-core):
+ * waits for the charts, checks each is drawn, that hostile input stayed text, and saves a
+ * screenshot beside the report.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunResult } from "../../harness/results.js";
-import { writeReports } from "../write.js";
-import { matrixResults, runResult } from "./fixtures.js";
+import { ADAPTERS } from "../../adapters/registry.js";
+import { main } from "../../harness/cli.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -19,35 +19,49 @@ const required = process.env.BROKERBENCH_REQUIRE_SERVICES === "1";
 const skip = !haveChromium && !required;
 if (skip) console.log(`reports browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
 
-/** What a hostile run name tries; the report must show it as text. */
-const HOSTILE = `evil<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`;
+/** The embedded reference broker needs no service; until it is registered, Redis Streams stands in. */
+const ADAPTER = ADAPTERS.some((a) => a.name === "reference") ? "reference" : "redis-streams";
 
-async function writeResultsDir(results: readonly RunResult[]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "bb-browser-"));
-  for (const [i, r] of results.entries()) {
-    await mkdir(join(dir, `run-${i}`), { recursive: true });
-    await writeFile(join(dir, `run-${i}`, "results.json"), JSON.stringify(r));
-  }
-  return dir;
-}
+/** What a hostile workload name and matrix label try; the report must show them as text. */
+const HOSTILE_NAME = `evil<script>window.__pwned=1</script>`;
+const HOSTILE_LABEL = `<img src=x onerror="window.__pwned=2">`;
 
-describe.skipIf(skip)(`report.html in headless Chromium (${CHROMIUM})`, () => {
+/** Two short runs sweeping the rate: enough for every chart, including latency vs rate. */
+const WORKLOAD = `name: '${HOSTILE_NAME}'
+description: report browser test
+partitions: 1
+messageSize: 100
+batchSize: 10
+delivery: pull
+durationS: 2
+warmupS: 0.5
+matrix:
+  rate: [1000, 3000]
+  mode:
+    '${HOSTILE_LABEL}': { groups: 1 }
+`;
+
+describe.skipIf(skip)(`report.html of a real run in headless Chromium (${CHROMIUM})`, () => {
   let browser: Browser;
   let dir: string;
+  let exitCode: number;
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`${CHROMIUM} is missing and BROKERBENCH_REQUIRE_SERVICES=1`);
-    const hostile = runResult({
-      runId: HOSTILE,
-      seed: 7,
-      lost: 2,
-      matrix: { delivery: "push", partitions: HOSTILE },
-    });
-    dir = await writeResultsDir([
-      ...matrixResults(),
-      { ...hostile, adapter: { ...hostile.adapter, name: HOSTILE } },
+    const work = await mkdtemp(join(tmpdir(), "bb-browser-"));
+    const workload = join(work, "hostile.yaml");
+    await writeFile(workload, WORKLOAD);
+    dir = join(work, "results");
+    exitCode = await main([
+      "run",
+      workload,
+      "--adapter",
+      ADAPTER,
+      "--out",
+      dir,
+      "--report",
+      "html,svg,png,md,omb",
     ]);
-    await writeReports(dir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -61,13 +75,20 @@ describe.skipIf(skip)(`report.html in headless Chromium (${CHROMIUM})`, () => {
         "--no-first-run",
       ],
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
   });
 
-  it("shows every chart drawn, the hostile name as text, and saves a screenshot", async () => {
+  it(`runs two ${ADAPTER} runs and reports them`, async () => {
+    expect(exitCode).toBeLessThanOrEqual(1); // 1: a verdict failed, still a report
+    const entries = await readdir(dir);
+    expect(entries).toContain("report.html");
+    expect(entries.filter((e) => e.includes("rate="))).toHaveLength(2);
+  });
+
+  it("shows every chart drawn, hostile input as text, and saves a screenshot", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const requests: string[] = [];
     page.on("request", (r) => {
@@ -78,8 +99,7 @@ describe.skipIf(skip)(`report.html in headless Chromium (${CHROMIUM})`, () => {
 
     const charts = await page.$$eval("figure.chart", (figures) =>
       figures.map((f) => {
-        const svg = f.querySelector("svg");
-        const box = svg?.getBoundingClientRect();
+        const box = f.querySelector("svg")?.getBoundingClientRect();
         return {
           id: f.getAttribute("data-chart"),
           width: box?.width ?? 0,
@@ -88,21 +108,32 @@ describe.skipIf(skip)(`report.html in headless Chromium (${CHROMIUM})`, () => {
         };
       }),
     );
-    expect(charts.map((c) => c.id)).toEqual(["throughput", "backlog", "latency", "comparison"]);
+    expect(charts.map((c) => c.id)).toEqual([
+      "throughput",
+      "backlog",
+      "latency",
+      "comparison",
+      "latency-vs-rate",
+    ]);
     for (const c of charts) {
       expect(c.width, `${c.id} width`).toBeGreaterThan(300);
       expect(c.height, `${c.id} height`).toBeGreaterThan(150);
       expect(c.marks, `${c.id} marks`).toBeGreaterThan(0);
     }
+    // Lines have ink: a path with a non-trivial `d`, not an empty mark container.
+    const inked = await page.$$eval(
+      "figure#chart-latency svg .role-mark path",
+      (paths) => paths.filter((p) => (p.getAttribute("d") ?? "").length > 20).length,
+    );
+    expect(inked).toBeGreaterThanOrEqual(8); // 2 runs × 2 measures × corrected/uncorrected
 
-    // The hostile name: shown as text in the tables, never run or parsed as markup.
     expect(
       await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned),
     ).toBeUndefined();
     expect(await page.locator("script").count()).toBe(0);
     expect(await page.locator("img").count()).toBe(0);
-    expect(await page.locator("table.runs td", { hasText: HOSTILE }).count()).toBeGreaterThan(0);
-    expect(await page.locator("table.verdicts tr.row-bad td", { hasText: HOSTILE }).count()).toBe(1);
+    expect(await page.getByText(HOSTILE_NAME).count()).toBeGreaterThan(0);
+    expect(await page.locator("table.runs td", { hasText: HOSTILE_LABEL }).count()).toBe(2);
     expect(requests).toEqual([]);
 
     const screenshot = join(dir, "report-screenshot.png");

@@ -4,8 +4,8 @@ import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { RunResult } from "../../harness/results.js";
 import { loadResultSet } from "../load.js";
+import { matrixResults, runResult } from "../synthetic.js";
 import { writeReport, writeReports } from "../write.js";
-import { matrixResults, runResult } from "./fixtures.js";
 
 async function writeResultsDir(results: readonly RunResult[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "bb-report-"));

@@ -1,12 +1,12 @@
 /**
- * Results objects with the runner's shapes (real HdrHistograms, one sample a second, verdicts with
- * witnesses), seeded so every test sees the same numbers. Input for the report's unit tests; the
- * browser test reports a real run instead.
+ * Synthetic results with the runner's shapes (real HdrHistograms, one sample a second, verdicts
+ * with witnesses), seeded so every call gives the same numbers. Input for the report's unit tests
+ * and its rendering benchmark; the browser test reports a real run instead.
  */
 import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
-import type { Verdict } from "../../checkers/verdict.js";
-import { ANOMALIES } from "../../checkers/verdict.js";
-import type { LatencyPair, LatencyPercentiles, RunResult, TimeSample } from "../../harness/results.js";
+import type { Verdict } from "../checkers/verdict.js";
+import { ANOMALIES } from "../checkers/verdict.js";
+import type { LatencyPair, LatencyPercentiles, RunResult, TimeSample } from "../harness/results.js";
 
 /** mulberry32: a small seeded generator, so fixtures are identical on every run. */
 export function seeded(seed: number): () => number {
@@ -228,6 +228,36 @@ export function matrixResults(): RunResult[] {
           rateMsgsPerSec: 1500 * partitions,
         }),
       );
+    }
+  }
+  return out;
+}
+
+/**
+ * A 12-run matrix, delivery × rate × adapter, `durationS` one-second samples each: the rendering
+ * benchmark's input (the report of a typical comparison session).
+ */
+export function twelveRunMatrix(durationS = 60): RunResult[] {
+  const out: RunResult[] = [];
+  let seed = 100;
+  for (const adapter of ["reference", "nats"]) {
+    for (const delivery of ["push", "pull"]) {
+      for (const rate of [1000, 5000, 20000]) {
+        out.push(
+          runResult({
+            runId: `matrix-delivery=${delivery}-rate=${rate}-${adapter}`,
+            workload: "matrix",
+            adapter,
+            matrix: { delivery, rate },
+            seed: seed++,
+            rateMsgsPerSec: rate,
+            durationS,
+            medianE2eUs:
+              (delivery === "push" ? 600 : 1400) * (adapter === "nats" ? 0.8 : 1) * (1 + rate / 20000),
+            scheduleLagUs: rate >= 20000 ? 5000 : 0,
+          }),
+        );
+      }
     }
   }
   return out;
