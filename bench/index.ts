@@ -4,8 +4,9 @@
  * machine is shared. Each benchmark module registers itself below with one line.
  */
 import type { Benchmark } from "./bench.js";
+import { reportsBenchmark } from "./reports.js";
 
-const BENCHMARKS: readonly Benchmark[] = [];
+const BENCHMARKS: readonly Benchmark[] = [reportsBenchmark];
 
 async function main(names: readonly string[]): Promise<number> {
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
