@@ -29,9 +29,10 @@ export const MQTT_SETTINGS = {
     description:
       "QoS for at-most-once: 0, or 2 (no duplicates, fewer losses; keep at most 20 in flight on mosquitto)",
   },
-  qos2Window: {
-    default: "20",
-    description: "QoS 2: most publishes one producer has in flight (mosquitto stalls above 20)",
+  publishWindow: {
+    default: "",
+    description:
+      "most QoS 1/2 publishes a producer has unacknowledged; default: the broker's CONNACK receive maximum (mosquitto: 20, and it refuses QoS 2 beyond it with Quota exceeded)",
   },
 } as const;
 

@@ -90,13 +90,14 @@ class Window {
 class MqttProducer implements Producer {
   private readonly window: Window | null;
 
+  /** `window`: most QoS 1/2 publishes unacknowledged at once (MQTT 5 receive maximum), 0 = no limit. */
   constructor(
     private readonly client: MqttClient,
     private readonly qos: QoS,
     private readonly v5: boolean,
-    qos2Window: number,
+    window: number,
   ) {
-    this.window = qos === 2 && qos2Window > 0 ? new Window(qos2Window) : null;
+    this.window = qos > 0 && window > 0 ? new Window(window) : null;
   }
 
   async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
@@ -339,11 +340,18 @@ class MqttAdapter implements Adapter {
 
   async createProducer(options: ProducerOptions): Promise<Producer> {
     const qos = this.qosFor(options.mode);
-    const { client } = await connectMqtt(this.settings, {
+    const { client, connack } = await connectMqtt(this.settings, {
       clientId: `bb-${this.run}-p${options.process}`,
       clean: true,
     });
-    return new MqttProducer(client, qos, this.v5, numberSetting(this.settings, "qos2Window"));
+    // MQTT 5 forbids more unacknowledged QoS 1/2 publishes than the broker's receive maximum.
+    const window =
+      setting(this.settings, "publishWindow") !== ""
+        ? numberSetting(this.settings, "publishWindow")
+        : this.v5
+          ? (connack.properties?.receiveMaximum ?? 65_535)
+          : 0;
+    return new MqttProducer(client, qos, this.v5, window);
   }
 
   async createConsumer(options: ConsumerOptions): Promise<Consumer> {
