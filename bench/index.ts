@@ -5,8 +5,9 @@
  */
 import type { Benchmark } from "./bench.js";
 import { reportsBenchmark } from "./reports.js";
+import { slowConsumerBenchmark } from "./slow-consumer.js";
 
-const BENCHMARKS: readonly Benchmark[] = [reportsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [reportsBenchmark, slowConsumerBenchmark];
 
 async function main(names: readonly string[]): Promise<number> {
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));

@@ -168,6 +168,8 @@ class PubSubConsumer implements PushConsumer {
   private paused = false;
   private closed = false;
   private subscribedOnce = false;
+  /** Times the subscriber came back after losing its connection (each a gap in what it saw). */
+  reconnects = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -195,7 +197,15 @@ class PubSubConsumer implements PushConsumer {
     });
     // After the server dropped us and ioredis resubscribed: a new assignment, from the latest message.
     this.redis.on("ready", () => {
-      if (this.subscribedOnce && !this.closed) this.assigned();
+      if (!this.subscribedOnce || this.closed) return;
+      this.reconnects++;
+      this.assigned();
+      // A new socket: it starts flowing; hold it back too if the backlog is still over the bound.
+      this.paused = false;
+      if (this.pending.length >= Math.max(1, this.options.prefetch)) {
+        this.paused = true;
+        this.redis.stream.pause();
+      }
     });
     await this.redis.subscribe(...this.options.topics);
     this.subscribedOnce = true;
