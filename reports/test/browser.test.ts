@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADAPTERS } from "../../adapters/registry.js";
 import { main } from "../../harness/cli.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -19,8 +18,8 @@ const required = process.env.BROKERBENCH_REQUIRE_SERVICES === "1";
 const skip = !haveChromium && !required;
 if (skip) console.log(`reports browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
 
-/** The embedded reference broker needs no service; until it is registered, Redis Streams stands in. */
-const ADAPTER = ADAPTERS.some((a) => a.name === "reference") ? "reference" : "redis-streams";
+/** The embedded reference broker: no service needed, a run takes seconds. */
+const ADAPTER = "reference";
 
 /** What a hostile workload name and matrix label try; the report must show them as text. */
 const HOSTILE_NAME = `evil<script>window.__pwned=1</script>`;
