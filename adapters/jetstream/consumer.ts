@@ -83,6 +83,9 @@ export async function ensureDurable(
   try {
     await jsm.consumers.add(stream, wanted);
   } catch (err) {
+    if (/stream not found/i.test((err as Error).message)) {
+      throw new Error(`${NAME}: topic "${topic}" has no stream ${stream}; create the topic first`, { cause: err });
+    }
     // Another member of the group created it first with a different start: join that one.
     const raced = await jsm.consumers.info(stream, durable).catch(() => null);
     if (raced === null) throw err;
