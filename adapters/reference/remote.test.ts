@@ -1,0 +1,84 @@
+/**
+ * The same adapter-level tests against the reference broker embedded and over TCP: the shared
+ * conformance suite (adapters/test), plus the TCP-specific bits (url parsing, fail-fast connect).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { encodePayload } from "../../harness/payload.js";
+import { BrokerUnreachableError } from "../contract.js";
+import { describeBrokerConformance, type ServiceGate } from "../test/index.js";
+import { referenceAdapter } from "./index.js";
+import { parseUrl } from "./remote.js";
+import { startBrokerServer } from "./server/run.js";
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ref-remote-"));
+const server = await startBrokerServer({ host: "127.0.0.1", port: 0, dataDir, flush: "none" });
+const url = `127.0.0.1:${server.port}`;
+
+afterAll(async () => {
+  await server.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const inProcess = (address: string): ServiceGate => ({
+  name: "reference broker",
+  address,
+  available: true,
+  skip: false,
+  fail: false,
+  reason: "",
+});
+
+// A session timeout below the suite's quiet period, so a killed member's partitions move in time.
+const base = { sessionTimeoutMs: "1000" };
+describeBrokerConformance("reference-embedded", referenceAdapter, base, { service: inProcess("in process") });
+describeBrokerConformance(
+  "reference-tcp",
+  referenceAdapter,
+  { ...base, url },
+  { service: inProcess(url), unreachable: { settings: { url: "127.0.0.1:1" }, address: "127.0.0.1:1" } },
+);
+
+describe("reference adapter over TCP", () => {
+  it("parses url=host:port and names the setting when it is wrong", () => {
+    expect(parseUrl("127.0.0.1:9092")).toEqual({ host: "127.0.0.1", port: 9092 });
+    expect(parseUrl("tcp://[::1]:9092")).toEqual({ host: "::1", port: 9092 });
+    expect(() => parseUrl("localhost")).toThrow(/url=localhost: use host:port/);
+  });
+
+  it("fails fast, naming the address, when no server listens", async () => {
+    const started = Date.now();
+    await expect(referenceAdapter.connect({ url: "127.0.0.1:1" })).rejects.toThrow(BrokerUnreachableError);
+    expect(Date.now() - started).toBeLessThan(3500);
+  });
+
+  it("acks=flushed produce and a pull consumer see the same offsets as the server's log", async () => {
+    const a = await referenceAdapter.connect({ url, acks: "flushed" });
+    await a.createTopic({ name: "flushed", partitions: 3 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: true });
+    const sent = Array.from({ length: 30 }, (_, i) => ({
+      topic: "flushed",
+      key: `k${i % 5}`,
+      payload: encodePayload(100, 1, i, 0),
+    }));
+    const acks = await p.send(sent);
+    const c = await a.createConsumer({
+      process: 2,
+      group: "g",
+      topics: ["flushed"],
+      delivery: "pull",
+      mode: "at-least-once",
+      start: "earliest",
+      prefetch: 100,
+    });
+    if (c.delivery !== "pull") throw new Error("pull expected");
+    const got = new Map<string, number>();
+    for (let i = 0; i < 20 && got.size < 30; i++) {
+      for (const d of await c.poll(100, 200)) got.set(`${d.partition}/${d.offset}`, d.payload[8]!);
+    }
+    expect([...got.keys()].sort()).toEqual(acks.map((x) => `${x.partition}/${x.offset}`).sort());
+    await a.close();
+  });
+});
