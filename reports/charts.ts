@@ -250,7 +250,12 @@ function backlogChart(ctx: ChartContext): ChartDef | null {
     mark: { type: "line", strokeWidth: 1.5 },
     encoding: {
       x: { field: "tS", type: "quantitative", title: "seconds since start" },
-      y: { field: "backlogMsgs", type: "quantitative", title: "backlog (messages)" },
+      y: {
+        field: "backlogMsgs",
+        type: "quantitative",
+        title: "backlog (messages)",
+        axis: { format: ",.0f", tickMinStep: 1 },
+      },
       color: {
         field: "run",
         type: "nominal",

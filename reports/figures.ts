@@ -160,7 +160,7 @@ export function headlines(runs: readonly ReportRun[], multiSet: boolean): Headli
       out.push({
         label: "Worst tail",
         text: `${name(tail)}: end-to-end p99.9 ${fmtMs(e.p999Ms)} is ${ratio.toFixed(1)}× its p50 (${fmtMs(e.p50Ms)}); max ${fmtMs(e.maxMs)}`,
-        alarm: ratio >= TAIL_ALARM_RATIO,
+        alarm: tailBlown(tail.result),
       });
       const co = maxBy(withE2e, (r) => coordinatedOmissionRatio(r.result));
       const coRatio = coordinatedOmissionRatio(co.result);
@@ -198,8 +198,14 @@ export function headlines(runs: readonly ReportRun[], multiSet: boolean): Headli
   return out;
 }
 
-/** p99.9 over p50 ratio of corrected end-to-end latency at which the report calls a tail blown. */
+/** p99.9 over p50 ratio of corrected end-to-end latency at which the report calls a tail blown... */
 export const TAIL_ALARM_RATIO = 10;
+/** ...when the p99.9 is also this long: below it, a 40× ratio is scheduler noise on a shared machine. */
+export const TAIL_ALARM_MIN_MS = 10;
+
+export function tailBlown(r: RunResult): boolean {
+  return tailRatio(r) >= TAIL_ALARM_RATIO && r.latency.endToEnd.corrected.p999Ms >= TAIL_ALARM_MIN_MS;
+}
 const CO_NOTE_RATIO = 1.5;
 
 export function tailRatio(r: RunResult): number {

@@ -5,15 +5,7 @@
 import type { Anomaly, AnomalyFinding, Verdict } from "../checkers/verdict.js";
 import type { RunResult } from "../harness/results.js";
 import type { Comparison } from "./compare.js";
-import {
-  anomalySummary,
-  dimensions,
-  fmtMs,
-  fmtRate,
-  type ReportRun,
-  TAIL_ALARM_RATIO,
-  tailRatio,
-} from "./figures.js";
+import { anomalySummary, dimensions, fmtMs, fmtRate, type ReportRun, tailBlown } from "./figures.js";
 
 /** `bad`: a failed verdict, a regression, an error; `good`: an improvement; `warn`: worth a look. */
 export type Mark = "bad" | "good" | "warn" | null;
@@ -86,7 +78,7 @@ export function runsTable(runs: readonly ReportRun[], multiSet: boolean): Table 
       continue;
     }
     const e = r.latency.endToEnd.corrected;
-    const tailMark: Mark = tailRatio(r) >= TAIL_ALARM_RATIO ? "warn" : null;
+    const tailMark: Mark = tailBlown(r) ? "warn" : null;
     rows.push([
       cell(runName(run, multiSet)),
       cell(r.status),
