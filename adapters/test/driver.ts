@@ -165,9 +165,13 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Waits until `done()` or `timeoutMs`; returns whether `done()` held. */
-export async function waitUntil(done: () => boolean, timeoutMs: number, stepMs = 20): Promise<boolean> {
+export async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 20,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) return false;
     await sleep(stepMs);
   }
