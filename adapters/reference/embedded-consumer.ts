@@ -100,6 +100,7 @@ class LogMember {
         // Expired (e.g. the process stalled past the session timeout): rejoin as a new member.
         try {
           this.memberId = "";
+          this.generation = -2; // a new member: nothing carries over
           const s = this.broker.joinGroup({
             group: this.options.group,
             memberId: null,
@@ -130,7 +131,11 @@ class LogMember {
   }
 
   private apply(s: MemberState): boolean {
-    const previous = this.positions;
+    // Positions carry over only from the directly preceding generation: across a gap the partition
+    // may have been someone else's in between, so it restarts from the group's committed offset.
+    const continuous = s.generation === this.generation || s.generation === this.generation + 1;
+    const previous = continuous ? this.positions : new Map<string, FetchPosition>();
+    const hadAny = this.positions.size > 0;
     this.generation = s.generation;
     const next = new Map<string, FetchPosition>();
     const fresh: TopicPartition[] = [];
@@ -140,7 +145,7 @@ class LogMember {
       if (kept !== undefined) next.set(k, kept);
       else fresh.push(tp);
     }
-    const changed = fresh.length > 0 || next.size !== previous.size;
+    const changed = fresh.length > 0 || next.size !== previous.size || (!continuous && hadAny);
     if (fresh.length > 0) {
       const committed = this.broker.committedOffsets(this.options.group, fresh);
       for (const c of committed) {
@@ -199,8 +204,10 @@ class LogMember {
     } catch (err) {
       if (!isBrokerError(err, "ILLEGAL_GENERATION")) throw err;
       // A rebalance we have not seen yet: if we still own every partition, nobody else read them.
+      const before = this.generation;
       this.heartbeat();
       this.applyPending();
+      if (this.generation !== before + 1) throw err;
       if (!offsets.every((o) => this.positions.has(tpKey(o.topic, o.partition)))) throw err;
       await attempt();
     }

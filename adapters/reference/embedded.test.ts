@@ -139,4 +139,123 @@ describe("reference adapter, embedded", () => {
     await expect(connectEmbedded({ push: "fast" })).rejects.toThrow(/push=fast.*credit, buffer/);
     await expect(connectEmbedded({ colour: "blue" })).rejects.toThrow(/unknown setting "colour"/);
   });
+
+  it("two pull consumers split the partitions; when one closes the other takes over from the committed offsets", async () => {
+    const a = await connectEmbedded({ sessionTimeoutMs: "300" });
+    await a.createTopic({ name: "t", partitions: 4 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+    for (let k = 0; k < 8; k++) await p.send(batch("t", 1, k * 10, 10, `key-${k}`));
+    const assigns1: Assignment[] = [];
+    const c1 = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+      onAssign: (x) => assigns1.push(x),
+    });
+    const c2 = await a.createConsumer({
+      ...consumerBase,
+      process: 3,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    if (c1.delivery !== "pull" || c2.delivery !== "pull") throw new Error();
+    // c1 learns of c2's arrival at its next poll: it now owns half of the partitions.
+    await new Promise((r) => setTimeout(r, 150));
+    const got1 = await c1.poll(1000, 50);
+    expect(assigns1.at(-1)!.partitions).toHaveLength(2);
+    const got2 = await c2.poll(1000, 50);
+    const parts1 = new Set(got1.map((d) => d.partition));
+    const parts2 = new Set(got2.map((d) => d.partition));
+    expect([...parts1].some((x) => parts2.has(x))).toBe(false);
+    await c1.commit(got1);
+    await c2.commit(got2.slice(0, 1));
+    await c2.close();
+    await new Promise((r) => setTimeout(r, 150));
+    const rest = await c1.poll(1000, 50);
+    expect(assigns1.at(-1)!.partitions).toHaveLength(4);
+    // Everything c2 did not commit comes to c1, nothing c1 committed comes again.
+    expect(rest.length + got1.length + 1).toBe(80);
+    await a.close();
+  });
+
+  it("a killed consumer's partitions move to the others after the session timeout", async () => {
+    const a = await connectEmbedded({ sessionTimeoutMs: "200" });
+    await a.createTopic({ name: "t", partitions: 2 });
+    const c1 = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    const assigns: Assignment[] = [];
+    const c2 = await a.createConsumer({
+      ...consumerBase,
+      process: 3,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+      onAssign: (x) => assigns.push(x),
+    });
+    if (c1.delivery !== "pull" || c2.delivery !== "pull") throw new Error();
+    expect(assigns.at(-1)!.partitions).toHaveLength(1);
+    await c1.kill!();
+    const deadline = Date.now() + 3000;
+    while (assigns.at(-1)!.partitions.length < 2 && Date.now() < deadline) await c2.poll(10, 50);
+    expect(assigns.at(-1)!.partitions).toHaveLength(2);
+    await a.close();
+  });
+
+  it("a member that missed a rebalance cannot commit what another member may have processed", async () => {
+    const a = await connectEmbedded({ sessionTimeoutMs: "60000" });
+    await a.createTopic({ name: "t", partitions: 1 });
+    const p = await a.createProducer({ process: 1, mode: "exactly-once", idempotent: true });
+    await p.send(batch("t", 1, 0, 10));
+    const c1 = await a.createConsumer({
+      ...consumerBase,
+      mode: "exactly-once",
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    if (c1.delivery !== "pull") throw new Error();
+    const got = await c1.poll(100, 50);
+    expect(got).toHaveLength(10);
+    // Two rebalances c1 does not see: partition 0 may have been c2's in between.
+    const c2 = await a.createConsumer({
+      ...consumerBase,
+      process: 3,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    await c2.close();
+    await expect(c1.commit(got)).rejects.toThrow(/ILLEGAL_GENERATION/);
+    await a.close();
+  });
+
+  it("push=buffer overflow=disconnect: a consumer that falls behind is cut off and told so", async () => {
+    const a = await connectEmbedded({ push: "buffer", pushBuffer: "20", overflow: "disconnect" });
+    await a.createTopic({ name: "t", partitions: 1 });
+    const p = await a.createProducer({ process: 1, mode: "at-most-once", idempotent: false });
+    const c = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "push",
+    });
+    if (c.delivery !== "push") throw new Error();
+    let release: () => void = () => {};
+    await c.start(() => new Promise<void>((r) => (release = r)));
+    for (let i = 0; i < 5; i++) await p.send(batch("t", 1, i * 10, 10));
+    await new Promise((r) => setImmediate(r));
+    release();
+    await expect(c.commit([])).rejects.toThrow(/SUBSCRIBER_OVERFLOW/);
+    await a.close();
+  });
 });

@@ -30,7 +30,7 @@ export const REFERENCE_CAPABILITIES: Capabilities = {
   pubsub: true,
   replay: true,
   partitions: true,
-  deliveryModes: ["at-most-once", "at-least-once"],
+  deliveryModes: ["at-most-once", "at-least-once", "exactly-once"],
   ordering: "partition",
   idempotentProduce: true,
 };

@@ -505,11 +505,15 @@ export class Broker {
       this.txns.set(tid, t);
       this.txnByProducer.set(producerId, t);
       await this.appendCluster({ type: "producer-ids", next: this.nextProducerId });
-    } else if (t.phase === "ongoing" || t.phase === "prepare-abort" || t.phase === "prepare-commit") {
-      // A new instance fences the old one: its open transaction is aborted (a prepared commit completes).
-      await this.endTxnInternal(t, t.phase === "prepare-commit");
+      t.epoch = 0;
+    } else {
+      // A new instance fences the old one at once (before any await, so the old one cannot slip a
+      // batch in); its open transaction is aborted, a prepared commit completed.
+      t.epoch++;
+      if (t.phase === "ongoing" || t.phase === "prepare-abort" || t.phase === "prepare-commit") {
+        await this.endTxnInternal(t, t.phase === "prepare-commit");
+      }
     }
-    t.epoch++;
     t.timeoutMs = timeoutMs;
     t.phase = "empty";
     t.partitions.clear();
@@ -690,6 +694,37 @@ export class Broker {
 
   /** After a crash: prepared transactions get their markers; open ones stay open until their timeout. */
   private async finishInterruptedTxns(): Promise<void> {
+    // Data of a transaction whose partition registration did not reach `__cluster` before a crash:
+    // register it with its transaction if that is still open, else abort it on that partition.
+    const all = [this.offsetsLog];
+    for (const t of this.topics.values()) all.push(...t.partitions);
+    const orphans: PartitionState[] = [];
+    for (const p of all) {
+      for (const pid of p.openTxns.keys()) {
+        const t = this.txnByProducer.get(pid);
+        const key = tpKey(p.topic, p.partition);
+        if (t !== undefined && (t.phase === "ongoing" || t.phase.startsWith("prepare"))) {
+          if (!t.partitions.has(key)) t.partitions.set(key, { topic: p.topic, partition: p.partition });
+        } else {
+          orphans.push(p);
+        }
+      }
+    }
+    for (const p of orphans) {
+      for (const pid of [...p.openTxns.keys()]) {
+        if (this.txnByProducer.get(pid)?.phase === "ongoing") continue;
+        const header: BatchHeader = {
+          producerId: pid,
+          producerEpoch: p.producers.epochOf(pid) ?? 0,
+          baseSequence: -1,
+          transactional: true,
+          control: "abort",
+          timestampMs: wallMs(),
+        };
+        p.observe(p.log.append(header, []), header, 0);
+      }
+      await p.log.flush();
+    }
     for (const t of this.txns.values()) {
       if (t.phase === "prepare-commit" || t.phase === "prepare-abort") {
         await this.endTxnInternal(t, t.phase === "prepare-commit");
@@ -1039,11 +1074,9 @@ export class Broker {
     for (const t of this.txns.values()) {
       if (t.phase === "ongoing" && t.startedMs >= 0 && now - t.startedMs > t.timeoutMs) {
         t.startedMs = -1;
-        // Timed out: aborted, and the producer fenced (its next request fails with a stale epoch).
-        void this.endTxnInternal(t, false).then(() => {
-          t.epoch++;
-          return this.appendCluster(this.txnRecord(t));
-        });
+        // Timed out: the producer is fenced at once (its next request fails with a stale epoch), then aborted.
+        t.epoch++;
+        void this.endTxnInternal(t, false).catch(() => undefined);
       }
     }
     if (now - this.lastRetentionMs >= this.retentionCheckMs) {

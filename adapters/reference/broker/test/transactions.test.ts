@@ -208,4 +208,38 @@ describe("transactions", () => {
     expect(read(second.broker, "out", "read_committed")).toEqual(["kept0", "after0"]);
     await second.broker.close();
   });
+
+  it("on open, transactional data no transaction knows about (lost registration) is aborted, not left blocking", async () => {
+    const first = await openBroker();
+    await first.broker.createTopic("out", 1);
+    await first.broker.close();
+    // A crash lost the registration in __cluster, but the data reached the partition.
+    const log = await first.logs.open("out", 0);
+    log.append(
+      {
+        producerId: 99,
+        producerEpoch: 0,
+        baseSequence: 0,
+        transactional: true,
+        control: null,
+        timestampMs: 0,
+      },
+      range("orphan", 0, 1),
+    );
+    log.append(
+      {
+        producerId: -1,
+        producerEpoch: -1,
+        baseSequence: -1,
+        transactional: false,
+        control: null,
+        timestampMs: 0,
+      },
+      range("plain", 0, 1),
+    );
+    await log.close();
+    const second = await openBroker(first.logs);
+    expect(read(second.broker, "out", "read_committed")).toEqual(["plain0"]);
+    await second.broker.close();
+  });
 });
