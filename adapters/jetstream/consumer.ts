@@ -84,7 +84,9 @@ export async function ensureDurable(
     await jsm.consumers.add(stream, wanted);
   } catch (err) {
     if (/stream not found/i.test((err as Error).message)) {
-      throw new Error(`${NAME}: topic "${topic}" has no stream ${stream}; create the topic first`, { cause: err });
+      throw new Error(`${NAME}: topic "${topic}" has no stream ${stream}; create the topic first`, {
+        cause: err,
+      });
     }
     // Another member of the group created it first with a different start: join that one.
     const raced = await jsm.consumers.info(stream, durable).catch(() => null);

@@ -40,8 +40,11 @@ export const JETSTREAM_CAPABILITIES: Capabilities = {
   replay: true,
   partitions: false,
   deliveryModes: DELIVERY_MODES,
-  // One stream is one sequence, delivered in order; a redelivery (ack_wait expired) comes later.
-  ordering: "partition",
+  // What holds for every workload: one producer's messages are stored (and so delivered) in send
+  // order. A lone consumer also sees the stream in sequence order, but members of a shared durable
+  // each see a subsequence and redeliveries come late, so per-consumer "partition" order (no skips,
+  // no going back) is not a guarantee; ask for it with `order: partition` where it applies.
+  ordering: "producer",
   idempotentProduce: true,
 };
 
