@@ -5,9 +5,10 @@
  */
 import type { Benchmark } from "./bench.js";
 import { reportsBenchmark } from "./reports.js";
+import { runnerBenchmark } from "./runner.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
 
-const BENCHMARKS: readonly Benchmark[] = [reportsBenchmark, slowConsumerBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [runnerBenchmark, reportsBenchmark, slowConsumerBenchmark];
 
 async function main(names: readonly string[]): Promise<number> {
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));

@@ -95,12 +95,12 @@ export interface PlannedRun {
 
 /** Loads and validates everything before anything runs, so bad input costs no broker time. */
 export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
-  const factories = chooseAdapters(args.adapter);
-  const cliSettings = parseSettings(args.set);
   const overrides = workloadOverrides(args);
+  const cliSettings = parseSettings(args.set);
   const names = args.workloads.length > 0 ? args.workloads : [DEFAULT_WORKLOAD];
   const runs: WorkloadRun[] = [];
   for (const name of names) runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides)));
+  const factories = chooseAdapters(args.adapter);
   const planned: PlannedRun[] = [];
   const used = new Set<string>();
   for (const run of runs) {

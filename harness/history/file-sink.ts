@@ -1,67 +1,59 @@
 /**
- * An append-only text file written in large chunks without holding the run in memory: text is
- * gathered into a string until `chunkChars`, then written at its position asynchronously (the
- * write itself runs on libuv's thread pool, off the main thread). When the disk falls behind, at
- * most `maxPending` chunks wait; beyond that the writer blocks (written synchronously), which is
- * backpressure rather than unbounded memory.
+ * An append-only file written in large chunks without holding the run in memory: each chunk is
+ * written at its position asynchronously (the write runs on libuv's thread pool, off the main
+ * thread). When the disk falls behind, at most `maxPending` chunks wait; beyond that a chunk is
+ * written synchronously, which is backpressure rather than unbounded memory.
  */
 import { closeSync, openSync, write, writeSync } from "node:fs";
 
 export class FileSink {
   private readonly fd: number;
-  private readonly chunkChars: number;
   private readonly maxPending: number;
-  private text = "";
   private position = 0;
   private pending = 0;
   private error: Error | null = null;
   private idle: (() => void) | null = null;
-  bytesWritten = 0;
 
-  constructor(path: string, options: { chunkChars?: number; maxPending?: number } = {}) {
+  constructor(path: string, options: { maxPending?: number } = {}) {
     this.fd = openSync(path, "w");
-    this.chunkChars = options.chunkChars ?? 1 << 20;
     this.maxPending = options.maxPending ?? 8;
   }
 
-  append(text: string): void {
-    this.text += text;
-    if (this.text.length >= this.chunkChars) this.flushChunk();
+  get bytesWritten(): number {
+    return this.position;
   }
 
-  private flushChunk(): void {
-    if (this.text.length === 0) return;
+  /** Queues `chunk` for writing; `release` is called once the chunk's memory may be reused. */
+  write(chunk: Buffer, release: () => void = () => {}): void {
     if (this.error) throw this.error;
-    const buf = Buffer.from(this.text, "utf8");
-    this.text = "";
+    if (chunk.length === 0) return release();
     const at = this.position;
-    this.position += buf.length;
-    this.bytesWritten += buf.length;
+    this.position += chunk.length;
     if (this.pending >= this.maxPending) {
-      writeAll(this.fd, buf, at);
+      writeAll(this.fd, chunk, at);
+      release();
       return;
     }
     this.pending++;
-    const done = (err: Error | null, n: number) => {
+    write(this.fd, chunk, 0, chunk.length, at, (err, n) => {
       if (err) {
         this.error ??= err;
-      } else if (n < buf.length) {
+      } else if (n < chunk.length) {
         // Short write (rare on regular files): finish the rest synchronously.
         try {
-          writeAll(this.fd, buf.subarray(n), at + n);
+          writeAll(this.fd, chunk.subarray(n), at + n);
         } catch (e) {
           this.error ??= e as Error;
         }
       }
+      release();
       this.pending--;
       if (this.pending === 0 && this.idle) this.idle();
-    };
-    write(this.fd, buf, 0, buf.length, at, done);
+    });
   }
 
-  /** Writes what is gathered and waits for every pending write; the file is complete afterwards. */
+  /** Waits for every pending write; the file is complete afterwards. */
   async flush(): Promise<void> {
-    this.flushChunk();
     if (this.pending > 0) {
       await new Promise<void>((resolve) => {
         this.idle = resolve;

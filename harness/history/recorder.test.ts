@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../adapters/contract.js";
+import { ByteWriter } from "./byte-writer.js";
 import { FileSink } from "./file-sink.js";
 import { HistoryRecorder } from "./recorder.js";
 
@@ -113,15 +115,45 @@ describe("HistoryRecorder", () => {
 describe("FileSink", () => {
   it("keeps order across many chunks written concurrently", async () => {
     const path = join(tmp(), "sink.txt");
-    const sink = new FileSink(path, { chunkChars: 64, maxPending: 3 });
+    const sink = new FileSink(path, { maxPending: 3 });
     let expected = "";
+    let released = 0;
     for (let i = 0; i < 5000; i++) {
       const s = `${i}:${"x".repeat(i % 37)}é\n`;
-      sink.append(s);
+      sink.write(Buffer.from(s), () => released++);
       expected += s;
     }
     await sink.close();
     expect(readFileSync(path, "utf8")).toBe(expected);
     expect(sink.bytesWritten).toBe(Buffer.byteLength(expected));
+    expect(released).toBe(5000);
+  });
+});
+
+describe("ByteWriter", () => {
+  it("writes every safe non-negative integer as JSON does, across chunk boundaries", () => {
+    const chunks: Buffer[] = [];
+    const w = new ByteWriter(64, (chunk, release) => {
+      chunks.push(Buffer.from(chunk));
+      release();
+    });
+    let expected = "";
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.nat(), fc.maxSafeNat(), fc.constantFrom(0, 9, 10, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1)),
+        (n) => {
+          w.reserve(24);
+          w.uint(n);
+          w.reserve(1);
+          w.byte(44);
+          expected += `${JSON.stringify(n)},`;
+        },
+      ),
+    );
+    w.reserve(32);
+    w.number(-1.5);
+    expected += "-1.5";
+    w.flush();
+    expect(Buffer.concat(chunks).toString("latin1")).toBe(expected);
   });
 });

@@ -1,15 +1,22 @@
 /**
  * The history recorder: writes what a run observed in the format of shared/HISTORY.md, one line per
- * operation, streamed to disk (see FileSink), never held in memory.
+ * operation, streamed to disk in chunks, never held in memory.
  *
- * Hot path: one `send` line per batch and one `poll` line per delivered batch, built by string
- * concatenation of known fields (ids are `${process}-${sequence}`, numbers need no escaping, and
- * topic, group and key strings are JSON-quoted once and cached), not JSON.stringify per message.
+ * The run's thread only encodes numbers into a Float64Array (events.ts); a worker thread turns them
+ * into JSON lines and writes them (formatter.ts), so on a 2-core machine recording runs beside the
+ * broker instead of on top of it. Where the compiled worker is not available (tests run from the
+ * TypeScript sources) the same formatter runs in-thread.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { Assignment, CommitValue, Delivery, SendAck } from "../../adapters/contract.js";
 import type { Expectation } from "../../checkers/verdict.js";
 import { monoNs } from "../clock.js";
+import { ByteWriter } from "./byte-writer.js";
+import { type EventChunk, EventEncoder, OP } from "./events.js";
 import { FileSink } from "./file-sink.js";
+import { HistoryFormatter } from "./formatter.js";
 
 export const HISTORY_FORMAT = 1;
 
@@ -36,155 +43,311 @@ export interface DeliveredIds {
   readonly seqs: Uint32Array;
 }
 
-const QUOTE_CACHE_LIMIT = 100_000;
+export type RecorderThread = "auto" | "worker" | "main";
+
+const CHUNK_SLOTS = 1 << 18; // 2 MiB of events
+const FILE_CHUNK_BYTES = 1 << 20;
+/** Chunks the worker may be behind before the run's thread waits for it (memory bound: ~32 MiB). */
+const MAX_IN_FLIGHT = 16;
+
+interface Transport {
+  ship(chunk: EventChunk): void;
+  take(slots: number): Float64Array;
+  close(): Promise<void>;
+}
+
+class InThreadTransport implements Transport {
+  private readonly sink: FileSink;
+  private readonly writer: ByteWriter;
+  private readonly formatter: HistoryFormatter;
+  private readonly free: Float64Array[] = [];
+
+  constructor(path: string) {
+    this.sink = new FileSink(path);
+    this.writer = new ByteWriter(FILE_CHUNK_BYTES, (chunk, release) => this.sink.write(chunk, release));
+    this.formatter = new HistoryFormatter(this.writer);
+  }
+
+  ship(chunk: EventChunk): void {
+    this.formatter.consume(chunk);
+    if (chunk.events.length === CHUNK_SLOTS) this.free.push(chunk.events);
+  }
+
+  take(slots: number): Float64Array {
+    return this.free.pop() ?? new Float64Array(slots);
+  }
+
+  async close(): Promise<void> {
+    this.writer.flush();
+    await this.sink.close();
+  }
+}
+
+class WorkerTransport implements Transport {
+  private readonly worker: Worker;
+  private readonly consumed: Int32Array;
+  private readonly free: Float64Array[] = [];
+  private shipped = 0;
+  private error: Error | null = null;
+  private readonly closed: Promise<void>;
+
+  constructor(path: string, script: URL) {
+    const shared = new SharedArrayBuffer(4);
+    this.consumed = new Int32Array(shared);
+    this.worker = new Worker(script, {
+      workerData: { path, chunkBytes: FILE_CHUNK_BYTES, consumed: shared },
+    });
+    this.closed = new Promise<void>((resolve, reject) => {
+      this.worker.on("message", (msg: { recycle?: Float64Array; closed?: boolean; error?: string }) => {
+        if (msg.recycle && msg.recycle.length === CHUNK_SLOTS && this.free.length < 4)
+          this.free.push(msg.recycle);
+        else if (msg.error) this.error ??= new Error(`history recorder: ${msg.error}`);
+        else if (msg.closed) resolve();
+      });
+      this.worker.on("error", (err) => {
+        this.error ??= err;
+        reject(err);
+      });
+      this.worker.on("exit", () => (this.error ? reject(this.error) : resolve()));
+    });
+    this.closed.catch(() => {}); // observed in close()
+  }
+
+  ship(chunk: EventChunk): void {
+    if (this.error) throw this.error;
+    // Backpressure: a worker that falls far behind makes this thread wait rather than buffer.
+    for (let behind = this.shipped - Atomics.load(this.consumed, 0); behind >= MAX_IN_FLIGHT; ) {
+      Atomics.wait(this.consumed, 0, Atomics.load(this.consumed, 0), 1000);
+      behind = this.shipped - Atomics.load(this.consumed, 0);
+      if (this.error) throw this.error;
+    }
+    this.shipped++;
+    this.worker.postMessage(chunk, [chunk.events.buffer as ArrayBuffer]);
+  }
+
+  take(slots: number): Float64Array {
+    return this.free.pop() ?? new Float64Array(slots);
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage({ close: true });
+    await this.closed;
+    if (this.error) throw this.error;
+  }
+}
+
+/** The compiled worker beside this module, or null when running from the TypeScript sources. */
+function workerScript(): URL | null {
+  const url = new URL("./worker.js", import.meta.url);
+  return import.meta.url.endsWith(".js") && existsSync(fileURLToPath(url)) ? url : null;
+}
 
 export class HistoryRecorder {
   readonly path: string;
-  private readonly sink: FileSink;
-  private readonly quoted = new Map<string, string>();
-  private lines = 0;
+  readonly thread: "worker" | "main";
+  private readonly transport: Transport;
+  private readonly enc: EventEncoder;
 
-  constructor(path: string, options: { chunkChars?: number } = {}) {
+  constructor(path: string, options: { thread?: RecorderThread } = {}) {
     this.path = path;
-    this.sink = new FileSink(path, options);
-  }
-
-  get lineCount(): number {
-    return this.lines;
-  }
-
-  private q(s: string): string {
-    let v = this.quoted.get(s);
-    if (v === undefined) {
-      v = JSON.stringify(s);
-      if (this.quoted.size < QUOTE_CACHE_LIMIT) this.quoted.set(s, v);
+    const wanted = options.thread ?? "auto";
+    const script = wanted === "main" ? null : workerScript();
+    if (wanted === "worker" && script === null) {
+      throw new Error("history recorder: the compiled worker (dist/harness/history/worker.js) is missing");
     }
-    return v;
+    this.transport = script ? new WorkerTransport(path, script) : new InThreadTransport(path);
+    this.thread = script ? "worker" : "main";
+    this.enc = new EventEncoder(
+      CHUNK_SLOTS,
+      (chunk) => this.transport.ship(chunk),
+      (slots) => this.transport.take(slots),
+    );
   }
 
-  private line(text: string): void {
-    this.lines++;
-    this.sink.append(text);
+  private text(line: string): void {
+    const id = this.enc.once(line);
+    const ev = this.enc.reserve(2);
+    let n = this.enc.n;
+    ev[n++] = OP.TEXT;
+    ev[n++] = id;
+    this.enc.n = n;
   }
 
   meta(meta: HistoryMeta): void {
-    const value = { format: HISTORY_FORMAT, ...meta };
-    this.line(`{"type":"ok","f":"meta","value":${JSON.stringify(value)}}\n`);
+    this.text(`{"type":"ok","f":"meta","value":${JSON.stringify({ format: HISTORY_FORMAT, ...meta })}}\n`);
   }
 
-  /** The messages of a send line; with `acks`, each with its partition and offset. */
-  private sendValue(b: SentBatch, acks: readonly SendAck[] | null): string {
-    const head = `{"id":"${b.process}-`;
-    const topic = `","topic":${this.q(b.topic)}`;
-    let out = "[";
-    for (let i = 0; i < b.count; i++) {
-      if (i > 0) out += ",";
-      out += head + (b.firstSeq + i) + topic;
-      const key = b.keys?.[i];
-      if (key != null) out += `,"key":${this.q(key)}`;
-      if (acks) {
-        const a = acks[i]!;
-        out += `,"partition":${a.partition},"offset":${a.offset === null ? "null" : a.offset}`;
+  private send(op: number, batch: SentBatch, acks: readonly SendAck[] | null): void {
+    const enc = this.enc;
+    const topic = enc.str(batch.topic);
+    const count = batch.count;
+    const keys = batch.keys;
+    // Keys are interned before reserving: interning may not ship a chunk, reserving may.
+    let keyIds: number[] | null = null;
+    if (keys !== null) {
+      keyIds = new Array<number>(count);
+      for (let i = 0; i < count; i++) {
+        const k = keys[i];
+        keyIds[i] = k == null ? -1 : enc.str(k);
       }
-      out += "}";
     }
-    return out + "]";
+    const ev = enc.reserve(7 + (keyIds ? count : 0) + (acks ? 2 * count : 0));
+    let n = enc.n;
+    ev[n++] = op;
+    ev[n++] = batch.process;
+    ev[n++] = monoNs();
+    ev[n++] = topic;
+    ev[n++] = batch.firstSeq;
+    ev[n++] = count;
+    ev[n++] = keyIds ? 1 : 0;
+    if (keyIds) for (let i = 0; i < count; i++) ev[n++] = keyIds[i]!;
+    if (acks) {
+      for (let i = 0; i < count; i++) {
+        const a = acks[i]!;
+        ev[n++] = a.partition;
+        ev[n++] = a.offset === null ? -1 : a.offset;
+      }
+    }
+    enc.n = n;
   }
 
-  sendInvoke(b: SentBatch): void {
-    this.line(
-      `{"type":"invoke","f":"send","process":${b.process},"time":${monoNs()},"value":${this.sendValue(b, null)}}\n`,
-    );
+  sendInvoke(batch: SentBatch): void {
+    this.send(OP.SEND_INVOKE, batch, null);
   }
 
-  sendOk(b: SentBatch, acks: readonly SendAck[]): void {
-    this.line(
-      `{"type":"ok","f":"send","process":${b.process},"time":${monoNs()},"value":${this.sendValue(b, acks)}}\n`,
-    );
+  sendOk(batch: SentBatch, acks: readonly SendAck[]): void {
+    this.send(OP.SEND_OK, batch, acks);
   }
 
   /** `definite`: the broker certainly did not take the batch (`fail`); otherwise unknown (`info`). */
-  sendFailed(b: SentBatch, definite: boolean, error: string): void {
-    this.line(
-      `{"type":"${definite ? "fail" : "info"}","f":"send","process":${b.process},"time":${monoNs()},` +
-        `"value":${this.sendValue(b, null)},"error":${JSON.stringify(error)}}\n`,
+  sendFailed(batch: SentBatch, definite: boolean, error: string): void {
+    const value = Array.from({ length: batch.count }, (_, i) => {
+      const key = batch.keys?.[i];
+      return {
+        id: `${batch.process}-${batch.firstSeq + i}`,
+        topic: batch.topic,
+        ...(key != null ? { key } : {}),
+      };
+    });
+    this.text(
+      `{"type":"${definite ? "fail" : "info"}","f":"send","process":${batch.process},"time":${monoNs()},` +
+        `"value":${JSON.stringify(value)},"error":${JSON.stringify(error)}}\n`,
     );
   }
 
   pollInvoke(process: number, group: string): void {
-    this.line(
-      `{"type":"invoke","f":"poll","process":${process},"group":${this.q(group)},"time":${monoNs()}}\n`,
-    );
+    const enc = this.enc;
+    const g = enc.str(group);
+    const ev = enc.reserve(4);
+    let n = enc.n;
+    ev[n++] = OP.POLL_INVOKE;
+    ev[n++] = process;
+    ev[n++] = monoNs();
+    ev[n++] = g;
+    enc.n = n;
   }
 
   pollOk(process: number, group: string, deliveries: readonly Delivery[], ids: DeliveredIds): void {
-    let out = `{"type":"ok","f":"poll","process":${process},"group":${this.q(group)},"time":${monoNs()},"value":[`;
+    const enc = this.enc;
+    const g = enc.str(group);
+    const count = deliveries.length;
+    // Intern every topic first (usually one), so reserving cannot separate a definition from its use.
+    let lastTopic = deliveries[0]?.topic ?? "";
+    let topicId = enc.str(lastTopic);
+    for (let i = 1; i < count; i++) if (deliveries[i]!.topic !== lastTopic) enc.str(deliveries[i]!.topic);
+    const ev = enc.reserve(5 + 6 * count);
+    let n = enc.n;
+    ev[n++] = OP.POLL_OK;
+    ev[n++] = process;
+    ev[n++] = monoNs();
+    ev[n++] = g;
+    ev[n++] = count;
     const { procs, seqs } = ids;
-    for (let i = 0; i < deliveries.length; i++) {
+    for (let i = 0; i < count; i++) {
       const d = deliveries[i]!;
-      if (i > 0) out += ",";
-      out +=
-        `{"id":"${procs[i]}-${seqs[i]}","topic":${this.q(d.topic)},"partition":${d.partition},` +
-        `"offset":${d.offset === null ? "null" : d.offset},"redelivered":${d.redelivered}}`;
+      if (d.topic !== lastTopic) {
+        lastTopic = d.topic;
+        topicId = enc.str(lastTopic);
+      }
+      ev[n++] = procs[i]!;
+      ev[n++] = seqs[i]!;
+      ev[n++] = topicId;
+      ev[n++] = d.partition;
+      ev[n++] = d.offset === null ? -1 : d.offset;
+      ev[n++] = d.redelivered ? 1 : 0;
     }
-    this.line(out + "]}\n");
+    enc.n = n;
   }
 
   /** An operation whose outcome is unknown (an error from the client): `info`, and the process is spent. */
   info(process: number, f: "poll" | "commit", group: string, error: string): void {
-    this.line(
-      `{"type":"info","f":"${f}","process":${process},"group":${this.q(group)},"time":${monoNs()},` +
+    this.text(
+      `{"type":"info","f":"${f}","process":${process},"group":${JSON.stringify(group)},"time":${monoNs()},` +
         `"error":${JSON.stringify(error)}}\n`,
     );
   }
 
   /** Log model: the committed offsets. Queue model: the ids of the acknowledged deliveries. */
   commit(process: number, group: string, value: CommitValue, ids: DeliveredIds, count: number): void {
-    let v: string;
+    const enc = this.enc;
+    const g = enc.str(group);
     if (value.kind === "offsets") {
-      v = "[";
-      for (let i = 0; i < value.offsets.length; i++) {
-        const o = value.offsets[i]!;
-        if (i > 0) v += ",";
-        v += `{"topic":${this.q(o.topic)},"partition":${o.partition},"offset":${o.offset}}`;
+      const offsets = value.offsets;
+      const topics = offsets.map((o) => enc.str(o.topic));
+      const ev = enc.reserve(5 + 3 * offsets.length);
+      let n = enc.n;
+      ev[n++] = OP.COMMIT_OFFSETS;
+      ev[n++] = process;
+      ev[n++] = monoNs();
+      ev[n++] = g;
+      ev[n++] = offsets.length;
+      for (let i = 0; i < offsets.length; i++) {
+        const o = offsets[i]!;
+        ev[n++] = topics[i]!;
+        ev[n++] = o.partition;
+        ev[n++] = o.offset;
       }
-      v += "]";
+      enc.n = n;
     } else {
-      const n = Math.min(value.count, count);
-      v = '{"ids":[';
-      for (let i = 0; i < n; i++) v += `${i > 0 ? "," : ""}"${ids.procs[i]}-${ids.seqs[i]}"`;
-      v += "]}";
+      const k = Math.min(value.count, count);
+      const ev = enc.reserve(5 + 2 * k);
+      let n = enc.n;
+      ev[n++] = OP.COMMIT_IDS;
+      ev[n++] = process;
+      ev[n++] = monoNs();
+      ev[n++] = g;
+      ev[n++] = k;
+      for (let i = 0; i < k; i++) {
+        ev[n++] = ids.procs[i]!;
+        ev[n++] = ids.seqs[i]!;
+      }
+      enc.n = n;
     }
-    this.line(
-      `{"type":"ok","f":"commit","process":${process},"group":${this.q(group)},"time":${monoNs()},"value":${v}}\n`,
-    );
   }
 
   assign(process: number, group: string, assignment: Assignment): void {
     const value = { partitions: assignment.partitions, from: assignment.from };
-    this.line(
-      `{"type":"ok","f":"assign","process":${process},"group":${this.q(group)},"time":${monoNs()},` +
+    this.text(
+      `{"type":"ok","f":"assign","process":${process},"group":${JSON.stringify(group)},"time":${monoNs()},` +
         `"value":${JSON.stringify(value)}}\n`,
     );
   }
 
   crash(process: number): void {
-    this.line(`{"type":"info","f":"crash","process":${process},"time":${monoNs()}}\n`);
+    this.text(`{"type":"info","f":"crash","process":${process},"time":${monoNs()}}\n`);
   }
 
   /** The group starts reading until caught up; `complete` once it has. */
   drain(group: string, complete: boolean): void {
-    this.line(
-      `{"type":"ok","f":"drain","group":${this.q(group)},"time":${monoNs()}` +
+    this.text(
+      `{"type":"ok","f":"drain","group":${JSON.stringify(group)},"time":${monoNs()}` +
         `${complete ? ',"value":{"complete":true}' : ""}}\n`,
     );
   }
 
-  get bytesWritten(): number {
-    return this.sink.bytesWritten;
-  }
-
+  /** Writes everything recorded; the file is complete once this resolves. */
   async close(): Promise<void> {
-    await this.sink.close();
+    this.enc.flush();
+    await this.transport.close();
   }
 }

@@ -214,7 +214,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     for (const g of groups) {
       for (let c = 0; c < w.consumersPerGroup; c++) {
         const process = nextProcess++;
-        const holder: { loop: ConsumerLoop | null } = { loop: null };
+        // The adapter may report the first assignment before createConsumer returns.
+        const holder: { loop: ConsumerLoop | null; assigned: boolean } = { loop: null, assigned: false };
         const consumer = await adapter.createConsumer({
           process,
           group: g.name,
@@ -225,6 +226,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
           prefetch: w.prefetch,
           onAssign: (assignment) => {
             recorder?.assign(process, g.name, assignment);
+            holder.assigned = true;
             holder.loop?.onAssign();
           },
         });
@@ -234,6 +236,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
           ctx,
         );
         holder.loop = loop;
+        if (holder.assigned) loop.onAssign();
         consumers.push(loop);
       }
     }

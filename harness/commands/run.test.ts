@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "bb-cli-"));
+function workload(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Runs the CLI in-process; returns the exit code and what it printed. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
+  const error = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("brokerbench run: bad input is one line and exit code 2", () => {
+  const out = join(dir, "out");
+
+  it("an unknown workload field names the file and the field", async () => {
+    const file = workload("typo.yaml", "rate: 100\nbatchSise: 10\n");
+    const r = await cli("run", file, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `brokerbench: ${file}: unknown field "batchSise" (did you mean "batchSize"?); known fields: ` +
+        r.err.split("known fields: ")[1],
+    );
+    expect(r.err.split("\n")).toHaveLength(1);
+  });
+
+  it("a wrong type names the file and the field", async () => {
+    const file = workload("type.yaml", "partitions: two\n");
+    const r = await cli("run", file, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      new RegExp(`^brokerbench: ${file}: field "partitions": expected number, received string$`),
+    );
+  });
+
+  it("a missing file says so", async () => {
+    const r = await cli("run", join(dir, "missing.yaml"), "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`brokerbench: ${join(dir, "missing.yaml")}: no such workload file`);
+  });
+
+  it("an unknown workload name lists the built-in ones", async () => {
+    const r = await cli("run", "nonesuch", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^brokerbench: unknown workload "nonesuch".*built-in: .*default/);
+  });
+
+  it("an unknown adapter lists the known ones", async () => {
+    const r = await cli("run", "--adapter", "kafka9", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^brokerbench: unknown adapter "kafka9"; known adapters: /);
+    expect(r.err.split("\n")).toHaveLength(1);
+  });
+
+  it("bad option values are usage errors", async () => {
+    expect((await cli("run", "--rate", "fast", "--out", out)).err).toMatch(/--rate fast: expected/);
+    expect((await cli("run", "--set", "novalue", "--out", out)).err).toMatch(
+      /--set novalue: expected key=value/,
+    );
+    expect((await cli("run", "--duration", "-3", "--out", out)).code).toBe(2);
+    expect((await cli("run", "--report", "pdf", "--out", out)).err).toMatch(/unknown report format "pdf"/);
+    expect((await cli("run", "--bogus")).err).toMatch(/Unknown argument/i);
+  });
+});
+
+describe("brokerbench help and list", () => {
+  it("every command has --help", async () => {
+    for (const cmd of ["run", "list"]) {
+      const r = await cli(cmd, "--help");
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`brokerbench ${cmd}`);
+    }
+  });
+
+  it("list shows the workloads and the adapters with their capabilities", async () => {
+    const r = await cli("list");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/default\s+4\s+push vs pull/);
+    expect(r.out).toMatch(/capabilities: (log|queue), /);
+  });
+});
