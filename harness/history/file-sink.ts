@@ -26,7 +26,10 @@ export class FileSink {
   /** Queues `chunk` for writing; `release` is called once the chunk's memory may be reused. */
   write(chunk: Buffer, release: () => void = () => {}): void {
     if (this.error) throw this.error;
-    if (chunk.length === 0) return release();
+    if (chunk.length === 0) {
+      release();
+      return;
+    }
     const at = this.position;
     this.position += chunk.length;
     if (this.pending >= this.maxPending) {
