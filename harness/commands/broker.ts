@@ -4,7 +4,7 @@
  * accepting, answer in-flight requests, flush and close every log.
  */
 import path from "node:path";
-import { startBrokerServer } from "../../adapters/reference/server/run.js";
+import { serveUntilSignal } from "../../adapters/reference/server/run.js";
 import { FLUSH_POLICIES, type FlushPolicy } from "../../adapters/reference/storage/file-log.js";
 import { EXIT, UsageError } from "../errors.js";
 import { defineCommand } from "./command.js";
@@ -60,9 +60,8 @@ export const brokerCommand = defineCommand<BrokerArgs>({
     positive("retention-bytes", args.retentionBytes);
     positive("max-frame-bytes", args.maxFrameBytes);
     const dataDir = path.resolve(args.dataDir);
-    let server: Awaited<ReturnType<typeof startBrokerServer>>;
     try {
-      server = await startBrokerServer({
+      await serveUntilSignal({
         host: args.host,
         port: args.port,
         dataDir,
@@ -82,24 +81,6 @@ export const brokerCommand = defineCommand<BrokerArgs>({
       }
       throw err;
     }
-    // The line tests and scripts wait for: it carries the bound port.
-    console.log(
-      `brokerbench broker listening on ${server.host}:${server.port} (data ${dataDir}, flush ${args.flush}, pid ${process.pid})`,
-    );
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        console.log(`brokerbench broker: ${signal}, shutting down`);
-        process.off("SIGTERM", onTerm);
-        process.off("SIGINT", onInt);
-        resolve();
-      };
-      const onTerm = () => stop("SIGTERM");
-      const onInt = () => stop("SIGINT");
-      process.on("SIGTERM", onTerm);
-      process.on("SIGINT", onInt);
-    });
-    await server.close();
-    console.log("brokerbench broker: stopped cleanly");
     return EXIT.ok;
   },
 });

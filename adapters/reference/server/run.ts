@@ -66,3 +66,28 @@ export async function startBrokerServer(options: BrokerServerOptions): Promise<R
     },
   };
 }
+
+/**
+ * Runs a server until SIGTERM or SIGINT, then shuts it down gracefully. Prints the line scripts and
+ * tests wait for (`... listening on host:port ...`).
+ */
+export async function serveUntilSignal(options: BrokerServerOptions): Promise<void> {
+  const server = await startBrokerServer(options);
+  console.log(
+    `brokerbench broker listening on ${server.host}:${server.port} (data ${options.dataDir}, flush ${options.flush}, pid ${process.pid})`,
+  );
+  const signal = await new Promise<string>((resolve) => {
+    const onTerm = () => done("SIGTERM");
+    const onInt = () => done("SIGINT");
+    const done = (s: string) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolve(s);
+    };
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+  });
+  console.log(`brokerbench broker: ${signal}, shutting down`);
+  await server.close();
+  console.log("brokerbench broker: stopped cleanly");
+}
