@@ -118,7 +118,9 @@ export async function runCrashScenario(o: CrashScenarioOptions): Promise<CrashSc
               const acks = await producer.send(msgs);
               history.sendOk(process, msgs, acks);
               acknowledged += msgs.length;
-              acks.forEach((a, i) => acked.set(`${a.partition}/${a.offset}`, msgs[i]!.id));
+              for (let i = 0; i < acks.length; i++) {
+                acked.set(`${acks[i]!.partition}/${acks[i]!.offset}`, msgs[i]!.id);
+              }
             } catch (err) {
               const definite = err instanceof SendError && err.definite;
               history.sendFailed(process, msgs, definite);
