@@ -419,6 +419,13 @@ function comparisonChart(ctx: ChartContext): ChartDef | null {
       value: f.value(r),
     })),
   );
+  const groupCount = unique(values.map((v) => v.group)).length;
+  // Room for each group's label (its longest line) and its bars.
+  const longestLine = Math.max(...values.flatMap((v) => v.group.split(", ").map((l) => l.length)));
+  const panelWidth = Math.max(
+    240,
+    groupCount * Math.max(7 * longestLine + 10, 14 * unique(values.map((v) => v.split)).length),
+  );
   // Matrix order (the order the runs ran), not alphabetical: rate=5000 before rate=20000.
   const splitOrder = ctx.multiSet ? [...ctx.setLabels] : unique(values.map((v) => v.split));
   const splitCount = splitOrder.length;
@@ -428,7 +435,8 @@ function comparisonChart(ctx: ChartContext): ChartDef | null {
       type: "nominal",
       title: groupTitle,
       sort: unique(values.map((v) => v.group)),
-      axis: { labelAngle: -30, labelLimit: 160 },
+      // Run names break at their commas, one parameter a line.
+      axis: { labelAngle: 0, labelLimit: 0, labelExpr: "split(datum.label, ', ')" },
     },
     y: { field: "value", type: "quantitative", title: null },
     tooltip: [
@@ -460,7 +468,7 @@ function comparisonChart(ctx: ChartContext): ChartDef | null {
     data: { values },
     facet: { field: "figure", type: "nominal", sort: FIGURES.map((f) => f.name), title: null },
     columns: 3,
-    spec: { width: 240, height: 160, mark: { type: "bar", tooltip: true }, encoding },
+    spec: { width: panelWidth, height: 160, mark: { type: "bar", tooltip: true }, encoding },
     resolve: { scale: { y: "independent" } },
   });
   return {

@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import {
+  COMPARED_FIGURES,
   DEFAULT_TOLERANCE,
   loadMergedSet,
   loadResultSets,
@@ -104,6 +105,12 @@ export const reportCommand = defineCommand<ReportArgs>({
     for (const c of written.comparisons) {
       const bad = regressions(c);
       worse += bad.length;
+      if (c.notComparable.length > 0 || c.onlyOld.length > 0 || c.onlyNew.length > 0) {
+        console.log(
+          `${c.newLabel} vs ${c.oldLabel}: ${c.rows.length / COMPARED_FIGURES.length} runs compared; ` +
+            `${c.notComparable.length} did not complete on both sides, ${c.onlyOld.length} only in ${c.oldLabel}, ${c.onlyNew.length} only in ${c.newLabel}`,
+        );
+      }
       console.log(
         bad.length === 0
           ? `${c.newLabel} vs ${c.oldLabel}: no figure worse by more than ${(c.tolerance * 100).toFixed(0)}%`
