@@ -155,9 +155,10 @@ export class HistoryBuilder {
   idParts(p: number, s: number): number {
     return this.ensure(this.ids.internParts(p, s));
   }
+  /** Per-id columns grow by doubling; `finish` trims them to the number of ids. */
   private ensure(id: number): number {
     if (id >= this.idStatus.length) {
-      const n = id + 1;
+      const n = Math.max(id + 1, this.idStatus.length * 2, 1024);
       this.idStatus.resize(n, 0);
       this.idSendLine.resize(n, 0);
       this.idAckLine.resize(n, 0);
@@ -265,26 +266,33 @@ export class HistoryBuilder {
   }
 
   // --- poll ---------------------------------------------------------------------------------
+  private opUncommitted: number[] = [];
+  private opTopics: Set<number> | null = null;
+  private opLastTopic = -1;
   beginPoll(proc: number, group: number, line: number): void {
     this.opProc = proc;
     this.opLine = line;
     this.joinGroup(proc, group);
+    let list = this.uncommitted.get(proc);
+    if (list === undefined) {
+      list = [];
+      this.uncommitted.set(proc, list);
+    }
+    this.opUncommitted = list;
+    const g = this.processGroup.data[proc]!;
+    this.opTopics = g >= 0 ? this.groupTopics[g]! : null;
+    this.opLastTopic = -1;
   }
   pollItem(id: number, topic: number, key: number, part: number, offset: number): void {
     if (topic >= 0) {
       if (this.idTopic.data[id]! < 0) this.idTopic.data[id] = topic;
-      const g = this.processGroup.data[this.opProc]!;
-      if (g >= 0) this.groupTopics[g]!.add(topic);
+      if (topic !== this.opLastTopic && this.opTopics !== null) {
+        this.opTopics.add(topic);
+        this.opLastTopic = topic;
+      }
     }
     if (key >= 0 && this.idKey.data[id]! < 0) this.idKey.data[id] = key;
-    const d = this.deliveries.push(id, this.opProc, part, offset, this.opLine);
-    this.processed.resize(d + 1, 0);
-    let list = this.uncommitted.get(this.opProc);
-    if (list === undefined) {
-      list = [];
-      this.uncommitted.set(this.opProc, list);
-    }
-    list.push(d);
+    this.opUncommitted.push(this.deliveries.push(id, this.opProc, part, offset, this.opLine));
   }
 
   // --- commit -------------------------------------------------------------------------------
@@ -310,6 +318,7 @@ export class HistoryBuilder {
     const dPart = this.deliveries.part.data;
     const dOff = this.deliveries.offset.data;
     const dId = this.deliveries.id.data;
+    this.processed.resize(this.deliveries.id.length, 0);
     const processed = this.processed.data;
     const ids = this.commitIds.length > 0 ? new Set(this.commitIds) : null;
     let kept = 0;
@@ -363,7 +372,8 @@ export class HistoryBuilder {
 
   finish(): HistoryIndex {
     for (const proc of [...this.outstanding.keys()]) this.settle(proc, SEND.unknown);
-    const nIds = this.idStatus.length;
+    const nIds = this.ids.size;
+    this.processed.resize(this.deliveries.id.length, 0);
     // Deps as CSR, by counting.
     const depStart = new Int32Array(nIds + 1);
     const from = this.depFrom.view();
@@ -388,11 +398,11 @@ export class HistoryBuilder {
       topicNames: this.topics.names,
       partTopic: this.partTopic.view(),
       partNumber: this.partNumber.view(),
-      idStatus: this.idStatus.view(),
-      idSendLine: this.idSendLine.view(),
-      idAckLine: this.idAckLine.view(),
-      idTopic: this.idTopic.view(),
-      idKey: this.idKey.view(),
+      idStatus: this.idStatus.view().subarray(0, nIds),
+      idSendLine: this.idSendLine.view().subarray(0, nIds),
+      idAckLine: this.idAckLine.view().subarray(0, nIds),
+      idTopic: this.idTopic.view().subarray(0, nIds),
+      idKey: this.idKey.view().subarray(0, nIds),
       depStart,
       depIds,
       keyNames: this.keys.names,

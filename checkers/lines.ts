@@ -37,6 +37,59 @@ export function fileLines(path: string, starts: Float64Column, fileSize: number)
   };
 }
 
+/**
+ * Lines of a file from the start of every `stride`-th line: reads from the nearest recorded start
+ * and counts newlines forward.
+ */
+export function sparseFileLines(
+  path: string,
+  starts: Float64Column,
+  stride: number,
+  fileSize: number,
+): LineSource {
+  return {
+    text(line) {
+      const k = Math.floor((line - 1) / stride);
+      let pos = starts.data[k];
+      if (pos === undefined || k >= starts.length) return "";
+      let skip = (line - 1) % stride;
+      const fd = openSync(path, "r");
+      try {
+        const buf = Buffer.alloc(1 << 16);
+        let text: Buffer[] = [];
+        let taken = 0;
+        while (pos < fileSize) {
+          const n = readSync(fd, buf, 0, buf.length, pos);
+          if (n === 0) break;
+          let from = 0;
+          while (skip > 0) {
+            const nl = buf.indexOf(10, from);
+            if (nl < 0 || nl >= n) break;
+            skip--;
+            from = nl + 1;
+          }
+          if (skip > 0) {
+            pos += n;
+            continue;
+          }
+          const nl = buf.indexOf(10, from);
+          const end = nl >= 0 && nl < n ? nl : n;
+          text.push(Buffer.from(buf.subarray(from, end)));
+          taken += end - from;
+          if (end < n || taken >= 1 << 20) break;
+          pos += n;
+          // the line continues in the next read
+          skip = 0;
+          text = text.length > 64 ? [Buffer.concat(text)] : text;
+        }
+        return Buffer.concat(text).toString("utf8").replace(/\r$/, "");
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
 /** A line's text cut to WITNESS_TEXT_CHARS, keeping its start and the part around `focus`. */
 export function shorten(text: string, focus?: string): string {
   if (text.length <= WITNESS_TEXT_CHARS) return text;
