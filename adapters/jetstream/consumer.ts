@@ -36,7 +36,7 @@ import type {
   PushConsumer,
 } from "../contract.js";
 import { NATS_KEY_HEADER, PushBatcher } from "../nats/index.js";
-import { deliverSubject, durableName, isNotFound, streamName } from "./streams.js";
+import { deliverSubject, durableName, isNotFound, type Partition } from "./streams.js";
 
 const NAME = "jetstream";
 
@@ -56,11 +56,11 @@ function ackPolicyFor(mode: DeliveryMode): AckPolicy {
  */
 export async function ensureDurable(
   jsm: JetStreamManager,
-  topic: string,
+  partition: Partition,
   options: ConsumerOptions,
   settings: JetStreamConsumerSettings,
 ): Promise<Assignment["from"]> {
-  const stream = streamName(topic);
+  const { stream, topic } = partition;
   const durable = durableName(options.group);
   const wanted: Partial<ConsumerConfig> = {
     durable_name: durable,
@@ -69,7 +69,7 @@ export async function ensureDurable(
     deliver_policy: options.start === "latest" ? DeliverPolicy.New : DeliverPolicy.All,
     ...(options.mode === "at-most-once" ? {} : { max_ack_pending: Math.max(1, options.prefetch) }),
     ...(options.delivery === "push"
-      ? { deliver_subject: deliverSubject(topic, options.group), deliver_group: durable }
+      ? { deliver_subject: deliverSubject(partition, options.group), deliver_group: durable }
       : {}),
   };
   const existing = await jsm.consumers.info(stream, durable).catch((err: unknown) => {
@@ -108,10 +108,10 @@ function checkCompatible(topic: string, options: ConsumerOptions, config: Consum
   }
 }
 
-function toDelivery(m: JsMsg): Delivery {
+function toDelivery(m: JsMsg, p: Partition): Delivery {
   return {
-    topic: m.subject,
-    partition: 0,
+    topic: p.topic,
+    partition: p.partition,
     offset: m.seq,
     key: m.headers?.get(NATS_KEY_HEADER) || null,
     payload: m.data,
@@ -130,8 +130,8 @@ abstract class JetStreamConsumerBase {
     protected readonly settings: JetStreamConsumerSettings,
   ) {}
 
-  protected wrap(m: JsMsg): Delivery {
-    const d = toDelivery(m);
+  protected wrap(m: JsMsg, p: Partition): Delivery {
+    const d = toDelivery(m, p);
     this.messages.set(d, m);
     return d;
   }
@@ -168,14 +168,16 @@ export class JetStreamPullConsumer extends JetStreamConsumerBase implements Pull
   private wake: (() => void) | null = null;
   private readonly iterators: ConsumerMessages[] = [];
 
-  async subscribe(topics: readonly string[], group: string, prefetch: number): Promise<void> {
+  async subscribe(partitions: readonly Partition[], group: string, prefetch: number): Promise<void> {
     const js = this.nc.jetstream();
-    for (const topic of topics) {
-      const consumer = await js.consumers.get(streamName(topic), durableName(group));
+    // The prefetch is shared out over the partitions, at least one each.
+    const each = Math.max(1, Math.ceil(prefetch / partitions.length));
+    for (const p of partitions) {
+      const consumer = await js.consumers.get(p.stream, durableName(group));
       const iterator = await consumer.consume({
-        max_messages: Math.max(1, prefetch),
+        max_messages: each,
         callback: (m) => {
-          this.buffer.push(this.wrap(m));
+          this.buffer.push(this.wrap(m, p));
           this.wake?.();
         },
       });
@@ -224,10 +226,10 @@ export class JetStreamPushConsumer extends JetStreamConsumerBase implements Push
   private readonly batcher = new PushBatcher<Delivery>();
   private readonly subs: Subscription[] = [];
 
-  async subscribe(topics: readonly string[], group: string): Promise<void> {
-    for (const topic of topics) {
+  async subscribe(partitions: readonly Partition[], group: string): Promise<void> {
+    for (const p of partitions) {
       this.subs.push(
-        this.nc.subscribe(deliverSubject(topic, group), {
+        this.nc.subscribe(deliverSubject(p, group), {
           queue: durableName(group),
           callback: (err, m) => {
             if (err !== null) {
@@ -235,7 +237,7 @@ export class JetStreamPushConsumer extends JetStreamConsumerBase implements Push
               return;
             }
             if (isHeartbeatMsg(m) || isFlowControlMsg(m)) return;
-            this.batcher.push(this.wrap(toJsMsg(m, this.settings.ackTimeoutMs)));
+            this.batcher.push(this.wrap(toJsMsg(m, this.settings.ackTimeoutMs), p));
           },
         }),
       );

@@ -1,2 +1,10 @@
 export { JETSTREAM_CAPABILITIES, JETSTREAM_SETTINGS, jetstreamFactory } from "./jetstream-adapter.js";
-export { deliverSubject, durableName, STREAM_PREFIX, streamName } from "./streams.js";
+export { keyHash } from "./producer.js";
+export {
+  deliverSubject,
+  durableName,
+  type Partition,
+  partitionsOf,
+  STREAM_PREFIX,
+  streamName,
+} from "./streams.js";

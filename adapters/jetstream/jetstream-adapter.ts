@@ -25,7 +25,13 @@ import {
   JetStreamPushConsumer,
 } from "./consumer.js";
 import { JetStreamProducer } from "./producer.js";
-import { createStream, deleteStream, type StreamSettings } from "./streams.js";
+import {
+  createStreams,
+  deleteStreams,
+  discoverPartitions,
+  type Partition,
+  type StreamSettings,
+} from "./streams.js";
 
 const NAME = "jetstream";
 
@@ -38,7 +44,8 @@ export const JETSTREAM_CAPABILITIES: Capabilities = {
   queue: true,
   pubsub: true,
   replay: true,
-  partitions: false,
+  // A stream per partition: each its own ordered sequence, with its own offsets.
+  partitions: true,
   deliveryModes: DELIVERY_MODES,
   // What holds for every workload: one producer's messages are stored (and so delivered) in send
   // order. A lone consumer also sees the stream in sequence order, but members of a shared durable
@@ -74,6 +81,17 @@ class JetStreamAdapter implements Adapter {
   private readonly stream: StreamSettings;
   private readonly consumer: JetStreamConsumerSettings;
   private readonly publishTimeoutMs: number;
+  private readonly partitions = new Map<string, Promise<readonly Partition[]>>();
+  private readonly resolve = (topic: string): Promise<readonly Partition[]> => {
+    let known = this.partitions.get(topic);
+    if (known === undefined) {
+      known = discoverPartitions(this.jsm, topic);
+      // A failed discovery is not remembered: the topic may be created later.
+      known.catch(() => this.partitions.delete(topic));
+      this.partitions.set(topic, known);
+    }
+    return known;
+  };
 
   constructor(
     private readonly admin: NatsConnection,
@@ -100,39 +118,45 @@ class JetStreamAdapter implements Adapter {
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {
-    if (spec.partitions > 1) {
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
       throw new Error(
-        `${NAME}: topic "${spec.name}" asks for ${spec.partitions} partitions; a JetStream stream is one ordered sequence (use partitions: 1)`,
+        `${NAME}: topic "${spec.name}": partitions must be a positive integer, not ${spec.partitions}`,
       );
     }
-    await createStream(this.jsm, spec.name, this.stream);
+    this.partitions.delete(spec.name);
+    const created = await createStreams(this.jsm, spec.name, spec.partitions, this.stream);
+    this.partitions.set(spec.name, Promise.resolve(created));
   }
 
   async deleteTopic(name: string): Promise<void> {
-    await deleteStream(this.jsm, name);
+    this.partitions.delete(name);
+    await deleteStreams(this.jsm, name);
   }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {
     const nc = await connectNats(NAME, this.settings, `brokerbench-producer-${options.process}`);
     const dedup = options.idempotent || options.mode === "exactly-once";
-    return new JetStreamProducer(nc, options.mode, dedup, this.publishTimeoutMs);
+    return new JetStreamProducer(nc, options.mode, dedup, this.publishTimeoutMs, this.resolve);
   }
 
   async createConsumer(options: ConsumerOptions): Promise<Consumer> {
+    const partitions: Partition[] = [];
+    for (const topic of options.topics) partitions.push(...(await this.resolve(topic)));
     const froms: Assignment["from"][] = [];
-    for (const topic of options.topics)
-      froms.push(await ensureDurable(this.jsm, topic, options, this.consumer));
+    for (const p of partitions) froms.push(await ensureDurable(this.jsm, p, options, this.consumer));
     const nc = await connectNats(NAME, this.settings, `brokerbench-consumer-${options.process}`);
-    options.topics.forEach((topic, i) => {
-      options.onAssign?.({ partitions: [{ topic, partition: 0 }], from: froms[i] ?? "committed" });
+    // Every member reads every partition (the durables are shared): one assignment of them all.
+    options.onAssign?.({
+      partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+      from: froms.every((f) => f === froms[0]) ? (froms[0] ?? "committed") : "committed",
     });
     if (options.delivery === "pull") {
       const c = new JetStreamPullConsumer(nc, options.mode, this.consumer);
-      await c.subscribe(options.topics, options.group, options.prefetch);
+      await c.subscribe(partitions, options.group, options.prefetch);
       return c;
     }
     const c = new JetStreamPushConsumer(nc, options.mode, this.consumer);
-    await c.subscribe(options.topics, options.group);
+    await c.subscribe(partitions, options.group);
     return c;
   }
 

@@ -182,9 +182,68 @@ describe.skipIf(gate.skip)(`jetstream specifics against the real server (${gate.
     await adapter.deleteTopic(t);
   });
 
-  it("refuses more than one partition and names why", async () => {
-    await expect(adapter.createTopic({ name: "bb-js-parts", partitions: 3 })).rejects.toThrow(
-      /one ordered sequence/,
+  it("partitions: a stream each, keys stick to one, offsets per partition, consumers read them all in order", async () => {
+    const t = `bb-js-${randomUUID().slice(0, 8)}`;
+    await adapter.createTopic({ name: t, partitions: 3 });
+    const p = await adapter.createProducer({ process: 5, mode: "at-least-once", idempotent: false });
+    const sent = Array.from({ length: 60 }, (_, seq) => ({
+      topic: t,
+      key: `k${seq % 6}`,
+      payload: encodePayload(100, 5, seq, wallMs()),
+    }));
+    const acks = [...(await p.send(sent.slice(0, 30))), ...(await p.send(sent.slice(30)))];
+    await p.close();
+    const partitionOfKey = new Map<string, Set<number>>();
+    for (const [i, a] of acks.entries()) {
+      const k = sent[i]!.key!;
+      partitionOfKey.set(k, (partitionOfKey.get(k) ?? new Set()).add(a.partition));
+    }
+    for (const ps of partitionOfKey.values()) expect(ps.size).toBe(1);
+    const used = new Set(acks.map((a) => a.partition));
+    expect(used.size).toBeGreaterThan(1);
+    for (const part of used) {
+      const offsets = acks.filter((a) => a.partition === part).map((a) => a.offset);
+      expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => i + 1));
+    }
+    // Another process (a second adapter) finds the partitions from the server.
+    const other = await jetstreamFactory.connect(settings);
+    const assigned: number[] = [];
+    const c = (await other.createConsumer({
+      process: 50,
+      group: "all",
+      topics: [t],
+      delivery: "pull",
+      mode: "at-least-once",
+      start: "earliest",
+      prefetch: 100,
+      onAssign: (a) => assigned.push(...a.partitions.map((x) => x.partition)),
+    })) as PullConsumer;
+    expect(assigned).toEqual([0, 1, 2]);
+    const got = [];
+    const deadline = Date.now() + 5000;
+    while (got.length < 60 && Date.now() < deadline) got.push(...(await c.poll(100, 200)));
+    await c.commit(got);
+    await c.close();
+    await other.close();
+    expect(got).toHaveLength(60);
+    const ackOf = new Map(acks.map((a, i) => [i, a]));
+    for (const d of got) {
+      const seq = Buffer.from(d.payload).readUInt32LE(8);
+      expect({ partition: d.partition, offset: d.offset }).toEqual(ackOf.get(seq));
+      expect(d.topic).toBe(t);
+    }
+    for (const part of used) {
+      const offsets = got.filter((d) => d.partition === part).map((d) => d.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => (a ?? 0) - (b ?? 0)));
+    }
+    // Recreated with one partition: the three streams are gone, keys all land in partition 0.
+    await adapter.createTopic({ name: t, partitions: 1 });
+    const q = await adapter.createProducer({ process: 6, mode: "at-least-once", idempotent: false });
+    const again = await q.send(
+      sent.slice(0, 6).map((m, i) => ({ ...m, payload: encodePayload(100, 6, i, wallMs()) })),
     );
+    await q.close();
+    expect(again.map((a) => [a.partition, a.offset])).toEqual([0, 1, 2, 3, 4, 5].map((i) => [0, i + 1]));
+    await adapter.deleteTopic(t);
   });
 });
