@@ -21,7 +21,8 @@ describe("toOmb", () => {
     expect(omb.publishRate).toEqual(r.timeseries.slice(2).map((s) => s.publishedMsgs));
     expect(omb.consumeRate).toEqual(r.timeseries.slice(2).map((s) => s.consumedMsgs));
     expect(omb.backlog).toEqual(r.timeseries.slice(2).map((s) => s.backlogMsgs));
-    expect(omb.endToEndLatency99pct).toEqual(r.timeseries.slice(2).map((s) => s.e2eP99Ms));
+    // per-interval percentiles are corrected here and not in OMB: left out rather than mislabelled
+    expect(omb).not.toHaveProperty("endToEndLatency99pct");
   });
 
   it("exports the uncorrected latencies, as OMB measures from the actual send", () => {

@@ -1,10 +1,11 @@
 /**
  * Export to OpenMessaging Benchmark's result JSON (its TestResult class), so OMB's chart scripts
  * and dashboards read our runs. OMB measures latency from the actual send, so the export carries
- * our *uncorrected* figures; OMB has no field for the corrected ones. Per-interval lists hold what
- * we sample every second (rates, backlog, p99s) after warmup, as OMB drops its warmup phase.
- * Not exported, because we do not measure them: publishErrorRate per interval, per-interval
- * percentiles other than p99, and the publishDelay* family.
+ * our *uncorrected* figures; OMB has no field for the corrected ones. Per-interval lists hold the
+ * rates and backlog we sample every second, after warmup (OMB drops its warmup phase).
+ * Not exported: per-interval latency percentiles (ours are corrected for coordinated omission,
+ * OMB's are not, so the numbers would not mean the same), publishErrorRate per interval, and the
+ * publishDelay* family: we do not measure them.
  */
 import type { LatencyPercentiles, RunResult } from "../harness/results.js";
 import { rates } from "./figures.js";
@@ -21,8 +22,6 @@ export interface OmbResult {
   publishRate: number[];
   consumeRate: number[];
   backlog: number[];
-  publishLatency99pct: (number | null)[];
-  endToEndLatency99pct: (number | null)[];
   [aggregated: string]: unknown;
 }
 
@@ -51,7 +50,6 @@ function aggregated(prefix: string, lat: LatencyPercentiles): Record<string, unk
 
 export function toOmb(r: RunResult): OmbResult {
   const topics = param(r, ["topics"]);
-  const measured = r.timeseries.filter((s) => s.tS > r.warmupS);
   const measuredRates = rates(r).filter((p) => p.tS > r.warmupS);
   return {
     workload: r.runId,
@@ -68,8 +66,6 @@ export function toOmb(r: RunResult): OmbResult {
     publishRate: measuredRates.map((p) => p.publishMsgsPerSec),
     consumeRate: measuredRates.map((p) => p.consumeMsgsPerSec),
     backlog: measuredRates.map((p) => p.backlogMsgs),
-    publishLatency99pct: measured.map((s) => s.publishP99Ms),
-    endToEndLatency99pct: measured.map((s) => s.e2eP99Ms),
     ...aggregated("aggregatedPublishLatency", r.latency.publish.uncorrected),
     aggregatedPublishLatencyQuantiles: quantileMap(r.latency.publish.uncorrected),
     ...aggregated("aggregatedEndToEndLatency", r.latency.endToEnd.uncorrected),
