@@ -35,6 +35,7 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 export function toDeliveries(r: PartitionRecords, out: Delivery[]): void {
   const topic = r.topic;
   const partition = r.partition;
+  const below = r.redeliveredBelow ?? 0;
   forEachRecord(r, (rec) => {
     out.push({
       topic,
@@ -42,7 +43,7 @@ export function toDeliveries(r: PartitionRecords, out: Delivery[]): void {
       offset: rec.offset,
       key: rec.key,
       payload: rec.payload,
-      redelivered: false,
+      redelivered: rec.offset < below,
     });
   });
 }
@@ -100,7 +101,8 @@ class LogMember {
         // Expired (e.g. the process stalled past the session timeout): rejoin as a new member.
         try {
           this.memberId = "";
-          this.generation = -2; // a new member: nothing carries over
+          this.generation = -1; // a new member: nothing carries over
+          this.positions = new Map();
           const s = this.broker.joinGroup({
             group: this.options.group,
             memberId: null,
@@ -122,6 +124,21 @@ class LogMember {
     }
   }
 
+  /** Heartbeats and returns the member's current state (also queued as pending), null if it failed. */
+  heartbeatState(): MemberState | null {
+    try {
+      const s = this.broker.heartbeat({ group: this.options.group, memberId: this.memberId });
+      if (s.generation !== this.generation) {
+        this.pending = s;
+        this.onChange?.();
+      }
+      return s;
+    } catch {
+      this.heartbeat();
+      return null;
+    }
+  }
+
   /** Applies a pending assignment; returns true when the owned partitions or positions changed. */
   applyPending(): boolean {
     const s = this.pending;
@@ -131,21 +148,20 @@ class LogMember {
   }
 
   private apply(s: MemberState): boolean {
-    // Positions carry over only from the directly preceding generation: across a gap the partition
-    // may have been someone else's in between, so it restarts from the group's committed offset.
-    const continuous = s.generation === this.generation || s.generation === this.generation + 1;
-    const previous = continuous ? this.positions : new Map<string, FetchPosition>();
-    const hadAny = this.positions.size > 0;
+    // A position carries over only for a partition owned without a break since the generation it
+    // was read at; otherwise someone else may have owned it meanwhile: restart from the committed offset.
+    const previous = this.positions;
+    const applied = this.generation;
     this.generation = s.generation;
     const next = new Map<string, FetchPosition>();
     const fresh: TopicPartition[] = [];
-    for (const tp of s.assignment) {
+    s.assignment.forEach((tp, i) => {
       const k = tpKey(tp.topic, tp.partition);
       const kept = previous.get(k);
-      if (kept !== undefined) next.set(k, kept);
+      if (kept !== undefined && (s.ownedSince[i] ?? Number.POSITIVE_INFINITY) <= applied) next.set(k, kept);
       else fresh.push(tp);
-    }
-    const changed = fresh.length > 0 || next.size !== previous.size || (!continuous && hadAny);
+    });
+    const changed = fresh.length > 0 || next.size !== previous.size;
     if (fresh.length > 0) {
       const committed = this.broker.committedOffsets(this.options.group, fresh);
       for (const c of committed) {
@@ -205,10 +221,14 @@ class LogMember {
       if (!isBrokerError(err, "ILLEGAL_GENERATION")) throw err;
       // A rebalance we have not seen yet: if we still own every partition, nobody else read them.
       const before = this.generation;
-      this.heartbeat();
+      const s = this.heartbeatState();
+      if (s === null) throw err;
+      const owned = offsets.every((o) => {
+        const i = s.assignment.findIndex((a) => a.topic === o.topic && a.partition === o.partition);
+        return i >= 0 && (s.ownedSince[i] ?? Number.POSITIVE_INFINITY) <= before;
+      });
       this.applyPending();
-      if (this.generation !== before + 1) throw err;
-      if (!offsets.every((o) => this.positions.has(tpKey(o.topic, o.partition)))) throw err;
+      if (!owned) throw err;
       await attempt();
     }
     return { kind: "offsets", offsets };
@@ -269,6 +289,7 @@ export class EmbeddedPullConsumer implements PullConsumer {
         maxRecords: max,
         waitMs: remaining,
         isolation: m.settings.isolation,
+        group: m.options.group,
       });
       if (m.closed) return [];
       const out: Delivery[] = [];
@@ -338,6 +359,7 @@ export class EmbeddedPushConsumer implements PushConsumer {
       {
         partitions: [...m.positions.values()],
         isolation: s.isolation,
+        group: m.options.group,
         flow: credit
           ? { kind: "credit", credit: prefetch }
           : { kind: "buffer", capacity: s.pushBuffer, overflow: s.overflow },
@@ -350,13 +372,22 @@ export class EmbeddedPushConsumer implements PushConsumer {
           m.positions.set(k, { ...pos, offset: records.nextOffset });
           const batch: Delivery[] = [];
           toDeliveries(records, batch);
-          const done = onBatch(batch);
-          if (!credit) return done;
+          // The handler's own failures (e.g. a commit fenced by a rebalance) are the caller's to
+          // record; they must not stop delivery.
+          let done: void | Promise<void>;
+          try {
+            done = onBatch(batch);
+          } catch {
+            done = undefined;
+          }
           if (done === undefined) {
-            this.sub?.grant(count);
+            if (credit) this.sub?.grant(count);
             return;
           }
-          return done.then(() => this.sub?.grant(count));
+          return done.then(
+            () => (credit ? this.sub?.grant(count) : undefined),
+            () => (credit ? this.sub?.grant(count) : undefined),
+          );
         },
         closed: (error) => {
           if (error !== null && !m.closed) {

@@ -7,6 +7,10 @@ import type { AdapterSettings } from "../contract.js";
 import { ACKS_LEVELS, type Acks, ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from "./broker/index.js";
 
 export const REFERENCE_SETTINGS = {
+  url: {
+    default: "",
+    description: "host:port of a `brokerbench broker` server; empty: embedded in process",
+  },
   push: {
     default: "credit",
     description: "push variant: credit (flow-controlled window) or buffer (bounded, drops/disconnects)",
@@ -78,7 +82,7 @@ function positiveInt(name: string, value: string): number {
 export function parseReferenceSettings(settings: AdapterSettings): ReferenceSettings {
   const known = new Set(Object.keys(REFERENCE_SETTINGS));
   for (const k of Object.keys(settings)) {
-    if (!known.has(k) && k !== "url") {
+    if (!known.has(k)) {
       throw new UsageError(`reference adapter: unknown setting "${k}"; known: ${[...known].join(", ")}`);
     }
   }

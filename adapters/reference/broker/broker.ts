@@ -14,7 +14,7 @@ import { wallMs } from "../../../harness/clock.js";
 import type { BatchHeader, RecordInput } from "../storage/partition-log.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type TopicPartitionRef } from "./assignors.js";
 import { BROKER_ERRORS, brokerError } from "./errors.js";
-import { type GroupMode, GroupState } from "./group.js";
+import { type GroupMember, type GroupMode, GroupState } from "./group.js";
 import type { LogFactory } from "./log-factory.js";
 import { type AppendListener, type Isolation, type PartitionFetch, PartitionState } from "./partition.js";
 import { partitionForKey } from "./partitioner.js";
@@ -89,6 +89,8 @@ export interface FetchRequest {
   /** Wait up to this long when nothing is available (default 0). */
   readonly waitMs?: number;
   readonly isolation?: Isolation;
+  /** The consumer group reading: the broker tracks what it delivered to flag redeliveries. */
+  readonly group?: string;
 }
 
 export interface FetchResult {
@@ -101,6 +103,8 @@ export interface SubscribeRequest {
   readonly partitions: readonly FetchPosition[];
   readonly flow: PushFlow;
   readonly isolation?: Isolation;
+  /** The consumer group reading: the broker tracks what it delivered to flag redeliveries. */
+  readonly group?: string;
 }
 
 export interface JoinGroupRequest {
@@ -119,6 +123,12 @@ export interface MemberState {
   readonly memberId: string;
   readonly generation: number;
   readonly assignment: readonly TopicPartitionRef[];
+  /**
+   * Per assigned partition (same order): the generation since which this member has owned it
+   * without a break. A member that read a partition at generation g may keep its position (and
+   * retry a commit fenced as stale) iff ownedSince <= g: nobody else owned it in between.
+   */
+  readonly ownedSince: readonly number[];
 }
 
 export interface MemberRef {
@@ -197,6 +207,8 @@ export class Broker {
   private readonly queues = new Map<string, QueueGroup>();
   /** group → topic NUL partition → committed offset. */
   private readonly offsets = new Map<string, Map<string, number>>();
+  /** group → topic NUL partition → one past the highest offset ever delivered to the group (in memory). */
+  private readonly deliveredMarks = new Map<string, Map<string, number>>();
   private readonly txns = new Map<string, TxnState>();
   private readonly txnByProducer = new Map<number, TxnState>();
   private readonly subscriptions = new Set<Subscription>();
@@ -758,7 +770,7 @@ export class Broker {
         continue;
       }
       const r = p.read(pos.offset, budget, maxBytes, isolation);
-      out.push(r);
+      out.push(req.group === undefined ? r : this.markDelivered(req.group, r));
       count += r.count;
       budget -= r.count;
     }
@@ -782,6 +794,20 @@ export class Broker {
     });
   }
 
+  /** Flags what the group was given before (redelivered) and raises its delivered mark. */
+  private markDelivered(group: string, r: PartitionFetch): PartitionFetch {
+    if (r.count === 0) return r;
+    let marks = this.deliveredMarks.get(group);
+    if (marks === undefined) {
+      marks = new Map();
+      this.deliveredMarks.set(group, marks);
+    }
+    const k = tpKey(r.topic, r.partition);
+    const below = marks.get(k) ?? 0;
+    if (r.nextOffset > below) marks.set(k, r.nextOffset);
+    return below > r.fromOffset ? { ...r, redeliveredBelow: below } : r;
+  }
+
   /** @internal FetchWaiter's way back in. */
   finishedWaiting(w: FetchWaiter): void {
     this.waiting.delete(w);
@@ -797,8 +823,14 @@ export class Broker {
       partition: this.partitionState(pos.topic, pos.partition),
       offset: pos.offset,
     }));
-    const s = new Subscription(positions, req.flow, req.isolation ?? "read_uncommitted", sink, (x) =>
-      this.subscriptions.delete(x),
+    const group = req.group;
+    const s = new Subscription(
+      positions,
+      req.flow,
+      req.isolation ?? "read_uncommitted",
+      sink,
+      (x) => this.subscriptions.delete(x),
+      group === undefined ? null : (r) => this.markDelivered(group, r),
     );
     this.subscriptions.add(s);
     return s;
@@ -861,7 +893,7 @@ export class Broker {
         m.topics = [...req.topics];
         this.rebalance(g, this.partitionCounts());
       }
-      return { memberId: m.id, generation: g.generation, assignment: m.assignment };
+      return memberState(g, m);
     }
     const id = g.newMemberId(req.clientId ?? "member");
     g.members.set(id, {
@@ -871,10 +903,10 @@ export class Broker {
       sessionTimeoutMs: timeout,
       deadlineMs: now + timeout,
       assignment: [],
+      ownedSince: [],
     });
     this.rebalance(g, this.partitionCounts());
-    const m = g.members.get(id)!;
-    return { memberId: id, generation: g.generation, assignment: m.assignment };
+    return memberState(g, g.members.get(id)!);
   }
 
   /** Keeps the member alive and tells it the current generation and its assignment. */
@@ -889,7 +921,7 @@ export class Broker {
       );
     }
     m.deadlineMs = this.clock.now() + m.sessionTimeoutMs;
-    return { memberId: m.id, generation: g.generation, assignment: m.assignment };
+    return memberState(g, m);
   }
 
   leaveGroup(req: { readonly group: string; readonly memberId: string }): void {
@@ -910,11 +942,7 @@ export class Broker {
     return {
       generation: g.generation,
       mode: g.mode,
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.id,
-        generation: g.generation,
-        assignment: m.assignment,
-      })),
+      members: [...g.members.values()].map((m) => memberState(g, m)),
     };
   }
 
@@ -1103,6 +1131,10 @@ export class Broker {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+function memberState(g: GroupState, m: GroupMember): MemberState {
+  return { memberId: m.id, generation: g.generation, assignment: m.assignment, ownedSince: m.ownedSince };
 }
 
 function unknownPartition(pos: FetchPosition): PartitionFetch {

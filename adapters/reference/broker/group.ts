@@ -17,6 +17,8 @@ export interface GroupMember {
   readonly sessionTimeoutMs: number;
   deadlineMs: number;
   assignment: readonly TopicPartitionRef[];
+  /** Per assigned partition (same order): the generation since which this member owns it without a break. */
+  ownedSince: readonly number[];
 }
 
 export class GroupState {
@@ -38,6 +40,24 @@ export class GroupState {
   /** New generation: recompute every member's assignment from the current topics. */
   rebalance(partitionCounts: ReadonlyMap<string, number>): void {
     this.generation++;
+    const before = new Map<GroupMember, Map<string, number>>();
+    for (const m of this.members.values()) {
+      const since = new Map<string, number>();
+      m.assignment.forEach((tp, i) => {
+        since.set(`${tp.topic}\u0000${tp.partition}`, m.ownedSince[i] ?? this.generation);
+      });
+      before.set(m, since);
+    }
+    this.assign(partitionCounts);
+    for (const m of this.members.values()) {
+      const since = before.get(m)!;
+      m.ownedSince = m.assignment.map(
+        (tp) => since.get(`${tp.topic}\u0000${tp.partition}`) ?? this.generation,
+      );
+    }
+  }
+
+  private assign(partitionCounts: ReadonlyMap<string, number>): void {
     const subs = [...this.members.values()].map((m) => ({ memberId: m.id, topics: m.topics }));
     const counts = new Map<string, number>();
     for (const m of this.members.values()) {

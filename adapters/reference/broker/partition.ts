@@ -19,6 +19,11 @@ export interface PartitionRecords {
   readonly fromOffset: number;
   /** Where the next read continues (past filtered control and aborted batches). */
   readonly nextOffset: number;
+  /**
+   * Records below this offset were delivered to the reading group before (a fetch or subscription
+   * naming its group): the redelivered flag. Absent: not tracked.
+   */
+  readonly redeliveredBelow?: number;
 }
 
 export interface PartitionFetch extends PartitionRecords {

@@ -54,6 +54,7 @@ export class Subscription implements AppendListener {
   private readonly flow: PushFlow;
   private readonly isolation: Isolation;
   private readonly onEnd: (s: Subscription) => void;
+  private readonly track: ((r: PartitionFetch) => PartitionFetch) | null;
   private positions = new Map<PartitionState, number>();
   private order: PartitionState[] = [];
   private cursor = 0;
@@ -74,7 +75,9 @@ export class Subscription implements AppendListener {
     isolation: Isolation,
     sink: PushSink,
     onEnd: (s: Subscription) => void,
+    track: ((r: PartitionFetch) => PartitionFetch) | null = null,
   ) {
+    this.track = track;
     this.flow = flow;
     this.isolation = isolation;
     this.sink = sink;
@@ -201,8 +204,9 @@ export class Subscription implements AppendListener {
     this.pumping = true;
     try {
       while (!this.busy && !this.ended) {
-        const chunk = this.flow.kind === "credit" ? this.nextCredited() : this.buffer.shift();
-        if (chunk === undefined) return;
+        const next = this.flow.kind === "credit" ? this.nextCredited() : this.buffer.shift();
+        if (next === undefined) return;
+        const chunk = this.track === null ? next : this.track(next);
         this.delivered += chunk.count;
         let result: void | Promise<void>;
         try {

@@ -142,4 +142,29 @@ describe("broker: topics, produce, fetch", () => {
     }
     expect(errorByCode(99999).name).toBe("UNKNOWN_SERVER_ERROR");
   });
+
+  it("flags records a group was given before (redelivered), per group, for fetch and push", async () => {
+    const { broker } = await openBroker();
+    await broker.createTopic("t", 1);
+    broker.append({ topic: "t", partition: 0, records: range("m", 0, 10) });
+    const at = (offset: number, group: string) =>
+      broker.fetchNow({ partitions: [{ topic: "t", partition: 0, offset }], maxRecords: 4, group })
+        .partitions[0]!;
+    expect(at(0, "g").redeliveredBelow).toBeUndefined();
+    expect(at(4, "g").redeliveredBelow).toBeUndefined();
+    expect(at(2, "g").redeliveredBelow).toBe(8);
+    expect(at(0, "other").redeliveredBelow).toBeUndefined();
+    const seen: (number | undefined)[] = [];
+    broker.subscribe(
+      {
+        partitions: [{ topic: "t", partition: 0, offset: 6 }],
+        flow: { kind: "credit", credit: 100 },
+        group: "g",
+      },
+      { deliver: (r) => void seen.push(r.redeliveredBelow) },
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual([8]);
+    await broker.close();
+  });
 });

@@ -94,6 +94,23 @@ describe("consumer groups", () => {
     await broker.close();
   });
 
+  it("ownedSince tells each member since when it has owned each partition without a break", async () => {
+    const { broker } = await openBroker();
+    await broker.createTopic("t", 2);
+    const a = broker.joinGroup({ group: "g", memberId: null, clientId: "a", topics: ["t"] });
+    expect(a.ownedSince).toEqual([a.generation, a.generation]);
+    const b = broker.joinGroup({ group: "g", memberId: null, clientId: "b", topics: ["t"] });
+    const aNow = broker.heartbeat({ group: "g", memberId: a.memberId });
+    // a keeps t/0 since its first generation; b got t/1 now.
+    expect(parts(aNow.assignment)).toEqual(["t/0"]);
+    expect(aNow.ownedSince).toEqual([a.generation]);
+    expect(b.ownedSince).toEqual([b.generation]);
+    broker.leaveGroup({ group: "g", memberId: b.memberId });
+    const aLater = broker.heartbeat({ group: "g", memberId: a.memberId });
+    expect(aLater.ownedSince).toEqual([a.generation, aLater.generation]);
+    await broker.close();
+  });
+
   it("standalone commits are allowed only while the group has no members", async () => {
     const { broker } = await openBroker();
     await broker.createTopic("t", 1);
