@@ -41,12 +41,16 @@ const GROUP = "slow";
 const PREFETCH = 1000;
 /** After the producer stops: a drain ends when everything arrived or nothing new for this long. */
 const QUIET_MS = 3000;
+/** The bounded-stream case: XADD MAXLEN ~ this, well under the backlog of one pause. */
+const MAXLEN = Math.round((RATE * PAUSE_S) / 5);
 
 interface Case {
   readonly adapter: "redis-pubsub" | "redis-streams";
   readonly delivery: DeliveryStyle;
   readonly mode: DeliveryMode;
   readonly size: number;
+  /** redis-streams: XADD MAXLEN ~ n (0: unbounded). */
+  readonly maxLen: number;
 }
 
 interface Outcome {
@@ -101,12 +105,14 @@ class OutputBufferProbe {
 }
 
 async function runCase(c: Case, dir: string): Promise<Outcome> {
-  const adapter: Adapter = await findAdapter(c.adapter).connect({ url: REDIS_URL });
+  const adapter: Adapter = await findAdapter(c.adapter).connect(
+    c.maxLen > 0 ? { url: REDIS_URL, maxLen: String(c.maxLen) } : { url: REDIS_URL },
+  );
   const probe = new Redis(REDIS_URL, { lazyConnect: true });
   await probe.connect();
-  const path = join(dir, `${c.adapter}-${c.size}.jsonl`);
+  const path = join(dir, `${c.adapter}-${c.size}-${c.maxLen}.jsonl`);
   const history = new HistoryRecorder(path);
-  const topic = `bb-slow-${c.adapter}-${c.size}-${process.pid}`;
+  const topic = `bb-slow-${c.adapter}-${c.size}-${c.maxLen}-${process.pid}`;
   history.meta({
     adapter: c.adapter,
     workload: "slow-consumer",
@@ -247,12 +253,23 @@ export const slowConsumerBenchmark: Benchmark = {
     const out: Record<string, number | string> = {};
     try {
       for (const size of SIZES) {
-        for (const c of [
-          { adapter: "redis-pubsub", delivery: "push", mode: "at-most-once", size },
-          { adapter: "redis-streams", delivery: "pull", mode: "at-least-once", size },
-        ] as const) {
+        const cases: Case[] = [
+          { adapter: "redis-pubsub", delivery: "push", mode: "at-most-once", size, maxLen: 0 },
+          { adapter: "redis-streams", delivery: "pull", mode: "at-least-once", size, maxLen: 0 },
+        ];
+        // Bounded retention: the backlog outgrows the stream while the consumer is away (once, smallest size).
+        if (size === SIZES[0]) {
+          cases.push({
+            adapter: "redis-streams",
+            delivery: "pull",
+            mode: "at-least-once",
+            size,
+            maxLen: MAXLEN,
+          });
+        }
+        for (const c of cases) {
           const o = await runCase(c, dir);
-          const label = `${c.adapter}-${size}B`;
+          const label = `${c.adapter}-${size}B${c.maxLen > 0 ? `-maxlen${c.maxLen}` : ""}`;
           console.log(
             `${label} (${c.delivery}, ${c.mode}): sent ${o.sent}, acknowledged ${o.acknowledged}, delivered ${o.delivered}, ` +
               `lost ${o.lost}, duplicates ${o.duplicates}, resubscribes ${o.reconnects}, ` +
