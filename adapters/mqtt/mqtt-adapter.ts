@@ -159,6 +159,8 @@ class MqttConsumer implements PushConsumer {
     private readonly qos: QoS,
     private readonly v5: boolean,
     private readonly release: () => void,
+    /** MQTT 3.1.1 sessions never expire: ending one means reconnecting with a clean session. */
+    private readonly wipeSession: () => Promise<void>,
   ) {
     client.on("message", (topic, payload, packet) => this.receive(topic, payload, packet));
     if (qos === 1) this.holdPubacks();
@@ -243,6 +245,7 @@ class MqttConsumer implements PushConsumer {
     this.held.clear();
     if (!keep) {
       await this.client.endAsync(false, this.v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
+      if (!this.v5) await this.wipeSession();
     } else {
       await this.client.unsubscribeAsync(this.filters);
       (this.client.stream as { destroy?: () => void }).destroy?.();
@@ -370,10 +373,11 @@ class MqttAdapter implements Adapter {
     const { slot, release } = this.slots.take(options.group);
     const prepared: { consumer?: MqttConsumer } = {};
     try {
+      const clientId = `bb-${this.run}-${options.group}-${slot}`;
       const { connack } = await connectMqtt(
         this.settings,
         {
-          clientId: `bb-${this.run}-${options.group}-${slot}`,
+          clientId,
           clean: false,
           ...(this.v5
             ? {
@@ -386,7 +390,10 @@ class MqttAdapter implements Adapter {
             : {}),
         },
         (client) => {
-          prepared.consumer = new MqttConsumer(client, qos, this.v5, release);
+          prepared.consumer = new MqttConsumer(client, qos, this.v5, release, async () => {
+            const { client: wiper } = await connectMqtt(this.settings, { clientId, clean: true });
+            await wiper.endAsync();
+          });
         },
       );
       const consumer = prepared.consumer;

@@ -21,6 +21,15 @@ describeBrokerConformance(
   },
 );
 
+// MQTT 3.1.1: no receive maximum, no session expiry, no user properties; shared subscriptions
+// still work on mosquitto 2.
+describeBrokerConformance(
+  "mqtt 3.1.1",
+  mqttFactory,
+  { protocolVersion: "4" },
+  { service: gate, quietMs: 700 },
+);
+
 describe.skipIf(gate.skip)(`mqtt specifics against the real broker (${gate.reason})`, () => {
   let adapter: Adapter;
   let qos2: Adapter;
