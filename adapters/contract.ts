@@ -190,6 +190,12 @@ export interface AdapterFactory {
   readonly name: string;
   readonly description: string;
   readonly capabilities: Capabilities;
+  /**
+   * Capabilities under these settings, where a setting changes them (e.g. the reference broker's
+   * `queue=true` switches to the queue model). Absent: `capabilities` whatever the settings.
+   * The runner and `list` should use `capabilitiesOf(factory, settings)`.
+   */
+  capabilitiesFor?(settings: AdapterSettings): Capabilities;
   /** Settings with their defaults and meaning, for `brokerbench list` and `--help`. */
   readonly settings: Readonly<Record<string, { readonly default: string; readonly description: string }>>;
   /**
@@ -197,6 +203,11 @@ export interface AdapterFactory {
    * unreachable (throw `BrokerUnreachableError`).
    */
   connect(settings: AdapterSettings): Promise<Adapter>;
+}
+
+/** The capabilities a factory declares under these settings. */
+export function capabilitiesOf(factory: AdapterFactory, settings: AdapterSettings): Capabilities {
+  return factory.capabilitiesFor?.(settings) ?? factory.capabilities;
 }
 
 export class BrokerUnreachableError extends Error {
