@@ -83,7 +83,13 @@ function checkSubscriptionId(subs: ConnectionSubscriptions, id: number): void {
   }
 }
 
-export function brokerHandlers(broker: Broker): Map<number, Handler> {
+export interface ServerLimits {
+  readonly maxPartitionsPerTopic: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { maxPartitionsPerTopic: 1000 };
+
+export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LIMITS): Map<number, Handler> {
   const handlers: Handler[] = [
     defineHandler({
       api: APIS.apiVersions,
@@ -96,6 +102,13 @@ export function brokerHandlers(broker: Broker): Map<number, Handler> {
     defineHandler({
       api: APIS.createTopic,
       handle: async (req) => {
+        // Each partition is a directory and open files: a forged count must not stall the server.
+        if (req.partitions > limits.maxPartitionsPerTopic) {
+          throw brokerError(
+            "INVALID_PARTITIONS",
+            `topic "${req.name}": ${req.partitions} partitions exceeds this server's limit of ${limits.maxPartitionsPerTopic}`,
+          );
+        }
         await broker.createTopic(req.name, req.partitions);
         return NO_ERROR;
       },
