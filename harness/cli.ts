@@ -12,7 +12,13 @@ import { runCommand } from "./commands/run.js";
 import { EXIT, type ExitCode, UsageError } from "./errors.js";
 
 /** Commands, in the order `--help` lists them. Each lives in harness/commands/<name>.ts. */
-const COMMANDS: readonly Command<unknown>[] = [runCommand, checkCommand, listCommand, reportCommand, brokerCommand];
+const COMMANDS: readonly Command<unknown>[] = [
+  runCommand,
+  checkCommand,
+  listCommand,
+  reportCommand,
+  brokerCommand,
+];
 
 export function buildCli(argv: readonly string[]): Argv {
   let cli = yargs([...argv])

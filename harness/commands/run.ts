@@ -46,15 +46,31 @@ export function chooseAdapters(names: readonly string[]): AdapterFactory[] {
   return [...new Set(wanted)].map(findAdapter);
 }
 
-/** `--set key=value` pairs. */
-export function parseSettings(pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+/**
+ * `--set key=value` pairs: `key=value` applies to every adapter, `adapter.key=value` to that
+ * adapter only (so one command can point several adapters at their own brokers).
+ */
+export function parseSettings(pairs: readonly string[]): {
+  readonly all: Record<string, string>;
+  readonly byAdapter: Record<string, Record<string, string>>;
+} {
+  const all: Record<string, string> = {};
+  const byAdapter: Record<string, Record<string, string>> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set ${pair}: expected key=value`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    if (eq <= 0) throw new UsageError(`--set ${pair}: expected key=value or adapter.key=value`);
+    const key = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    const dot = key.indexOf(".");
+    const scope = dot > 0 ? key.slice(0, dot) : null;
+    if (scope !== null && ADAPTERS.some((a) => a.name === scope)) {
+      byAdapter[scope] ??= {};
+      byAdapter[scope][key.slice(dot + 1)] = value;
+    } else {
+      all[key] = value;
+    }
   }
-  return out;
+  return { all, byAdapter };
 }
 
 /** The command line's workload overrides, checked like workload fields. */
@@ -108,7 +124,12 @@ export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
       let runId = factories.length > 1 ? `${run.id}-${factory.name}` : run.id;
       for (let n = 2; used.has(runId); n++) runId = `${run.id}-${n}`;
       used.add(runId);
-      planned.push({ runId, run, factory, settings: { ...run.workload.settings, ...cliSettings } });
+      const settings = {
+        ...run.workload.settings,
+        ...cliSettings.all,
+        ...cliSettings.byAdapter[factory.name],
+      };
+      planned.push({ runId, run, factory, settings });
     }
   }
   return planned;
@@ -149,7 +170,8 @@ export const runCommand = defineCommand<RunArgs>({
         type: "string",
         array: true,
         default: [] as string[],
-        describe: "adapter setting key=value (repeatable; see `brokerbench list`)",
+        describe:
+          "adapter setting key=value, or adapter.key=value for one adapter (repeatable; see `brokerbench list`)",
       })
       .option("history", {
         type: "boolean",

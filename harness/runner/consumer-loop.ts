@@ -20,12 +20,18 @@ export interface GroupState {
 }
 
 export interface ConsumerPlan {
+  /** The first history process id; after an operation with an unknown outcome the loop takes a new one. */
   readonly process: number;
+  /** Hands out a fresh process id (unique in the run). */
+  readonly nextProcess: () => number;
   readonly group: GroupState;
   readonly mode: DeliveryMode;
   readonly pollMax: number;
   readonly pollWaitMs: number;
 }
+
+/** Failed operations after which a consumer gives up (the run then reports an error). */
+const MAX_FAILURES = 50;
 
 class Scratch implements DeliveredIds {
   procs = new Uint32Array(1024);
@@ -47,7 +53,14 @@ export class ConsumerLoop {
   readonly plan: ConsumerPlan;
   /** Why the consumer stopped early, if it did. */
   error: string | null = null;
+  /** The current history process id (HISTORY.md: after an `info`, a process id is never reused). */
+  process: number;
+  /** Operations that failed (recorded as `info`); the consumer went on under a new process id. */
+  failures = 0;
+  lastFailure: string | null = null;
   assigned = false;
+  /** performance.now() of the latest assignment. */
+  lastAssignMs = 0;
   private readonly consumer: Consumer;
   private readonly ctx: LoopContext;
   private readonly reader = new HeaderReader();
@@ -58,6 +71,7 @@ export class ConsumerLoop {
   constructor(consumer: Consumer, plan: ConsumerPlan, ctx: LoopContext) {
     this.consumer = consumer;
     this.plan = plan;
+    this.process = plan.process;
     this.ctx = ctx;
   }
 
@@ -71,28 +85,40 @@ export class ConsumerLoop {
 
   private async pull(consumer: Consumer & { delivery: "pull" }): Promise<void> {
     const { recorder } = this.ctx;
-    const { process, group, pollMax, pollWaitMs } = this.plan;
+    const { group, pollMax, pollWaitMs } = this.plan;
     while (!this.stopping && !this.ctx.abort.aborted && this.error === null) {
-      recorder?.pollInvoke(process, group.name);
+      recorder?.pollInvoke(this.process, group.name);
       let batch: readonly Delivery[];
       try {
         batch = await consumer.poll(pollMax, pollWaitMs);
       } catch (err) {
         this.fail("poll", err);
-        return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
       }
       if (batch.length === 0) {
-        recorder?.pollOk(process, group.name, batch, this.scratch);
+        recorder?.pollOk(this.process, group.name, batch, this.scratch);
         continue;
       }
       await this.handle(batch);
     }
   }
 
+  /**
+   * An operation failed with an unknown outcome: recorded as `info` under the current process id,
+   * which is then spent; the consumer goes on as a new process (like a client that reconnects).
+   * A commit the broker refused after a rebalance lands here: its deliveries are redelivered to the
+   * partition's new owner, as with any at-least-once consumer. Too many failures stop the consumer.
+   */
   private fail(f: "poll" | "commit", err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.error ??= `consumer ${this.plan.process} (${this.plan.group.name}): ${f} failed: ${message}`;
-    this.ctx.recorder?.info(this.plan.process, f, this.plan.group.name, message);
+    this.ctx.recorder?.info(this.process, f, this.plan.group.name, message);
+    this.failures++;
+    this.lastFailure = `${f} failed: ${message}`;
+    this.process = this.plan.nextProcess();
+    if (this.failures >= MAX_FAILURES) {
+      this.error ??= `consumer in ${this.plan.group.name}: ${this.failures} failed operations, last: ${this.lastFailure}`;
+    }
   }
 
   private async handle(batch: readonly Delivery[]): Promise<void> {
@@ -105,7 +131,7 @@ export class ConsumerLoop {
     for (let i = 0; i < n; i++) {
       if (!reader.read(batch[i]!.payload)) {
         this.error ??=
-          `consumer ${this.plan.process} received a message that is not a brokerbench payload ` +
+          `consumer ${this.process} received a message that is not a brokerbench payload ` +
           `(topic ${batch[i]!.topic}): another client is writing to this topic`;
         return;
       }
@@ -115,9 +141,9 @@ export class ConsumerLoop {
       s.sent[i] = reader.sentMs;
     }
     const { recorder } = this.ctx;
-    const { process, group } = this.plan;
+    const { group } = this.plan;
     group.lastDeliveryMs = receiveMs;
-    recorder?.pollOk(process, group.name, batch, s);
+    recorder?.pollOk(this.process, group.name, batch, s);
     if (this.plan.mode === "at-most-once") {
       if (!(await this.commit(batch))) return;
       this.measure(n, receiveMs);
@@ -130,7 +156,7 @@ export class ConsumerLoop {
   private async commit(batch: readonly Delivery[]): Promise<boolean> {
     try {
       const value = await this.consumer.commit(batch);
-      this.ctx.recorder?.commit(this.plan.process, this.plan.group.name, value, this.scratch, batch.length);
+      this.ctx.recorder?.commit(this.process, this.plan.group.name, value, this.scratch, batch.length);
       return true;
     } catch (err) {
       this.fail("commit", err);
@@ -154,6 +180,7 @@ export class ConsumerLoop {
 
   onAssign(): void {
     this.assigned = true;
+    this.lastAssignMs = performance.now();
   }
 
   /** Stops receiving and closes the consumer. */

@@ -67,6 +67,8 @@ const DRAIN_QUIET_MS = 2000;
 const DRAIN_SETTLE_MS = 100;
 /** Longest wait, after producing, for every group to be assigned its partitions before we start. */
 const ASSIGN_WAIT_MS = 3000;
+/** Quiet time after the last assignment before producing starts (longer than a pull's wait). */
+const ASSIGN_SETTLE_MS = 300;
 /** No acknowledgement for this long while producing aborts the run. */
 const STALL_MS = 30_000;
 
@@ -225,14 +227,21 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
           start,
           prefetch: w.prefetch,
           onAssign: (assignment) => {
-            recorder?.assign(process, g.name, assignment);
+            recorder?.assign(holder.loop?.process ?? process, g.name, assignment);
             holder.assigned = true;
             holder.loop?.onAssign();
           },
         });
         const loop = new ConsumerLoop(
           consumer,
-          { process, group: g, mode: w.deliveryMode, pollMax: w.pollMax, pollWaitMs: 100 },
+          {
+            process,
+            nextProcess: () => nextProcess++,
+            group: g,
+            mode: w.deliveryMode,
+            pollMax: w.pollMax,
+            pollWaitMs: 100,
+          },
           ctx,
         );
         holder.loop = loop;
@@ -390,8 +399,10 @@ async function waitForAssignments(consumers: readonly ConsumerLoop[], caps: Capa
   if (caps.model !== "log") return;
   const deadline = performance.now() + ASSIGN_WAIT_MS;
   while (performance.now() < deadline) {
-    if (consumers.every((c) => c.assigned)) return;
-    // A group with more consumers than partitions leaves some idle: good enough once one per group is.
+    // Every consumer assigned, and no rebalance for a while: a consumer that has not yet seen the
+    // last generation (it learns it at its next poll) would otherwise commit with a stale one.
+    const lastAssign = Math.max(...consumers.map((c) => c.lastAssignMs));
+    if (consumers.every((c) => c.assigned) && performance.now() - lastAssign >= ASSIGN_SETTLE_MS) return;
     await sleep(10);
   }
 }
