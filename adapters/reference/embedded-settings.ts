@@ -47,6 +47,12 @@ export const REFERENCE_SETTINGS = {
     default: "read_committed",
     description: "consumer isolation: read_committed or read_uncommitted",
   },
+  retentionMs: { default: "", description: "embedded: delete segments older than this (empty: keep)" },
+  retentionBytes: {
+    default: "",
+    description: "embedded: keep about this many bytes per partition (empty: all)",
+  },
+  segmentBytes: { default: "67108864", description: "embedded: memory log segment size (retention unit)" },
 } as const;
 
 export interface ReferenceSettings {
@@ -62,6 +68,9 @@ export interface ReferenceSettings {
   readonly idempotence: "auto" | "true" | "false";
   readonly sessionTimeoutMs: number;
   readonly isolation: "read_committed" | "read_uncommitted";
+  readonly retentionMs: number | null;
+  readonly retentionBytes: number | null;
+  readonly segmentBytes: number;
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -100,5 +109,9 @@ export function parseReferenceSettings(settings: AdapterSettings): ReferenceSett
     idempotence: oneOf("idempotence", get("idempotence"), ["auto", "true", "false"]),
     sessionTimeoutMs: positiveInt("sessionTimeoutMs", get("sessionTimeoutMs")),
     isolation: oneOf("isolation", get("isolation"), ["read_committed", "read_uncommitted"]),
+    retentionMs: get("retentionMs") === "" ? null : positiveInt("retentionMs", get("retentionMs")),
+    retentionBytes:
+      get("retentionBytes") === "" ? null : positiveInt("retentionBytes", get("retentionBytes")),
+    segmentBytes: positiveInt("segmentBytes", get("segmentBytes")),
   };
 }

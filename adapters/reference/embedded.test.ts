@@ -287,4 +287,33 @@ describe("reference adapter, embedded", () => {
     await expect(c.commit([])).rejects.toThrow(/SUBSCRIBER_OVERFLOW/);
     await a.close();
   });
+
+  it("retention settings bound the memory log; a consumer behind the log start continues at it", async () => {
+    const a = await connectEmbedded({ segmentBytes: "1000", retentionBytes: "3000" });
+    await a.createTopic({ name: "t", partitions: 1 });
+    const p = await a.createProducer({ process: 1, mode: "at-most-once", idempotent: false });
+    for (let i = 0; i < 10; i++) await p.send(batch("t", 1, i * 10, 10));
+    // The group had committed offset 0 before retention deleted it.
+    await a.broker.commitOffsets({
+      group: "g",
+      memberId: null,
+      generation: -1,
+      offsets: [{ topic: "t", partition: 0, offset: 0 }],
+    });
+    a.broker.tick();
+    const start = a.broker.listOffset("t", 0, "earliest");
+    expect(start).toBeGreaterThan(0);
+    const c = await a.createConsumer({
+      ...consumerBase,
+      process: 2,
+      group: "g",
+      topics: ["t"],
+      delivery: "pull",
+    });
+    if (c.delivery !== "pull") throw new Error();
+    const got = await c.poll(1000, 50);
+    expect(got[0]!.offset).toBe(start);
+    expect(got.at(-1)!.offset).toBe(99);
+    await a.close();
+  });
 });

@@ -117,6 +117,10 @@ export class EmbeddedAdapter implements Adapter {
 /** Connects an adapter to a new in-process broker over memory logs. */
 export async function connectEmbedded(settings: AdapterSettings): Promise<EmbeddedAdapter> {
   const parsed = parseReferenceSettings(settings);
-  const broker = await Broker.open({ logs: new MemoryLogFactory() });
+  const logs = new MemoryLogFactory({
+    segmentBytes: parsed.segmentBytes,
+    retention: { maxAgeMs: parsed.retentionMs, maxBytes: parsed.retentionBytes },
+  });
+  const broker = await Broker.open({ logs });
   return new EmbeddedAdapter(broker, parsed, true);
 }
