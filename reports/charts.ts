@@ -317,7 +317,8 @@ function latencyChart(ctx: ChartContext): ChartDef | null {
     },
     spec: {
       width: 380,
-      height: 240,
+      // Many runs mean many lines: give them room.
+      height: Math.min(400, 240 + 12 * Math.max(0, ctx.runOrder.length - 6)),
       mark: { type: "line", strokeWidth: 1.5, interpolate: "step-after" },
       encoding: {
         x: {

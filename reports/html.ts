@@ -38,7 +38,7 @@ h1{margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bot
 ul.headlines{padding-left:20px;font-size:15px}ul.headlines li{margin:4px 0}
 li.alarm{color:#b00020;font-weight:bold}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}.scroll{overflow-x:auto}
-td{overflow-wrap:anywhere}
+td:first-child{overflow-wrap:anywhere;min-width:16em}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.row-bad td{background:#fdecee}tr.row-warn td{background:#fff8e1}
