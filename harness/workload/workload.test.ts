@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -7,6 +7,7 @@ import { UsageError } from "../errors.js";
 import { loadWorkloadFile, parseWorkloadText } from "./load.js";
 import { expandMatrix } from "./matrix.js";
 import { builtinWorkloads, resolveWorkloadArg } from "./resolve.js";
+import { WORKLOAD_FIELD_NAMES } from "./schema.js";
 
 const parse = (text: string, overrides = {}) => parseWorkloadText(text, "w.yaml", overrides);
 const errorOf = (fn: () => unknown): string => {
@@ -162,6 +163,14 @@ describe("OpenMessaging Benchmark files", () => {
       errorOf(() => parse(omb.replace("consumerBacklogSizeGB: 0", "consumerBacklogSizeGB: 10"))),
     ).toMatch(/OpenMessaging Benchmark workload: field "consumerBacklogSizeGB": backlog/);
     expect(errorOf(() => parse(`${omb}\nproducerRat: 5`))).toMatch(/unknown field "producerRat"/);
+  });
+});
+
+describe("README", () => {
+  it("documents every workload field", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    for (const field of [...WORKLOAD_FIELD_NAMES, "settings", "matrix"])
+      expect(readme).toMatch(new RegExp(`\\| \`${field}\`\\s+\\|`));
   });
 });
 
