@@ -39,8 +39,10 @@ export const CAPABILITIES: Capabilities = {
   replay: false,
   partitions: false,
   deliveryModes: ["at-most-once", "at-least-once"],
-  // One queue delivers in publish order; requeued (redelivered) messages come back out of order.
-  ordering: "partition",
+  // One channel's publishes are queued in order. Not "partition": competing consumers each get a
+  // share (gaps, by design), and requeued messages come back out of order. A lone consumer reads
+  // its queue in publish order (asserted by the conformance suite).
+  ordering: "producer",
   idempotentProduce: false,
 };
 

@@ -11,5 +11,6 @@ describeBrokerConformance(
     service: gate,
     unreachable: { settings: { url: "amqp://guest:guest@127.0.0.1:1" }, address: "127.0.0.1:1" },
     quietMs: 1000,
+    loneConsumerOrder: "partition",
   },
 );
