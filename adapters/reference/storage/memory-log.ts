@@ -64,9 +64,15 @@ export class MemoryBatch implements StoredBatch {
     this.recordCount = n;
     let bytes = 0;
     let keys: (string | null)[] | null = null;
+    // Producers often hand in views of one slab, back to back: then one copy does the batch.
+    const first = n > 0 ? records[0]!.payload : null;
+    let contiguous = first !== null;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
-      bytes += r.payload.byteLength;
+      const p = r.payload;
+      if (contiguous && (p.buffer !== first!.buffer || p.byteOffset !== first!.byteOffset + bytes))
+        contiguous = false;
+      bytes += p.byteLength;
       if (r.key !== null) {
         if (keys === null) keys = new Array<string | null>(n).fill(null);
         keys[i] = r.key;
@@ -74,15 +80,24 @@ export class MemoryBatch implements StoredBatch {
     }
     this.bytes = bytes;
     this.keys = keys;
-    // One copy per batch: the log owns its bytes.
+    // The log owns its bytes: one copy per batch.
     const buf = new Uint8Array(bytes);
     const ends = new Uint32Array(n);
-    let pos = 0;
-    for (let i = 0; i < n; i++) {
-      const p = records[i]!.payload;
-      buf.set(p, pos);
-      pos += p.byteLength;
-      ends[i] = pos;
+    if (contiguous) {
+      buf.set(new Uint8Array(first!.buffer, first!.byteOffset, bytes));
+      let pos = 0;
+      for (let i = 0; i < n; i++) {
+        pos += records[i]!.payload.byteLength;
+        ends[i] = pos;
+      }
+    } else {
+      let pos = 0;
+      for (let i = 0; i < n; i++) {
+        const p = records[i]!.payload;
+        buf.set(p, pos);
+        pos += p.byteLength;
+        ends[i] = pos;
+      }
     }
     this.buf = buf;
     this.ends = ends;

@@ -166,6 +166,26 @@ export function describePartitionLog(name: string, factory: PartitionLogTestFact
       expect(dec.decode(log.read(0, 1, BIG)[0]!.records[0]!.payload)).toBe("original");
     });
 
+    it("payloads that are views of one buffer (back to back or not) read back each its own bytes", async () => {
+      const { log } = await make();
+      const slab = enc.encode("aaabbbcccdddeee");
+      const views = [0, 3, 6, 9, 12].map((at) => ({ key: null, payload: slab.subarray(at, at + 3) }));
+      log.append(header(), views);
+      log.append(header(), [views[4]!, views[0]!, { key: "k", payload: slab.subarray(1, 2) }]);
+      slab.fill(0);
+      const got = flatten(log.read(0, 100, BIG));
+      expect(got).toEqual([
+        "0:∅|aaa",
+        "1:∅|bbb",
+        "2:∅|ccc",
+        "3:∅|ddd",
+        "4:∅|eee",
+        "5:∅|eee",
+        "6:∅|aaa",
+        "7:k|a",
+      ]);
+    });
+
     it("flush makes everything durable: flushedOffset reaches endOffset", async () => {
       const { log } = await make();
       log.append(header(), records("a", 5));
