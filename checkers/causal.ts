@@ -71,6 +71,10 @@ export function checkCausal(ix: HistoryIndex, receipts: Receipts, out: Findings)
   const preds = new Int32Array(extraTo.length);
   for (let k = 0; k < extraTo.length; k++) preds[fill[extraTo[k]!]!++] = extraFrom[k]!;
 
+  if (extraTo.length === 0) {
+    producerOrderOnly(ix, receipts, sendIndex, sProc, out);
+    return;
+  }
   const pos = new Int32Array(nSends).fill(-1); // position of C's first receipt, by send index
   const posDelivery: number[] = []; // position -> delivery
   const latest = new Int32Array(nSends);
@@ -111,5 +115,52 @@ export function checkCausal(ix: HistoryIndex, receipts: Receipts, out: Findings)
       }
     }
     for (const d of posDelivery) pos[sendIndex[dId[d]!]!] = -1;
+  }
+}
+
+/**
+ * Without deps or relays, causal order is each producer's send order: per consumer, walking its
+ * first receipts backwards with the earliest-sent later receipt of each producer, a message is
+ * read too early when a message its producer sent before it comes later. O(deliveries), and
+ * the same count as the general pass (one per message read before one of its causes).
+ */
+function producerOrderOnly(
+  ix: HistoryIndex,
+  receipts: Receipts,
+  sendIndex: Int32Array,
+  sProc: Int32Array,
+  out: Findings,
+): void {
+  const { id: dId, proc: dProc, line: dLine } = ix.deliveries;
+  const { start, byProcess, first } = receipts;
+  const nProcs = ix.processNames.length;
+  const earliestLater = new Int32Array(nProcs); // send index + 1; 0 = none, per producer
+  const earliestDelivery = new Int32Array(nProcs);
+  const touched: number[] = [];
+  for (let c = 0; c < nProcs; c++) {
+    for (let i = start[c + 1]! - 1; i >= start[c]!; i--) {
+      const d = byProcess[i]!;
+      if (first[d] === 0) continue;
+      const s = sendIndex[dId[d]!]!;
+      if (s < 0) continue;
+      const p = sProc[s]!;
+      const later = earliestLater[p]!;
+      if (later === 0) touched.push(p);
+      if (later !== 0 && later - 1 < s) {
+        const cause = earliestDelivery[p]!;
+        out.report("causal", ix.processGroup[dProc[d]!]!, () => ({
+          message:
+            `process ${ix.processNames[c]} received ${ix.ids.name(dId[d]!)} before ` +
+            `${ix.ids.name(dId[cause]!)}, which it causally depends on`,
+          lines: [dLine[d]!, dLine[cause]!],
+          focus: ix.ids.name(dId[d]!),
+        }));
+      } else {
+        earliestLater[p] = s + 1;
+        earliestDelivery[p] = d;
+      }
+    }
+    for (const p of touched) earliestLater[p] = 0;
+    touched.length = 0;
   }
 }

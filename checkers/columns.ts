@@ -17,7 +17,14 @@ export class Int32Column {
     let cap = this.data.length * 2;
     while (cap < min) cap *= 2;
     const next = new Int32Array(cap);
-    next.set(this.data);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  /** Sets the capacity to exactly `capacity` when larger (a size known in advance). */
+  reserve(capacity: number): void {
+    if (capacity <= this.data.length) return;
+    const next = new Int32Array(capacity);
+    next.set(this.data.subarray(0, this.length));
     this.data = next;
   }
   /** Extends to `length` entries, filling new ones with `fill`. */
@@ -46,7 +53,14 @@ export class Float64Column {
     let cap = this.data.length * 2;
     while (cap < min) cap *= 2;
     const next = new Float64Array(cap);
-    next.set(this.data);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  /** Sets the capacity to exactly `capacity` when larger (a size known in advance). */
+  reserve(capacity: number): void {
+    if (capacity <= this.data.length) return;
+    const next = new Float64Array(capacity);
+    next.set(this.data.subarray(0, this.length));
     this.data = next;
   }
   resize(length: number, fill: number): void {
@@ -69,7 +83,14 @@ export class Uint8Column {
     let cap = this.data.length * 2;
     while (cap < min) cap *= 2;
     const next = new Uint8Array(cap);
-    next.set(this.data);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+  /** Sets the capacity to exactly `capacity` when larger (a size known in advance). */
+  reserve(capacity: number): void {
+    if (capacity <= this.data.length) return;
+    const next = new Uint8Array(capacity);
+    next.set(this.data.subarray(0, this.length));
     this.data = next;
   }
   resize(length: number, fill: number): void {

@@ -74,6 +74,13 @@ export interface Events {
 export type SendKind = "invoke" | "ok" | "fail" | "info";
 
 class EventColumns {
+  reserve(n: number): void {
+    this.id.reserve(n);
+    this.proc.reserve(n);
+    this.part.reserve(n);
+    this.offset.reserve(n);
+    this.line.reserve(n);
+  }
   readonly id = new Int32Column(1 << 14);
   readonly proc = new Int32Column(1 << 14);
   readonly part = new Int32Column(1 << 14);
@@ -155,6 +162,24 @@ export class HistoryBuilder {
   idParts(p: number, s: number): number {
     return this.ensure(this.ids.internParts(p, s));
   }
+  /**
+   * Grows every column to `scale` times its current size at once: the reader calls it after the
+   * first chunk of a large file, so that columns are sized once instead of doubling (which at
+   * tens of millions of entries costs up to twice the memory, and a copy each time).
+   */
+  reserve(scale: number): void {
+    const ids = Math.ceil(this.ids.size * scale);
+    this.ids.reserve(ids);
+    if (ids > this.idStatus.length) this.ensure(ids - 1);
+    this.acks.reserve(Math.ceil(this.acks.id.length * scale));
+    this.deliveries.reserve(Math.ceil(this.deliveries.id.length * scale));
+    this.processed.reserve(Math.ceil(this.deliveries.id.length * scale));
+    const sends = Math.ceil(this.sendId.length * scale);
+    this.sendId.reserve(sends);
+    this.sendProc.reserve(sends);
+    this.sendLine.reserve(sends);
+  }
+
   /** Per-id columns grow by doubling; `finish` trims them to the number of ids. */
   private ensure(id: number): number {
     if (id >= this.idStatus.length) {

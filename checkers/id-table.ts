@@ -20,6 +20,11 @@ export class IdTable {
     return this.idP.length;
   }
 
+  reserve(ids: number): void {
+    this.idP.reserve(ids);
+    this.idS.reserve(ids);
+  }
+
   /** The id "p-s". */
   internParts(p: number, s: number): number {
     let col = this.byProcess[p];

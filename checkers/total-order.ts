@@ -36,12 +36,10 @@ export function checkTotalOrder(ix: HistoryIndex, receipts: Receipts, out: Findi
   for (let i = 0; i < nIds; i++) outDeg[i + 1]! += outDeg[i]!;
   const adjStart = outDeg;
   const fill = adjStart.slice(0, nIds);
-  const edgeFrom = new Int32Array(edges); // delivery at the source
-  const edgeTo = new Int32Array(edges); // delivery at the target
+  // Only the target delivery is kept; a witness finds the source again (the receipt before it).
+  const edgeTo = new Int32Array(edges);
   forEachEdge((a, b) => {
-    const k = fill[id[a]!]!++;
-    edgeFrom[k] = a;
-    edgeTo[k] = b;
+    edgeTo[fill[id[a]!]!++] = b;
   });
 
   // Iterative Tarjan.
@@ -51,7 +49,6 @@ export function checkTotalOrder(ix: HistoryIndex, receipts: Receipts, out: Findi
   const stack = new Int32Array(nIds);
   const callNode = new Int32Array(nIds);
   const callEdge = new Int32Array(nIds);
-  const component = new Int32Array(nIds).fill(-1);
   let sp = 0;
   let counter = 0;
   let components = 0;
@@ -82,13 +79,14 @@ export function checkTotalOrder(ix: HistoryIndex, receipts: Receipts, out: Findi
       if (low[v] === index[v]) {
         let size = 0;
         let w: number;
+        // A finished node's index becomes -(component + 2): still "visited", and names its component.
         do {
           w = stack[--sp]!;
           onStack[w] = 0;
-          component[w] = components;
+          index[w] = -(components + 2);
           size++;
         } while (w !== v);
-        if (size > 1) reportCycle(ix, v, components, component, adjStart, edgeFrom, edgeTo, out);
+        if (size > 1) reportCycle(ix, receipts, v, components, index, adjStart, edgeTo, out);
         components++;
       }
       depth--;
@@ -103,15 +101,17 @@ export function checkTotalOrder(ix: HistoryIndex, receipts: Receipts, out: Findi
 /** Reports one component with a shortest cycle through `v` as its witness (BFS inside it). */
 function reportCycle(
   ix: HistoryIndex,
+  receipts: Receipts,
   v: number,
   comp: number,
-  component: Int32Array,
+  index: Int32Array,
   adjStart: Int32Array,
-  edgeFrom: Int32Array,
   edgeTo: Int32Array,
   out: Findings,
 ): void {
   const id = ix.deliveries.id;
+  const inComponent = (w: number) => index[w] === -(comp + 2);
+  const sourceOf = (e: number) => previousReceipt(ix, receipts, edgeTo[e]!);
   out.report("total-order", LOG, () => {
     // BFS from v over edges inside the component until an edge returns to v.
     const via = new Map<number, number>(); // node -> edge that reached it
@@ -121,7 +121,7 @@ function reportCycle(
       const u = queue[q]!;
       for (let e = adjStart[u]!; e < adjStart[u + 1]!; e++) {
         const w = id[edgeTo[e]!]!;
-        if (component[w] !== comp) continue;
+        if (!inComponent(w)) continue;
         if (w === v) {
           closing = e;
           break;
@@ -135,19 +135,36 @@ function reportCycle(
     const cycle: number[] = [];
     for (let e = closing; e >= 0; ) {
       cycle.unshift(e);
-      const u = id[edgeFrom[e]!]!;
+      const u = id[sourceOf(e)]!;
       e = u === v ? -1 : via.get(u)!;
     }
     const shown = cycle.slice(0, 4);
     const steps = shown.map((e) => {
-      const a = edgeFrom[e]!;
+      const a = sourceOf(e);
       const b = edgeTo[e]!;
       return `process ${ix.processNames[ix.deliveries.proc[a]!]} received ${ix.ids.name(id[a]!)} before ${ix.ids.name(id[b]!)}`;
     });
     return {
       message: `consumers disagree on the order of ${cycle.length} message(s): ${steps.join("; ")}${cycle.length > shown.length ? "; ..." : ""}`,
-      lines: shown.flatMap((e) => [ix.deliveries.line[edgeFrom[e]!]!, ix.deliveries.line[edgeTo[e]!]!]),
+      lines: shown.flatMap((e) => [ix.deliveries.line[sourceOf(e)]!, ix.deliveries.line[edgeTo[e]!]!]),
       focus: ix.ids.name(v),
     };
   });
+}
+
+/** The first receipt its process had just before delivery d (the source of d's chain edge). */
+function previousReceipt(ix: HistoryIndex, receipts: Receipts, d: number): number {
+  const { start, byProcess, first } = receipts;
+  const p = ix.deliveries.proc[d]!;
+  // byProcess holds each process's deliveries in increasing order: binary search.
+  let lo = start[p]!;
+  let hi = start[p + 1]! - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byProcess[mid]! < d) lo = mid + 1;
+    else hi = mid;
+  }
+  let i = lo;
+  for (i--; i >= start[p]!; i--) if (first[byProcess[i]!] === 1) return byProcess[i]!;
+  return d;
 }
