@@ -4,11 +4,17 @@
  * machine is shared. Each benchmark module registers itself below with one line.
  */
 import type { Benchmark } from "./bench.js";
+import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
 import { runnerBenchmark } from "./runner.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
 
-const BENCHMARKS: readonly Benchmark[] = [runnerBenchmark, reportsBenchmark, slowConsumerBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  runnerBenchmark,
+  reportsBenchmark,
+  slowConsumerBenchmark,
+  referenceTcpBenchmark,
+];
 
 async function main(names: readonly string[]): Promise<number> {
   const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));

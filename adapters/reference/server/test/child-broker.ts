@@ -4,7 +4,7 @@
  * the shared dist/, so a stale or concurrently rebuilt dist cannot fool the test), and the child
  * imports the CLI from there.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,47 +46,4 @@ export function removeBuild(): void {
   fs.rmSync(BUILD_DIR, { recursive: true, force: true });
 }
 
-export interface ChildBroker {
-  readonly child: ChildProcess;
-  readonly port: number;
-  /** Resolves with the exit code or signal once the process is gone. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-/** Starts the broker and resolves once it prints the port it listens on. */
-export function startChildBroker(
-  cli: string,
-  args: readonly string[],
-  timeoutMs = 15_000,
-): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [cli, "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`child broker did not start within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on [^\s]+:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), exited, output: () => out });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`child broker exited (code ${code}, signal ${signal}) before listening:\n${out}`));
-    });
-  });
-}
+export { type ChildBroker, startChildBroker } from "../child.js";
