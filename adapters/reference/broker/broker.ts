@@ -47,6 +47,8 @@ export interface BrokerOptions {
   readonly retentionCheckMs?: number;
   readonly minSessionTimeoutMs?: number;
   readonly maxSessionTimeoutMs?: number;
+  /** Most partitions one topic may have (default 4096): each is a log to open and keep. */
+  readonly maxPartitionsPerTopic?: number;
   /** Every acknowledged produce (acks leader too) waits for the log flush (a server's `--flush always`). */
   readonly flushBeforeAck?: boolean;
 }
@@ -201,6 +203,7 @@ export class Broker {
   private readonly maxSessionTimeoutMs: number;
   private readonly retentionCheckMs: number;
   private readonly flushBeforeAck: boolean;
+  private readonly maxPartitionsPerTopic: number;
   private readonly topics = new Map<string, TopicState>();
   private readonly creating = new Set<string>();
   private readonly groups = new Map<string, GroupState>();
@@ -227,6 +230,7 @@ export class Broker {
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 300_000;
     this.retentionCheckMs = options.retentionCheckMs ?? 1000;
     this.flushBeforeAck = options.flushBeforeAck ?? false;
+    this.maxPartitionsPerTopic = options.maxPartitionsPerTopic ?? 4096;
   }
 
   /** Opens a broker over the logs, recovering topics, offsets, producers and transactions from them. */
@@ -349,8 +353,11 @@ export class Broker {
         `topic name "${name}": use 1-249 letters, digits, '.', '_' or '-', not starting with "__"`,
       );
     }
-    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 100_000) {
-      throw brokerError("INVALID_PARTITIONS", `topic "${name}": ${partitions} partitions`);
+    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > this.maxPartitionsPerTopic) {
+      throw brokerError(
+        "INVALID_PARTITIONS",
+        `topic "${name}": ${partitions} partitions; use 1 to ${this.maxPartitionsPerTopic}`,
+      );
     }
     if (this.topics.has(name) || this.creating.has(name)) {
       throw brokerError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists`);

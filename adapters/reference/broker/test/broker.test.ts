@@ -54,6 +54,7 @@ describe("broker: topics, produce, fetch", () => {
     await broker.createTopic("t", 2);
     await expect(broker.createTopic("t", 1)).rejects.toMatchObject({ code: 36 });
     await expect(broker.createTopic("u", 0)).rejects.toMatchObject({ code: 37 });
+    await expect(broker.createTopic("u", 50_000)).rejects.toThrow(/use 1 to 4096/);
     expect(() => broker.append({ topic: "nope", partition: 0, records: recs("a") })).toThrow(/UNKNOWN_TOPIC/);
     expect(() => broker.append({ topic: "t", partition: 2, records: recs("a") })).toThrow(/no partition 2/);
     const p = broker.fetchNow({ partitions: [{ topic: "nope", partition: 0, offset: 0 }] }).partitions[0]!;
