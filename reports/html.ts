@@ -118,7 +118,26 @@ function comparisonHtml(c: Comparison): string {
       (c.tolerance * 100).toFixed(0),
     )}%. Latencies corrected for coordinated omission.</p>`,
   ];
-  if (c.rows.length > 0) parts.push(tableHtml(ratioTable(c), "ratios"));
+  // What moved first (regressions, then improvements); every figure one click away.
+  const moved = c.rows.filter((r) => r.change === "worse" || r.change === "better");
+  for (const change of ["worse", "better"] as const) {
+    const n = c.rows.filter((r) => r.change === change).length;
+    if (n === 0) continue;
+    parts.push(`<h3>${escapeHtml(String(n))} ${change}</h3>`);
+    parts.push(
+      tableHtml(
+        ratioTable(c, (r) => r.change === change),
+        `ratios ${change}`,
+      ),
+    );
+  }
+  if (c.rows.length > 0) {
+    parts.push(
+      `<details${moved.length === 0 ? " open" : ""}><summary>All ${escapeHtml(String(c.rows.length))} figures (${escapeHtml(
+        String(c.rows.length - moved.length),
+      )} within the tolerance)</summary>\n${tableHtml(ratioTable(c), "ratios all")}</details>`,
+    );
+  }
   if (c.onlyOld.length > 0)
     parts.push(`<p>Only in ${escapeHtml(c.oldLabel)}: ${escapeHtml(c.onlyOld.join(", "))}</p>`);
   if (c.onlyNew.length > 0)

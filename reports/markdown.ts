@@ -43,7 +43,13 @@ export function reportMarkdown(m: ReportModel): string {
         : `⚠ **${worse.length} figures worse by more than ${(c.tolerance * 100).toFixed(0)}%** (bold below).`,
       "",
     );
-    if (c.rows.length > 0) out.push(tableMd(ratioTable(c)), "");
+    // Only what moved: a pull request comment stays short; report.html has every figure.
+    const moved = c.rows.filter((r) => r.change === "worse" || r.change === "better");
+    if (moved.length > 0) {
+      out.push(tableMd(ratioTable(c, (r) => r.change === "worse" || r.change === "better")), "");
+    }
+    if (c.rows.length > moved.length)
+      out.push(`${c.rows.length - moved.length} figures within the tolerance.`, "");
     if (c.onlyOld.length > 0)
       out.push(
         `Only in ${escapeMarkdownCell(c.oldLabel)}: ${c.onlyOld.map(escapeMarkdownCell).join(", ")}`,

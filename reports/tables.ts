@@ -4,7 +4,7 @@
  */
 import type { Anomaly, AnomalyFinding, Verdict } from "../checkers/verdict.js";
 import type { RunResult } from "../harness/results.js";
-import type { Comparison } from "./compare.js";
+import type { Comparison, RatioRow } from "./compare.js";
 import { anomalySummary, dimensions, fmtMs, fmtRate, type ReportRun, tailBlown } from "./figures.js";
 
 /** `bad`: a failed verdict, a regression, an error; `good`: an improvement; `warn`: worth a look. */
@@ -199,11 +199,11 @@ function fmtFigure(v: number, unit: string): string {
 }
 
 /** new/old per figure, regressions beyond the tolerance marked. */
-export function ratioTable(c: Comparison): Table {
+export function ratioTable(c: Comparison, only?: (r: RatioRow) => boolean): Table {
   const header = ["run", "figure", c.oldLabel, c.newLabel, "new/old", "change"];
   const rows: Cell[][] = [];
   const rowMarks: Mark[] = [];
-  for (const r of c.rows) {
+  for (const r of only ? c.rows.filter(only) : c.rows) {
     const mark: Mark = r.change === "worse" ? "bad" : r.change === "better" ? "good" : null;
     rows.push([
       cell(r.runId),
