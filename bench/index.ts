@@ -4,6 +4,7 @@
  * machine is shared. Each benchmark module registers itself below with one line.
  */
 import type { Benchmark } from "./bench.js";
+import { checkersBenchmark } from "./checkers.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
 import { runnerBenchmark } from "./runner.js";
@@ -14,6 +15,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   reportsBenchmark,
   slowConsumerBenchmark,
   referenceTcpBenchmark,
+  checkersBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

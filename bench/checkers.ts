@@ -1,0 +1,79 @@
+/**
+ * Checkers at scale: writes a valid history of N messages (batches of 100 over 16 partitions,
+ * consumed by 2 groups), then checks it with every family, each measurement in a fresh process
+ * (wall time, parsing included, and peak RSS), beside the time of a plain JSON.parse of each
+ * line of the same file. Sizes: BENCH_CHECKERS_MESSAGES (default "1000000,10000000").
+ * Targets at 10 M: ≤ 20 s, ≤ 2 GiB; cost linear: 10× the history ≤ 11× the time.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Benchmark } from "./bench.js";
+import { writeBenchHistory } from "./checkers-history.js";
+
+const CHILD = fileURLToPath(new URL("./checkers-child.js", import.meta.url));
+
+interface ChildResult {
+  readonly seconds: number;
+  readonly maxRssMiB: number;
+  readonly valid?: boolean;
+  readonly anomalies?: Record<string, number>;
+}
+
+function measure(mode: "check" | "json-parse", path: string): ChildResult {
+  const out = execFileSync(process.execPath, [CHILD, mode, path], { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split("\n").pop()!) as ChildResult;
+}
+
+export const checkersBenchmark: Benchmark = {
+  name: "checkers",
+  describe: "history checkers: generate, then check N messages (every family, parsing included)",
+  async run() {
+    const sizes = (process.env["BENCH_CHECKERS_MESSAGES"] ?? "1000000,10000000").split(",").map(Number);
+    const dir = mkdtempSync(join(tmpdir(), "brokerbench-checkers-"));
+    const figures: Record<string, number | string> = {};
+    const checkS: number[] = [];
+    try {
+      for (const messages of sizes) {
+        const path = join(dir, `history-${messages}.jsonl`);
+        const t0 = performance.now();
+        const shape = { messages, partitions: 16, batch: 100, groups: 2, consumersPerGroup: 2, keys: 1024 };
+        const stats = writeBenchHistory(path, shape);
+        const genS = (performance.now() - t0) / 1000;
+        const label = messages >= 1e6 ? `${messages / 1e6}M` : `${messages / 1e3}k`;
+        console.log(
+          `${label}: wrote ${stats.lines} lines, ${(stats.bytes / 2 ** 20).toFixed(0)} MiB, ` +
+            `${stats.messageEntries} message entries (send invoke + send ok + polls) in ${genS.toFixed(1)} s`,
+        );
+        const parse = measure("json-parse", path);
+        const check = measure("check", path);
+        checkS.push(check.seconds);
+        console.log(
+          `${label}: check (all families, byte scanner) ${check.seconds.toFixed(2)} s, peak RSS ` +
+            `${check.maxRssMiB.toFixed(0)} MiB, valid=${check.valid} ${JSON.stringify(check.anomalies)}; ` +
+            `plain JSON.parse of every line ${parse.seconds.toFixed(2)} s (${(parse.seconds / check.seconds).toFixed(2)}× the check)`,
+        );
+        figures[`check${label}S`] = Number(check.seconds.toFixed(2));
+        figures[`check${label}PeakRssMiB`] = Math.round(check.maxRssMiB);
+        figures[`jsonParse${label}S`] = Number(parse.seconds.toFixed(2));
+        figures[`history${label}MiB`] = Math.round(stats.bytes / 2 ** 20);
+        rmSync(path);
+      }
+      if (checkS.length >= 2) {
+        const ratio = checkS[checkS.length - 1]! / checkS[0]!;
+        const growth = sizes[sizes.length - 1]! / sizes[0]!;
+        console.log(
+          `time ratio ${ratio.toFixed(2)}× for ${growth}× the history (target ≤ ${(growth * 1.1).toFixed(0)}×)`,
+        );
+        figures["timeRatio"] = Number(ratio.toFixed(2));
+      }
+      figures["cores"] = availableParallelism();
+      figures["loadAvg1m"] = Number(loadavg()[0]!.toFixed(2));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};
