@@ -26,12 +26,15 @@ export function offsetCount(recordCount: number): number {
   return recordCount === 0 ? 1 : recordCount;
 }
 
-/** Encodes a batch ready to append; the key strings are encoded once here. */
+/**
+ * Encodes a batch ready to append, and the same batch as the log hands it back (payloads are views
+ * into the encoded bytes, so the caller's buffers are never retained).
+ */
 export function encodeBatch(
   baseOffset: number,
   header: BatchHeader,
   records: readonly RecordInput[],
-): Buffer {
+): { readonly bytes: Buffer; readonly batch: StoredBatch } {
   const keys = records.map((r) => (r.key === null ? null : Buffer.from(r.key, "utf8")));
   let size = BATCH_HEADER_BYTES;
   for (let i = 0; i < records.length; i++) size += 8 + (keys[i]?.length ?? 0) + records[i]!.payload.length;
@@ -46,6 +49,7 @@ export function encodeBatch(
   buf.writeUInt8((header.transactional ? 1 : 0) | (control << 1), 34);
   buf.writeBigInt64BE(BigInt(Math.trunc(header.timestampMs)), 35);
   let pos = BATCH_HEADER_BYTES;
+  const stored: StoredRecord[] = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const key = keys[i];
     if (key === null || key === undefined) {
@@ -59,10 +63,22 @@ export function encodeBatch(
     const payload = records[i]!.payload;
     buf.writeInt32BE(payload.length, pos);
     buf.set(payload, pos + 4);
+    stored[i] = {
+      offset: baseOffset + i,
+      key: records[i]!.key,
+      payload: buf.subarray(pos + 4, pos + 4 + payload.length),
+    };
     pos += 4 + payload.length;
   }
   buf.writeUInt32BE(crc32c(buf, 0, BATCH_PREFIX_BYTES, size), 4);
-  return buf;
+  return {
+    bytes: buf,
+    batch: {
+      baseOffset,
+      header: { ...header, timestampMs: Math.trunc(header.timestampMs) },
+      records: stored,
+    },
+  };
 }
 
 /** What a scan learns from a batch's fixed part without decoding its records. */

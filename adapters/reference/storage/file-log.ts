@@ -164,7 +164,7 @@ export class FileLog implements PartitionLog {
     }
     if (header.control === null && records.length === 0) throw new Error("an empty batch has no offsets");
     const baseOffset = this.endOffset;
-    const encoded = encodeBatch(baseOffset, header, records);
+    const { bytes: encoded, batch } = encodeBatch(baseOffset, header, records);
     if (encoded.length > this.maxBatchBytes) {
       throw new RangeError(`batch of ${encoded.length} bytes exceeds the ${this.maxBatchBytes}-byte limit`);
     }
@@ -179,7 +179,7 @@ export class FileLog implements PartitionLog {
       timestampMs: Math.trunc(header.timestampMs),
     };
     this.active.append(encoded, frame, this.indexIntervalBytes);
-    this.remember(decodeBatch(encoded, 0), encoded.length);
+    this.remember(batch, encoded.length);
     return baseOffset;
   }
 
