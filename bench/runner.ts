@@ -13,7 +13,7 @@ import { executeRun } from "../harness/runner/index.js";
 import { parseWorkloadText } from "../harness/workload/index.js";
 import type { Benchmark } from "./bench.js";
 
-const ROUNDS = Number(process.env["BENCH_RUNNER_ROUNDS"] ?? 3);
+const ROUNDS = Number(process.env["BENCH_RUNNER_ROUNDS"] ?? 5);
 const DURATION_S = Number(process.env["BENCH_RUNNER_SECONDS"] ?? 4);
 
 const WORKLOAD = `
