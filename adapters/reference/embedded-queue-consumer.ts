@@ -5,7 +5,7 @@
  * Pull is served from the member's prefetch buffer that the broker pushes into.
  */
 import type { CommitValue, ConsumerOptions, Delivery, PullConsumer, PushConsumer } from "../contract.js";
-import type { Broker, QueueDelivery } from "./broker/index.js";
+import { type Broker, isBrokerError, type QueueDelivery } from "./broker/index.js";
 import type { ReferenceSettings } from "./embedded-settings.js";
 
 interface QueueDeliveryOut extends Delivery {
@@ -27,6 +27,22 @@ class QueueMember {
   }
 
   join(deliver: (batch: readonly QueueDelivery[]) => void | Promise<void>): void {
+    this.subscribe(deliver);
+    const every = Math.max(10, Math.floor(this.settings.sessionTimeoutMs / 3));
+    this.timer = setInterval(() => {
+      if (this.closed) return;
+      try {
+        this.broker.heartbeat({ group: this.options.group, memberId: this.memberId });
+      } catch (err) {
+        // Expired (the process stalled past the session timeout): the broker already gave our
+        // unacked messages to others; join again as a new member.
+        if (isBrokerError(err, "UNKNOWN_MEMBER_ID")) this.subscribe(deliver);
+      }
+    }, every);
+    this.timer.unref();
+  }
+
+  private subscribe(deliver: (batch: readonly QueueDelivery[]) => void | Promise<void>): void {
     const s = this.broker.joinGroup({
       group: this.options.group,
       memberId: null,
@@ -48,15 +64,6 @@ class QueueMember {
       },
       { deliver },
     );
-    const every = Math.max(10, Math.floor(this.settings.sessionTimeoutMs / 3));
-    this.timer = setInterval(() => {
-      try {
-        this.broker.heartbeat({ group: this.options.group, memberId: this.memberId });
-      } catch {
-        // Expired: the broker already redelivers our messages; acks will fail with UNKNOWN_DELIVERY.
-      }
-    }, every);
-    this.timer.unref();
   }
 
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {

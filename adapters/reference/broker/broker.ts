@@ -239,7 +239,16 @@ export class Broker {
     await b.recover();
     const tickMs = options.tickMs ?? 100;
     if (tickMs > 0) {
-      b.timer = setInterval(() => b.tick(), tickMs);
+      let last = b.clock.now();
+      b.timer = setInterval(() => {
+        // A timer far behind means this process did not run (a long synchronous stretch, GC): members
+        // could not heartbeat either, so that time does not count against their sessions.
+        const now = b.clock.now();
+        const stalled = now - last - tickMs;
+        last = now;
+        if (stalled > 1000) b.forgive(stalled);
+        b.tick();
+      }, tickMs);
       b.timer.unref();
     }
     return b;
@@ -1097,6 +1106,12 @@ export class Broker {
   // ---------------------------------------------------------------- time
 
   /** Expires members, in-flight queue messages and transactions past their deadlines; runs retention. */
+  /** Extends every session and ack deadline by `ms` (time the broker's process was stalled). */
+  private forgive(ms: number): void {
+    for (const g of this.groups.values()) for (const m of g.members.values()) m.deadlineMs += ms;
+    for (const q of this.queues.values()) q.extendDeadlines(ms);
+  }
+
   tick(): void {
     if (this.closed) return;
     const now = this.clock.now();

@@ -210,6 +210,10 @@ export class QueueGroup implements AppendListener {
     if (any) this.schedule();
   }
 
+  extendDeadlines(ms: number): void {
+    for (const c of this.cursors.values()) for (const f of c.inFlight.values()) f.deadlineMs += ms;
+  }
+
   stats(): QueueStats {
     let inFlight = 0;
     let pending = 0;
