@@ -97,3 +97,28 @@ describe("brokerbench help and list", () => {
     expect(r.out).toMatch(/capabilities: (log|queue), /);
   });
 });
+
+describe("brokerbench run --provision", () => {
+  it("says in one line when there is no broker to start", async () => {
+    const r = await cli("run", "--provision", "testcontainers", "--out", join(dir, "prov"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^brokerbench: --provision: adapter "reference" has no broker to start/);
+  });
+
+  it.skipIf(process.env["DOCKER_HOST"] !== undefined)(
+    "without Docker or Podman, says so in one line (skipped: DOCKER_HOST is set)",
+    async () => {
+      const r = await cli(
+        "run",
+        "--provision",
+        "testcontainers",
+        "--adapter",
+        "redis-streams",
+        "--out",
+        join(dir, "p2"),
+      );
+      expect(r.code).toBe(2);
+      expect(r.err.split("\n").at(-1)).toMatch(/^brokerbench: no container runtime found .*Docker or Podman/);
+    },
+  );
+});

@@ -10,6 +10,14 @@ import { checkHistoryFile } from "../../checkers/index.js";
 import { parseFormats, writeReports } from "../../reports/index.js";
 import { EXIT, UsageError } from "../errors.js";
 import { progressDisplay } from "../progress.js";
+import {
+  brokerImage,
+  PROVISION_METHODS,
+  type ProvisionedBroker,
+  type ProvisionMethod,
+  provisionableAdapters,
+  provisionBroker,
+} from "../provision/index.js";
 import type { RunResult } from "../results.js";
 import { executeRun, type HistoryChecker } from "../runner/index.js";
 import { renderSummary } from "../summary.js";
@@ -33,6 +41,7 @@ export interface RunArgs {
   readonly set: readonly string[];
   readonly history: boolean;
   readonly report: string;
+  readonly provision: ProvisionMethod | undefined;
 }
 
 /** `--adapter a,b --adapter c` / `all` → factories, in registry order for `all`. */
@@ -106,7 +115,10 @@ export interface PlannedRun {
   readonly runId: string;
   readonly run: WorkloadRun;
   readonly factory: AdapterFactory;
+  /** The workload's `settings:` under the command line's `--set`. */
   readonly settings: AdapterSettings;
+  /** The command line's `--set` for this adapter alone (wins over a provisioned broker's settings). */
+  readonly cliSettings: AdapterSettings;
 }
 
 /** Loads and validates everything before anything runs, so bad input costs no broker time. */
@@ -124,15 +136,37 @@ export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
       let runId = factories.length > 1 ? `${run.id}-${factory.name}` : run.id;
       for (let n = 2; used.has(runId); n++) runId = `${run.id}-${n}`;
       used.add(runId);
-      const settings = {
-        ...run.workload.settings,
-        ...cliSettings.all,
-        ...cliSettings.byAdapter[factory.name],
-      };
-      planned.push({ runId, run, factory, settings });
+      const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
+      planned.push({ runId, run, factory, settings: { ...run.workload.settings, ...cli }, cliSettings: cli });
     }
   }
   return planned;
+}
+
+/**
+ * Starts a broker for every adapter that has one to start (the embedded reference broker has none)
+ * and points that adapter's runs at it; the user's own --set still wins.
+ */
+async function provision(
+  planned: readonly PlannedRun[],
+  method: ProvisionMethod,
+  started: ProvisionedBroker[],
+): Promise<PlannedRun[]> {
+  const names = [...new Set(planned.map((p) => p.factory.name))];
+  const provisionable = names.filter((n) => provisionableAdapters().includes(n));
+  if (provisionable.length === 0) brokerImage(names[0] ?? ""); // throws the one-line reason
+  const settings = new Map<string, Record<string, string>>();
+  for (const name of provisionable) {
+    console.error(`provisioning a broker for ${name} (${method})...`);
+    const broker = await provisionBroker(name, method);
+    started.push(broker);
+    console.error(`${name}: broker at ${broker.address}`);
+    settings.set(name, broker.settings);
+  }
+  return planned.map((p) => {
+    const s = settings.get(p.factory.name);
+    return s ? { ...p, settings: { ...p.run.workload.settings, ...s, ...p.cliSettings } } : p;
+  });
 }
 
 const checkHistory: HistoryChecker = (path, expect) => checkHistoryFile(path, { expect });
@@ -178,6 +212,11 @@ export const runCommand = defineCommand<RunArgs>({
         default: true,
         describe: "record history.jsonl and check it (--no-history: figures only, no verdict)",
       })
+      .option("provision", {
+        type: "string",
+        choices: PROVISION_METHODS,
+        describe: "start each adapter's broker first (testcontainers: needs Docker or Podman), stop it after",
+      })
       .option("report", {
         type: "string",
         default: "html,md",
@@ -191,32 +230,42 @@ export const runCommand = defineCommand<RunArgs>({
       ) as unknown as Argv<RunArgs>,
   run: async (args) => {
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
-    const planned = await planRuns(args);
+    let planned = await planRuns(args);
     const outDir = resolve(args.out ?? join("results", timestamp()));
+    const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
-    for (const [i, p] of planned.entries()) {
-      const label = `[${i + 1}/${planned.length}] ${p.runId}`;
-      const bar = progressDisplay(label);
-      let result: RunResult;
-      try {
-        result = await executeRun({
-          run: p.run,
-          runId: p.runId,
-          factory: p.factory,
-          settings: p.settings,
-          dir: join(outDir, p.runId),
-          history: args.history,
-          check: checkHistory,
-          onProgress: (pr) => bar.update(pr),
-        });
-      } finally {
-        bar.stop();
+    try {
+      if (args.provision) planned = await provision(planned, args.provision, started);
+      for (const [i, p] of planned.entries()) {
+        const label = `[${i + 1}/${planned.length}] ${p.runId}`;
+        const bar = progressDisplay(label);
+        let result: RunResult;
+        try {
+          result = await executeRun({
+            run: p.run,
+            runId: p.runId,
+            factory: p.factory,
+            settings: p.settings,
+            dir: join(outDir, p.runId),
+            history: args.history,
+            check: checkHistory,
+            onProgress: (pr) => bar.update(pr),
+          });
+        } finally {
+          bar.stop();
+        }
+        results.push(result);
+        const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
+        console.error(
+          `${label} on ${p.factory.name}: ${result.status}${verdict} (${result.durationS.toFixed(1)} s)`,
+        );
       }
-      results.push(result);
-      const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
-      console.error(
-        `${label} on ${p.factory.name}: ${result.status}${verdict} (${result.durationS.toFixed(1)} s)`,
-      );
+    } finally {
+      for (const b of started) {
+        await b
+          .stop()
+          .catch((err: unknown) => console.error(`brokerbench: stopping ${b.address} failed: ${err}`));
+      }
     }
     console.log(renderSummary(results));
     console.log(`\nresults: ${outDir}`);
