@@ -299,9 +299,14 @@ export class EmbeddedPullConsumer implements PullConsumer {
         // Rebalanced or sought while waiting: this answer is not for the current position.
         if (pos === undefined || pos.offset !== p.fromOffset) continue;
         if (p.error !== null) {
-          if (p.error.name === "OFFSET_OUT_OF_RANGE" && p.fromOffset < p.logStartOffset) {
-            // Retention deleted what we had not read: continue at the log start.
-            m.positions.set(k, { ...pos, offset: p.logStartOffset });
+          if (p.error.name === "OFFSET_OUT_OF_RANGE") {
+            // Retention deleted what we had not read: continue at the log start. Past the end
+            // (the log was recreated): reset as the start position says, as Kafka's auto.offset.reset.
+            const reset =
+              p.fromOffset < p.logStartOffset || m.options.start !== "latest"
+                ? p.logStartOffset
+                : p.highWatermark;
+            m.positions.set(k, { ...pos, offset: reset });
             continue;
           }
           if (p.error.name === "BROKER_CLOSED") throw new BrokerError(p.error);

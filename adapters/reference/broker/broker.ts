@@ -390,6 +390,22 @@ export class Broker {
     const t = this.topics.get(name);
     if (t === undefined) throw brokerError("UNKNOWN_TOPIC_OR_PARTITION", `topic "${name}" does not exist`);
     this.topics.delete(name);
+    // Committed offsets and delivered marks of the topic go with it (a topic of the same name
+    // created later starts fresh): tombstones (offset -1) in __consumer_offsets.
+    const tombstones: RecordInput[] = [];
+    for (const [group, m] of this.offsets) {
+      for (const k of [...m.keys()]) {
+        const [topic, partition] = k.split("\u0000");
+        if (topic !== name) continue;
+        m.delete(k);
+        tombstones.push(encodeOffsetRecord({ group, topic, partition: Number(partition), offset: -1 }));
+      }
+    }
+    for (const marks of this.deliveredMarks.values()) {
+      for (const k of [...marks.keys()]) if (k.startsWith(`${name}\u0000`)) marks.delete(k);
+    }
+    for (const q of this.queues.values()) q.topicDeleted(name);
+    if (tombstones.length > 0) this.offsetsLog.log.append(plainHeader(wallMs()), tombstones);
     await this.appendCluster({ type: "topic", name, partitions: t.partitions.length, deleted: true });
     for (const p of t.partitions) {
       await p.log.close();
@@ -1027,6 +1043,10 @@ export class Broker {
   }
 
   private setOffset(group: string, topic: string, partition: number, offset: number): void {
+    if (offset < 0) {
+      this.offsets.get(group)?.delete(tpKey(topic, partition));
+      return;
+    }
     let m = this.offsets.get(group);
     if (m === undefined) {
       m = new Map();

@@ -210,6 +210,16 @@ export class QueueGroup implements AppendListener {
     if (any) this.schedule();
   }
 
+  /** Forgets the cursors of a deleted topic (its messages are gone). */
+  topicDeleted(topic: string): void {
+    for (const [p, c] of [...this.cursors]) {
+      if (p.topic !== topic) continue;
+      p.listeners.delete(this);
+      this.cursors.delete(p);
+      for (const m of this.members.values()) m.cursors = m.cursors.filter((x) => x !== c);
+    }
+  }
+
   extendDeadlines(ms: number): void {
     for (const c of this.cursors.values()) for (const f of c.inFlight.values()) f.deadlineMs += ms;
   }

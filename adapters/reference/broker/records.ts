@@ -68,6 +68,7 @@ export function decodeOffsetRecord(key: string | null, payload: Uint8Array): Off
   if (parts.length !== 3) return null;
   const offset = Number(decoder.decode(payload));
   const partition = Number(parts[2]);
+  // offset -1 is a tombstone: the topic was deleted.
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(partition)) return null;
   return { group: parts[0]!, topic: parts[1]!, partition, offset };
 }

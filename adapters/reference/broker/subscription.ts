@@ -158,7 +158,8 @@ export class Subscription implements AppendListener {
   private readAt(p: PartitionState, max: number): PartitionFetch {
     let offset = this.positions.get(p)!;
     let r = p.read(offset, max, MAX_CHUNK_BYTES, this.isolation);
-    if (r.error?.code === BROKER_ERRORS.OFFSET_OUT_OF_RANGE.code && offset < r.logStartOffset) {
+    // Below the start (retention) or past the end (log recreated): continue at the log start.
+    if (r.error?.code === BROKER_ERRORS.OFFSET_OUT_OF_RANGE.code && r.logStartOffset >= 0) {
       this.resets++;
       offset = r.logStartOffset;
       this.positions.set(p, offset);

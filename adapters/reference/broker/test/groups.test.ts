@@ -163,6 +163,28 @@ describe("consumer groups", () => {
     await broker.close();
   });
 
+  it("deleting a topic forgets its committed offsets, also across a restart", async () => {
+    const first = await openBroker();
+    await first.broker.createTopic("t", 1);
+    await first.broker.createTopic("keep", 1);
+    await first.broker.commitOffsets({
+      group: "g",
+      memberId: null,
+      generation: -1,
+      offsets: [
+        { topic: "t", partition: 0, offset: 4 },
+        { topic: "keep", partition: 0, offset: 2 },
+      ],
+    });
+    await first.broker.deleteTopic("t");
+    await first.broker.createTopic("t", 1);
+    expect(first.broker.committedOffsets("g")).toEqual([{ topic: "keep", partition: 0, offset: 2 }]);
+    await first.broker.close();
+    const second = await openBroker(first.logs);
+    expect(second.broker.committedOffsets("g")).toEqual([{ topic: "keep", partition: 0, offset: 2 }]);
+    await second.broker.close();
+  });
+
   it("committed offsets survive a broker restart over the same logs", async () => {
     const first = await openBroker();
     await first.broker.createTopic("t", 3);
