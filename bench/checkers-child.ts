@@ -27,4 +27,6 @@ if (mode === "json-parse") {
   };
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, ...detail }));
+const cpu = process.cpuUsage(); // all threads of the process
+const cpuS = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({ seconds, cpuS, maxRssMiB: process.resourceUsage().maxRSS / 1024, ...detail }));

@@ -17,6 +17,8 @@ const CHILD = fileURLToPath(new URL("./checkers-child.js", import.meta.url));
 
 interface ChildResult {
   readonly seconds: number;
+  /** CPU time of all its threads: on a shared machine, what the work costs regardless of load. */
+  readonly cpuS: number;
   readonly maxRssMiB: number;
   readonly valid?: boolean;
   readonly anomalies?: Record<string, number>;
@@ -35,6 +37,7 @@ export const checkersBenchmark: Benchmark = {
     const dir = mkdtempSync(join(tmpdir(), "brokerbench-checkers-"));
     const figures: Record<string, number | string> = {};
     const checkS: number[] = [];
+    const checkCpuS: number[] = [];
     try {
       for (const messages of sizes) {
         const path = join(dir, `history-${messages}.jsonl`);
@@ -50,19 +53,26 @@ export const checkersBenchmark: Benchmark = {
         const parse = measure("json-parse", path);
         const check = measure("check", path);
         checkS.push(check.seconds);
+        checkCpuS.push(check.cpuS);
         console.log(
-          `${label}: check (all families, byte scanner) ${check.seconds.toFixed(2)} s, peak RSS ` +
+          `${label}: check (all families, byte scanner) ${check.seconds.toFixed(2)} s wall, ` +
+            `${check.cpuS.toFixed(2)} s CPU, peak RSS ` +
             `${check.maxRssMiB.toFixed(0)} MiB, valid=${check.valid} ${JSON.stringify(check.anomalies)}; ` +
-            `plain JSON.parse of every line ${parse.seconds.toFixed(2)} s (${(parse.seconds / check.seconds).toFixed(2)}× the check)`,
+            `plain JSON.parse of every line ${parse.seconds.toFixed(2)} s wall, ${parse.cpuS.toFixed(2)} s CPU ` +
+            `(${(parse.seconds / check.seconds).toFixed(2)}× the check's wall time)`,
         );
         figures[`check${label}S`] = Number(check.seconds.toFixed(2));
+        figures[`check${label}CpuS`] = Number(check.cpuS.toFixed(2));
         figures[`check${label}PeakRssMiB`] = Math.round(check.maxRssMiB);
         figures[`jsonParse${label}S`] = Number(parse.seconds.toFixed(2));
+        figures[`jsonParse${label}CpuS`] = Number(parse.cpuS.toFixed(2));
         figures[`history${label}MiB`] = Math.round(stats.bytes / 2 ** 20);
         rmSync(path);
       }
       if (checkS.length >= 2) {
         const ratio = checkS[checkS.length - 1]! / checkS[0]!;
+        const cpuRatio = checkCpuS[checkCpuS.length - 1]! / checkCpuS[0]!;
+        figures["cpuRatio"] = Number(cpuRatio.toFixed(2));
         const growth = sizes[sizes.length - 1]! / sizes[0]!;
         console.log(
           `time ratio ${ratio.toFixed(2)}× for ${growth}× the history (target ≤ ${(growth * 1.1).toFixed(0)}×)`,

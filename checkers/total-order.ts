@@ -35,12 +35,14 @@ export function checkTotalOrder(ix: HistoryIndex, receipts: Receipts, out: Findi
   if (edges === 0) return;
   for (let i = 0; i < nIds; i++) outDeg[i + 1]! += outDeg[i]!;
   const adjStart = outDeg;
-  const fill = adjStart.slice(0, nIds);
   // Only the target delivery is kept; a witness finds the source again (the receipt before it).
+  // Filling advances adjStart[src] to the next source's start; shifting back restores it.
   const edgeTo = new Int32Array(edges);
   forEachEdge((a, b) => {
-    edgeTo[fill[id[a]!]!++] = b;
+    edgeTo[adjStart[id[a]!]!++] = b;
   });
+  adjStart.copyWithin(1, 0, nIds);
+  adjStart[0] = 0;
 
   // Iterative Tarjan.
   const index = new Int32Array(nIds).fill(-1);
