@@ -373,7 +373,11 @@ export class EmbeddedPushConsumer implements PushConsumer {
         deliver: (records, count) => {
           const k = tpKey(records.topic, records.partition);
           const pos = m.positions.get(k);
-          if (pos === undefined || m.closed) return;
+          if (pos === undefined || m.closed) {
+            // Revoked while this chunk was on its way: not ours any more; the credit comes back.
+            if (credit) this.sub?.grant(count);
+            return;
+          }
           m.positions.set(k, { ...pos, offset: records.nextOffset });
           const batch: Delivery[] = [];
           toDeliveries(records, batch);

@@ -316,4 +316,45 @@ describe("reference adapter, embedded", () => {
     expect(got.at(-1)!.offset).toBe(99);
     await a.close();
   });
+
+  it("push consumers keep receiving across rebalances (credit is not lost to revoked partitions)", async () => {
+    const a = await connectEmbedded({ sessionTimeoutMs: "300" });
+    await a.createTopic({ name: "t", partitions: 4 });
+    const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+    const seen = new Set<number>();
+    const start = async (process: number) => {
+      const c = await a.createConsumer({
+        ...consumerBase,
+        prefetch: 20,
+        process,
+        group: "g",
+        topics: ["t"],
+        delivery: "push",
+      });
+      if (c.delivery !== "push") throw new Error();
+      await c.start(async (b) => {
+        for (const s of seqs(b)) seen.add(s);
+        await c.commit(b).catch(() => undefined);
+      });
+      return c;
+    };
+    const c1 = await start(2);
+    let next = 0;
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++, next++) await p.send(batch("t", 1, next, 1, `k${next % 13}`));
+    };
+    await send(100);
+    const c2 = await start(3);
+    await send(100);
+    await new Promise((r) => setTimeout(r, 250));
+    await send(100);
+    await c2.close();
+    await new Promise((r) => setTimeout(r, 250));
+    await send(100);
+    const deadline = Date.now() + 3000;
+    while (seen.size < 400 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(seen.size).toBe(400);
+    await c1.close();
+    await a.close();
+  });
 });
