@@ -3,7 +3,9 @@
  * consumer per group, push or pull, with the stream sequence as the offset. See README.md for how
  * each knob maps and what is deliberately not supported.
  */
+
 import type { JetStreamManager, NatsConnection } from "nats";
+import { UsageError } from "../../harness/errors.js";
 import {
   type Adapter,
   type AdapterFactory,
@@ -76,6 +78,28 @@ export const JETSTREAM_SETTINGS = {
   },
 } as const;
 
+interface JetStreamTuning {
+  readonly stream: StreamSettings;
+  readonly consumer: JetStreamConsumerSettings;
+  readonly publishTimeoutMs: number;
+}
+
+/** Checked before connecting: a bad setting is a usage error, not an unreachable broker. */
+function parseTuning(settings: AdapterSettings): JetStreamTuning {
+  const storage = setting(settings, "storage", "file");
+  if (storage !== "file" && storage !== "memory") {
+    throw new UsageError(`${NAME}: setting storage=${storage} must be "file" or "memory"`);
+  }
+  return {
+    stream: { storage, duplicateWindowMs: numberSetting(NAME, settings, "duplicateWindowMs", 120_000) },
+    consumer: {
+      ackWaitMs: numberSetting(NAME, settings, "ackWaitMs", 10_000),
+      ackTimeoutMs: numberSetting(NAME, settings, "ackTimeoutMs", 5_000),
+    },
+    publishTimeoutMs: numberSetting(NAME, settings, "publishTimeoutMs", 5_000),
+  };
+}
+
 class JetStreamAdapter implements Adapter {
   readonly capabilities = JETSTREAM_CAPABILITIES;
   private readonly stream: StreamSettings;
@@ -97,17 +121,11 @@ class JetStreamAdapter implements Adapter {
     private readonly admin: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly settings: AdapterSettings,
+    tuning: JetStreamTuning,
   ) {
-    const storage = setting(settings, "storage", "file");
-    if (storage !== "file" && storage !== "memory") {
-      throw new Error(`${NAME}: setting storage=${storage} must be "file" or "memory"`);
-    }
-    this.stream = { storage, duplicateWindowMs: numberSetting(NAME, settings, "duplicateWindowMs", 120_000) };
-    this.consumer = {
-      ackWaitMs: numberSetting(NAME, settings, "ackWaitMs", 10_000),
-      ackTimeoutMs: numberSetting(NAME, settings, "ackTimeoutMs", 5_000),
-    };
-    this.publishTimeoutMs = numberSetting(NAME, settings, "publishTimeoutMs", 5_000);
+    this.stream = tuning.stream;
+    this.consumer = tuning.consumer;
+    this.publishTimeoutMs = tuning.publishTimeoutMs;
   }
 
   async versions(): Promise<Readonly<Record<string, string>>> {
@@ -119,7 +137,7 @@ class JetStreamAdapter implements Adapter {
 
   async createTopic(spec: TopicSpec): Promise<void> {
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
-      throw new Error(
+      throw new UsageError(
         `${NAME}: topic "${spec.name}": partitions must be a positive integer, not ${spec.partitions}`,
       );
     }
@@ -172,10 +190,11 @@ export const jetstreamFactory: AdapterFactory = {
   capabilities: JETSTREAM_CAPABILITIES,
   settings: JETSTREAM_SETTINGS,
   async connect(settings: AdapterSettings): Promise<Adapter> {
+    const tuning = parseTuning(settings);
     const nc = await connectNats(NAME, settings, "brokerbench-admin");
+    let jsm: JetStreamManager;
     try {
-      const jsm = await nc.jetstreamManager();
-      return new JetStreamAdapter(nc, jsm, settings);
+      jsm = await nc.jetstreamManager();
     } catch (err) {
       await nc.close();
       throw new Error(
@@ -183,5 +202,6 @@ export const jetstreamFactory: AdapterFactory = {
         { cause: err },
       );
     }
+    return new JetStreamAdapter(nc, jsm, settings, tuning);
   },
 };

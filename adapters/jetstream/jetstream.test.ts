@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wallMs } from "../../harness/clock.js";
+import { UsageError } from "../../harness/errors.js";
 import { encodePayload } from "../../harness/payload.js";
 import type { Adapter, PullConsumer } from "../contract.js";
 import { describeBrokerConformance } from "../test/conformance.js";
@@ -17,6 +18,19 @@ const settings = { ackWaitMs: "1000", storage: "memory" };
 describeBrokerConformance("jetstream", jetstreamFactory, settings, {
   service: gate,
   unreachable: { settings: { url: "nats://127.0.0.1:1" }, address: "nats://127.0.0.1:1" },
+});
+
+describe("jetstream settings", () => {
+  it("a bad setting is a usage error named as such, checked before connecting", async () => {
+    const err = await jetstreamFactory
+      .connect({ storage: "tape", url: "nats://127.0.0.1:1" })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('jetstream: setting storage=tape must be "file" or "memory"');
+    await expect(jetstreamFactory.connect({ ackWaitMs: "soon" })).rejects.toThrow(
+      /ackWaitMs=soon is not a non-negative number/,
+    );
+  });
 });
 
 describe.skipIf(gate.skip)(`jetstream specifics against the real server (${gate.reason})`, () => {

@@ -6,7 +6,9 @@
  * stream brokerbench made always starts with `bb_`, so a left-over one can be removed safely and
  * anybody else's stream is never touched.
  */
+
 import { type JetStreamManager, nanos, RetentionPolicy, StorageType } from "nats";
+import { UsageError } from "../../harness/errors.js";
 import { checkSubject } from "../nats/index.js";
 
 const NAME = "jetstream";
@@ -93,7 +95,7 @@ export async function createStreams(
     });
     if (holder !== null) {
       if (!holder.startsWith(STREAM_PREFIX)) {
-        throw new Error(
+        throw new UsageError(
           `${NAME}: subject "${p.subject}" already belongs to stream "${holder}", which brokerbench did not create; pick another topic name`,
         );
       }

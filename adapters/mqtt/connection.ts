@@ -3,9 +3,11 @@
  * no automatic reconnects (a lost connection is an unknown outcome for the history, not something
  * for the client to paper over), and Nagle off on our side of the socket.
  */
+
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
+import { UsageError } from "../../harness/errors.js";
 import { type AdapterSettings, BrokerUnreachableError } from "../contract.js";
 
 export const MQTT_DEFAULT_URL = "mqtt://127.0.0.1:1883";
@@ -54,13 +56,14 @@ export function numberSetting(settings: AdapterSettings, key: keyof typeof MQTT_
   const raw = setting(settings, key);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0)
-    throw new Error(`mqtt: setting ${key}=${raw} is not a non-negative integer`);
+    throw new UsageError(`mqtt: setting ${key}=${raw} is not a non-negative integer`);
   return n;
 }
 
 export function protocolVersion(settings: AdapterSettings): 4 | 5 {
   const v = setting(settings, "protocolVersion");
-  if (v !== "4" && v !== "5") throw new Error(`mqtt: setting protocolVersion=${v} must be 4 (3.1.1) or 5`);
+  if (v !== "4" && v !== "5")
+    throw new UsageError(`mqtt: setting protocolVersion=${v} must be 4 (3.1.1) or 5`);
   return v === "5" ? 5 : 4;
 }
 

@@ -5,8 +5,10 @@
  * PUBACK held until commit, so an unprocessed message comes back when the member's session resumes.
  * Exactly-once is not declared: see README.md. No offsets, no partitions, no replay.
  */
+
 import { randomUUID } from "node:crypto";
 import type { IPublishPacket, MqttClient, Packet } from "mqtt";
+import { UsageError } from "../../harness/errors.js";
 import {
   type Adapter,
   type AdapterFactory,
@@ -56,7 +58,9 @@ type QoS = 0 | 1 | 2;
 
 function checkTopic(topic: string): void {
   if (topic === "" || /[+#\u0000]/.test(topic) || topic.startsWith("$")) {
-    throw new Error(`${NAME}: topic "${topic}" cannot be published to (no +, #, leading $ or empty name)`);
+    throw new UsageError(
+      `${NAME}: topic "${topic}" cannot be published to (no +, #, leading $ or empty name)`,
+    );
   }
 }
 
@@ -299,7 +303,7 @@ class MqttAdapter implements Adapter {
     refuseMode(mode);
     if (mode === "at-least-once") return 1;
     const q = numberSetting(this.settings, "atMostOnceQos");
-    if (q !== 0 && q !== 2) throw new Error(`${NAME}: setting atMostOnceQos=${q} must be 0 or 2`);
+    if (q !== 0 && q !== 2) throw new UsageError(`${NAME}: setting atMostOnceQos=${q} must be 0 or 2`);
     return q;
   }
 
@@ -333,7 +337,7 @@ class MqttAdapter implements Adapter {
   async createTopic(spec: TopicSpec): Promise<void> {
     checkTopic(spec.name);
     if (spec.partitions > 1) {
-      throw new Error(
+      throw new UsageError(
         `${NAME}: topic "${spec.name}" asks for ${spec.partitions} partitions; an MQTT topic is one stream (use partitions: 1)`,
       );
     }
@@ -369,7 +373,7 @@ class MqttAdapter implements Adapter {
     }
     for (const t of options.topics) checkTopic(t);
     if (/[/+#]/.test(options.group))
-      throw new Error(`${NAME}: group "${options.group}" cannot contain /, + or #`);
+      throw new UsageError(`${NAME}: group "${options.group}" cannot contain /, + or #`);
     const { slot, release } = this.slots.take(options.group);
     const prepared: { consumer?: MqttConsumer } = {};
     try {

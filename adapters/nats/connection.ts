@@ -2,8 +2,10 @@
  * Connecting to a NATS server for the `nats` and `jetstream` adapters: settings, a bounded connect
  * that fails fast with the address, and the client version for reports.
  */
+
 import { createRequire } from "node:module";
 import { type ConnectionOptions, connect, type NatsConnection } from "nats";
+import { UsageError } from "../../harness/errors.js";
 import { type AdapterSettings, BrokerUnreachableError } from "../contract.js";
 
 export const NATS_DEFAULT_URL = "nats://127.0.0.1:4222";
@@ -41,7 +43,7 @@ export function numberSetting(
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) {
-    throw new Error(`${adapter}: setting ${key}=${raw} is not a non-negative number`);
+    throw new UsageError(`${adapter}: setting ${key}=${raw} is not a non-negative number`);
   }
   return n;
 }

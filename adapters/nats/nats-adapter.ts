@@ -4,7 +4,9 @@
  * nothing: no offsets, no replay, no redelivery, and a consumer sees only what is published while
  * it is subscribed.
  */
+
 import { headers, type Msg, type NatsConnection, type Subscription } from "nats";
+import { UsageError } from "../../harness/errors.js";
 import {
   type Adapter,
   type AdapterFactory,
@@ -47,7 +49,7 @@ const NAME = "nats";
 /** Publishable subject: tokens separated by dots, no wildcards, no whitespace. */
 export function checkSubject(adapter: string, subject: string): void {
   if (subject === "" || /[\s*>]/.test(subject) || subject.split(".").some((t) => t === "")) {
-    throw new Error(
+    throw new UsageError(
       `${adapter}: topic "${subject}" is not a valid NATS subject (dot-separated tokens, no spaces, no * or >)`,
     );
   }
@@ -167,7 +169,7 @@ class NatsAdapter implements Adapter {
   async createTopic(spec: TopicSpec): Promise<void> {
     checkSubject(NAME, spec.name);
     if (spec.partitions > 1) {
-      throw new Error(
+      throw new UsageError(
         `${NAME}: topic "${spec.name}" asks for ${spec.partitions} partitions; a NATS subject is one stream (use partitions: 1)`,
       );
     }
