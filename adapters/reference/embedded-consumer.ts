@@ -21,11 +21,11 @@ import {
   type Broker,
   BrokerError,
   type FetchPosition,
-  forEachRecord,
   isBrokerError,
   type MemberState,
   type PartitionRecords,
   type Subscription,
+  visitRecords,
 } from "./broker/index.js";
 import type { ReferenceSettings } from "./embedded-settings.js";
 
@@ -36,15 +36,8 @@ export function toDeliveries(r: PartitionRecords, out: Delivery[]): void {
   const topic = r.topic;
   const partition = r.partition;
   const below = r.redeliveredBelow ?? 0;
-  forEachRecord(r, (rec) => {
-    out.push({
-      topic,
-      partition,
-      offset: rec.offset,
-      key: rec.key,
-      payload: rec.payload,
-      redelivered: rec.offset < below,
-    });
+  visitRecords(r, (offset, key, payload) => {
+    out.push({ topic, partition, offset, key, payload, redelivered: offset < below });
   });
 }
 

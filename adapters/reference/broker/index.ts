@@ -39,7 +39,13 @@ export {
 } from "./errors.js";
 export type { GroupMode } from "./group.js";
 export type { LogFactory } from "./log-factory.js";
-export { forEachRecord, type Isolation, type PartitionFetch, type PartitionRecords } from "./partition.js";
+export {
+  forEachRecord,
+  type Isolation,
+  type PartitionFetch,
+  type PartitionRecords,
+  visitRecords,
+} from "./partition.js";
 export { murmur2, partitionForKey } from "./partitioner.js";
 export type { QueueDelivery, QueueOptions, QueueSink, QueueStats } from "./queue.js";
 export type { PushFlow, PushSink, Subscription, SubscriptionStats } from "./subscription.js";

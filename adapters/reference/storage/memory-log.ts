@@ -103,6 +103,24 @@ export class MemoryBatch implements StoredBatch {
     this.ends = ends;
   }
 
+  /** Records with offsets in [from, to), without making record objects. */
+  visit(
+    from: number,
+    to: number,
+    fn: (offset: number, key: string | null, payload: Uint8Array) => void,
+  ): void {
+    const base = this.baseOffset;
+    const first = from > base ? from - base : 0;
+    const last = Math.min(this.recordCount, to - base);
+    const keys = this.keys;
+    let start = first === 0 ? 0 : this.ends[first - 1]!;
+    for (let i = first; i < last; i++) {
+      const end = this.ends[i]!;
+      fn(base + i, keys === null ? null : keys[i]!, this.buf.subarray(start, end));
+      start = end;
+    }
+  }
+
   get records(): readonly StoredRecord[] {
     const n = this.recordCount;
     const out: StoredRecord[] = new Array(n);

@@ -168,4 +168,38 @@ describe("broker: topics, produce, fetch", () => {
     expect(seen).toEqual([8]);
     await broker.close();
   });
+
+  it("property: visitRecords and forEachRecord agree on every fetch range", async () => {
+    const { default: fc } = await import("fast-check");
+    const { forEachRecord, visitRecords } = await import("../partition.js");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 10 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 40 }),
+        async (sizes, fromSeed, max) => {
+          const { broker } = await openBroker();
+          await broker.createTopic("t", 1);
+          let n = 0;
+          for (const size of sizes) {
+            broker.append({ topic: "t", partition: 0, records: range("m", n, n + size) });
+            n += size;
+          }
+          const from = fromSeed % n;
+          const r = broker.fetchNow({
+            partitions: [{ topic: "t", partition: 0, offset: from }],
+            maxRecords: max,
+          }).partitions[0]!;
+          const a: string[] = [];
+          const b: string[] = [];
+          forEachRecord(r, (rec) => a.push(`${rec.offset}:${rec.key}:${rec.payload.length}`));
+          visitRecords(r, (offset, key, payload) => b.push(`${offset}:${key}:${payload.length}`));
+          expect(b).toEqual(a);
+          expect(a.length).toBe(Math.min(max, n - from));
+          await broker.close();
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
 });
