@@ -186,6 +186,11 @@ class NatsAdapter implements Adapter {
 
   async createConsumer(options: ConsumerOptions): Promise<Consumer> {
     refuseMode(options.mode);
+    if (options.start === "earliest") {
+      throw new Error(
+        `${NAME}: start "earliest" is not supported: core NATS keeps no history to replay (use jetstream)`,
+      );
+    }
     if (options.delivery !== "push") {
       throw new Error(
         `${NAME}: pull delivery is not supported: core NATS only pushes to subscriptions (use jetstream)`,

@@ -48,6 +48,20 @@ describe.skipIf(gate.skip)(`nats adapter against the real server (${gate.reason}
     expect(v.server).toMatch(/^nats-server \d+\.\d+/);
   });
 
+  it("refuses to replay from the earliest message, saying why", async () => {
+    await expect(
+      adapter.createConsumer({
+        process: 90,
+        group: "g",
+        topics: ["bb-test.replay"],
+        delivery: "push",
+        mode: "at-most-once",
+        start: "earliest",
+        prefetch: 10,
+      }),
+    ).rejects.toThrow(/keeps no history to replay/);
+  });
+
   it("rejects a topic that is not a subject", async () => {
     await expect(adapter.createTopic({ name: "a b", partitions: 1 })).rejects.toThrow(
       /not a valid NATS subject/,
