@@ -256,6 +256,7 @@ async function stalledPush(total: number) {
     const r = await sub.request(APIS.subscribe, {
       subscriptionId: s.id,
       isolation: "read_uncommitted",
+      group: null,
       flow: { kind: "buffer", capacity, overflow: "drop" },
       positions: [{ topic: TOPIC, partition: 0, offset: 0 }],
     });

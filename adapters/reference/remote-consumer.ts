@@ -85,7 +85,10 @@ class RemoteLogMember {
         memberId: this.memberId,
       });
       if (s.errorCode === ERR.UNKNOWN_MEMBER_ID) {
-        // Expired (stalled past the session timeout): rejoin as a new member.
+        // Expired (stalled past the session timeout): rejoin as a new member; nothing carries over.
+        this.memberId = "";
+        this.generation = -1;
+        this.positions = new Map();
         const j = check(await this.client.request(APIS.joinGroup, this.joinRequest()));
         this.memberId = j.memberId;
         this.pending = j;
@@ -101,6 +104,23 @@ class RemoteLogMember {
     }
   }
 
+  /** Heartbeats and returns the member's current state (also queued as pending), null if it failed. */
+  async heartbeatState(): Promise<WireMemberState | null> {
+    try {
+      const s = check(
+        await this.client.request(APIS.heartbeat, { group: this.options.group, memberId: this.memberId }),
+      );
+      if (s.generation !== this.generation) {
+        this.pending = s;
+        this.onChange?.();
+      }
+      return s;
+    } catch {
+      await this.heartbeat();
+      return null;
+    }
+  }
+
   async applyPending(): Promise<boolean> {
     const s = this.pending;
     if (s === null) return false;
@@ -109,14 +129,19 @@ class RemoteLogMember {
   }
 
   private async apply(s: WireMemberState): Promise<boolean> {
+    // A position carries over only for a partition owned without a break since the generation it
+    // was read at; otherwise someone else may have owned it meanwhile: restart from the committed offset.
     const previous = this.positions;
+    const applied = this.generation;
     this.generation = s.generation;
     const next = new Map<string, Position>();
     const fresh: TopicPartition[] = [];
-    for (const tp of s.assignment) {
+    for (let i = 0; i < s.assignment.length; i++) {
+      const tp = s.assignment[i]!;
       const kept = previous.get(tpKey(tp.topic, tp.partition));
-      if (kept !== undefined) next.set(tpKey(tp.topic, tp.partition), kept);
-      else fresh.push(tp);
+      if (kept !== undefined && (s.ownedSince[i] ?? Number.POSITIVE_INFINITY) <= applied) {
+        next.set(tpKey(tp.topic, tp.partition), kept);
+      } else fresh.push(tp);
     }
     const changed = fresh.length > 0 || next.size !== previous.size;
     if (fresh.length > 0) {
@@ -165,10 +190,18 @@ class RemoteLogMember {
       });
     let r = await attempt();
     if (r.errorCode === ERR.ILLEGAL_GENERATION) {
-      // A rebalance not seen yet: if we still own every partition, nobody else read them.
-      await this.heartbeat();
+      // A rebalance not seen yet: retry only if we owned every partition without a break since the
+      // generation we read at (then nobody else read them).
+      const before = this.generation;
+      const s = await this.heartbeatState();
+      const owned =
+        s !== null &&
+        offsets.every((o) => {
+          const i = s.assignment.findIndex((a) => a.topic === o.topic && a.partition === o.partition);
+          return i >= 0 && (s.ownedSince[i] ?? Number.POSITIVE_INFINITY) <= before;
+        });
       await this.applyPending();
-      if (offsets.every((o) => this.positions.has(tpKey(o.topic, o.partition)))) r = await attempt();
+      if (owned) r = await attempt();
     }
     check(r);
     return { kind: "offsets", offsets };
@@ -192,14 +225,23 @@ class RemoteLogMember {
   }
 }
 
+/** Records below `redeliveredBelow` were delivered to the group before (the broker's redelivered flag). */
 function toDeliveries(
   topic: string,
   partition: number,
+  redeliveredBelow: number,
   records: readonly { offset: number; key: string | null; payload: Uint8Array }[],
   out: Delivery[],
 ): void {
   for (const r of records) {
-    out.push({ topic, partition, offset: r.offset, key: r.key, payload: r.payload, redelivered: false });
+    out.push({
+      topic,
+      partition,
+      offset: r.offset,
+      key: r.key,
+      payload: r.payload,
+      redelivered: r.offset < redeliveredBelow,
+    });
   }
 }
 
@@ -248,6 +290,7 @@ export class RemotePullConsumer implements PullConsumer {
             maxRecords: max,
             maxBytes: 8 * 1024 * 1024,
             isolation: m.settings.isolation,
+            group: m.options.group,
             positions: ordered,
           },
           remaining,
@@ -267,7 +310,7 @@ export class RemotePullConsumer implements PullConsumer {
           continue;
         }
         if (p.nextOffset !== pos.offset) m.positions.set(k, { ...pos, offset: p.nextOffset });
-        toDeliveries(p.topic, p.partition, p.records, out);
+        toDeliveries(p.topic, p.partition, p.redeliveredBelow, p.records, out);
       }
       if (out.length > 0 || performance.now() >= deadline) return out;
       if (await m.applyPending()) continue;
@@ -330,7 +373,7 @@ export class RemotePushConsumer implements PushConsumer {
       if (b.kind !== "records") return;
       const k = tpKey(b.topic, b.partition);
       const batch: Delivery[] = [];
-      toDeliveries(b.topic, b.partition, b.records, batch);
+      toDeliveries(b.topic, b.partition, b.redeliveredBelow, b.records, batch);
       const count = b.records.length;
       // Stop reading while batches wait: the server then holds (credit) or buffers and drops (buffer).
       if (++this.queued > 2) m.client.pauseReading();
@@ -340,8 +383,9 @@ export class RemotePushConsumer implements PushConsumer {
           m.positions.set(k, { ...pos, offset: b.nextOffset });
           try {
             await onBatch(batch);
-          } catch (err) {
-            m.failure ??= err as Error;
+          } catch {
+            // The handler's own failures (e.g. a commit fenced by a rebalance) are the caller's to
+            // record; they must not stop delivery (the credit goes back all the same).
           }
           if (credit && !m.closed) {
             void m.client.request(APIS.credit, { subscriptionId: sub.id, credit: count }).catch(() => {});
@@ -355,6 +399,7 @@ export class RemotePushConsumer implements PushConsumer {
       await m.client.request(APIS.subscribe, {
         subscriptionId: sub.id,
         isolation: s.isolation,
+        group: m.options.group,
         flow: credit
           ? { kind: "credit", credit: prefetch }
           : { kind: "buffer", capacity: s.pushBuffer, overflow: s.overflow },

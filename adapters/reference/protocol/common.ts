@@ -5,6 +5,7 @@
  *   Position        [topic string][partition int32][offset int64]
  *   Record          [offset int64][key string][payload bytes]
  *   MemberState     [memberId string][generation int32][assignment array<TopicPartition>]
+ *                   [ownedSince array<int32>] (per assigned partition: generation owned since, unbroken)
  */
 import { ProtocolError, type Reader, type Writer } from "./codec.js";
 
@@ -27,6 +28,7 @@ export interface WireMemberState {
   readonly memberId: string;
   readonly generation: number;
   readonly assignment: readonly TopicPartitionRef[];
+  readonly ownedSince: readonly number[];
 }
 
 /** Smallest encodings, for bounding array counts by the bytes left. */
@@ -62,6 +64,7 @@ export function readRecord(r: Reader): WireRecord {
 
 export function writeMemberState(w: Writer, m: WireMemberState): void {
   w.string(m.memberId).int32(m.generation).array(m.assignment, writeTopicPartition);
+  w.array(m.ownedSince, (w, g) => w.int32(g));
 }
 
 export function readMemberState(r: Reader): WireMemberState {
@@ -69,6 +72,7 @@ export function readMemberState(r: Reader): WireMemberState {
     memberId: r.text("memberId"),
     generation: r.int32(),
     assignment: r.array(readTopicPartition, MIN_BYTES.topicPartition),
+    ownedSince: r.array((r) => r.int32(), 4),
   };
 }
 

@@ -2,7 +2,8 @@
  * The bodies of PUSH frames (server -> client, id = subscription id):
  *
  *   kind int8
- *   0 RECORDS  topic string, partition int32, nextOffset int64, records array<Record>
+ *   0 RECORDS  topic string, partition int32, nextOffset int64, redeliveredBelow int64 (records
+ *              below it were delivered to the group before; 0 none), records array<Record>
  *   1 QUEUE    messages array<[topic string][partition int32][offset int64][key string]
  *                            [payload bytes][deliveryCount int32]>   (redelivered = deliveryCount > 1)
  *   2 ENDED    errorCode int16 (0: ended by the subscriber), errorMessage string
@@ -26,6 +27,7 @@ export type PushBody =
       readonly topic: string;
       readonly partition: number;
       readonly nextOffset: number;
+      readonly redeliveredBelow: number;
       readonly records: readonly WireRecord[];
     }
   | { readonly kind: "queue"; readonly messages: readonly QueueMessage[] }
@@ -37,20 +39,23 @@ export function writeRecordsPush(
   topic: string,
   partition: number,
   nextOffset: number,
+  redeliveredBelow: number,
   count: number,
   each: (write: (rec: WireRecord) => void) => void,
 ): void {
-  w.int8(0).string(topic).int32(partition).int64(nextOffset).int32(count);
+  w.int8(0).string(topic).int32(partition).int64(nextOffset).int64(redeliveredBelow).int32(count);
   each((rec) => writeRecord(w, rec));
 }
 
 export function writePush(w: Writer, body: PushBody): void {
   switch (body.kind) {
-    case "records":
-      writeRecordsPush(w, body.topic, body.partition, body.nextOffset, body.records.length, (write) => {
-        for (const r of body.records) write(r);
+    case "records": {
+      const { topic, partition, nextOffset, redeliveredBelow, records } = body;
+      writeRecordsPush(w, topic, partition, nextOffset, redeliveredBelow, records.length, (write) => {
+        for (const r of records) write(r);
       });
       return;
+    }
     case "queue":
       w.int8(1).array(body.messages, (w, m) => {
         w.string(m.topic)
@@ -75,6 +80,7 @@ export function readPush(r: Reader): PushBody {
       topic: r.text("topic"),
       partition: r.int32(),
       nextOffset: r.int64(),
+      redeliveredBelow: r.int64(),
       records: r.array(readRecord, MIN_BYTES.record),
     };
   }

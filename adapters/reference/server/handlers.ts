@@ -63,6 +63,7 @@ function toWirePartition(p: PartitionFetch): FetchPartitionOut {
     lastStableOffset: p.lastStableOffset,
     logStartOffset: p.logStartOffset,
     nextOffset: p.nextOffset,
+    redeliveredBelow: p.redeliveredBelow ?? 0,
     recordCount: p.count,
     writeRecords: (each) => recordsOf(p, each),
   };
@@ -163,6 +164,7 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
           maxBytes: Math.max(1, req.maxBytes),
           waitMs: Math.min(Math.max(0, req.waitMs), MAX_WAIT_MS),
           isolation: req.isolation,
+          ...(req.group !== null ? { group: req.group } : {}),
         });
         return { ...NO_ERROR, partitions: r.partitions.map(toWirePartition) };
       },
@@ -242,14 +244,25 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         checkSubscriptionId(subs, req.subscriptionId);
         const id = req.subscriptionId;
         const sub = broker.subscribe(
-          { partitions: req.positions, flow: req.flow, isolation: req.isolation },
+          {
+            partitions: req.positions,
+            flow: req.flow,
+            isolation: req.isolation,
+            ...(req.group !== null ? { group: req.group } : {}),
+          },
           {
             deliver: (r, count) =>
               ctx.push(
                 id,
                 (w) =>
-                  writeRecordsPush(w, r.topic, r.partition, r.nextOffset, count, (write) =>
-                    recordsOf(r, write),
+                  writeRecordsPush(
+                    w,
+                    r.topic,
+                    r.partition,
+                    r.nextOffset,
+                    r.redeliveredBelow ?? 0,
+                    count,
+                    (write) => recordsOf(r, write),
                   ),
                 count * 128,
               ),

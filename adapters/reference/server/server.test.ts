@@ -65,6 +65,7 @@ describe("reference server", () => {
       maxRecords: 100,
       maxBytes: 1 << 20,
       isolation: "read_uncommitted",
+      group: null,
       positions: [{ topic: "t", partition: 1, offset: 3 }],
     })) as FetchResponseIn;
     const p = f.partitions[0]!;
@@ -87,6 +88,7 @@ describe("reference server", () => {
         maxRecords: 10,
         maxBytes: 1000,
         isolation: "read_uncommitted",
+        group: null,
         positions: [{ topic: "lp", partition: 0, offset: 0 }],
       },
       5000,
@@ -108,6 +110,7 @@ describe("reference server", () => {
       maxRecords: 10,
       maxBytes: 1000,
       isolation: "read_uncommitted",
+      group: null,
       positions: [{ topic: "lp", partition: 0, offset: 5 }],
     })) as FetchResponseIn;
     expect(oor.partitions[0]?.errorCode).toBe(1);
@@ -125,6 +128,7 @@ describe("reference server", () => {
     await c.request(APIS.subscribe, {
       subscriptionId: sub.id,
       isolation: "read_uncommitted",
+      group: null,
       flow: { kind: "credit", credit: 2 },
       positions: [{ topic: "p", partition: 0, offset: 0 }],
     });

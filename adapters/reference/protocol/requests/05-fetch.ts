@@ -4,11 +4,14 @@
  * poll) and answers as soon as something is appended.
  *
  *   request:  waitMs int32, maxRecords int32, maxBytes int32, isolation int8 (0 read_uncommitted,
- *             1 read_committed), positions array<Position>
+ *             1 read_committed), group string (null: none; with a group the broker flags
+ *             redeliveries), positions array<Position>
  *   response: errorCode int16, errorMessage string
  *             partitions array<[topic string][partition int32][errorCode int16]
  *                              [highWatermark int64][lastStableOffset int64][logStartOffset int64]
- *                              [nextOffset int64][records array<Record>]>
+ *                              [nextOffset int64][redeliveredBelow int64][records array<Record>]>
+ *
+ * redeliveredBelow: records below this offset were delivered to the group before (0: none).
  *
  * OFFSET_OUT_OF_RANGE comes per partition with logStartOffset/highWatermark: the client moves there.
  */
@@ -33,6 +36,7 @@ export interface FetchRequest {
   readonly maxRecords: number;
   readonly maxBytes: number;
   readonly isolation: WireIsolation;
+  readonly group: string | null;
   readonly positions: readonly Position[];
 }
 
@@ -44,6 +48,7 @@ export interface FetchPartition {
   readonly lastStableOffset: number;
   readonly logStartOffset: number;
   readonly nextOffset: number;
+  readonly redeliveredBelow: number;
   readonly records: readonly WireRecord[];
 }
 
@@ -72,6 +77,7 @@ export const fetch = defineApi<FetchRequest, FetchResponse>({
   encodeRequest(w, req) {
     w.int32(req.waitMs).int32(req.maxRecords).int32(req.maxBytes);
     writeEnum(w, ISOLATIONS, req.isolation);
+    w.string(req.group);
     w.array(req.positions, writePosition);
   },
   decodeRequest(r) {
@@ -79,13 +85,22 @@ export const fetch = defineApi<FetchRequest, FetchResponse>({
     const maxRecords = r.int32();
     const maxBytes = r.int32();
     const isolation = readEnum(r, ISOLATIONS, "isolation");
-    return { waitMs, maxRecords, maxBytes, isolation, positions: r.array(readPosition, MIN_BYTES.position) };
+    const group = r.string();
+    return {
+      waitMs,
+      maxRecords,
+      maxBytes,
+      isolation,
+      group,
+      positions: r.array(readPosition, MIN_BYTES.position),
+    };
   },
   encodeResponse(w, res) {
     writeError(w, res);
     w.array(res.partitions, (w, p) => {
       w.string(p.topic).int32(p.partition).int16(p.errorCode);
       w.int64(p.highWatermark).int64(p.lastStableOffset).int64(p.logStartOffset).int64(p.nextOffset);
+      w.int64(p.redeliveredBelow);
       if ("records" in p) w.array(p.records, writeRecord);
       else {
         w.int32(p.recordCount);
@@ -104,9 +119,10 @@ export const fetch = defineApi<FetchRequest, FetchResponse>({
         lastStableOffset: r.int64(),
         logStartOffset: r.int64(),
         nextOffset: r.int64(),
+        redeliveredBelow: r.int64(),
         records: r.array(readRecord, MIN_BYTES.record),
       }),
-      44,
+      52,
     );
     return { ...e, partitions };
   },

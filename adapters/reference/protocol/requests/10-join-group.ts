@@ -34,7 +34,7 @@ export const memberResponseCodec = {
     return { ...readError(r), ...readMemberState(r) };
   },
   errorResponse(e: ErrorPart): MemberResponse {
-    return { ...e, memberId: "", generation: -1, assignment: [] };
+    return { ...e, memberId: "", generation: -1, assignment: [], ownedSince: [] };
   },
 };
 

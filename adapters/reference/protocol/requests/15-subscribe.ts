@@ -2,7 +2,8 @@
  * Subscribe (key 15), version 0. Push delivery of partitions from given offsets. The client picks
  * the subscription id (unique on its connection), so PUSH frames for it can arrive right after.
  *
- *   request:  subscriptionId int32, isolation int8, flow int8 (0 credit, 1 buffer),
+ *   request:  subscriptionId int32, isolation int8, group string (null: none; flags redeliveries),
+ *             flow int8 (0 credit, 1 buffer),
  *             credit int32 (flow credit: initial credit) | capacity int32 + overflow int8 (0 drop,
  *             1 disconnect) (flow buffer), positions array<Position>
  *   response: errorCode int16, errorMessage string
@@ -24,6 +25,7 @@ export type WireFlow =
 export interface SubscribeRequest {
   readonly subscriptionId: number;
   readonly isolation: WireIsolation;
+  readonly group: string | null;
   readonly flow: WireFlow;
   readonly positions: readonly Position[];
 }
@@ -36,6 +38,7 @@ export const subscribe = defineApi<SubscribeRequest, ErrorPart>({
   encodeRequest(w, req) {
     w.int32(req.subscriptionId);
     writeEnum(w, ISOLATIONS, req.isolation);
+    w.string(req.group);
     if (req.flow.kind === "credit") w.int8(0).int32(req.flow.credit);
     else {
       w.int8(1).int32(req.flow.capacity);
@@ -46,13 +49,14 @@ export const subscribe = defineApi<SubscribeRequest, ErrorPart>({
   decodeRequest(r) {
     const subscriptionId = r.int32();
     const isolation = readEnum(r, ISOLATIONS, "isolation");
+    const group = r.string();
     const kind = r.int8();
     let flow: WireFlow;
     if (kind === 0) flow = { kind: "credit", credit: r.int32() };
     else if (kind === 1)
       flow = { kind: "buffer", capacity: r.int32(), overflow: readEnum(r, OVERFLOW, "overflow") };
     else throw new ProtocolError(`flow kind ${kind}`);
-    return { subscriptionId, isolation, flow, positions: r.array(readPosition, MIN_BYTES.position) };
+    return { subscriptionId, isolation, group, flow, positions: r.array(readPosition, MIN_BYTES.position) };
   },
   ...errorOnlyResponse,
 });

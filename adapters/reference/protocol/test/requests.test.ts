@@ -77,6 +77,7 @@ describe("push bodies", () => {
         topic: "t",
         partition: 2,
         nextOffset: 10,
+        redeliveredBelow: 9,
         records: [{ offset: 9, key: null, payload: Buffer.from("x") }],
       },
       {

@@ -19,7 +19,11 @@ const err = (rand: Rand) =>
 const member = (rand: Rand) => ({
   memberId: `m-${int(rand, 9)}`,
   generation: int(rand, 9),
-  assignment: Array.from({ length: int(rand, 3) }, () => ({ topic: text(rand), partition: int(rand, 4) })),
+  assignment: [
+    { topic: text(rand), partition: int(rand, 4) },
+    { topic: text(rand), partition: 4 + int(rand, 4) },
+  ],
+  ownedSince: [int(rand, 9), int(rand, 9)],
 });
 const stats = (rand: Rand) => ({
   ...err(rand),
@@ -74,6 +78,7 @@ export const SAMPLE_MAKERS: Readonly<Record<keyof typeof APIS, Maker>> = {
       maxRecords: 1 + int(r, 100),
       maxBytes: 1 + int(r, 1 << 20),
       isolation: pick(r, ["read_uncommitted", "read_committed"] as const),
+      group: r() < 0.5 ? null : text(r),
       positions: positions(r),
     },
     response: {
@@ -87,6 +92,7 @@ export const SAMPLE_MAKERS: Readonly<Record<keyof typeof APIS, Maker>> = {
           lastStableOffset: int(r, 1e6),
           logStartOffset: 0,
           nextOffset: int(r, 1e6),
+          redeliveredBelow: int(r, 1e6),
           records: [{ offset: int(r, 1e6), key: r() < 0.5 ? null : "k", payload: bytes(r) }],
         },
       ],
@@ -146,6 +152,7 @@ export const SAMPLE_MAKERS: Readonly<Record<keyof typeof APIS, Maker>> = {
     request: {
       subscriptionId: int(r, 20),
       isolation: "read_uncommitted",
+      group: r() < 0.5 ? null : text(r),
       flow:
         r() < 0.5
           ? { kind: "credit", credit: int(r, 100) }

@@ -235,6 +235,7 @@ async function readBack(
           maxRecords: 10_000,
           maxBytes: 8 << 20,
           isolation: "read_uncommitted",
+          group: null,
           positions: [{ topic: TOPIC, partition: p, offset }],
         })) as FetchResponseIn;
         const part = r.partitions[0]!;

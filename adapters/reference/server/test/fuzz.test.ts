@@ -166,6 +166,7 @@ describe("reference server fuzz", () => {
           maxRecords: 1,
           maxBytes: 1000,
           isolation: "read_uncommitted",
+          group: null,
           positions: [{ topic: "good-topic", partition: 0, offset: r0.baseOffset }],
         })) as FetchResponseIn;
         expect(Buffer.from(f.partitions[0]!.records[0]!.payload).toString()).toBe(`good-${goodRounds}`);
