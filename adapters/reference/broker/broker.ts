@@ -414,6 +414,10 @@ export class Broker {
     this.topicsChanged(name);
   }
 
+  topicExists(name: string): boolean {
+    return this.topics.has(name);
+  }
+
   listTopics(): readonly TopicInfo[] {
     return [...this.topics.values()].map((t) => ({ name: t.name, partitions: t.partitions.length }));
   }

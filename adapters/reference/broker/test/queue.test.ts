@@ -121,11 +121,12 @@ describe("queue mode (shared subscription)", () => {
   it("when a member leaves or dies, its unacked messages go to another member", async () => {
     const { broker, clock } = await openBroker();
     await broker.createTopic("q", 1);
-    const a = member(broker, "g", { prefetch: 5 });
+    // Ack timeouts far away: only the member's death can bring the messages back.
+    const a = member(broker, "g", { prefetch: 5, ackTimeoutMs: 600_000 });
     broker.append({ topic: "q", partition: 0, records: range("m", 0, 5) });
     await tick();
     expect(a.got).toHaveLength(5);
-    const b = member(broker, "g", { prefetch: 5 });
+    const b = member(broker, "g", { prefetch: 5, ackTimeoutMs: 600_000 });
     await a.ack(a.got.slice(0, 2));
     // a dies: no heartbeats past the session timeout.
     (clock as ManualClock).advance(5001);
@@ -192,5 +193,96 @@ describe("queue mode (shared subscription)", () => {
     await tick();
     expect(ids(b.got)).toEqual(["m2", "m3", "m4", "m5"]);
     await second.broker.close();
+  });
+
+  it("property: whatever the acks, nacks, timeouts and member deaths, every message is settled exactly once", async () => {
+    const { default: fc } = await import("fast-check");
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("ack" as const),
+        member: fc.nat(),
+        take: fc.integer({ min: 1, max: 8 }),
+      }),
+      fc.record({
+        kind: fc.constant("nack" as const),
+        member: fc.nat(),
+        take: fc.integer({ min: 1, max: 3 }),
+      }),
+      fc.record({ kind: fc.constant("timeout" as const) }),
+      fc.record({ kind: fc.constant("leave" as const), member: fc.nat() }),
+      fc.record({ kind: fc.constant("join" as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { maxLength: 25 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (ops, count) => {
+          const { broker, clock } = await openBroker();
+          await broker.createTopic("q", 2);
+          for (let i = 0; i < count; i++)
+            broker.append({ topic: "q", partition: i % 2, records: range("m", i, i + 1) });
+          const live: ReturnType<typeof member>[] = [
+            member(broker, "g", { prefetch: 4 }),
+            member(broker, "g", { prefetch: 4 }),
+          ];
+          const used = new Map<ReturnType<typeof member>, Set<QueueDelivery>>();
+          const acked = new Map<string, number>();
+          const settleEach = async (m: ReturnType<typeof member>, take: number, ack: boolean) => {
+            const done = used.get(m) ?? new Set();
+            used.set(m, done);
+            for (const d of m.got.filter((x) => !done.has(x)).slice(0, take)) {
+              done.add(d);
+              try {
+                await (ack ? m.ack([d]) : m.nack([d]));
+                if (ack) acked.set(text(d.payload), (acked.get(text(d.payload)) ?? 0) + 1);
+              } catch {
+                // stale: timed out or its member left; it was redelivered elsewhere
+              }
+            }
+          };
+          for (const o of ops) {
+            await tick();
+            if (o.kind === "ack" || o.kind === "nack") {
+              if (live.length > 0) await settleEach(live[o.member % live.length]!, o.take, o.kind === "ack");
+            } else if (o.kind === "timeout") {
+              (clock as ManualClock).advance(OPTIONS.ackTimeoutMs + 1);
+              for (const m of live) broker.heartbeat({ group: "g", memberId: m.id });
+              broker.tick();
+            } else if (o.kind === "leave") {
+              if (live.length > 0) {
+                const [gone] = live.splice(o.member % live.length, 1);
+                broker.leaveGroup({ group: "g", memberId: gone!.id });
+              }
+            } else {
+              live.push(member(broker, "g", { prefetch: 4 }));
+            }
+          }
+          if (live.length === 0) live.push(member(broker, "g", { prefetch: 4 }));
+          for (let round = 0; round < 200; round++) {
+            await tick();
+            for (const m of live) await settleEach(m, 100, true);
+            const st = broker.queueStats("g")!;
+            if (st.inFlightMessages === 0 && st.pendingRedeliveries === 0) break;
+          }
+          const dlq = broker.topicExists("q.dlq")
+            ? broker.fetchNow({ partitions: [{ topic: "q.dlq", partition: 0, offset: 0 }], maxRecords: 1e6 })
+                .partitions[0]!
+            : null;
+          const dead: string[] = [];
+          if (dlq !== null)
+            for (const b of dlq.batches) for (const r of b.records) dead.push(text(r.payload));
+          for (const [id, n] of acked) expect(n, `${id} acked ${n} times`).toBe(1);
+          for (const id of dead) expect(acked.has(id), `${id} both acked and dead-lettered`).toBe(false);
+          expect(acked.size + dead.length).toBe(count);
+          const committed = broker.committedOffsets(
+            "g",
+            [0, 1].map((p) => ({ topic: "q", partition: p })),
+          );
+          expect(committed.map((c) => c.offset ?? 0)).toEqual([Math.ceil(count / 2), Math.floor(count / 2)]);
+          await broker.close();
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
