@@ -3,10 +3,10 @@
  * thread only hands over numbers. Messages in: chunks, then `{ close: true }`. Messages out: each
  * chunk's buffer back for reuse, then `{ closed: true }` or `{ error }`.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { ByteWriter } from "./byte-writer.js";
 import type { EventChunk } from "./events.js";
+import { FileSink } from "./file-sink.js";
 import { HistoryFormatter } from "./formatter.js";
 
 interface Init {
@@ -19,21 +19,22 @@ interface Init {
 const port = parentPort!;
 const init = workerData as Init;
 const consumed = new Int32Array(init.consumed);
-const fd = openSync(init.path, "w");
-const writer = new ByteWriter(init.chunkBytes, (chunk, release) => {
-  let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-  release();
-});
+// Asynchronous writes (libuv's pool) let formatting go on while the kernel copies the last chunk.
+const sink = new FileSink(init.path);
+const writer = new ByteWriter(init.chunkBytes, (chunk, release) => sink.write(chunk, release));
 const formatter = new HistoryFormatter(writer);
 
 port.on("message", (msg: EventChunk | { close: true }) => {
   try {
     if ("close" in msg) {
       writer.flush();
-      closeSync(fd);
-      port.postMessage({ closed: true, lines: formatter.lines });
-      port.close();
+      sink.close().then(
+        () => {
+          port.postMessage({ closed: true, lines: formatter.lines });
+          port.close();
+        },
+        (err: unknown) => port.postMessage({ error: err instanceof Error ? err.message : String(err) }),
+      );
       return;
     }
     formatter.consume(msg);
