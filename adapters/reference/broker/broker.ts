@@ -215,6 +215,7 @@ export class Broker {
   private readonly txns = new Map<string, TxnState>();
   private readonly txnByProducer = new Map<number, TxnState>();
   private readonly subscriptions = new Set<Subscription>();
+  private readonly deadLetterTopics = new Map<string, Promise<void>>();
   private readonly waiting = new Set<FetchWaiter>();
   private cluster!: PartitionState;
   private offsetsLog!: PartitionState;
@@ -1120,7 +1121,15 @@ export class Broker {
         return this.offsetsLog.log.flush();
       },
       deadLetter: async (topic, records) => {
-        if (!this.topics.has(topic)) await this.createTopic(topic, 1);
+        if (!this.topics.has(topic)) {
+          // Several messages may die at once: one creation, the others wait for it.
+          let creating = this.deadLetterTopics.get(topic);
+          if (creating === undefined) {
+            creating = this.createTopic(topic, 1).finally(() => this.deadLetterTopics.delete(topic));
+            this.deadLetterTopics.set(topic, creating);
+          }
+          await creating;
+        }
         this.append({ topic, partition: 0, records });
       },
       now: () => this.clock.now(),

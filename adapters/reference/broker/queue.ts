@@ -264,6 +264,7 @@ export class QueueGroup implements AppendListener {
           // Could not dead-letter (broker closing): leave it for redelivery.
           c.inFlight.delete(f.offset);
           c.redeliver.push({ offset: f.offset, record: f.record });
+          this.schedule();
         });
       return;
     }
