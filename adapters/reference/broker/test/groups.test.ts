@@ -220,6 +220,77 @@ describe("consumer groups", () => {
   });
 });
 
+describe("ownership history", () => {
+  it("property: ownedSince is exactly the start of each member's unbroken ownership of a partition", async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("join" as const) }),
+      fc.record({ kind: fc.constant("leave" as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant("expire" as const), pick: fc.nat() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom("range" as const, "roundrobin" as const),
+        async (ops, partitions, strategy) => {
+          const { broker, clock } = await openBroker();
+          await broker.createTopic("t", partitions);
+          // generation → partition → owner
+          const owners = new Map<number, Map<number, string>>();
+          const record = () => {
+            const g = broker.describeGroup("g");
+            const m = new Map<number, string>();
+            for (const member of g.members)
+              for (const tp of member.assignment) m.set(tp.partition, member.memberId);
+            owners.set(g.generation, m);
+            return g;
+          };
+          const live: string[] = [];
+          for (const o of ops) {
+            if (o.kind === "join") {
+              live.push(
+                broker.joinGroup({
+                  group: "g",
+                  memberId: null,
+                  topics: ["t"],
+                  strategy,
+                  sessionTimeoutMs: 100,
+                }).memberId,
+              );
+            } else if (live.length > 0) {
+              const [id] = live.splice(o.pick % live.length, 1);
+              if (o.kind === "leave") broker.leaveGroup({ group: "g", memberId: id! });
+              else {
+                clock.advance(50);
+                for (const other of live) broker.heartbeat({ group: "g", memberId: other });
+                clock.advance(60);
+                broker.tick();
+              }
+            }
+            // Live members heartbeat so that only the chosen one expires.
+            for (const other of live) broker.heartbeat({ group: "g", memberId: other });
+            record();
+          }
+          const g = record();
+          for (const m of g.members) {
+            m.assignment.forEach((tp, i) => {
+              const since = m.ownedSince[i]!;
+              for (let gen = since; gen <= g.generation; gen++) {
+                const o = owners.get(gen);
+                if (o !== undefined) expect(o.get(tp.partition)).toBe(m.memberId);
+              }
+              const before = owners.get(since - 1);
+              if (before !== undefined) expect(before.get(tp.partition)).not.toBe(m.memberId);
+            });
+          }
+          await broker.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe("assignment strategies", () => {
   const counts = new Map([
     ["a", 3],
