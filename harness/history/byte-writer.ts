@@ -44,7 +44,7 @@ export class ByteWriter {
   /** Copies bytes (pre-encoded literals and strings). The caller reserved room. */
   bytes(b: Uint8Array): void {
     const n = b.length;
-    if (n > 32) {
+    if (n > 16) {
       this.buf.set(b, this.pos);
       this.pos += n;
       return;
@@ -67,22 +67,27 @@ export class ByteWriter {
       buf[this.pos++] = 48 + n;
       return;
     }
-    const d = this.digits;
-    let i = DIGITS_MAX;
     if (n <= 0x7fffffff) {
+      // Count the digits, then write them right to left straight into the chunk.
+      let len = 2;
+      for (let p = 100; n >= p && len < 10; p *= 10) len++;
+      let at = this.pos + len;
+      this.pos = at;
       let v = n | 0;
       while (v > 0) {
         const q = (v / 10) | 0;
-        d[--i] = 48 + v - q * 10;
+        buf[--at] = 48 + v - q * 10;
         v = q;
       }
-    } else {
-      let v = n;
-      while (v > 0) {
-        const q = Math.floor(v / 10);
-        d[--i] = 48 + (v - q * 10);
-        v = q;
-      }
+      return;
+    }
+    const d = this.digits;
+    let i = DIGITS_MAX;
+    let v = n;
+    while (v > 0) {
+      const q = Math.floor(v / 10);
+      d[--i] = 48 + (v - q * 10);
+      v = q;
     }
     while (i < DIGITS_MAX) buf[this.pos++] = d[i++]!;
   }
