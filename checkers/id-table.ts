@@ -32,7 +32,7 @@ export class IdTable {
       col = new Int32Column(Math.max(16, Math.min(1 << 16, s + 1)));
       this.byProcess[p] = col;
     }
-    if (s >= col.length) col.resize(s + 1, 0);
+    if (s >= col.length) col.resize(Math.max(s + 1, col.length * 2), 0);
     const slot = col.data[s]!;
     if (slot !== 0) return slot - 1;
     const id = this.idP.push(p);

@@ -309,6 +309,8 @@ export class Scanner {
     let part = -1;
     let offset = Number.NaN;
     let nDeps = 0;
+    let idP = -1;
+    let idQ = -1;
     if (s[i] !== 123) throw FALLBACK;
     i++;
     let c = s[i]!;
@@ -331,10 +333,38 @@ export class Scanner {
       while (c === 32 || c === 9 || c === 13) c = s[++i]!;
       const k0 = s[ks];
       if (klen === 2 && k0 === 105 && s[ks + 1] === 100) {
-        // "id"
+        // "id": parsed as "P-S" on the way (canonical decimals, as item() and IdTable require).
         if (c !== 34) throw FALLBACK;
         idS0 = ++i;
         c = s[i]!;
+        let p = 0;
+        while (c >= 48 && c <= 57) {
+          p = p * 10 + (c - 48);
+          c = s[++i]!;
+        }
+        const pLen = i - idS0;
+        idP = -1;
+        if (c === 45 && pLen > 0 && pLen <= 7 && (pLen === 1 || s[idS0] !== 48)) {
+          const q0 = ++i;
+          let q = 0;
+          c = s[i]!;
+          while (c >= 48 && c <= 57) {
+            q = q * 10 + (c - 48);
+            c = s[++i]!;
+          }
+          const qLen = i - q0;
+          if (
+            c === 34 &&
+            qLen > 0 &&
+            qLen <= 8 &&
+            (qLen === 1 || s[q0] !== 48) &&
+            p < 1 << 20 &&
+            q < 1 << 26
+          ) {
+            idP = p;
+            idQ = q;
+          }
+        }
         while (c !== 34) {
           if (c === 92 || c === 10 || c === undefined) throw FALLBACK;
           c = s[++i]!;
@@ -401,7 +431,8 @@ export class Scanner {
       throw FALLBACK;
     }
     if (idS0 < 0) throw FALLBACK;
-    this.item(0, idS0, idE, topic, part, key, offset);
+    if (idP >= 0) this.items_(0, idP, idQ, topic, part, key, offset);
+    else this.item(0, idS0, idE, topic, part, key, offset);
     for (let k = 0; k < nDeps; k += 2) this.item(1, this.deps[k]!, this.deps[k + 1]!, -1, -1, -1, Number.NaN);
   }
 
