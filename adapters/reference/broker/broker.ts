@@ -47,6 +47,8 @@ export interface BrokerOptions {
   readonly retentionCheckMs?: number;
   readonly minSessionTimeoutMs?: number;
   readonly maxSessionTimeoutMs?: number;
+  /** Compact `__consumer_offsets` once it holds this many records (default 100,000). */
+  readonly offsetsCompactionRecords?: number;
   /** Most partitions one topic may have (default 4096): each is a log to open and keep. */
   readonly maxPartitionsPerTopic?: number;
   /** Every acknowledged produce (acks leader too) waits for the log flush (a server's `--flush always`). */
@@ -220,6 +222,10 @@ export class Broker {
   private cluster!: PartitionState;
   private offsetsLog!: PartitionState;
   private nextProducerId = 0;
+  /** Physical partition of `__consumer_offsets` in use (each compaction rolls to the next). */
+  private offsetsEpoch = 0;
+  private rolling: Promise<void> | null = null;
+  private readonly offsetsRollRecords: number;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastRetentionMs = Number.NEGATIVE_INFINITY;
   private closed = false;
@@ -232,6 +238,7 @@ export class Broker {
     this.retentionCheckMs = options.retentionCheckMs ?? 1000;
     this.flushBeforeAck = options.flushBeforeAck ?? false;
     this.maxPartitionsPerTopic = options.maxPartitionsPerTopic ?? 4096;
+    this.offsetsRollRecords = options.offsetsCompactionRecords ?? 100_000;
   }
 
   /** Opens a broker over the logs, recovering topics, offsets, producers and transactions from them. */
@@ -259,7 +266,6 @@ export class Broker {
 
   private async recover(): Promise<void> {
     this.cluster = new PartitionState(CLUSTER_LOG, 0, await this.logs.open(CLUSTER_LOG, 0));
-    this.offsetsLog = new PartitionState(OFFSETS_LOG, 0, await this.logs.open(OFFSETS_LOG, 0));
     const topicSizes = new Map<string, number>();
     for (const batch of this.cluster.log.scan()) {
       for (const rec of batch.records) {
@@ -269,6 +275,8 @@ export class Broker {
           else topicSizes.set(r.name, r.partitions);
         } else if (r.type === "producer-ids") {
           this.nextProducerId = Math.max(this.nextProducerId, r.next);
+        } else if (r.type === "offsets-log") {
+          this.offsetsEpoch = r.partition;
         } else {
           this.applyTxnRecord(r);
         }
@@ -283,7 +291,27 @@ export class Broker {
       }
       this.topics.set(name, { name, partitions, roundRobin: 0 });
     }
+    // Logically partition 0 (transactions refer to it so); physically the current roll.
+    this.offsetsLog = new PartitionState(
+      OFFSETS_LOG,
+      0,
+      await this.logs.open(OFFSETS_LOG, this.offsetsEpoch),
+    );
     this.recoverOffsets();
+    // A roll that crashed before `__cluster` named it: its snapshot and later commits supersede.
+    const next = await this.logs.open(OFFSETS_LOG, this.offsetsEpoch + 1);
+    if (next.endOffset > 0) {
+      const old = this.offsetsLog;
+      this.offsetsLog = new PartitionState(OFFSETS_LOG, 0, next);
+      this.recoverOffsets();
+      this.offsetsEpoch++;
+      await this.appendCluster({ type: "offsets-log", partition: this.offsetsEpoch });
+      await old.log.close();
+      await this.logs.remove(OFFSETS_LOG, this.offsetsEpoch - 1);
+    } else {
+      await next.close();
+      await this.logs.remove(OFFSETS_LOG, this.offsetsEpoch + 1);
+    }
     await this.finishInterruptedTxns();
   }
 
@@ -653,6 +681,8 @@ export class Broker {
     readonly commit: CommitRequest;
   }): Promise<void> {
     this.live();
+    // Transactional offsets must land in the log their markers will go to: not during a roll.
+    if (this.rolling !== null) await this.rolling;
     const t = this.txnOf(req.producerId, req.producerEpoch);
     const c = req.commit;
     this.checkCommitter(c.group, c.memberId, c.generation);
@@ -708,6 +738,7 @@ export class Broker {
     t.phase = commit ? "complete-commit" : "complete-abort";
     t.startedMs = -1;
     await this.appendCluster(this.txnRecord(t));
+    if (!this.closed) this.maybeCompactOffsets();
   }
 
   private async writeMarkers(t: TxnState, commit: boolean): Promise<void> {
@@ -1026,9 +1057,63 @@ export class Broker {
     const records = req.offsets.map((o) =>
       encodeOffsetRecord({ group: req.group, topic: o.topic, partition: o.partition, offset: o.offset }),
     );
-    this.offsetsLog.log.append(plainHeader(wallMs()), records);
+    const log = this.offsetsLog.log;
+    log.append(plainHeader(wallMs()), records);
     for (const o of req.offsets) this.setOffset(req.group, o.topic, o.partition, o.offset);
-    await this.offsetsLog.log.flush();
+    this.maybeCompactOffsets();
+    await log.flush();
+  }
+
+  private offsetsInTxn(): boolean {
+    const key = tpKey(OFFSETS_LOG, 0);
+    for (const t of this.txns.values()) {
+      if ((t.phase === "ongoing" || t.phase.startsWith("prepare")) && t.partitions.has(key)) return true;
+    }
+    return false;
+  }
+
+  /** Starts a compaction of `__consumer_offsets` when it grew past the limit and no transaction uses it. */
+  private maybeCompactOffsets(): void {
+    const log = this.offsetsLog.log;
+    if (this.rolling !== null || log.endOffset - log.startOffset < this.offsetsRollRecords) return;
+    if (this.offsetsInTxn()) return;
+    this.rolling = this.rollOffsets()
+      .catch(() => undefined)
+      .finally(() => {
+        this.rolling = null;
+      });
+  }
+
+  /**
+   * Compaction by rolling: a snapshot of every committed offset goes to the next physical partition,
+   * which takes over; `__cluster` names it; the old one is removed. A crash before `__cluster` names
+   * it is finished on open (the new partition supersedes when it holds anything).
+   */
+  private async rollOffsets(): Promise<void> {
+    const next = this.offsetsEpoch + 1;
+    const log = await this.logs.open(OFFSETS_LOG, next);
+    if (this.closed || this.offsetsInTxn()) {
+      await log.close();
+      await this.logs.remove(OFFSETS_LOG, next);
+      return;
+    }
+    const snapshot: RecordInput[] = [];
+    for (const [group, m] of this.offsets) {
+      for (const [k, offset] of m) {
+        const [topic, partition] = k.split("\u0000");
+        snapshot.push(encodeOffsetRecord({ group, topic: topic!, partition: Number(partition), offset }));
+      }
+    }
+    const ts = wallMs();
+    for (let i = 0; i < snapshot.length; i += 10_000)
+      log.append(plainHeader(ts), snapshot.slice(i, i + 10_000));
+    const old = this.offsetsLog;
+    this.offsetsLog = new PartitionState(OFFSETS_LOG, 0, log);
+    this.offsetsEpoch = next;
+    await log.flush();
+    await this.appendCluster({ type: "offsets-log", partition: next });
+    await old.log.close();
+    await this.logs.remove(OFFSETS_LOG, next - 1);
   }
 
   /** Committed offsets of a group: for the given partitions (null when none), or all. */
@@ -1118,7 +1203,9 @@ export class Broker {
           encodeOffsetRecord({ group, topic, partition, offset }),
         ]);
         this.setOffset(group, topic, partition, offset);
-        return this.offsetsLog.log.flush();
+        const log = this.offsetsLog.log;
+        this.maybeCompactOffsets();
+        return log.flush();
       },
       deadLetter: async (topic, records) => {
         if (!this.topics.has(topic)) {
@@ -1178,6 +1265,7 @@ export class Broker {
     for (const s of [...this.subscriptions]) s.end(BROKER_ERRORS.BROKER_CLOSED);
     for (const w of [...this.waiting]) w.cancel();
     for (const q of this.queues.values()) q.close();
+    if (this.rolling !== null) await this.rolling;
     for (const t of this.topics.values()) for (const p of t.partitions) await p.log.close();
     await this.cluster.log.close();
     await this.offsetsLog.log.close();

@@ -4,8 +4,9 @@
  * - `__cluster` (one partition): key = record type, payload = JSON. Types: `topic` (created or
  *   deleted), `producer-ids` (the next free producer id), `txn` (a transactional id's producer id,
  *   epoch and transaction state).
- * - `__consumer_offsets` (one partition): key = group NUL topic NUL partition, payload = the
- *   committed offset in decimal. Transactional offset commits are transactional batches there and
+ * - `__consumer_offsets` (one logical partition): key = group NUL topic NUL partition, payload = the
+ *   committed offset in decimal (-1: deleted with its topic). Compacted by rolling: a snapshot of
+ *   every committed offset is written to the next physical partition, which `__cluster` then names. Transactional offset commits are transactional batches there and
  *   take effect with the transaction's commit marker, as in Kafka.
  */
 import type { RecordInput } from "../storage/partition-log.js";
@@ -30,6 +31,8 @@ export interface TxnPartitionRef {
 export type ClusterRecord =
   | { readonly type: "topic"; readonly name: string; readonly partitions: number; readonly deleted: boolean }
   | { readonly type: "producer-ids"; readonly next: number }
+  /** `__consumer_offsets` was rolled: its live data is in this physical partition (compaction). */
+  | { readonly type: "offsets-log"; readonly partition: number }
   | {
       readonly type: "txn";
       readonly transactionalId: string;

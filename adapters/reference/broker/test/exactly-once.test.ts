@@ -2,7 +2,7 @@
  * Exactly-once across crashes: a consume-process-produce pipeline (read `in` with a group, write
  * `out` and the input offsets in one transaction) killed at arbitrary points, the broker itself
  * restarted over the same logs at arbitrary points, still leaves every input exactly once in `out`
- * for read-committed readers.
+ * for read-committed readers — with `__consumer_offsets` compacted every few records meanwhile.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -17,24 +17,29 @@ describe("exactly-once pipeline", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 40 }),
-        fc.array(fc.constantFrom<Crash>("none", "after-produce", "after-offsets", "broker-restart"), {
-          minLength: 1,
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.record({
+            crash: fc.constantFrom<Crash>("none", "after-produce", "after-offsets", "broker-restart"),
+            // Batches processed completely before the crash.
+            after: fc.integer({ min: 0, max: 3 }),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
         fc.integer({ min: 1, max: 7 }),
         async (inputs, crashes, batch) => {
           const logs = new MemoryLogFactory();
-          let { broker } = await openBroker(logs);
+          let { broker } = await openBroker(logs, undefined, { offsetsCompactionRecords: 4 });
           await broker.createTopic("in", 1);
           await broker.createTopic("out", 1);
           broker.append({ topic: "in", partition: 0, records: range("i", 0, inputs) });
 
           // One pipeline instance: join, fence the previous instance, process batches until a crash.
-          const runInstance = async (b: Broker, crash: Crash): Promise<"crashed" | "done"> => {
+          const runInstance = async (b: Broker, crash: Crash, after: number): Promise<"crashed" | "done"> => {
             const m = b.joinGroup({ group: "g", memberId: null, topics: ["in"], sessionTimeoutMs: 100_000 });
             const id = await b.initProducerId({ transactionalId: "pipeline" });
             let seq = 0;
-            for (;;) {
+            for (let done = 0; ; done++) {
+              const crashNow = done >= after;
               const from = b.committedOffsets("g", [{ topic: "in", partition: 0 }])[0]!.offset ?? 0;
               const r = b.fetchNow({
                 partitions: [{ topic: "in", partition: 0, offset: from }],
@@ -60,7 +65,7 @@ describe("exactly-once pipeline", () => {
                 transactional: true,
               });
               seq += outputs.length;
-              if (crash === "after-produce") return "crashed";
+              if (crashNow && crash === "after-produce") return "crashed";
               await b.commitTxnOffsets({
                 producerId: id.producerId,
                 producerEpoch: id.producerEpoch,
@@ -71,7 +76,7 @@ describe("exactly-once pipeline", () => {
                   offsets: [{ topic: "in", partition: 0, offset: p.nextOffset }],
                 },
               });
-              if (crash === "after-offsets" || crash === "broker-restart") return "crashed";
+              if (crashNow && (crash === "after-offsets" || crash === "broker-restart")) return "crashed";
               await b.endTransaction({
                 producerId: id.producerId,
                 producerEpoch: id.producerEpoch,
@@ -81,11 +86,11 @@ describe("exactly-once pipeline", () => {
           };
 
           let finished = false;
-          for (const crash of [...crashes, "none" as const]) {
-            const outcome = await runInstance(broker, crash);
+          for (const { crash, after } of [...crashes, { crash: "none" as const, after: 0 }]) {
+            const outcome = await runInstance(broker, crash, after);
             if (crash === "broker-restart") {
               await broker.close();
-              broker = (await openBroker(logs)).broker;
+              broker = (await openBroker(logs, undefined, { offsetsCompactionRecords: 4 })).broker;
             } else if (outcome === "crashed") {
               // The dead instance never leaves: its membership is dropped by the session timeout.
               const g = broker.describeGroup("g");

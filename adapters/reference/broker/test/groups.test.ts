@@ -185,6 +185,74 @@ describe("consumer groups", () => {
     await second.broker.close();
   });
 
+  it("__consumer_offsets is compacted by rolling to a snapshot; offsets survive, also across a restart", async () => {
+    const options = { offsetsCompactionRecords: 20 };
+    const first = await openBroker(undefined, undefined, options);
+    await first.broker.createTopic("t", 3);
+    const m = first.broker.joinGroup({ group: "g", memberId: null, topics: ["t"] });
+    for (let i = 1; i <= 100; i++) {
+      await first.broker.commitOffsets({
+        group: "g",
+        memberId: m.memberId,
+        generation: m.generation,
+        offsets: [{ topic: "t", partition: i % 3, offset: i }],
+      });
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    const expected = [
+      { topic: "t", partition: 0, offset: 99 },
+      { topic: "t", partition: 1, offset: 100 },
+      { topic: "t", partition: 2, offset: 98 },
+    ];
+    const all = [0, 1, 2].map((p) => ({ topic: "t", partition: p }));
+    expect(first.broker.committedOffsets("g", all)).toEqual(expected);
+    await first.broker.close();
+    // Only the current roll is kept, and it is small.
+    const stale = await first.logs.open("__consumer_offsets", 0);
+    expect(stale.endOffset).toBe(0);
+    const second = await openBroker(first.logs, undefined, options);
+    expect(second.broker.committedOffsets("g", all)).toEqual(expected);
+    await second.broker.close();
+  });
+
+  it("a roll interrupted before __cluster named it is finished on open", async () => {
+    const first = await openBroker();
+    await first.broker.createTopic("t", 1);
+    await first.broker.commitOffsets({
+      group: "g",
+      memberId: null,
+      generation: -1,
+      offsets: [{ topic: "t", partition: 0, offset: 5 }],
+    });
+    await first.broker.close();
+    // The crash: the next roll holds a snapshot (and a later commit), __cluster never heard of it.
+    const { encodeOffsetRecord } = await import("../records.js");
+    const next = await first.logs.open("__consumer_offsets", 1);
+    const h = {
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      transactional: false,
+      control: null,
+      timestampMs: 0,
+    };
+    next.append(h, [encodeOffsetRecord({ group: "g", topic: "t", partition: 0, offset: 5 })]);
+    next.append(h, [encodeOffsetRecord({ group: "g", topic: "t", partition: 0, offset: 9 })]);
+    await next.close();
+    const second = await openBroker(first.logs);
+    expect(second.broker.committedOffsets("g", [{ topic: "t", partition: 0 }])[0]!.offset).toBe(9);
+    await second.broker.commitOffsets({
+      group: "g",
+      memberId: null,
+      generation: -1,
+      offsets: [{ topic: "t", partition: 0, offset: 11 }],
+    });
+    await second.broker.close();
+    const third = await openBroker(first.logs);
+    expect(third.broker.committedOffsets("g", [{ topic: "t", partition: 0 }])[0]!.offset).toBe(11);
+    await third.broker.close();
+  });
+
   it("committed offsets survive a broker restart over the same logs", async () => {
     const first = await openBroker();
     await first.broker.createTopic("t", 3);

@@ -1,7 +1,7 @@
 /** Test helpers: brokers over memory logs with a manual clock and no timer. */
 import { MemoryLogFactory } from "../../storage/memory-log-factory.js";
 import type { RecordInput } from "../../storage/partition-log.js";
-import { Broker } from "../broker.js";
+import { Broker, type BrokerOptions } from "../broker.js";
 import { forEachRecord, type PartitionRecords } from "../partition.js";
 
 export class ManualClock {
@@ -14,8 +14,12 @@ export class ManualClock {
   }
 }
 
-export async function openBroker(logs = new MemoryLogFactory(), clock = new ManualClock()) {
-  const broker = await Broker.open({ logs, clock, tickMs: 0 });
+export async function openBroker(
+  logs = new MemoryLogFactory(),
+  clock = new ManualClock(),
+  options: Partial<BrokerOptions> = {},
+) {
+  const broker = await Broker.open({ logs, clock, tickMs: 0, ...options });
   return { broker, logs, clock };
 }
 
