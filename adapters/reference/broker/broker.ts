@@ -47,7 +47,7 @@ export interface BrokerOptions {
   readonly retentionCheckMs?: number;
   readonly minSessionTimeoutMs?: number;
   readonly maxSessionTimeoutMs?: number;
-  /** Compact `__consumer_offsets` once it holds this many records (default 100,000). */
+  /** Compact `__consumer_offsets` once it holds this many records (default 20,000). */
   readonly offsetsCompactionRecords?: number;
   /** Most partitions one topic may have (default 4096): each is a log to open and keep. */
   readonly maxPartitionsPerTopic?: number;
@@ -238,7 +238,7 @@ export class Broker {
     this.retentionCheckMs = options.retentionCheckMs ?? 1000;
     this.flushBeforeAck = options.flushBeforeAck ?? false;
     this.maxPartitionsPerTopic = options.maxPartitionsPerTopic ?? 4096;
-    this.offsetsRollRecords = options.offsetsCompactionRecords ?? 100_000;
+    this.offsetsRollRecords = options.offsetsCompactionRecords ?? 20_000;
   }
 
   /** Opens a broker over the logs, recovering topics, offsets, producers and transactions from them. */
