@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodePayload } from "../../harness/payload.js";
-import { BrokerUnreachableError } from "../contract.js";
+import { BrokerUnreachableError, capabilitiesOf } from "../contract.js";
 import { describeBrokerConformance, type ServiceGate } from "../test/index.js";
 import { referenceAdapter } from "./index.js";
 import { parseUrl } from "./remote.js";
@@ -39,6 +39,15 @@ describeBrokerConformance(
   referenceAdapter,
   { ...base, url },
   { service: inProcess(url), unreachable: { settings: { url: "127.0.0.1:1" }, address: "127.0.0.1:1" } },
+);
+
+// Queue mode (a shared subscription with per-message acks) over TCP, judged in the queue model.
+const queueSettings = { ...base, url, queue: "true", ackTimeoutMs: "1000" };
+describeBrokerConformance(
+  "reference-tcp-queue",
+  { ...referenceAdapter, capabilities: capabilitiesOf(referenceAdapter, queueSettings) },
+  queueSettings,
+  { service: inProcess(url) },
 );
 
 describe("reference adapter over TCP", () => {

@@ -21,6 +21,7 @@ import { parseReferenceSettings, type ReferenceSettings } from "./embedded-setti
 import { APIS } from "./protocol/apis.js";
 import { RemotePullConsumer, RemotePushConsumer } from "./remote-consumer.js";
 import { RemoteProducer } from "./remote-producer.js";
+import { RemoteQueuePullConsumer, RemoteQueuePushConsumer } from "./remote-queue-consumer.js";
 import { TopicDirectory } from "./remote-topics.js";
 
 const UNKNOWN_TOPIC = 3;
@@ -56,11 +57,6 @@ export class RemoteAdapter implements Adapter {
 
   static async connect(settings: AdapterSettings): Promise<RemoteAdapter> {
     const parsed = parseReferenceSettings(settings);
-    if (parsed.queue) {
-      throw new UsageError(
-        "reference adapter: queue=true is not available over url= yet; use the embedded broker",
-      );
-    }
     const address = parseUrl(settings["url"] ?? "");
     return new RemoteAdapter(await RemoteAdapter.dial(address), parsed, address);
   }
@@ -106,10 +102,19 @@ export class RemoteAdapter implements Adapter {
 
   async createConsumer(options: ConsumerOptions): Promise<Consumer> {
     const client = await RemoteAdapter.dial(this.address);
-    const c =
-      options.delivery === "push"
-        ? await RemotePushConsumer.create(client, options, this.settings)
-        : await RemotePullConsumer.create(client, options, this.settings);
+    const s = this.settings;
+    let c: Consumer;
+    if (s.queue) {
+      c =
+        options.delivery === "push"
+          ? await RemoteQueuePushConsumer.create(client, options, s)
+          : await RemoteQueuePullConsumer.create(client, options, s);
+    } else {
+      c =
+        options.delivery === "push"
+          ? await RemotePushConsumer.create(client, options, s)
+          : await RemotePullConsumer.create(client, options, s);
+    }
     this.open.add(c);
     return c;
   }
