@@ -110,7 +110,7 @@ export function checkCausal(ix: HistoryIndex, receipts: Receipts, out: Findings)
             `process ${ix.processNames[c]} received ${ix.ids.name(dId[effect]!)} before ` +
             `${ix.ids.name(dId[cause]!)}, which it causally depends on`,
           lines: [dLine[effect]!, dLine[cause]!],
-          focus: ix.ids.name(dId[effect]!),
+          focus: [ix.ids.name(dId[effect]!), ix.ids.name(dId[cause]!)],
         }));
       }
     }
@@ -153,7 +153,7 @@ function producerOrderOnly(
             `process ${ix.processNames[c]} received ${ix.ids.name(dId[d]!)} before ` +
             `${ix.ids.name(dId[cause]!)}, which it causally depends on`,
           lines: [dLine[d]!, dLine[cause]!],
-          focus: ix.ids.name(dId[d]!),
+          focus: [ix.ids.name(dId[d]!), ix.ids.name(dId[cause]!)],
         }));
       } else {
         earliestLater[p] = s + 1;

@@ -9,8 +9,8 @@ import { ANOMALIES, type Anomaly } from "./verdict.js";
 export interface RawWitness {
   readonly message: string;
   readonly lines: readonly number[];
-  /** Text to centre a long line on (usually the message id). */
-  readonly focus?: string;
+  /** Ids to centre a long line on: the first of them the line holds past its start. */
+  readonly focus?: string | readonly string[];
 }
 
 /** Group -1 holds anomalies of the log itself. */

@@ -37,7 +37,7 @@ export function checkKeyOrder(ix: HistoryIndex, order: LogOrder, receipts: Recei
             `process ${ix.processNames[p]} received ${name(id[before]!)} before ${name(x)} (key ` +
             `${ix.keyNames[key]}), the opposite of their log order`,
           lines: [line[before]!, line[d]!],
-          focus: name(x),
+          focus: [name(id[before]!), name(x)],
         }));
       }
     }

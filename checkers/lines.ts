@@ -91,15 +91,19 @@ export function sparseFileLines(
 }
 
 /** A line's text cut to WITNESS_TEXT_CHARS, keeping its start and the part around `focus`. */
-export function shorten(text: string, focus?: string): string {
+export function shorten(text: string, focus?: string | readonly string[]): string {
   if (text.length <= WITNESS_TEXT_CHARS) return text;
   const head = text.slice(0, 90);
-  const at = focus === undefined ? -1 : text.indexOf(`"${focus}"`, 90);
-  if (at < 0) {
-    if (focus !== undefined && text.indexOf(`"${focus}"`) >= 0)
-      return `${text.slice(0, WITNESS_TEXT_CHARS - 12)} …`;
-    return `${text.slice(0, WITNESS_TEXT_CHARS - 40)} … (${text.length} chars)`;
+  const ids = focus === undefined ? [] : typeof focus === "string" ? [focus] : focus;
+  const cut = `${text.slice(0, WITNESS_TEXT_CHARS - 30)} … (${text.length} chars)`;
+  // Shown whole when one of the ids is near the start already.
+  if (ids.some((id) => text.lastIndexOf(`"${id}"`, WITNESS_TEXT_CHARS - 50) >= 0)) return cut;
+  let at = -1;
+  for (const id of ids) {
+    at = text.indexOf(`"${id}"`, 90);
+    if (at >= 0) break;
   }
+  if (at < 0) return cut;
   // The object holding the focus: back to its opening brace, forward to its closing one.
   const open = text.lastIndexOf("{", at);
   const from = open > 90 ? open : Math.max(90, at - 40);

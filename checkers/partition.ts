@@ -21,7 +21,7 @@ export function checkPartitionOrder(ix: HistoryIndex, order: LogOrder, out: Find
         `${partName(ref.part[i]!)} offset ${ref.offset[i]} holds both ${name(obsId(ix, a))} and ` +
         `${name(obsId(ix, b))}`,
       lines: [obsLine(ix, a), obsLine(ix, b)],
-      focus: name(obsId(ix, b)),
+      focus: [name(obsId(ix, a)), name(obsId(ix, b))],
     }));
   }
 
@@ -69,7 +69,7 @@ export function checkPartitionOrder(ix: HistoryIndex, order: LogOrder, out: Find
           `process ${ix.processNames[proc]} sent ${name(acks.id[prev]!)} then ${name(acks.id[i]!)}, ` +
           `but ${partName(part)} holds them at offsets ${acks.offset[prev]} and ${acks.offset[i]}`,
         lines: [acks.line[prev]!, acks.line[i]!],
-        focus: name(acks.id[i]!),
+        focus: [name(acks.id[prev]!), name(acks.id[i]!)],
       }));
     }
     if (prev < 0 || order.ackRank[prev]! < r) lastAck.set(proc, part, i);
@@ -100,7 +100,7 @@ export function checkPartitionOrder(ix: HistoryIndex, order: LogOrder, out: Find
             `process ${ix.processNames[proc]} read ${name(deliveries.id[prev]!)} then ${name(deliveries.id[d]!)} ` +
             `from ${partName(part)}, skipping ${rank - prevRank - 1} message(s)`,
           lines: [deliveries.line[prev]!, line],
-          focus: name(deliveries.id[d]!),
+          focus: [name(deliveries.id[prev]!), name(deliveries.id[d]!)],
         }));
       } else if (rank <= prevRank) {
         out.report("nonmonotonic-poll", g, () => ({
@@ -108,7 +108,7 @@ export function checkPartitionOrder(ix: HistoryIndex, order: LogOrder, out: Find
             `process ${ix.processNames[proc]} read ${name(deliveries.id[prev]!)} then ${name(deliveries.id[d]!)} ` +
             `from ${partName(part)}: log index ${prevRank} then ${rank}`,
           lines: [deliveries.line[prev]!, line],
-          focus: name(deliveries.id[d]!),
+          focus: [name(deliveries.id[prev]!), name(deliveries.id[d]!)],
         }));
       }
     }

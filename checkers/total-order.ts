@@ -149,7 +149,7 @@ function reportCycle(
     return {
       message: `consumers disagree on the order of ${cycle.length} message(s): ${steps.join("; ")}${cycle.length > shown.length ? "; ..." : ""}`,
       lines: shown.flatMap((e) => [ix.deliveries.line[sourceOf(e)]!, ix.deliveries.line[edgeTo[e]!]!]),
-      focus: ix.ids.name(v),
+      focus: shown.flatMap((e) => [ix.ids.name(id[sourceOf(e)]!), ix.ids.name(id[edgeTo[e]!]!)]),
     };
   });
 }
