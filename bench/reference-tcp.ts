@@ -138,7 +138,7 @@ async function produce(
   total: number,
   untilMs: number,
   payloadAt: (seq: number) => Buffer,
-  pace?: { readonly ratePerSec: number },
+  pace?: { readonly ratePerSec: number; readonly startMs: number },
 ): Promise<number> {
   const producer = await adapter.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
   let next = 0;
@@ -148,7 +148,7 @@ async function produce(
       const from = next;
       next += BATCH;
       if (pace !== undefined) {
-        const due = start + (from / pace.ratePerSec) * 1000;
+        const due = pace.startMs + (from / pace.ratePerSec) * 1000;
         const wait = due - nowMs();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
@@ -208,8 +208,9 @@ async function latencyAt(ratePerSec: number, seconds: number) {
       p.adapter,
       total,
       Number.POSITIVE_INFINITY,
-      (seq) => encodePayload(SIZE, 1, seq, start + (seq / ratePerSec) * 1000),
-      { ratePerSec },
+      // A batch's slot in the constant-rate schedule is its intended send time, for all its messages.
+      (seq) => encodePayload(SIZE, 1, seq, start + ((seq - (seq % BATCH)) / ratePerSec) * 1000),
+      { ratePerSec, startMs: start },
     ).then((n) => {
       produced = n;
     });
