@@ -142,7 +142,6 @@ async function produce(
 ): Promise<number> {
   const producer = await adapter.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
   let next = 0;
-  const start = nowMs();
   const lane = async () => {
     while (next < total && nowMs() < untilMs) {
       const from = next;
