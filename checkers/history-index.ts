@@ -154,6 +154,7 @@ export class HistoryBuilder {
   private commitParts: number[] = [];
   private commitOffsets: number[] = [];
   private commitIds: number[] = [];
+  private committedByPart = new Float64Array(0);
 
   /** Dense index of an id, growing the per-id columns. */
   id(name: string): number {
@@ -346,18 +347,21 @@ export class HistoryBuilder {
     this.processed.resize(this.deliveries.id.length, 0);
     const processed = this.processed.data;
     const ids = this.commitIds.length > 0 ? new Set(this.commitIds) : null;
+    // Committed offset by partition (NaN: not in this commit, so no comparison holds).
+    const nParts = this.partTopic.length;
+    if (this.committedByPart.length < nParts)
+      this.committedByPart = new Float64Array(nParts * 2).fill(Number.NaN);
+    const committed = this.committedByPart;
+    for (let i = 0; i < this.commitParts.length; i++)
+      committed[this.commitParts[i]!] = this.commitOffsets[i]!;
     let kept = 0;
     for (const d of list) {
-      let covered = false;
-      if (ids !== null) covered = ids.has(dId[d]!);
-      else {
-        const i = this.commitParts.indexOf(dPart[d]!);
-        covered = i >= 0 && dOff[d]! < this.commitOffsets[i]!;
-      }
+      const covered = ids !== null ? ids.has(dId[d]!) : dPart[d]! >= 0 && dOff[d]! < committed[dPart[d]!]!;
       if (covered) processed[d] = 1;
       else list[kept++] = d;
     }
     list.length = kept;
+    for (const p of this.commitParts) committed[p] = Number.NaN;
   }
 
   // --- assign, crash, drain -----------------------------------------------------------------

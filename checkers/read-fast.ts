@@ -77,7 +77,8 @@ export async function buildFromFileFast(
   const dispatch = (): boolean => {
     if (pos >= fileSize && carry.length === 0) return false;
     let size = Math.max(CHUNK_BYTES, carry.length * 2);
-    let buf = new Uint8Array(size);
+    // Not zero-filled (every byte used is read from the file), and never pooled: transferable.
+    let buf: Uint8Array = Buffer.allocUnsafeSlow(size);
     buf.set(carry);
     let filled = carry.length;
     const fileOffset = pos - carry.length;
@@ -90,13 +91,13 @@ export async function buildFromFileFast(
       if (end > 0 || pos >= fileSize) break;
       // One line longer than the buffer: grow it.
       size *= 2;
-      const bigger = new Uint8Array(size);
+      const bigger = Buffer.allocUnsafeSlow(size);
       bigger.set(buf.subarray(0, filled));
       buf = bigger;
     }
     let length = end;
     if (pos >= fileSize) length = filled; // the last chunk takes the unterminated tail too
-    carry = buf.slice(length, filled);
+    carry = new Uint8Array(buf.subarray(length, filled)); // a copy: buf is about to be transferred
     const unterminated = length > 0 && buf[length - 1] !== 10;
     const isFinal = pos >= fileSize;
     let job: Job;
@@ -121,7 +122,7 @@ export async function buildFromFileFast(
         names: w.names,
         final: isFinal,
       };
-      w.worker.postMessage({ buffer: buf.buffer, length, unterminated }, [buf.buffer]);
+      w.worker.postMessage({ buffer: buf.buffer, length, unterminated }, [buf.buffer as ArrayBuffer]);
     }
     jobs.push(job);
     return true;
