@@ -25,33 +25,43 @@ export function checkPartitionOrder(ix: HistoryIndex, order: LogOrder, out: Find
     }));
   }
 
-  // duplicate-write: an id at two positions. Queue-model offsets may be per delivery
-  // (delivery tags, redelivery sequence numbers), so there only acks count.
-  const nIds = ix.idStatus.length;
-  const firstPart = new Int32Array(nIds).fill(-1);
-  const firstOff = new Float64Array(nIds);
-  const firstRef = new Int32Array(nIds);
-  const reported = new Uint8Array(nIds);
-  const observe = (id: number, part: number, off: number, ref: number) => {
-    if (part < 0 || Number.isNaN(off)) return;
-    if (firstPart[id] === -1) {
-      firstPart[id] = part;
-      firstOff[id] = off;
-      firstRef[id] = ref;
-    } else if ((firstPart[id] !== part || firstOff[id] !== off) && reported[id] === 0) {
-      reported[id] = 1;
-      const f = firstRef[id]!;
-      out.report("duplicate-write", LOG, () => ({
-        message: `${name(id)} is in the log twice: ${partName(firstPart[id]!)}@${firstOff[id]} and ${partName(part)}@${off}`,
+  // duplicate-write: an id observed at a position other than its first one (the log order's
+  // idPart/idRank). Queue-model offsets may be per delivery (delivery tags, redelivery sequence
+  // numbers), so there only acks count.
+  const reported = new Uint8Array(ix.idStatus.length);
+  const firstObservation = (id: number): number => {
+    for (let i = 0; i < acks.length; i++)
+      if (acks.id[i] === id && order.ackRank[i] === order.idRank[id] && acks.part[i] === order.idPart[id])
+        return i;
+    for (let d = 0; d < deliveries.length; d++)
+      if (
+        deliveries.id[d] === id &&
+        order.deliveryRank[d] === order.idRank[id] &&
+        deliveries.part[d] === order.idPart[id]
+      )
+        return -(d + 1);
+    return 0;
+  };
+  const observe = (id: number, part: number, rank: number, ref: number) => {
+    if (rank < 0 || (part === order.idPart[id] && rank === order.idRank[id]) || reported[id] === 1) return;
+    reported[id] = 1;
+    out.report("duplicate-write", LOG, () => {
+      const f = firstObservation(id);
+      const at = (r: number) =>
+        r >= 0
+          ? `${partName(acks.part[r]!)}@${acks.offset[r]}`
+          : `${partName(deliveries.part[-r - 1]!)}@${deliveries.offset[-r - 1]}`;
+      return {
+        message: `${name(id)} is in the log twice: ${at(f)} and ${at(ref)}`,
         lines: [obsLine(ix, f), obsLine(ix, ref)],
         focus: name(id),
-      }));
-    }
+      };
+    });
   };
-  for (let i = 0; i < acks.length; i++) observe(acks.id[i]!, acks.part[i]!, acks.offset[i]!, i);
+  for (let i = 0; i < acks.length; i++) observe(acks.id[i]!, acks.part[i]!, order.ackRank[i]!, i);
   if (ix.model === "log")
     for (let d = 0; d < deliveries.length; d++)
-      observe(deliveries.id[d]!, deliveries.part[d]!, deliveries.offset[d]!, -(d + 1));
+      observe(deliveries.id[d]!, deliveries.part[d]!, order.deliveryRank[d]!, -(d + 1));
 
   // nonmonotonic-send: per (process, partition), the previous acknowledged send.
   const nParts = ix.partTopic.length;
