@@ -7,11 +7,12 @@ import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
-import { runnerBenchmark } from "./runner.js";
+import { historyBenchmark, runnerBenchmark } from "./runner.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
 
 const BENCHMARKS: readonly Benchmark[] = [
   runnerBenchmark,
+  historyBenchmark,
   reportsBenchmark,
   slowConsumerBenchmark,
   referenceTcpBenchmark,
