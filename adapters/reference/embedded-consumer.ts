@@ -81,8 +81,22 @@ class LogMember {
   }
 
   /** Asks the broker for the current generation; a new one is applied at the next safe point. */
+  private lastHeartbeatMs = 0;
+
+  /**
+   * A heartbeat at most every 10 ms from the poll loop / push path: in process it costs a map
+   * lookup, and it lets a member learn of a rebalance within one poll rather than one heartbeat
+   * interval, which keeps the window where two members read a moving partition short.
+   */
+  quickHeartbeat(): void {
+    const now = performance.now();
+    if (now - this.lastHeartbeatMs < 10) return;
+    this.heartbeat();
+  }
+
   heartbeat(): void {
     if (this.closed) return;
+    this.lastHeartbeatMs = performance.now();
     try {
       const s = this.broker.heartbeat({ group: this.options.group, memberId: this.memberId });
       if (s.generation !== this.generation) {
@@ -261,6 +275,7 @@ export class EmbeddedPullConsumer implements PullConsumer {
     const m = this.member;
     if (m.closed) throw new Error("consumer is closed");
     if (m.failure !== null) throw m.failure;
+    m.quickHeartbeat();
     m.applyPending();
     const deadline = performance.now() + waitMs;
     for (;;) {
@@ -332,6 +347,8 @@ export class EmbeddedPushConsumer implements PushConsumer {
   readonly delivery = "push" as const;
   private readonly member: LogMember;
   private sub: Subscription | null = null;
+  /** Counts reassignments of the subscription, to drop a chunk read before one. */
+  private reassigned = 0;
 
   private constructor(member: LogMember) {
     this.member = member;
@@ -364,10 +381,14 @@ export class EmbeddedPushConsumer implements PushConsumer {
       },
       {
         deliver: (records, count) => {
+          // May rebalance (onChange reassigns): then this chunk is from before and is dropped below.
+          const epoch = this.reassigned;
+          m.quickHeartbeat();
           const k = tpKey(records.topic, records.partition);
           const pos = m.positions.get(k);
-          if (pos === undefined || m.closed) {
-            // Revoked while this chunk was on its way: not ours any more; the credit comes back.
+          if (pos === undefined || m.closed || this.reassigned !== epoch) {
+            // Revoked or moved while this chunk was on its way (the subscription was reassigned and
+            // reads again from the new position): dropped, and the credit comes back.
             if (credit) this.sub?.grant(count);
             return;
           }
@@ -400,7 +421,10 @@ export class EmbeddedPushConsumer implements PushConsumer {
     );
     m.onChange = () => {
       // Rebalance: report first, then move the subscription to the new positions.
-      if (m.applyPending() && this.sub !== null) m.broker.reassign(this.sub, [...m.positions.values()]);
+      if (m.applyPending() && this.sub !== null) {
+        this.reassigned++;
+        m.broker.reassign(this.sub, [...m.positions.values()]);
+      }
     };
     return Promise.resolve();
   }
