@@ -123,6 +123,13 @@ export function parseWorkloadText(
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
       throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS)}${where}`);
     }
+    const w = parsed.data;
+    if (w.messages === null && w.warmupS >= w.durationS) {
+      const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
+      throw new UsageError(
+        `${file}: field "warmupS": ${w.warmupS} s leaves nothing of durationS ${w.durationS} s to measure${where}`,
+      );
+    }
     return {
       id: pointId(parsed.data.name, point.label),
       workload: parsed.data,

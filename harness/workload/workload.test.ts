@@ -47,6 +47,14 @@ describe("workload files", () => {
     expect(errorOf(() => parse("messageSize: 10\n"))).toMatch(/field "messageSize".*28/);
   });
 
+  it("refuses a warmup that leaves nothing to measure", () => {
+    expect(errorOf(() => parse("durationS: 1\nwarmupS: 1\n"))).toMatch(
+      /^w\.yaml: field "warmupS": 1 s leaves nothing/,
+    );
+    expect(errorOf(() => parse("warmupS: 9\n", { durationS: 2 }))).toMatch(/field "warmupS"/);
+    expect(parse("messages: 10\nwarmupS: 9\n")).toHaveLength(1);
+  });
+
   it("refuses non-mappings and broken YAML in one line", () => {
     expect(errorOf(() => parse("- a\n- b\n"))).toMatch(/^w\.yaml: a workload file must be a mapping/);
     expect(errorOf(() => parse("a: [\n"))).toMatch(/^w\.yaml: not valid YAML/);
