@@ -2,6 +2,7 @@
 import { MemoryLogFactory } from "../../storage/memory-log-factory.js";
 import type { RecordInput } from "../../storage/partition-log.js";
 import { Broker, type BrokerOptions } from "../broker.js";
+import type { LogFactory } from "../log-factory.js";
 import { forEachRecord, type PartitionRecords } from "../partition.js";
 
 export class ManualClock {
@@ -15,7 +16,7 @@ export class ManualClock {
 }
 
 export async function openBroker(
-  logs = new MemoryLogFactory(),
+  logs: LogFactory = new MemoryLogFactory(),
   clock = new ManualClock(),
   options: Partial<BrokerOptions> = {},
 ) {
