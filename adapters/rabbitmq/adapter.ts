@@ -77,6 +77,8 @@ export class RabbitAdapter implements Adapter {
   readonly capabilities = CAPABILITIES;
   /** Topics created by this run, with the groups whose queue this run already declared fresh. */
   private readonly freshGroups = new Map<string, Set<string>>();
+  /** The declaration of each group's queue in this run (see declareGroup). */
+  private readonly declaring = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly admin: ChannelModel,
@@ -117,6 +119,7 @@ export class RabbitAdapter implements Adapter {
       await ch.assertExchange(spec.name, "fanout", { durable: true });
     });
     this.freshGroups.set(spec.name, new Set());
+    for (const group of known) this.declaring.delete(queueName(spec.name, group));
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -126,18 +129,32 @@ export class RabbitAdapter implements Adapter {
       await ch.deleteExchange(name);
     });
     this.freshGroups.delete(name);
+    for (const group of known) this.declaring.delete(queueName(name, group));
   }
 
   /** Declares the group's queue and binds it; the first time in a run, a leftover queue goes first. */
   private async declareGroup(topic: string, group: string): Promise<string> {
     const queue = queueName(topic, group);
     const fresh = this.freshGroups.get(topic);
-    await this.withChannel(async (ch) => {
-      if (fresh !== undefined && !fresh.has(group)) await ch.deleteQueue(queue);
-      await ch.assertQueue(queue, { durable: true });
-      await ch.bindQueue(queue, topic, "");
-    });
-    fresh?.add(group);
+    // Consumers of one group created concurrently share one declaration: only the first deletes.
+    let declared = this.declaring.get(queue);
+    if (declared === undefined || (fresh !== undefined && !fresh.has(group))) {
+      const deleteFirst = fresh !== undefined && !fresh.has(group);
+      fresh?.add(group);
+      declared = this.withChannel(async (ch) => {
+        if (deleteFirst) await ch.deleteQueue(queue);
+        await ch.assertQueue(queue, { durable: true });
+        await ch.bindQueue(queue, topic, "");
+      });
+      this.declaring.set(queue, declared);
+    }
+    try {
+      await declared;
+    } catch (err) {
+      this.declaring.delete(queue);
+      fresh?.delete(group);
+      throw err;
+    }
     return queue;
   }
 

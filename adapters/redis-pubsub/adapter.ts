@@ -109,11 +109,18 @@ export class RedisPubSubAdapter implements Adapter {
         `${NAME}: group ${options.group} already has a subscriber; Redis Pub/Sub has no competing consumers`,
       );
     }
-    const redis = await connectRedis(NAME, this.settings.url, {
-      name: `brokerbench-c${options.process}`,
-      reconnect: this.settings.resubscribe,
-    });
+    // Taken before the first await, so two concurrent creations of one group cannot both pass.
     this.liveGroups.add(key);
+    let redis: Redis;
+    try {
+      redis = await connectRedis(NAME, this.settings.url, {
+        name: `brokerbench-c${options.process}`,
+        reconnect: this.settings.resubscribe,
+      });
+    } catch (err) {
+      this.liveGroups.delete(key);
+      throw err;
+    }
     return new PubSubConsumer(redis, options, this.settings.maxBatch, () => this.liveGroups.delete(key));
   }
 

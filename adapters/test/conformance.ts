@@ -231,6 +231,7 @@ export function describeBrokerConformance(
           it(`queue: 3 consumers of one group share the messages, each message once (${style})`, async () => {
             const mode = strongestMode(caps);
             const topic = freshTopic(name, `queue-${style}`);
+            // A log shares a group's messages across partitions (one consumer per partition).
             await adapter.createTopic({ name: topic, partitions: 1 });
             const history = new TestHistory();
             history.meta({
@@ -240,10 +241,10 @@ export function describeBrokerConformance(
               expect: { delivery: mode, order: "none" },
             });
             try {
-              const consumers: RunningConsumer[] = [];
-              for (let i = 0; i < 3; i++) {
-                consumers.push(
-                  await RunningConsumer.start(adapter, history, {
+              // Created concurrently, as a runner may: the group's setup must not race with itself.
+              const consumers = await Promise.all(
+                [0, 1, 2].map((i) =>
+                  RunningConsumer.start(adapter, history, {
                     process: 100 + i,
                     group: "shared",
                     topics: [topic],
@@ -253,8 +254,8 @@ export function describeBrokerConformance(
                     prefetch: 5,
                     pollMax: 5,
                   }),
-                );
-              }
+                ),
+              );
               const acked = await produce(adapter, history, { process: 1, topic, mode, count, batch: 10 });
               await drain(history, "shared", consumers, acked, quietMs);
               for (const c of consumers) await c.close();
@@ -263,11 +264,14 @@ export function describeBrokerConformance(
               expect(groupCount(v, "shared", "lost"), explain(v)).toBe(0);
               expect(groupCount(v, "shared", "duplicate-delivery"), explain(v)).toBe(0);
               expect(delivered(v, "shared")).toBe(count);
+              // A queue spreads one topic over its consumers; a log gives each partition to one
+              // consumer of the group, and this topic has one partition (more would need rebalances
+              // to settle before producing: left to the log adapters' own tests).
               const busy = consumers.filter((c) => c.delivered.length > 0).length;
               expect(
                 busy,
                 `deliveries per consumer: ${consumers.map((c) => c.delivered.length).join(", ")}`,
-              ).toBeGreaterThanOrEqual(2);
+              ).toBeGreaterThanOrEqual(caps.model === "queue" ? 2 : 1);
             } finally {
               await adapter.deleteTopic(topic);
             }
@@ -375,7 +379,8 @@ export function describeBrokerConformance(
             // The kit's own count of the same history, for the per-id checks below: it must agree.
             const g = groupTally(tally(history.lines), "g1");
             expect(groupCount(v, "g1", "lost"), explain(v)).toBe(g.lost.length);
-            const unacked = [...new Set(first.delivered)].filter((id) => !first.committed.includes(id));
+            // A commit in flight when it died may or may not have landed: only never-committed ids count.
+            const unacked = [...new Set(first.delivered)].filter((id) => !first.commitAttempted.includes(id));
             const secondGot = new Set(second.delivered);
             if (mode === "at-most-once") {
               expect(groupCount(v, "g1", "duplicate-delivery"), explain(v)).toBe(0);

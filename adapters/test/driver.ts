@@ -75,6 +75,8 @@ export class RunningConsumer {
   /** Ids in delivery order (with repeats). */
   readonly delivered: string[] = [];
   readonly committed: string[] = [];
+  /** Ids whose commit was asked for (acknowledged or not yet answered when the consumer died). */
+  readonly commitAttempted: string[] = [];
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
   private error: unknown = null;
@@ -130,6 +132,7 @@ export class RunningConsumer {
 
   private async commit(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
+    for (const d of deliveries) this.commitAttempted.push(deliveryId(d));
     const value = await this.consumer.commit(deliveries);
     this.history.commit(this.options.process, this.options.group, value, deliveries);
     if (value.kind === "acks") {
