@@ -16,7 +16,7 @@ import type {
   PushConsumer,
   TopicPartition,
 } from "../contract.js";
-import { type ReferenceClient, ServerError } from "./client/client.js";
+import { ReferenceClient, ServerError } from "./client/client.js";
 import type { ReferenceSettings } from "./embedded-settings.js";
 import type { ErrorPart } from "./protocol/api.js";
 import { APIS } from "./protocol/apis.js";
@@ -337,6 +337,13 @@ export class RemotePushConsumer implements PushConsumer {
   /** Push batches waiting for the previous onBatch to finish (delivered strictly one at a time). */
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
+  /**
+   * push=buffer: deliveries come on a connection of their own, which stops being read while
+   * batches wait (TCP backpressure: the broker's bounded buffer then fills and drops). Commits and
+   * heartbeats stay on the member's connection, so a handler that commits never waits behind a
+   * paused socket. push=credit needs no pausing: the credit window bounds what is in flight.
+   */
+  private data: ReferenceClient | null = null;
 
   private constructor(member: RemoteLogMember) {
     this.member = member;
@@ -354,9 +361,8 @@ export class RemotePushConsumer implements PushConsumer {
 
   /** The server's counters for this subscription (push=buffer drops). */
   async stats() {
-    return check(
-      await this.member.client.request(APIS.subscriptionStats, { subscriptionId: this.subscriptionId }),
-    );
+    const client = this.data ?? this.member.client;
+    return check(await client.request(APIS.subscriptionStats, { subscriptionId: this.subscriptionId }));
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
@@ -364,7 +370,15 @@ export class RemotePushConsumer implements PushConsumer {
     const s = m.settings;
     const credit = s.push === "credit";
     const prefetch = Math.max(1, m.options.prefetch);
-    const sub = m.client.subscribePushes((body) => {
+    let data = m.client;
+    if (!credit) {
+      data = await ReferenceClient.connect(m.client.options);
+      this.data = data;
+      data.onClose((err) => {
+        if (!m.closed) m.failure ??= err;
+      });
+    }
+    const sub = data.subscribePushes((body) => {
       const b = readPush(body);
       if (b.kind === "ended") {
         if (!m.closed) m.failure = new ServerError(b.errorCode, `push subscription ended: ${b.errorMessage}`);
@@ -375,8 +389,7 @@ export class RemotePushConsumer implements PushConsumer {
       const batch: Delivery[] = [];
       toDeliveries(b.topic, b.partition, b.redeliveredBelow, b.records, batch);
       const count = b.records.length;
-      // Stop reading while batches wait: the server then holds (credit) or buffers and drops (buffer).
-      if (++this.queued > 2) m.client.pauseReading();
+      if (++this.queued > 2 && !credit) data.pauseReading();
       this.chain = this.chain.then(async () => {
         const pos = m.positions.get(k);
         if (pos !== undefined && !m.closed) {
@@ -388,15 +401,15 @@ export class RemotePushConsumer implements PushConsumer {
             // record; they must not stop delivery (the credit goes back all the same).
           }
           if (credit && !m.closed) {
-            void m.client.request(APIS.credit, { subscriptionId: sub.id, credit: count }).catch(() => {});
+            void data.request(APIS.credit, { subscriptionId: sub.id, credit: count }).catch(() => {});
           }
         }
-        if (--this.queued <= 2) m.client.resumeReading();
+        if (--this.queued <= 2 && !credit) data.resumeReading();
       });
     });
     this.subscriptionId = sub.id;
     check(
-      await m.client.request(APIS.subscribe, {
+      await data.request(APIS.subscribe, {
         subscriptionId: sub.id,
         isolation: s.isolation,
         group: m.options.group,
@@ -409,8 +422,9 @@ export class RemotePushConsumer implements PushConsumer {
     m.onChange = () => {
       // Rebalance: report first, then move the subscription to the new positions.
       this.chain = this.chain.then(async () => {
+        // Not awaited: the data connection may be paused, and requests keep their order anyway.
         if (await m.applyPending()) {
-          await m.client
+          void data
             .request(APIS.reassign, { subscriptionId: sub.id, positions: [...m.positions.values()] })
             .catch(() => {});
         }
@@ -422,11 +436,13 @@ export class RemotePushConsumer implements PushConsumer {
     return this.member.commit(deliveries);
   }
 
-  close(): Promise<void> {
-    return this.member.stop(true);
+  async close(): Promise<void> {
+    await this.data?.close();
+    await this.member.stop(true);
   }
 
-  kill(): Promise<void> {
-    return this.member.stop(false);
+  async kill(): Promise<void> {
+    this.data?.destroy();
+    await this.member.stop(false);
   }
 }

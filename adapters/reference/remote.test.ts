@@ -63,6 +63,43 @@ describe("reference adapter over TCP", () => {
     expect(Date.now() - started).toBeLessThan(3500);
   });
 
+  it.each(["credit", "buffer"])(
+    "push=%s: a handler that commits inside every batch never stalls delivery (many batches queued)",
+    async (push) => {
+      const a = await referenceAdapter.connect({ url, push, pushBuffer: "100000" });
+      const topic = `push-commit-${push}`;
+      await a.createTopic({ name: topic, partitions: 2 });
+      const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+      for (let b = 0; b < 20; b++) {
+        await p.send(
+          Array.from({ length: 100 }, (_, i) => ({
+            topic,
+            key: `k${i}`,
+            payload: encodePayload(100, 1, b * 100 + i, 0),
+          })),
+        );
+      }
+      const c = await a.createConsumer({
+        process: 2,
+        group: "g",
+        topics: [topic],
+        delivery: "push",
+        mode: "at-least-once",
+        start: "earliest",
+        prefetch: 1000,
+      });
+      if (c.delivery !== "push") throw new Error("push expected");
+      let got = 0;
+      await c.start(async (batch) => {
+        got += batch.length;
+        await c.commit(batch);
+      });
+      for (let i = 0; i < 100 && got < 2000; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toBe(2000);
+      await a.close();
+    },
+  );
+
   it("acks=flushed produce and a pull consumer see the same offsets as the server's log", async () => {
     const a = await referenceAdapter.connect({ url, acks: "flushed" });
     await a.createTopic({ name: "flushed", partitions: 3 });

@@ -69,6 +69,8 @@ export type PushHandler = (body: Reader) => void;
 
 export class ReferenceClient {
   readonly address: string;
+  /** How this client connected (to open another connection to the same server). */
+  readonly options: ClientOptions;
   private readonly socket: net.Socket;
   private readonly decoder: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
@@ -86,6 +88,7 @@ export class ReferenceClient {
   private constructor(socket: net.Socket, address: string, options: ClientOptions) {
     this.socket = socket;
     this.address = address;
+    this.options = options;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     socket.setNoDelay(true);
