@@ -92,9 +92,61 @@ export class ByteWriter {
     while (i < DIGITS_MAX) buf[this.pos++] = d[i++]!;
   }
 
+  /** The digits held by `d`. The caller reserved room. */
+  decimal(d: DecimalDigits): void {
+    const buf = this.buf;
+    const digits = d.digits;
+    let pos = this.pos;
+    for (let i = d.start; i < DIGITS_MAX; i++) buf[pos++] = digits[i]!;
+    this.pos = pos;
+  }
+
   /** A JS number as JSON (integers fast, anything else through String()). */
   number(n: number): void {
     if (Number.isSafeInteger(n) && n >= 0) this.uint(n);
     else this.bytes(Buffer.from(JSON.stringify(n), "latin1"));
+  }
+}
+
+/**
+ * The decimal digits of a number that mostly goes up by one (sequences, offsets): a step of one is
+ * an increment of the ASCII digits, not a conversion. Write with `ByteWriter.decimal`.
+ */
+export class DecimalDigits {
+  readonly digits = new Uint8Array(DIGITS_MAX);
+  start = DIGITS_MAX - 1;
+  private value = 0;
+
+  constructor() {
+    this.digits[DIGITS_MAX - 1] = 48;
+  }
+
+  /** Sets the value (a safe non-negative integer) and returns this. */
+  set(n: number): this {
+    if (n === this.value + 1) {
+      this.value = n;
+      const d = this.digits;
+      let i = DIGITS_MAX - 1;
+      while (i >= this.start && d[i] === 57) d[i--] = 48;
+      if (i < this.start) {
+        this.start = i;
+        d[i] = 49;
+      } else {
+        d[i]!++;
+      }
+      return this;
+    }
+    if (n === this.value) return this;
+    this.value = n;
+    const d = this.digits;
+    let i = DIGITS_MAX;
+    let v = n;
+    do {
+      const q = Math.floor(v / 10);
+      d[--i] = 48 + (v - q * 10);
+      v = q;
+    } while (v > 0);
+    this.start = i;
+    return this;
   }
 }

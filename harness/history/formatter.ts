@@ -3,7 +3,7 @@
  * JSON-quoted strings are encoded once, numbers written as digits, nothing allocated per message.
  * Runs on the recorder's worker thread, or in-thread where no worker is available.
  */
-import type { ByteWriter } from "./byte-writer.js";
+import { type ByteWriter, DecimalDigits } from "./byte-writer.js";
 import { type EventChunk, OP } from "./events.js";
 
 const b = (s: string) => Buffer.from(s, "latin1");
@@ -46,6 +46,9 @@ export class HistoryFormatter {
   /** Per topic id: `","topic":T` (closing `}` appended for sends without ack), and `","topic":T,"partition":`. */
   private readonly segments: ({ invoke: Buffer; withPartition: Buffer } | undefined)[] = [];
   lines = 0;
+  /** Sequences and offsets mostly go up by one from entry to entry. */
+  private readonly seq = new DecimalDigits();
+  private readonly off = new DecimalDigits();
 
   constructor(w: ByteWriter) {
     this.w = w;
@@ -89,6 +92,7 @@ export class HistoryFormatter {
 
   private offset(o: number): void {
     if (o < 0) this.w.bytes(L.null);
+    else if (Number.isSafeInteger(o)) this.w.decimal(this.off.set(o));
     else this.w.number(o);
   }
 
@@ -123,7 +127,7 @@ export class HistoryFormatter {
           const qk = key >= 0 ? this.q(key) : null;
           w.reserve(ENTRY + topic.length + (qk?.length ?? 0));
           w.bytes(m > 0 ? nextHead : idHead);
-          w.uint(firstSeq + m);
+          w.decimal(this.seq.set(firstSeq + m));
           if (op === OP.SEND_OK) {
             if (qk !== null) {
               w.bytes(seg.invoke);
@@ -159,7 +163,7 @@ export class HistoryFormatter {
           w.bytes(m > 0 ? L.nextId : L.id);
           w.uint(ev[i]!);
           w.byte(DASH);
-          w.uint(ev[i + 1]!);
+          w.decimal(this.seq.set(ev[i + 1]!));
           w.bytes(seg.withPartition);
           w.uint(ev[i + 3]!);
           w.bytes(L.offset);

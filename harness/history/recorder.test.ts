@@ -4,7 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../adapters/contract.js";
-import { ByteWriter } from "./byte-writer.js";
+import { ByteWriter, DecimalDigits } from "./byte-writer.js";
 import { FileSink } from "./file-sink.js";
 import { HistoryRecorder } from "./recorder.js";
 
@@ -127,6 +127,44 @@ describe("FileSink", () => {
     expect(readFileSync(path, "utf8")).toBe(expected);
     expect(sink.bytesWritten).toBe(Buffer.byteLength(expected));
     expect(released).toBe(5000);
+  });
+});
+
+describe("DecimalDigits", () => {
+  it("holds the digits of every value it is set to, stepping or jumping", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant("step" as const), fc.maxSafeNat(), fc.nat({ max: 1_000_000 })), {
+          maxLength: 200,
+        }),
+        (ops) => {
+          const d = new DecimalDigits();
+          let v = 0;
+          for (const op of ops) {
+            v = op === "step" ? v + 1 : op;
+            if (v > Number.MAX_SAFE_INTEGER) v = 0;
+            d.set(v);
+            expect(Buffer.from(d.digits.subarray(d.start)).toString("latin1")).toBe(String(v));
+          }
+        },
+      ),
+    );
+  });
+
+  it("carries across every power of ten", () => {
+    const d = new DecimalDigits();
+    for (let v = 0; v <= 100_100; v++) d.set(v);
+    expect(Buffer.from(d.digits.subarray(d.start)).toString("latin1")).toBe("100100");
+    // stale digits of a longer earlier value must not take part in a carry
+    d.set(19_999);
+    d.set(999);
+    d.set(1000);
+    expect(Buffer.from(d.digits.subarray(d.start)).toString("latin1")).toBe("1000");
+    for (const p of [9, 99, 999, 9_999_999, 2 ** 31 - 1, 2 ** 53 - 2]) {
+      d.set(p);
+      d.set(p + 1);
+      expect(Buffer.from(d.digits.subarray(d.start)).toString("latin1")).toBe(String(p + 1));
+    }
   });
 });
 
