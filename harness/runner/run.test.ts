@@ -136,7 +136,7 @@ describe("brokerbench run on the embedded reference broker", () => {
 
   it("reports what an adapter cannot do as not supported, without connecting", async () => {
     const file = join(dir, "alo.yaml");
-    writeFileSync(file, "deliveryMode: exactly-once\ndurationS: 1\n");
+    writeFileSync(file, "deliveryMode: exactly-once\ndurationS: 1\nwarmupS: 0.2\n");
     const r = await cli("run", file, "--adapter", "nats", "--out", join(dir, "ns"), "--report", "none");
     expect(r.code).toBe(0);
     expect(readResult(join(dir, "ns", "alo"))).toMatchObject({
@@ -149,7 +149,7 @@ describe("brokerbench run on the embedded reference broker", () => {
 
   it("an unreachable broker is an error row and exit code 1, not a crash", async () => {
     const file = join(dir, "unreach.yaml");
-    writeFileSync(file, "durationS: 1\ndelivery: pull\n");
+    writeFileSync(file, "durationS: 1\nwarmupS: 0.2\ndelivery: pull\n");
     const r = await cli(
       "run",
       file,
