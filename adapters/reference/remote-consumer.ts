@@ -21,10 +21,15 @@ import type { ReferenceSettings } from "./embedded-settings.js";
 import type { ErrorPart } from "./protocol/api.js";
 import { APIS } from "./protocol/apis.js";
 import type { Position, WireMemberState } from "./protocol/common.js";
-import { readPush } from "./protocol/push.js";
+import { type PushBody, readPush } from "./protocol/push.js";
+
+type PushRecords = Extract<PushBody, { kind: "records" }>;
+
 import type { FetchResponseIn } from "./protocol/requests/05-fetch.js";
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** push=buffer: stop reading deliveries while this many messages wait for the handler. */
+const PAUSE_AT = 2000;
 const ERR = { OFFSET_OUT_OF_RANGE: 1, ILLEGAL_GENERATION: 22, UNKNOWN_MEMBER_ID: 25 } as const;
 
 function check<T extends ErrorPart>(r: T): T {
@@ -45,6 +50,8 @@ class RemoteLogMember {
   failure: Error | null = null;
   closed = false;
   onChange: (() => void) | null = null;
+  /** Called after an assignment changed the owned partitions or positions (push: move the subscription). */
+  onApplied: (() => void) | null = null;
 
   constructor(client: ReferenceClient, options: ConsumerOptions, settings: ReferenceSettings) {
     this.client = client;
@@ -160,6 +167,7 @@ class RemoteLogMember {
         from: [...next.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
       };
       this.options.onAssign?.(assignment);
+      this.onApplied?.();
     }
     return changed;
   }
@@ -334,9 +342,12 @@ export class RemotePushConsumer implements PushConsumer {
   readonly delivery = "push" as const;
   private readonly member: RemoteLogMember;
   private subscriptionId = -1;
-  /** Push batches waiting for the previous onBatch to finish (delivered strictly one at a time). */
-  private chain: Promise<void> = Promise.resolve();
-  private queued = 0;
+  /** Pushed chunks waiting for the handler (which runs strictly one call at a time). */
+  private readonly waiting: PushRecords[] = [];
+  private waitingCount = 0;
+  private draining = false;
+  /** A new assignment is pending: apply it before the next batch. */
+  private changed = false;
   /**
    * push=buffer: deliveries come on a connection of their own, which stops being read while
    * batches wait (TCP backpressure: the broker's bounded buffer then fills and drops). Commits and
@@ -385,28 +396,58 @@ export class RemotePushConsumer implements PushConsumer {
         return;
       }
       if (b.kind !== "records") return;
-      const k = tpKey(b.topic, b.partition);
-      const batch: Delivery[] = [];
-      toDeliveries(b.topic, b.partition, b.redeliveredBelow, b.records, batch);
-      const count = b.records.length;
-      if (++this.queued > 2 && !credit) data.pauseReading();
-      this.chain = this.chain.then(async () => {
-        const pos = m.positions.get(k);
-        if (pos !== undefined && !m.closed) {
-          m.positions.set(k, { ...pos, offset: b.nextOffset });
-          try {
-            await onBatch(batch);
-          } catch {
-            // The handler's own failures (e.g. a commit fenced by a rebalance) are the caller's to
-            // record; they must not stop delivery (the credit goes back all the same).
+      this.waiting.push(b);
+      this.waitingCount += b.records.length;
+      if (!credit && this.waitingCount > PAUSE_AT) data.pauseReading();
+      void drain();
+    });
+    /**
+     * Hands waiting chunks to onBatch, one call at a time; chunks that piled up while the handler
+     * ran go together in the next call (bigger batches when behind: fewer commits). Rebalances are
+     * applied between calls, never during one.
+     */
+    const drain = async (): Promise<void> => {
+      if (this.draining) return;
+      this.draining = true;
+      try {
+        while (!m.closed && (this.waiting.length > 0 || this.changed)) {
+          if (this.changed) {
+            this.changed = false;
+            await m.applyPending();
+            continue;
           }
-          if (credit && !m.closed) {
+          const chunks = this.waiting.splice(0);
+          const count = this.waitingCount;
+          this.waitingCount = 0;
+          if (!credit) data.resumeReading();
+          const batch: Delivery[] = [];
+          for (const c of chunks) {
+            const k = tpKey(c.topic, c.partition);
+            const pos = m.positions.get(k);
+            if (pos === undefined) continue; // revoked while in flight
+            // After a Reassign the server restarts from the positions sent; chunks already on the
+            // way may repeat or precede them: hand out only what lies at or past the position.
+            const fresh = c.records.filter((r) => r.offset >= pos.offset);
+            if (c.nextOffset > pos.offset) m.positions.set(k, { ...pos, offset: c.nextOffset });
+            toDeliveries(c.topic, c.partition, c.redeliveredBelow, fresh, batch);
+          }
+          if (batch.length > 0) {
+            try {
+              await onBatch(batch);
+            } catch {
+              // The handler's own failures (e.g. a commit fenced by a rebalance) are the caller's to
+              // record; they must not stop delivery (the credit goes back all the same).
+            }
+          }
+          // Credit goes back for everything received, skipped chunks included.
+          if (credit && !m.closed && count > 0) {
             void data.request(APIS.credit, { subscriptionId: sub.id, credit: count }).catch(() => {});
           }
         }
-        if (--this.queued <= 2 && !credit) data.resumeReading();
-      });
-    });
+      } finally {
+        this.draining = false;
+      }
+    };
     this.subscriptionId = sub.id;
     check(
       await data.request(APIS.subscribe, {
@@ -419,16 +460,17 @@ export class RemotePushConsumer implements PushConsumer {
         positions: [...m.positions.values()],
       }),
     );
+    // Whoever applies a new assignment (this chain, or a commit that met a rebalance), the
+    // subscription moves to the new positions right after it was reported. Not awaited: the data
+    // connection may be paused, and requests on it keep their order anyway.
+    m.onApplied = () => {
+      void data
+        .request(APIS.reassign, { subscriptionId: sub.id, positions: [...m.positions.values()] })
+        .catch(() => {});
+    };
     m.onChange = () => {
-      // Rebalance: report first, then move the subscription to the new positions.
-      this.chain = this.chain.then(async () => {
-        // Not awaited: the data connection may be paused, and requests keep their order anyway.
-        if (await m.applyPending()) {
-          void data
-            .request(APIS.reassign, { subscriptionId: sub.id, positions: [...m.positions.values()] })
-            .catch(() => {});
-        }
-      });
+      this.changed = true;
+      void drain();
     };
   }
 
