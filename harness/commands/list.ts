@@ -1,26 +1,47 @@
 /** `brokerbench list`: the built-in workloads and the adapters with their capabilities and settings. */
 import type { Argv } from "yargs";
-import type { Capabilities } from "../../adapters/contract.js";
+import { type AdapterFactory, capabilitiesOf } from "../../adapters/contract.js";
 import { ADAPTERS } from "../../adapters/registry.js";
 import { EXIT } from "../errors.js";
 import { renderTable } from "../summary.js";
 import { builtinWorkloads, loadWorkloadFile, resolveWorkloadArg } from "../workload/index.js";
 import { defineCommand } from "./command.js";
 
-export function capabilityList(c: Capabilities): string {
-  const yes = (flag: boolean, name: string) => (flag ? [name] : []);
-  return [
-    c.model,
-    ...yes(c.push, "push"),
-    ...yes(c.pull, "pull"),
-    ...yes(c.queue, "queue"),
-    ...yes(c.pubsub, "pub-sub"),
-    ...yes(c.replay, "replay"),
-    ...yes(c.partitions, "partitions"),
-    ...yes(c.idempotentProduce, "idempotent"),
-    `modes: ${c.deliveryModes.join("/")}`,
-    `order: ${c.ordering}`,
-  ].join(", ");
+/** One row per adapter, one column per capability: the matrix a user compares brokers by. */
+export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
+  const mark = (flag: boolean) => (flag ? "yes" : "-");
+  const rows = adapters.map((a) => {
+    const c = capabilitiesOf(a, {});
+    return [
+      a.name,
+      c.model,
+      mark(c.push),
+      mark(c.pull),
+      mark(c.queue),
+      mark(c.pubsub),
+      mark(c.replay),
+      mark(c.partitions),
+      mark(c.idempotentProduce),
+      c.deliveryModes.join(", "),
+      c.ordering,
+    ];
+  });
+  return renderTable(
+    [
+      "adapter",
+      "model",
+      "push",
+      "pull",
+      "queue",
+      "pub-sub",
+      "replay",
+      "partitions",
+      "idempotent",
+      "delivery modes",
+      "order",
+    ],
+    rows,
+  );
 }
 
 export async function listText(): Promise<string> {
@@ -31,9 +52,11 @@ export async function listText(): Promise<string> {
   }
   const out = ["Workloads (brokerbench run <name>, or a path to a .yaml file)", ""];
   out.push(renderTable(["name", "runs", "description"], rows), "");
-  out.push("Adapters (--adapter <name>[,<name>...] | all; settings with --set key=value)", "");
+  out.push("Adapters (--adapter <name>[,<name>...] | all) and what each can do", "");
+  out.push(capabilityMatrix(ADAPTERS), "");
+  out.push("Adapter settings (--set key=value, or adapter.key=value for one adapter)", "");
   for (const a of ADAPTERS) {
-    out.push(`${a.name}: ${a.description}`, `  capabilities: ${capabilityList(a.capabilities)}`);
+    out.push(`${a.name}: ${a.description}`);
     for (const [k, s] of Object.entries(a.settings)) {
       out.push(`  --set ${k}=${s.default === "" ? "…" : s.default}  ${s.description}`);
     }
