@@ -31,6 +31,13 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
 /** push=buffer: stop reading deliveries while this many messages wait for the handler. */
 const PAUSE_AT = 2000;
 const ERR = { OFFSET_OUT_OF_RANGE: 1, ILLEGAL_GENERATION: 22, UNKNOWN_MEMBER_ID: 25 } as const;
+/**
+ * The poll and delivery paths heartbeat at most this often (besides the session timer), so a busy
+ * member learns of a rebalance within one poll or batch instead of one heartbeat interval: that
+ * keeps the window where a moving partition is read by its old and new owner (and the old owner's
+ * commits are fenced) short. One small request per 20 ms of traffic.
+ */
+const QUICK_HEARTBEAT_MS = 20;
 
 function check<T extends ErrorPart>(r: T): T {
   if (r.errorCode !== 0) throw new ServerError(r.errorCode, r.errorMessage);
@@ -83,9 +90,18 @@ class RemoteLogMember {
     this.timer.unref();
   }
 
+  private lastHeartbeatMs = 0;
+
+  /** A heartbeat from the poll/delivery path, rate-limited (QUICK_HEARTBEAT_MS). */
+  async quickHeartbeat(): Promise<void> {
+    if (performance.now() - this.lastHeartbeatMs < QUICK_HEARTBEAT_MS) return;
+    await this.heartbeat();
+  }
+
   async heartbeat(): Promise<void> {
     if (this.closed || this.beating) return;
     this.beating = true;
+    this.lastHeartbeatMs = performance.now();
     try {
       const s = await this.client.request(APIS.heartbeat, {
         group: this.options.group,
@@ -276,6 +292,7 @@ export class RemotePullConsumer implements PullConsumer {
     const m = this.member;
     if (m.closed) throw new Error("consumer is closed");
     if (m.failure !== null) throw m.failure;
+    await m.quickHeartbeat();
     await m.applyPending();
     const deadline = performance.now() + waitMs;
     for (;;) {
@@ -305,6 +322,9 @@ export class RemotePullConsumer implements PullConsumer {
         )) as FetchResponseIn,
       );
       if (m.closed) return [];
+      // A rebalance learned during the long poll: apply it first, so that records of a partition
+      // revoked meanwhile (or restarted elsewhere) are dropped by the position check below.
+      await m.applyPending();
       const out: Delivery[] = [];
       for (const p of r.partitions) {
         const k = tpKey(p.topic, p.partition);
@@ -411,6 +431,8 @@ export class RemotePushConsumer implements PushConsumer {
       this.draining = true;
       try {
         while (!m.closed && (this.waiting.length > 0 || this.changed)) {
+          // May bring a new generation (onChange sets `changed`): applied before this batch.
+          if (!this.changed) await m.quickHeartbeat();
           if (this.changed) {
             this.changed = false;
             await m.applyPending();

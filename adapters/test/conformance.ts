@@ -24,7 +24,7 @@ import {
   type StartPosition,
   unsupportedReason,
 } from "../contract.js";
-import { drain, produce, RunningConsumer, waitUntil } from "./driver.js";
+import { drain, groupSettled, produce, RunningConsumer, waitUntil } from "./driver.js";
 import { TestHistory } from "./history.js";
 import { groupTally, tally } from "./judge.js";
 import type { ServiceGate } from "./services.js";
@@ -231,8 +231,11 @@ export function describeBrokerConformance(
           it(`queue: 3 consumers of one group share the messages, each message once (${style})`, async () => {
             const mode = strongestMode(caps);
             const topic = freshTopic(name, `queue-${style}`);
-            // A log shares a group's messages across partitions (one consumer per partition).
-            await adapter.createTopic({ name: topic, partitions: 1 });
+            // A log shares a group's messages across partitions (each partition to one consumer of
+            // the group): give it one partition per consumer. A queue spreads even one partition.
+            const consumerCount = 3;
+            const partitions = caps.model === "log" && caps.partitions ? consumerCount : 1;
+            await adapter.createTopic({ name: topic, partitions });
             const history = new TestHistory();
             history.meta({
               adapter: name,
@@ -243,7 +246,7 @@ export function describeBrokerConformance(
             try {
               // Created concurrently, as a runner may: the group's setup must not race with itself.
               const consumers = await Promise.all(
-                [0, 1, 2].map((i) =>
+                Array.from({ length: consumerCount }, (_, i) =>
                   RunningConsumer.start(adapter, history, {
                     process: 100 + i,
                     group: "shared",
@@ -256,22 +259,30 @@ export function describeBrokerConformance(
                   }),
                 ),
               );
+              if (partitions > 1) {
+                // Members that joined one after another learn of the later rebalances at their next
+                // heartbeat; produce once each partition has one owner, or the overlap duplicates.
+                expect(
+                  await waitUntil(() => groupSettled(consumers, topic, partitions), 5_000),
+                  `the group settled: assignments ${consumers.map((c) => JSON.stringify(c.assignment)).join(" ")}`,
+                ).toBe(true);
+              }
               const acked = await produce(adapter, history, { process: 1, topic, mode, count, batch: 10 });
               await drain(history, "shared", consumers, acked, quietMs);
+              for (const c of consumers) expect(c.commitErrors, `process ${c.options.process}`).toEqual([]);
               for (const c of consumers) await c.close();
               const v = judge(history, expectation(mode, caps.ordering));
               expect(v.valid, explain(v)).toBe(true);
               expect(groupCount(v, "shared", "lost"), explain(v)).toBe(0);
               expect(groupCount(v, "shared", "duplicate-delivery"), explain(v)).toBe(0);
               expect(delivered(v, "shared")).toBe(count);
-              // A queue spreads one topic over its consumers; a log gives each partition to one
-              // consumer of the group, and this topic has one partition (more would need rebalances
-              // to settle before producing: left to the log adapters' own tests).
+              // A queue spreads one topic over its consumers; a settled log group gives each
+              // partition to one consumer, and key-less batches go round the partitions: all busy.
               const busy = consumers.filter((c) => c.delivered.length > 0).length;
               expect(
                 busy,
                 `deliveries per consumer: ${consumers.map((c) => c.delivered.length).join(", ")}`,
-              ).toBeGreaterThanOrEqual(caps.model === "queue" ? 2 : 1);
+              ).toBeGreaterThanOrEqual(partitions > 1 ? consumerCount : caps.model === "queue" ? 2 : 1);
             } finally {
               await adapter.deleteTopic(topic);
             }

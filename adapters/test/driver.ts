@@ -9,11 +9,14 @@ import { wallMs } from "../../harness/clock.js";
 import { encodePayload, messageId, stampSent } from "../../harness/payload.js";
 import type {
   Adapter,
+  Assignment,
+  CommitValue,
   Consumer,
   ConsumerOptions,
   Delivery,
   DeliveryMode,
   OutgoingMessage,
+  TopicPartition,
 } from "../contract.js";
 import { SendError } from "../contract.js";
 import { deliveryId, type SentMessage, type TestHistory } from "./history.js";
@@ -77,7 +80,18 @@ export class RunningConsumer {
   readonly committed: string[] = [];
   /** Ids whose commit was asked for (acknowledged or not yet answered when the consumer died). */
   readonly commitAttempted: string[] = [];
+  /** Commits that threw (e.g. fenced by a rebalance); each spent a process id. */
+  readonly commitErrors: string[] = [];
+  /** The partitions of the last assignment the adapter reported (null before any). */
+  assignment: readonly TopicPartition[] | null = null;
+  /**
+   * The history process id in use: the given one, then a fresh one after each commit whose outcome
+   * is unknown (HISTORY.md: such a process id is never used again), as the runner does.
+   */
+  process: number;
+  private respawns = 0;
   private stopped = false;
+  private killed = false;
   private loop: Promise<void> = Promise.resolve();
   private error: unknown = null;
 
@@ -85,41 +99,52 @@ export class RunningConsumer {
     readonly consumer: Consumer,
     private readonly history: TestHistory,
     readonly options: RunConsumerOptions,
-  ) {}
+  ) {
+    this.process = options.process;
+  }
 
   static async start(
     adapter: Adapter,
     history: TestHistory,
     o: RunConsumerOptions,
   ): Promise<RunningConsumer> {
+    // The assignment may be reported before createConsumer resolves: hold it until `running` exists.
+    let running: RunningConsumer | null = null;
+    let early: Assignment | null = null;
     const consumer = await adapter.createConsumer({
       ...o,
       prefetch: o.prefetch ?? 100,
-      onAssign: (a) => history.assign(o.process, o.group, a),
+      onAssign: (a) => {
+        history.assign(running?.process ?? o.process, o.group, a);
+        if (running === null) early = a;
+        else running.assignment = a.partitions;
+      },
     });
-    const running = new RunningConsumer(consumer, history, o);
+    running = new RunningConsumer(consumer, history, o);
+    const r = running;
+    if (early !== null) r.assignment = (early as Assignment).partitions;
     if (consumer.delivery === "push") {
-      await consumer.start((batch) => running.handle(batch));
+      await consumer.start((batch) => r.handle(batch));
     } else {
       const pull = consumer;
-      running.loop = (async () => {
-        while (!running.stopped) {
-          history.pollInvoke(o.process, o.group);
+      r.loop = (async () => {
+        while (!r.stopped) {
+          history.pollInvoke(r.process, o.group);
           const batch = await pull.poll(o.pollMax ?? 20, 100);
-          if (running.stopped) break;
-          await running.handle(batch);
+          if (r.stopped) break;
+          await r.handle(batch);
         }
       })().catch((err: unknown) => {
-        if (!running.stopped) running.error = err;
+        if (!r.stopped) r.error = err;
       });
     }
-    return running;
+    return r;
   }
 
   private async handle(batch: readonly Delivery[]): Promise<void> {
     if (this.stopped) return;
     const o = this.options;
-    this.history.pollOk(o.process, o.group, batch);
+    this.history.pollOk(this.process, o.group, batch);
     if (batch.length === 0) return;
     const limit = o.commitLimit ?? Number.POSITIVE_INFINITY;
     const room = Math.max(0, limit - this.committed.length);
@@ -130,11 +155,30 @@ export class RunningConsumer {
     if (o.mode !== "at-most-once") await this.commit(toCommit);
   }
 
+  /**
+   * `invoke` before the commit is sent and `ok` after it is answered, so a kill in between leaves
+   * an honest unknown outcome (the broker may have applied it). A commit that throws while alive is
+   * recorded `info` and the consumer goes on under a fresh process id, as the runner does.
+   */
   private async commit(deliveries: readonly Delivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
+    if (deliveries.length === 0 || this.stopped) return;
+    const { group } = this.options;
+    const process = this.process;
     for (const d of deliveries) this.commitAttempted.push(deliveryId(d));
-    const value = await this.consumer.commit(deliveries);
-    this.history.commit(this.options.process, this.options.group, value, deliveries);
+    this.history.commitInvoke(process, group);
+    let value: CommitValue;
+    try {
+      value = await this.consumer.commit(deliveries);
+    } catch (err) {
+      if (this.killed) return; // died with the commit on the wire: the crash line says it all
+      const message = err instanceof Error ? err.message : String(err);
+      this.history.commitUnknown(process, group, message);
+      this.commitErrors.push(message);
+      this.process = this.options.process + 10_000 * ++this.respawns;
+      return;
+    }
+    if (this.killed) return; // answered after the crash: a dead process learns nothing
+    this.history.commit(process, group, value, deliveries);
     if (value.kind === "acks") {
       for (const d of deliveries.slice(0, value.count)) this.committed.push(deliveryId(d));
     } else {
@@ -154,13 +198,38 @@ export class RunningConsumer {
     this.check();
   }
 
-  /** Dies abruptly: no commit, no ack. Recorded as a crash; the process id is not reused. */
+  /**
+   * Dies abruptly: no commit, no ack. Recorded as a crash; the process id is not reused. A commit
+   * on the wire is not waited for: the broker may or may not apply it (its `invoke` has no `ok`).
+   */
   async kill(): Promise<void> {
     this.stopped = true;
-    this.history.crash(this.options.process);
+    this.killed = true;
+    this.history.crash(this.process);
     await (this.consumer.kill ?? this.consumer.close).call(this.consumer);
     await this.loop;
   }
+}
+
+/**
+ * Log model: true once the consumers' reported assignments split the topic's partitions between
+ * them, each partition to exactly one (the group has settled after its members joined). Until
+ * then a partition can be read by its previous and its new owner (a rebalance overlap).
+ */
+export function groupSettled(
+  consumers: readonly RunningConsumer[],
+  topic: string,
+  partitions: number,
+): boolean {
+  const owners = new Array<number>(partitions).fill(0);
+  for (const c of consumers) {
+    if (c.assignment === null) return false;
+    for (const tp of c.assignment) {
+      if (tp.topic !== topic || tp.partition < 0 || tp.partition >= partitions) return false;
+      owners[tp.partition]!++;
+    }
+  }
+  return owners.every((n) => n === 1);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -75,6 +75,16 @@ export class TestHistory {
     this.push({ type: "ok", f: "poll", process, group, value });
   }
 
+  /** Recorded before the commit is sent: a crash before its `ok` leaves the outcome unknown. */
+  commitInvoke(process: number, group: string): void {
+    this.push({ type: "invoke", f: "commit", process, group });
+  }
+
+  /** A commit that threw: outcome unknown (`info`), so the process id is spent (HISTORY.md). */
+  commitUnknown(process: number, group: string, error: string): void {
+    this.push({ type: "info", f: "commit", process, group, error });
+  }
+
   /** Queue-model commits carry the acknowledged ids, which only the payloads know. */
   commit(process: number, group: string, committed: CommitValue, deliveries: readonly Delivery[]): void {
     const value =
