@@ -92,6 +92,13 @@ export class SendError extends Error {
 export interface Producer {
   /** Publishes a batch; resolves with one ack per message, in order, once the broker acknowledged all. */
   send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]>;
+  /**
+   * Sends again a batch (the same array) an earlier `send` published but whose acknowledgement was
+   * lost, as the client's own retry would: an idempotent producer reuses that send's partitions and
+   * sequence numbers so the broker drops what it already has (fault injection: producer-ack-loss).
+   * Absent: the harness retries with `send`, which a broker can only deduplicate by content.
+   */
+  retry?(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]>;
   close(): Promise<void>;
 }
 

@@ -55,6 +55,8 @@ export function applyRecord(b: HistoryBuilder, rec: unknown, line: number): void
       if (type === "ok") b.drain(g, line, complete);
       return;
     }
+    case "fault": // harness fault injection markers (README: extensions of HISTORY.md): no operation
+      return;
     default:
       b.warn(`unknown operation "${f}" (first at line ${line}) ignored`);
   }

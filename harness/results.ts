@@ -112,6 +112,12 @@ export interface RunResult {
     readonly startS: number;
     readonly endS: number;
   }[];
+  /**
+   * What went wrong without failing the run, one line each: consumer operations that failed (the
+   * consumer went on as a new history process), producer lanes stopped by an unknown outcome,
+   * injected faults. Absent in results written before it existed.
+   */
+  readonly warnings?: readonly string[];
   readonly verdict: Verdict | null;
   /** File name of the history, relative to results.json. */
   readonly history: string | null;

@@ -89,6 +89,8 @@ export function summaryNotes(results: readonly RunResult[]): string[] {
         `${who}: INVALID for delivery ${v.expect.delivery}, order ${v.expect.order}: ${found} (see results.json verdict)`,
       );
     }
+    const warnings = r.warnings?.length ?? 0;
+    if (warnings > 0) notes.push(`${who}: ${warnings} warning(s), see results.json warnings`);
     const undrained = v?.groups.filter((g) => !g.drained).map((g) => g.group) ?? [];
     if (undrained.length > 0)
       notes.push(`${who}: group(s) ${undrained.join(", ")} did not catch up: loss not judged`);

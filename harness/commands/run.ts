@@ -4,7 +4,7 @@
  */
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
-import type { AdapterFactory, AdapterSettings } from "../../adapters/contract.js";
+import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../adapters/contract.js";
 import { ADAPTERS, findAdapter } from "../../adapters/registry.js";
 import { checkHistoryFile } from "../../checkers/index.js";
 import { parseFormats, writeReports } from "../../reports/index.js";
@@ -137,7 +137,9 @@ export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
       for (let n = 2; used.has(runId); n++) runId = `${run.id}-${n}`;
       used.add(runId);
       const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
-      planned.push({ runId, run, factory, settings: { ...run.workload.settings, ...cli }, cliSettings: cli });
+      const settings = { ...run.workload.settings, ...cli };
+      capabilitiesOf(factory, settings); // a setting the adapter refuses is a usage error, before any run
+      planned.push({ runId, run, factory, settings, cliSettings: cli });
     }
   }
   return planned;

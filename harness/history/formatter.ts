@@ -109,10 +109,11 @@ export class HistoryFormatter {
         const time = ev[i + 2]!;
         const topicId = ev[i + 3]!;
         const topic = this.q(topicId);
-        const firstSeq = ev[i + 4]!;
-        const count = ev[i + 5]!;
-        const hasKeys = ev[i + 6] === 1;
-        i += 7;
+        const source = ev[i + 4]!;
+        const firstSeq = ev[i + 5]!;
+        const count = ev[i + 6]!;
+        const hasKeys = ev[i + 7] === 1;
+        i += 8;
         const keysAt = i;
         if (hasKeys) i += count;
         this.head(op === OP.SEND_OK ? L.sendOk : L.sendInvoke, process, time, null);
@@ -120,7 +121,7 @@ export class HistoryFormatter {
         const seg = this.segment(topicId);
         // `{"id":"P-` once per line; every entry then needs only its sequence and the topic segment.
         w.reserve(ENTRY);
-        const idHead = Buffer.concat([L.id, Buffer.from(`${process}-`, "latin1")]);
+        const idHead = Buffer.concat([L.id, Buffer.from(`${source}-`, "latin1")]);
         const nextHead = Buffer.concat([L.comma, idHead]);
         for (let m = 0; m < count; m++) {
           const key = hasKeys ? ev[keysAt + m]! : -1;

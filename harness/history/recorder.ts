@@ -27,9 +27,12 @@ export interface HistoryMeta {
   readonly expect: Expectation;
 }
 
-/** A batch one producer sends to one topic: messages `${process}-${firstSeq + i}`. */
+/** A batch one producer sends to one topic: messages `${source ?? process}-${firstSeq + i}`. */
 export interface SentBatch {
+  /** The history process sending it. */
   readonly process: number;
+  /** The payload's producer id, when not the process's (a retry by a new process of the same ids). */
+  readonly source?: number;
   readonly topic: string;
   readonly firstSeq: number;
   readonly count: number;
@@ -191,12 +194,13 @@ export class HistoryRecorder {
         keyIds[i] = k == null ? -1 : enc.str(k);
       }
     }
-    const ev = enc.reserve(7 + (keyIds ? count : 0) + (acks ? 2 * count : 0));
+    const ev = enc.reserve(8 + (keyIds ? count : 0) + (acks ? 2 * count : 0));
     let n = enc.n;
     ev[n++] = op;
     ev[n++] = batch.process;
     ev[n++] = monoNs();
     ev[n++] = topic;
+    ev[n++] = batch.source ?? batch.process;
     ev[n++] = batch.firstSeq;
     ev[n++] = count;
     ev[n++] = keyIds ? 1 : 0;
@@ -224,7 +228,7 @@ export class HistoryRecorder {
     const value = Array.from({ length: batch.count }, (_, i) => {
       const key = batch.keys?.[i];
       return {
-        id: `${batch.process}-${batch.firstSeq + i}`,
+        id: `${batch.source ?? batch.process}-${batch.firstSeq + i}`,
         topic: batch.topic,
         ...(key != null ? { key } : {}),
       };
@@ -335,6 +339,16 @@ export class HistoryRecorder {
 
   crash(process: number): void {
     this.text(`{"type":"info","f":"crash","process":${process},"time":${monoNs()}}\n`);
+  }
+
+  /**
+   * A fault injected by the harness starts or ends: `{"type":"info","f":"fault",...}`, an extension
+   * of HISTORY.md v1 that the checkers ignore (checkers/README.md); it carries no operation.
+   */
+  fault(kind: string, target: string, phase: "start" | "end"): void {
+    this.text(
+      `{"type":"info","f":"fault","time":${monoNs()},"value":${JSON.stringify({ kind, target, phase })}}\n`,
+    );
   }
 
   /** The group starts reading until caught up; `complete` once it has. */

@@ -58,15 +58,26 @@ export class ConsumerLoop {
   /** Operations that failed (recorded as `info`); the consumer went on under a new process id. */
   failures = 0;
   lastFailure: string | null = null;
+  /** One line per failed operation, for results.json warnings. */
+  readonly warnings: string[] = [];
   assigned = false;
   /** performance.now() of the latest assignment. */
   lastAssignMs = 0;
+  /** Killed by fault injection: the loop is over and its consumer gone. */
+  crashed = false;
   private readonly consumer: Consumer;
   private readonly ctx: LoopContext;
   private readonly reader = new HeaderReader();
   private readonly scratch = new Scratch();
   private stopping = false;
   private pullLoop: Promise<void> | null = null;
+  private crashRequest: { done: Promise<void>; resolve: () => void } | null = null;
+  private stallGate: {
+    untilMs: number;
+    slowRate: number | null;
+    open: Promise<void>;
+    release: () => void;
+  } | null = null;
 
   constructor(consumer: Consumer, plan: ConsumerPlan, ctx: LoopContext) {
     this.consumer = consumer;
@@ -87,11 +98,17 @@ export class ConsumerLoop {
     const { recorder } = this.ctx;
     const { group, pollMax, pollWaitMs } = this.plan;
     while (!this.stopping && !this.ctx.abort.aborted && this.error === null) {
+      if (this.stallGate && this.stallGate.slowRate === null) await this.stallGate.open;
+      if (this.crashRequest) {
+        this.crashNow(); // idle between polls: nothing in hand
+        return;
+      }
       recorder?.pollInvoke(this.process, group.name);
       let batch: readonly Delivery[];
       try {
         batch = await consumer.poll(pollMax, pollWaitMs);
       } catch (err) {
+        if (this.crashed) return;
         this.fail("poll", err);
         await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
@@ -115,16 +132,23 @@ export class ConsumerLoop {
     this.ctx.recorder?.info(this.process, f, this.plan.group.name, message);
     this.failures++;
     this.lastFailure = `${f} failed: ${message}`;
+    const spent = this.process;
     this.process = this.plan.nextProcess();
+    this.warnings.push(
+      `consumer ${spent} in ${this.plan.group.name}: ${this.lastFailure} (went on as process ${this.process})`,
+    );
     if (this.failures >= MAX_FAILURES) {
       this.error ??= `consumer in ${this.plan.group.name}: ${this.failures} failed operations, last: ${this.lastFailure}`;
     }
   }
 
   private async handle(batch: readonly Delivery[]): Promise<void> {
-    const receiveMs = wallMs();
     const n = batch.length;
     if (n === 0) return;
+    // Push: a stalled consumer does not return from the broker's callback until the stall ends.
+    if (this.stallGate && this.stallGate.slowRate === null) await this.stallGate.open;
+    if (this.crashed) return;
+    const receiveMs = wallMs();
     const s = this.scratch;
     s.ensure(n);
     const reader = this.reader;
@@ -143,23 +167,94 @@ export class ConsumerLoop {
     const { recorder } = this.ctx;
     const { group } = this.plan;
     group.lastDeliveryMs = receiveMs;
-    recorder?.pollOk(this.process, group.name, batch, s);
+    // A requested crash strikes in the middle of this batch, where each mode is vulnerable:
+    // at-most-once after its commit and before processing (the batch is never recorded as
+    // delivered: lost), otherwise after processing and before the commit (redelivered).
+    const crashing = this.crashRequest !== null;
     if (this.plan.mode === "at-most-once") {
+      if (crashing) {
+        await this.commit(batch);
+        this.crashNow();
+        return;
+      }
+      recorder?.pollOk(this.process, group.name, batch, s);
       if (!(await this.commit(batch))) return;
       this.measure(n, receiveMs);
     } else {
+      recorder?.pollOk(this.process, group.name, batch, s);
       this.measure(n, receiveMs);
+      if (crashing) {
+        this.crashNow();
+        return;
+      }
       await this.commit(batch);
     }
+    const gate = this.stallGate;
+    if (gate && gate.slowRate !== null && wallMs() < gate.untilMs) {
+      // A slow consumer: this batch takes n / slowRate seconds (cut short when the stall ends).
+      const ms = Math.min((n * 1000) / gate.slowRate, gate.untilMs - wallMs());
+      await Promise.race([gate.open, new Promise((resolve) => setTimeout(resolve, ms))]);
+    }
+  }
+
+  /**
+   * Fault injection: kills the consumer abruptly (the adapter's `kill`: no commit, no ack). The
+   * crash strikes while it handles its next batch (see `handle`), or after `idleMs` if none comes.
+   * Resolves once the consumer is dead and `crash` is recorded under its process.
+   */
+  crash(idleMs = 300): Promise<void> {
+    if (this.crashRequest) return this.crashRequest.done;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.crashRequest = { done, resolve };
+    this.stallGate?.release();
+    const timer = setTimeout(() => this.crashNow(), idleMs);
+    return done.finally(() => clearTimeout(timer));
+  }
+
+  private crashNow(): void {
+    const request = this.crashRequest;
+    if (this.crashed || !request) return;
+    this.crashed = true;
+    this.stopping = true;
+    this.ctx.recorder?.crash(this.process);
+    // Not awaited here: a push adapter may be inside this very callback.
+    const kill = this.consumer.kill ? this.consumer.kill() : this.consumer.close();
+    kill.catch(() => {}).finally(() => request.resolve());
+  }
+
+  /** Fault injection: stops reading until `untilMs` (wall clock), or reads at `slowRate` msgs/s. */
+  stall(untilMs: number, slowRate: number | null): void {
+    this.stallGate?.release();
+    let release!: () => void;
+    const open = new Promise<void>((r) => {
+      release = r;
+    });
+    const gate = { untilMs, slowRate, open, release: () => {} };
+    const timer = setTimeout(() => gate.release(), Math.max(0, untilMs - wallMs()));
+    gate.release = () => {
+      clearTimeout(timer);
+      if (this.stallGate === gate) this.stallGate = null;
+      release();
+    };
+    this.stallGate = gate;
+  }
+
+  /** Ends a stall early. */
+  unstall(): void {
+    this.stallGate?.release();
   }
 
   private async commit(batch: readonly Delivery[]): Promise<boolean> {
     try {
       const value = await this.consumer.commit(batch);
+      if (this.crashed) return false; // died before learning the outcome
       this.ctx.recorder?.commit(this.process, this.plan.group.name, value, this.scratch, batch.length);
       return true;
     } catch (err) {
-      this.fail("commit", err);
+      if (!this.crashed) this.fail("commit", err);
       return false;
     }
   }
@@ -186,7 +281,12 @@ export class ConsumerLoop {
   /** Stops receiving and closes the consumer. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stallGate?.release();
     if (this.pullLoop) await this.pullLoop;
+    if (this.crashRequest) {
+      await this.crashRequest.done;
+      return;
+    }
     await this.consumer.close();
   }
 }

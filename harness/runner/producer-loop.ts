@@ -1,8 +1,12 @@
 /**
- * One producer's loop. At a fixed rate it follows a schedule of intended send times (batch k is
- * due at start + k·batchSize/rate) and never skips a slot when it falls behind, so latency measured
- * from the intended time includes the wait (no coordinated omission). At `max` it sends the next
- * batch as soon as the previous one is acknowledged. One batch is outstanding at a time.
+ * One producer: up to `lanes.length` batches outstanding at a time, over one adapter Producer.
+ *
+ * HISTORY.md allows one outstanding invoke per process, so each outstanding batch travels in its
+ * own *lane*: a history process of its own, with its own payload producer id and sequences (ids
+ * `${lane}-${seq}`). The lanes share one schedule: at a fixed rate batch k of the producer is due at
+ * start + k·batchSize/rate and the next free lane takes it; a producer that falls behind never skips
+ * a slot, so latency measured from the intended time includes the wait (no coordinated omission).
+ * At `max` each lane sends its next batch as soon as its previous one is acknowledged.
  */
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
 import { wallMs } from "../clock.js";
@@ -12,7 +16,8 @@ import type { KeyGenerator } from "./keys.js";
 import { BatchEncoder } from "./payloads.js";
 
 export interface ProducerPlan {
-  readonly process: number;
+  /** History process ids of the lanes (one per batch that may be outstanding); also payload producer ids. */
+  readonly lanes: readonly number[];
   readonly topic: string;
   /** Messages per second for this producer, or null for as fast as acknowledged. */
   readonly ratePerSec: number | null;
@@ -23,6 +28,10 @@ export interface ProducerPlan {
   readonly startMs: number;
   readonly endMs: number;
   readonly keys: KeyGenerator;
+  /** Hands out a fresh process id (unique in the run), for a lane whose process is spent. */
+  readonly nextProcess: () => number;
+  /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
+  readonly ackLost?: () => boolean;
 }
 
 export interface LoopContext {
@@ -33,34 +42,71 @@ export interface LoopContext {
 }
 
 export interface ProducerOutcome {
+  /** The producer's first lane. */
   readonly process: number;
-  /** Set when the producer stopped on an error (after an unknown outcome its process id is spent). */
+  /** Set when every lane stopped on an error (after an unknown outcome a lane's process id is spent). */
   readonly error: string | null;
+  /** One line per lane that stopped early or lost an acknowledgement, for results.json warnings. */
+  readonly warnings: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** A loop whose sends complete synchronously must still let timers and I/O run this often. */
 const YIELD_EVERY_MS = 2;
+/** Pause between retries of a batch whose acknowledgement was lost. */
+const RETRY_BACKOFF_MS = 20;
+
+interface Schedule {
+  /** Next slot of the rate schedule. */
+  k: number;
+  /** Messages claimed by the lanes so far. */
+  claimed: number;
+}
 
 export async function runProducer(
   producer: Producer,
   plan: ProducerPlan,
   ctx: LoopContext,
 ): Promise<ProducerOutcome> {
+  const schedule: Schedule = { k: 0, claimed: 0 };
+  const warnings: string[] = [];
+  const errors = await Promise.all(
+    plan.lanes.map((lane) => runLane(producer, plan, lane, schedule, ctx, warnings)),
+  );
+  const failed = errors.filter((e): e is string => e !== null);
+  return {
+    process: plan.lanes[0] ?? 0,
+    error: failed.length === plan.lanes.length ? (failed[0] ?? null) : null,
+    warnings,
+  };
+}
+
+/** One lane; resolves with why it stopped early, or null. */
+async function runLane(
+  producer: Producer,
+  plan: ProducerPlan,
+  source: number,
+  schedule: Schedule,
+  ctx: LoopContext,
+  warnings: string[],
+): Promise<string | null> {
   const { metrics, recorder, abort } = ctx;
-  const encoder = new BatchEncoder(plan.messageSize, plan.process, plan.batchSize);
+  const encoder = new BatchEncoder(plan.messageSize, source, plan.batchSize);
   const batchIntervalMs = plan.ratePerSec === null ? 0 : (plan.batchSize * 1000) / plan.ratePerSec;
+  let process = source;
   let seq = 0;
-  let k = 0;
   let lastYield = performance.now();
   while (!abort.aborted) {
-    const count = plan.limit === null ? plan.batchSize : Math.min(plan.batchSize, plan.limit - seq);
+    const count =
+      plan.limit === null ? plan.batchSize : Math.min(plan.batchSize, plan.limit - schedule.claimed);
     if (count <= 0) break;
     let intendedMs: number;
     if (batchIntervalMs > 0) {
-      intendedMs = plan.startMs + k * batchIntervalMs;
+      intendedMs = plan.startMs + schedule.k * batchIntervalMs;
       if (plan.limit === null && intendedMs >= plan.endMs) break;
+      schedule.k++;
+      schedule.claimed += count;
       // Timers have 1 ms resolution: sleep while a whole millisecond remains, then send. A batch
       // that goes out (less than 1 ms) before its slot takes its actual send time as intended
       // time, so latency is never understated; the schedule itself stays on its grid.
@@ -71,6 +117,7 @@ export async function runProducer(
     } else {
       intendedMs = wallMs();
       if (plan.limit === null && intendedMs >= plan.endMs) break;
+      schedule.claimed += count;
     }
     const keys = plan.keys.batch(count);
     const sentMs = wallMs();
@@ -80,13 +127,26 @@ export async function runProducer(
     for (let i = 0; i < count; i++) {
       messages[i] = { topic: plan.topic, key: keys === null ? null : keys[i]!, payload: payloads[i]! };
     }
-    const batch: SentBatch = { process: plan.process, topic: plan.topic, firstSeq: seq, count, keys };
+    let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys };
     metrics.onSending(count);
     recorder?.sendInvoke(batch);
     seq += count;
-    k++;
     try {
-      const acks = await producer.send(messages);
+      let acks = await producer.send(messages);
+      // Fault injection: the acknowledgement is lost. The outcome is unknown to the producer
+      // (`info`, the process is spent); it retries the same messages as a new process, through
+      // the adapter's retry where it has one (an idempotent producer reuses its sequence numbers).
+      while (plan.ackLost?.() && !abort.aborted) {
+        recorder?.sendFailed(batch, false, "acknowledgement lost (fault injection: producer-ack-loss)");
+        warnings.push(
+          `producer ${source}: acknowledgement lost for ${count} message(s) as process ${process}`,
+        );
+        process = plan.nextProcess();
+        batch = { ...batch, process };
+        await sleep(RETRY_BACKOFF_MS);
+        recorder?.sendInvoke(batch);
+        acks = await (producer.retry ? producer.retry(messages) : producer.send(messages));
+      }
       metrics.onAcked(count, intendedMs, sentMs, wallMs());
       recorder?.sendOk(batch, acks);
     } catch (err) {
@@ -94,8 +154,13 @@ export async function runProducer(
       const message = err instanceof Error ? err.message : String(err);
       metrics.onSendFailed(count, definite);
       recorder?.sendFailed(batch, definite, message);
-      // An unknown outcome spends this process id (HISTORY.md): the producer stops.
-      if (!definite) return { process: plan.process, error: message };
+      // An unknown outcome spends this process id (HISTORY.md): the lane stops.
+      if (!definite) {
+        warnings.push(
+          `producer ${source}: lane process ${process} stopped after an unknown send outcome: ${message}`,
+        );
+        return message;
+      }
     }
     const now = performance.now();
     if (now - lastYield >= YIELD_EVERY_MS) {
@@ -103,5 +168,5 @@ export async function runProducer(
       lastYield = performance.now();
     }
   }
-  return { process: plan.process, error: null };
+  return null;
 }

@@ -15,18 +15,21 @@ import {
   type AdapterFactory,
   type AdapterSettings,
   type Capabilities,
+  capabilitiesOf,
   type OrderScope,
   type StartPosition,
   unsupportedReason,
 } from "../../adapters/contract.js";
 import type { Expectation, Verdict } from "../../checkers/verdict.js";
 import { wallMs } from "../clock.js";
+import { FaultScheduler } from "../faults/index.js";
 import { HistoryRecorder } from "../history/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
 import { RESULTS_FORMAT, type RunResult, type RunStatus } from "../results.js";
 import type { Workload, WorkloadRun } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { environment } from "./environment.js";
+import { FaultTargets } from "./fault-targets.js";
 import { KeyGenerator } from "./keys.js";
 import { type LoopContext, type ProducerOutcome, runProducer } from "./producer-loop.js";
 
@@ -102,7 +105,14 @@ const errorMessage = (err: unknown) => (err instanceof Error ? err.message : Str
 export async function executeRun(options: RunOptions): Promise<RunResult> {
   const { run, factory } = options;
   const w = run.workload;
-  const caps = factory.capabilities;
+  let caps: Capabilities;
+  let capsError: string | null = null;
+  try {
+    caps = capabilitiesOf(factory, options.settings);
+  } catch (err) {
+    caps = factory.capabilities;
+    capsError = errorMessage(err);
+  }
   const startedAt = new Date().toISOString();
   const start = resolveStart(w, caps);
   const expect = expectationOf(w, caps);
@@ -115,8 +125,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     adapter: { name: factory.name, settings: redactSettings(options.settings), capabilities: caps },
     startedAt,
     warmupS: w.warmupS,
-    faults: [],
   } as const;
+  const warnings: string[] = [];
+  let scheduler: FaultScheduler | null = null;
   await mkdir(options.dir, { recursive: true });
 
   const finish = async (
@@ -148,6 +159,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       latency: s.latency,
       backlog: s.backlog,
       timeseries: s.timeseries,
+      faults: scheduler?.records() ?? [],
+      warnings,
       verdict: rest.verdict ?? null,
       history: rest.history ?? null,
     };
@@ -163,6 +176,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     partitions: w.partitions,
     start,
   });
+  if (capsError !== null) return finish("error", capsError);
   if (reason !== null) return finish("not-supported", `${factory.name}: ${reason}`);
 
   options.onProgress?.(progress("connecting", 0, w, null));
@@ -202,57 +216,109 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     recorder,
     abort,
   };
+  /** The live consumer loops, one per (group, consumer) slot; a crashed one is replaced in place. */
   const consumers: ConsumerLoop[] = [];
+  const crashedLoops: ConsumerLoop[] = [];
   const producers: Awaited<ReturnType<Adapter["createProducer"]>>[] = [];
   let runError: string | null = null;
   let producingS = 0;
   const t0 = performance.now();
   let ticker: NodeJS.Timeout | null = null;
+  // Producer i sends through `inFlight` lanes, each a history process: 1 … producers·inFlight.
+  let nextProcess = producersTotal * w.inFlight + 1;
+  const newProcess = () => nextProcess++;
+
+  const createConsumerLoop = async (g: GroupState): Promise<ConsumerLoop> => {
+    const process = newProcess();
+    // The adapter may report the first assignment before createConsumer returns.
+    const holder: { loop: ConsumerLoop | null; assigned: boolean } = { loop: null, assigned: false };
+    const consumer = await adapter.createConsumer({
+      process,
+      group: g.name,
+      topics,
+      delivery: w.delivery,
+      mode: w.deliveryMode,
+      start,
+      prefetch: w.prefetch,
+      onAssign: (assignment) => {
+        if (holder.loop?.crashed) return;
+        recorder?.assign(holder.loop?.process ?? process, g.name, assignment);
+        holder.assigned = true;
+        holder.loop?.onAssign();
+      },
+    });
+    const loop = new ConsumerLoop(
+      consumer,
+      {
+        process,
+        nextProcess: newProcess,
+        group: g,
+        mode: w.deliveryMode,
+        pollMax: w.pollMax,
+        pollWaitMs: 100,
+      },
+      ctx,
+    );
+    holder.loop = loop;
+    if (holder.assigned) loop.onAssign();
+    return loop;
+  };
+
+  const targets = new FaultTargets(w.consumersPerGroup);
+  const ackLoss = new Set<number>();
+  scheduler =
+    w.faults.length === 0
+      ? null
+      : new FaultScheduler(
+          w.faults,
+          {
+            start: async (f) => {
+              if (f.kind === "producer-ack-loss") ackLoss.add(targets.producer(f.target));
+              else if (f.kind === "consumer-crash") {
+                const slot = targets.consumer(f.target, groups);
+                const loop = consumers[slot]!;
+                await loop.crash();
+                crashedLoops.push(loop);
+                warnings.push(
+                  `fault: consumer ${loop.process} in ${loop.plan.group.name} crashed (${f.target})`,
+                );
+              } else if (f.kind === "consumer-stall") {
+                const loop = consumers[targets.consumer(f.target, groups)]!;
+                loop.stall(wallMs() + f.duration * 1000, f.slowRate ?? null);
+              } else {
+                throw new Error(`fault ${f.kind} is not available in this run (see README: Fault injection)`);
+              }
+            },
+            end: async (f) => {
+              if (f.kind === "producer-ack-loss") ackLoss.delete(targets.producer(f.target));
+              else if (f.kind === "consumer-crash") {
+                const slot = targets.consumer(f.target, groups);
+                if (!consumers[slot]!.crashed) return;
+                // A new consumer process takes the crashed one's place.
+                const loop = await createConsumerLoop(consumers[slot]!.plan.group);
+                consumers[slot] = loop;
+                await loop.start();
+              } else if (f.kind === "consumer-stall") {
+                consumers[targets.consumer(f.target, groups)]!.unstall();
+              }
+            },
+          },
+          (f, phase) => recorder?.fault(f.kind, f.target, phase),
+          (f, err) => {
+            runError ??= `fault ${f.kind} on ${f.target} failed: ${errorMessage(err)}`;
+          },
+        );
   try {
     for (const name of topics) await adapter.createTopic({ name, partitions: w.partitions });
 
     // Consumers first, so that a group starting at `latest` sees every message.
-    let nextProcess = producersTotal + 1;
     for (const g of groups) {
-      for (let c = 0; c < w.consumersPerGroup; c++) {
-        const process = nextProcess++;
-        // The adapter may report the first assignment before createConsumer returns.
-        const holder: { loop: ConsumerLoop | null; assigned: boolean } = { loop: null, assigned: false };
-        const consumer = await adapter.createConsumer({
-          process,
-          group: g.name,
-          topics,
-          delivery: w.delivery,
-          mode: w.deliveryMode,
-          start,
-          prefetch: w.prefetch,
-          onAssign: (assignment) => {
-            recorder?.assign(holder.loop?.process ?? process, g.name, assignment);
-            holder.assigned = true;
-            holder.loop?.onAssign();
-          },
-        });
-        const loop = new ConsumerLoop(
-          consumer,
-          {
-            process,
-            nextProcess: () => nextProcess++,
-            group: g,
-            mode: w.deliveryMode,
-            pollMax: w.pollMax,
-            pollWaitMs: 100,
-          },
-          ctx,
-        );
-        holder.loop = loop;
-        if (holder.assigned) loop.onAssign();
-        consumers.push(loop);
-      }
+      for (let c = 0; c < w.consumersPerGroup; c++) consumers.push(await createConsumerLoop(g));
     }
     for (let i = 0; i < producersTotal; i++) {
       producers.push(
         await adapter.createProducer({
-          process: i + 1,
+          process: i * w.inFlight + 1,
           mode: w.deliveryMode,
           idempotent: w.deliveryMode === "exactly-once" && caps.idempotentProduce,
         }),
@@ -297,13 +363,16 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       );
     }, 250);
     ticker.unref();
+    scheduler?.arm(startMs);
 
     const outcomes: ProducerOutcome[] = await Promise.all(
       producers.map((p, i) =>
         runProducer(
           p,
           {
-            process: i + 1,
+            lanes: Array.from({ length: w.inFlight }, (_, l) => i * w.inFlight + 1 + l),
+            nextProcess: newProcess,
+            ackLost: () => ackLoss.has(i),
             topic: topics[i % topics.length]!,
             ratePerSec: ratePerProducer,
             batchSize: w.batchSize,
@@ -319,7 +388,11 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     );
     producing = false;
     producingS = (wallMs() - startMs) / 1000;
+    // Faults end with producing: crashed consumers are replaced before the groups drain.
+    await scheduler?.stop();
+    for (const o of outcomes) warnings.push(...o.warnings);
     const producerErrors = outcomes.filter((o) => o.error !== null);
+    if (scheduler !== null) await waitForAssignments(consumers, caps);
     if (producerErrors.length === producers.length && runError === null) {
       runError = `every producer failed: ${producerErrors[0]?.error}`;
     }
@@ -332,7 +405,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     abort.aborted = true;
   } finally {
     if (ticker) clearInterval(ticker);
+    await scheduler?.stop();
     metrics.sample(wallMs());
+    for (const c of [...crashedLoops, ...consumers]) warnings.push(...c.warnings);
     await closeAll([
       ...consumers.map((c) => () => c.stop()),
       ...producers.map((p) => () => p.close()),

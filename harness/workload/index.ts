@@ -1,8 +1,12 @@
-export { loadWorkloadFile, parseWorkloadText, type WorkloadRun } from "./load.js";
+export { checkFaultTargets, loadWorkloadFile, parseWorkloadText, type WorkloadRun } from "./load.js";
 export { expandMatrix, MatrixError, type MatrixPoint, pointId } from "./matrix.js";
 export { fromOmb, isOmbWorkload, type OmbWorkload, ombSchema } from "./omb.js";
 export { builtinWorkloadDir, builtinWorkloads, DEFAULT_WORKLOAD, resolveWorkloadArg } from "./resolve.js";
 export {
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultSpec,
+  faultSchema,
   KEY_DISTRIBUTIONS,
   type KeyDistribution,
   WORKLOAD_FIELD_NAMES,

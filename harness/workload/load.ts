@@ -11,6 +11,33 @@ import { expandMatrix, MatrixError, pointId } from "./matrix.js";
 import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
 
+/**
+ * Fault targets against the workload's own shape (the schema checked their form): the consumer,
+ * group and producer must exist, and the fault must fit in the producing time.
+ */
+export function checkFaultTargets(w: Workload): string | null {
+  for (const [i, f] of w.faults.entries()) {
+    const field = (name: string) => `field "faults.${i}.${name}"`;
+    const consumer = /^(?:group:([^/]+)\/)?consumer:(\d+)$/.exec(f.target);
+    if (consumer) {
+      const group = consumer[1] ?? "g1";
+      const index = Number(consumer[2]);
+      const groups = Array.from({ length: w.groups }, (_, g) => `g${g + 1}`);
+      if (!groups.includes(group))
+        return `${field("target")}: no group "${group}" (groups: ${groups.join(", ")})`;
+      if (index >= w.consumersPerGroup)
+        return `${field("target")}: consumer:${index} does not exist (consumersPerGroup ${w.consumersPerGroup}: consumer:0 … consumer:${w.consumersPerGroup - 1})`;
+    }
+    const producer = /^producer:(\d+)$/.exec(f.target);
+    const producers = w.topics * w.producersPerTopic;
+    if (producer && Number(producer[1]) >= producers)
+      return `${field("target")}: ${f.target} does not exist (${producers} producer(s): producer:0 … producer:${producers - 1})`;
+    if (w.messages === null && f.at + f.duration > w.durationS)
+      return `${field("duration")}: the fault ends at ${f.at + f.duration} s, after producing ends (durationS ${w.durationS})`;
+  }
+  return null;
+}
+
 /** One run a workload file asks for: one point of its matrix, validated. */
 export interface WorkloadRun {
   /** Workload name plus the matrix point, e.g. `default-delivery=push`; unique within a file. */
@@ -129,6 +156,11 @@ export function parseWorkloadText(
       throw new UsageError(
         `${file}: field "warmupS": ${w.warmupS} s leaves nothing of durationS ${w.durationS} s to measure${where}`,
       );
+    }
+    const faultProblem = checkFaultTargets(w);
+    if (faultProblem !== null) {
+      const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
+      throw new UsageError(`${file}: ${faultProblem}${where}`);
     }
     return {
       id: pointId(parsed.data.name, point.label),

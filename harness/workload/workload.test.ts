@@ -79,10 +79,67 @@ describe("workload files", () => {
     expect(run?.workload.settings).toEqual({ url: "nats://x:4222", retries: "3", tls: "false" });
   });
 
-  it("refuses faults until they are implemented", () => {
-    expect(errorOf(() => parse("faults: [{ kind: partition }]\n"))).toMatch(
-      /field "faults".*not implemented/,
+  it("reads a fault schedule and names the file and field of a bad fault", () => {
+    const [run] = parse(
+      [
+        "durationS: 4",
+        "consumersPerGroup: 2",
+        "faults:",
+        "  - { at: 1, duration: 0.5, kind: consumer-crash, target: group:g1/consumer:1 }",
+        "  - { at: 2, duration: 1, kind: consumer-stall, target: consumer:0, slowRate: 100 }",
+        "  - { at: 0.5, duration: 1, kind: network-latency, target: broker, latencyMs: 20 }",
+      ].join("\n"),
     );
+    expect(run?.workload.faults).toEqual([
+      { at: 1, duration: 0.5, kind: "consumer-crash", target: "group:g1/consumer:1" },
+      { at: 2, duration: 1, kind: "consumer-stall", target: "consumer:0", slowRate: 100 },
+      { at: 0.5, duration: 1, kind: "network-latency", target: "broker", latencyMs: 20 },
+    ]);
+    const bad = (fault: string, extra = "") =>
+      errorOf(() => parse(`durationS: 4\n${extra}faults:\n  - ${fault}\n`));
+    expect(bad("{ at: 1, duration: 1, kind: partition, target: broker }")).toMatch(
+      /^w\.yaml: field "faults\.0\.kind": .*consumer-crash/,
+    );
+    expect(bad("{ at: 1, duration: 1, kind: consumer-crash, target: broker }")).toMatch(
+      /^w\.yaml: field "faults\.0\.target": "broker" is not a target of consumer-crash; use consumer:0/,
+    );
+    expect(bad("{ at: 1, duration: 1, kind: network-latency, target: broker }")).toMatch(
+      /field "faults\.0\.latencyMs": network-latency needs latencyMs/,
+    );
+    expect(bad("{ at: 1, duration: 1, kind: broker-crash, target: broker, slowRate: 5 }")).toMatch(
+      /field "faults\.0\.slowRate": slowRate only applies to consumer-stall/,
+    );
+    expect(bad("{ at: 1, duration: 1, kind: consumer-crash, target: consumer:1 }")).toMatch(
+      /field "faults\.0\.target": consumer:1 does not exist \(consumersPerGroup 1/,
+    );
+    expect(
+      bad("{ at: 1, duration: 1, kind: consumer-crash, target: group:g3/consumer:0 }", "groups: 2\n"),
+    ).toMatch(/field "faults\.0\.target": no group "g3" \(groups: g1, g2\)/);
+    expect(bad("{ at: 1, duration: 1, kind: producer-ack-loss, target: producer:2 }")).toMatch(
+      /producer:2 does not exist \(1 producer/,
+    );
+    expect(bad("{ at: 3, duration: 2, kind: broker-crash, target: broker }")).toMatch(
+      /field "faults\.0\.duration": the fault ends at 5 s, after producing ends \(durationS 4\)/,
+    );
+    expect(bad("{ at: 1, duration: 1, kind: broker-crash, target: broker, when: now }")).toMatch(
+      /unknown field "faults\.0\.when"/,
+    );
+  });
+
+  it("expands a matrix over fault schedules", () => {
+    const runs = parse(
+      [
+        "durationS: 4",
+        "matrix:",
+        "  fault:",
+        "    none: { faults: [] }",
+        "    crash: { faults: [{ at: 1, duration: 1, kind: consumer-crash, target: consumer:0 }] }",
+      ].join("\n"),
+    );
+    expect(runs.map((r) => [r.id, r.workload.faults.length])).toEqual([
+      ["w-fault=none", 0],
+      ["w-fault=crash", 1],
+    ]);
   });
 });
 

@@ -1,0 +1,1 @@
+export { type FaultActions, type FaultLog, type FaultRecord, FaultScheduler } from "./scheduler.js";
