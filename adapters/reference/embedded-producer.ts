@@ -2,7 +2,8 @@
  * Producer over an in-process Broker. A batch is split into runs of consecutive messages for the
  * same partition, each appended as one broker batch (keyed: murmur2 as Kafka; key-less: the whole
  * batch to the next partition in turn, like Kafka's sticky partitioner). Idempotent producers carry
- * a producer id, epoch and per-partition sequence numbers, so the broker drops retried batches.
+ * a producer id, epoch and per-partition sequence numbers, so the broker drops retried batches;
+ * `retry` re-sends a batch with the partitions and sequences its first send used.
  */
 import type { OutgoingMessage, Producer, SendAck } from "../contract.js";
 import { SendError } from "../contract.js";
@@ -14,12 +15,23 @@ export interface EmbeddedProducerOptions {
   readonly idempotent: boolean;
 }
 
+/** One run of a sent batch: messages [start, end) appended to one partition from `baseSequence`. */
+interface SentRun {
+  readonly topic: string;
+  readonly partition: number;
+  readonly start: number;
+  readonly end: number;
+  readonly baseSequence: number;
+}
+
 export class EmbeddedProducer implements Producer {
   private readonly broker: Broker;
   private readonly acks: Acks;
   private producerId = -1;
   private epoch = -1;
   private readonly sequences = new Map<string, number>();
+  /** Idempotent producers: how each batch was sent, for `retry` (kept while the caller holds the batch). */
+  private readonly sent = new WeakMap<readonly OutgoingMessage[], readonly SentRun[]>();
   private closed = false;
 
   private constructor(broker: Broker, options: EmbeddedProducerOptions) {
@@ -41,6 +53,8 @@ export class EmbeddedProducer implements Producer {
     if (this.closed) return Promise.reject(new SendError("producer is closed", true));
     const acks: SendAck[] = new Array(batch.length);
     const flushes: Promise<unknown>[] = [];
+    const runs: SentRun[] = [];
+    if (this.producerId >= 0) this.sent.set(batch, runs);
     let i = 0;
     try {
       // Key-less messages of this batch go to one partition per topic.
@@ -76,7 +90,10 @@ export class EmbeddedProducer implements Producer {
           producerEpoch: this.epoch,
           baseSequence,
         });
-        if (this.producerId >= 0) this.sequences.set(seqKey, baseSequence + records.length);
+        if (this.producerId >= 0) {
+          this.sequences.set(seqKey, baseSequence + records.length);
+          runs.push({ topic, partition, start: i, end: j, baseSequence });
+        }
         if (this.acks === "flushed") flushes.push(this.broker.flush(topic, partition));
         for (let k = 0; k < records.length; k++) {
           acks[i + k] = { partition, offset: this.acks === "none" ? null : r.baseOffset + k };
@@ -93,6 +110,47 @@ export class EmbeddedProducer implements Producer {
         new SendError(`reference broker refused the batch: ${msg}`, definite, { cause: err }),
       );
     }
+  }
+
+  /**
+   * Re-sends a batch whose acknowledgement was lost: an idempotent producer repeats its first
+   * send's partitions and sequences, and the broker answers runs it already has with their original
+   * offsets. Without idempotence (or for a batch never sent) this is a new send.
+   */
+  retry(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    const runs = this.sent.get(batch);
+    if (runs === undefined) return this.send(batch);
+    if (this.closed) return Promise.reject(new SendError("producer is closed", true));
+    const acks: SendAck[] = new Array(batch.length);
+    const flushes: Promise<unknown>[] = [];
+    try {
+      for (const run of runs) {
+        const records: RecordInput[] = [];
+        for (let k = run.start; k < run.end; k++)
+          records.push({ key: batch[k]!.key, payload: batch[k]!.payload });
+        const r = this.broker.append({
+          topic: run.topic,
+          partition: run.partition,
+          records,
+          producerId: this.producerId,
+          producerEpoch: this.epoch,
+          baseSequence: run.baseSequence,
+        });
+        if (this.acks === "flushed") flushes.push(this.broker.flush(run.topic, run.partition));
+        for (let k = run.start; k < run.end; k++) {
+          acks[k] = {
+            partition: run.partition,
+            offset: this.acks === "none" ? null : r.baseOffset + k - run.start,
+          };
+        }
+      }
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      return Promise.reject(
+        new SendError(`reference broker refused the retry: ${msg}`, false, { cause: err }),
+      );
+    }
+    return flushes.length > 0 ? Promise.all(flushes).then(() => acks) : Promise.resolve(acks);
   }
 
   close(): Promise<void> {

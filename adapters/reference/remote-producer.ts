@@ -2,7 +2,8 @@
  * Producer over a connection to a reference broker server. Same partitioning as the embedded
  * producer (keyed: murmur2 as Kafka; key-less: the whole batch to the next partition in turn), one
  * Produce request per send with one broker batch per run of same-partition messages; idempotent
- * producers carry an id, epoch and per-partition sequence numbers.
+ * producers carry an id, epoch and per-partition sequence numbers; `retry` re-sends a batch's
+ * request as it was (same partitions and sequences), so the broker drops what it already has.
  */
 import type { OutgoingMessage, Producer, SendAck } from "../contract.js";
 import { SendError } from "../contract.js";
@@ -30,6 +31,11 @@ export class RemoteProducer implements Producer {
   private epoch = -1;
   private readonly sequences = new Map<string, number>();
   private readonly roundRobin = new Map<string, number>();
+  /** Idempotent producers: each batch's request, for `retry` (kept while the caller holds the batch). */
+  private readonly sent = new WeakMap<
+    readonly OutgoingMessage[],
+    { readonly batches: ProduceBatch[]; readonly starts: number[] }
+  >();
   private closed = false;
 
   private constructor(client: ReferenceClient, topics: TopicDirectory, options: RemoteProducerOptions) {
@@ -98,6 +104,26 @@ export class RemoteProducer implements Producer {
         cause: err,
       });
     }
+    if (this.producerId >= 0) this.sent.set(batch, { batches, starts });
+    return this.produce(batch, batches, starts);
+  }
+
+  /**
+   * Re-sends a batch whose acknowledgement was lost: the same request (partitions, sequences), so an
+   * idempotent producer's retry is answered with the original offsets. Otherwise a new send.
+   */
+  async retry(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    const sent = this.sent.get(batch);
+    if (sent === undefined) return this.send(batch);
+    if (this.closed) throw new SendError("producer is closed", true);
+    return this.produce(batch, sent.batches, sent.starts);
+  }
+
+  private async produce(
+    batch: readonly OutgoingMessage[],
+    batches: ProduceBatch[],
+    starts: number[],
+  ): Promise<readonly SendAck[]> {
     let r: ProduceResponse;
     try {
       r = await this.client.request(APIS.produce, {

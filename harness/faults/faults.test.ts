@@ -1,0 +1,133 @@
+/**
+ * Fault injection end to end on the embedded reference broker: each fault's effect is what the
+ * checker finds in the history (short runs: ~2 s each).
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { referenceAdapter } from "../../adapters/reference/index.js";
+import { checkHistoryFile } from "../../checkers/index.js";
+import type { RunResult } from "../results.js";
+import { executeRun } from "../runner/index.js";
+import { parseWorkloadText } from "../workload/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "bb-faults-"));
+let n = 0;
+
+async function run(yaml: string, settings: Record<string, string> = {}): Promise<RunResult> {
+  const [point] = parseWorkloadText(yaml, "faults.yaml");
+  const runDir = join(dir, `run-${++n}`);
+  const result = await executeRun({
+    run: point!,
+    runId: `run-${n}`,
+    factory: referenceAdapter,
+    settings: { sessionTimeoutMs: "1000", ...settings },
+    dir: runDir,
+    history: true,
+    check: (path, expect) => checkHistoryFile(path, { expect }),
+  });
+  (result as { dir?: string }).dir = runDir;
+  return result;
+}
+
+const lines = (r: RunResult) =>
+  readFileSync(join((r as { dir?: string }).dir!, "history.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { type: string; f: string; process?: number; value?: unknown });
+
+const base = (mode: string, fault: string) =>
+  [
+    "rate: 2000",
+    "batchSize: 20",
+    "durationS: 2",
+    "warmupS: 0.2",
+    "delivery: pull",
+    `deliveryMode: ${mode}`,
+    "faults:",
+    `  - ${fault}`,
+  ].join("\n");
+
+describe("fault injection on the embedded reference broker", () => {
+  it("consumer-crash under at-least-once: redelivered (duplicates), nothing lost", async () => {
+    const r = await run(
+      base("at-least-once", "{ at: 0.6, duration: 0.3, kind: consumer-crash, target: consumer:0 }"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    expect(r.verdict?.valid).toBe(true);
+    expect(r.verdict?.counts["duplicate-delivery"]).toBeGreaterThan(0);
+    expect(r.verdict?.counts.lost).toBe(0);
+    expect(r.verdict?.groups[0]?.drained).toBe(true);
+    expect(r.faults).toHaveLength(1);
+    expect(r.faults[0]).toMatchObject({ kind: "consumer-crash", target: "consumer:0" });
+    expect(r.faults[0]!.startS).toBeGreaterThanOrEqual(0.55);
+    expect(r.faults[0]!.endS - r.faults[0]!.startS).toBeGreaterThanOrEqual(0.29);
+    const h = lines(r);
+    const crash = h.find((l) => l.f === "crash");
+    expect(crash?.type).toBe("info");
+    // The crashed process never appears again; a new process is assigned the partition.
+    const after = h.slice(h.indexOf(crash!) + 1);
+    expect(after.some((l) => l.process === crash!.process)).toBe(false);
+    expect(after.some((l) => l.f === "assign" && l.process !== crash!.process)).toBe(true);
+    expect(h.filter((l) => l.f === "fault").map((l) => (l.value as { phase: string }).phase)).toEqual([
+      "start",
+      "end",
+    ]);
+    expect(r.warnings?.some((w) => w.includes("crashed"))).toBe(true);
+  });
+
+  it("consumer-crash under at-most-once (commit before processing): loss, no duplicate", async () => {
+    const r = await run(
+      base("at-most-once", "{ at: 0.6, duration: 0.3, kind: consumer-crash, target: consumer:0 }"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    expect(r.verdict?.valid).toBe(true);
+    expect(r.verdict?.counts["duplicate-delivery"]).toBe(0);
+    expect(r.verdict?.counts.lost).toBeGreaterThan(0);
+  });
+
+  it("consumer-stall: nothing delivered to the stalled consumer during the stall", async () => {
+    const r = await run(
+      base("at-least-once", "{ at: 0.5, duration: 0.8, kind: consumer-stall, target: consumer:0 }"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    expect(r.verdict?.valid).toBe(true);
+    expect(r.backlog.maxMsgs).toBeGreaterThan(1000); // 0.8 s × 2000 msg/s piled up
+    const h = lines(r) as { f: string; type: string; time?: number; value?: unknown }[];
+    const [start, end] = h.filter((l) => l.f === "fault").map((l) => l.time!);
+    const polledDuring = h.filter(
+      (l) =>
+        l.f === "poll" &&
+        l.type === "ok" &&
+        Array.isArray(l.value) &&
+        l.value.length > 0 &&
+        l.time! > start! + 50e6 &&
+        l.time! < end! - 50e6,
+    );
+    expect(polledDuring).toHaveLength(0);
+  });
+
+  it("producer-ack-loss with an idempotent producer: retried as new processes, no duplicate write", async () => {
+    const r = await run(
+      base("exactly-once", "{ at: 0.5, duration: 0.3, kind: producer-ack-loss, target: producer:0 }"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    const h = lines(r);
+    const lost = h.filter((l) => l.f === "send" && l.type === "info");
+    expect(lost.length).toBeGreaterThan(0);
+    expect(r.verdict?.counts["duplicate-write"]).toBe(0);
+    expect(r.verdict?.counts.lost).toBe(0);
+    expect(r.verdict?.valid).toBe(true);
+    expect(r.warnings?.some((w) => w.includes("acknowledgement lost"))).toBe(true);
+  });
+
+  it("producer-ack-loss without idempotence: the retries are written twice", async () => {
+    const r = await run(
+      base("at-least-once", "{ at: 0.5, duration: 0.3, kind: producer-ack-loss, target: producer:0 }"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    expect(r.verdict?.counts["duplicate-write"]).toBeGreaterThan(0);
+    expect(r.verdict?.valid).toBe(true); // at-least-once allows it
+  });
+});
