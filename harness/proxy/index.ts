@@ -1,0 +1,1 @@
+export { FaultProxy, type ProxyAddress } from "./proxy.js";
