@@ -300,6 +300,9 @@ export class EmbeddedPullConsumer implements PullConsumer {
         group: m.options.group,
       });
       if (m.closed) return [];
+      // A rebalance the timer learned during the long poll: apply it first, so that records of a
+      // partition revoked meanwhile are dropped by the position check below.
+      m.applyPending();
       const out: Delivery[] = [];
       for (const p of r.partitions) {
         const k = tpKey(p.topic, p.partition);

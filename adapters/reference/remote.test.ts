@@ -100,6 +100,50 @@ describe("reference adapter over TCP", () => {
     },
   );
 
+  it.each(["pull", "push"] as const)(
+    "%s: a busy member learns of a rebalance from its poll/delivery path, not only its session timer",
+    async (delivery) => {
+      // Session timer every 10 s: a rebalance seen within 2 s came from the traffic path.
+      const a = await referenceAdapter.connect({ url, sessionTimeoutMs: "30000" });
+      const topic = `rebalance-quick-${delivery}`;
+      await a.createTopic({ name: topic, partitions: 2 });
+      const p = await a.createProducer({ process: 1, mode: "at-least-once", idempotent: false });
+      let seq = 0;
+      const send = () =>
+        p.send([0, 1].map((k) => ({ topic, key: `k${k}`, payload: encodePayload(100, 1, seq++, 0) })));
+      const owned: number[] = [];
+      const consumer = (process: number, onAssign: (n: number) => void) =>
+        a.createConsumer({
+          process,
+          group: "g",
+          topics: [topic],
+          delivery,
+          mode: "at-least-once",
+          start: "earliest",
+          prefetch: 100,
+          onAssign: (x) => onAssign(x.partitions.length),
+        });
+      const first = await consumer(2, (n) => owned.push(n));
+      let running = true;
+      const loop = (async () => {
+        if (first.delivery === "push") await first.start(() => undefined);
+        while (running) {
+          await send();
+          if (first.delivery === "pull") await first.poll(100, 10);
+          else await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
+      const second = await consumer(3, () => undefined);
+      const started = Date.now();
+      while (owned.at(-1) !== 1 && Date.now() - started < 2_000) await new Promise((r) => setTimeout(r, 10));
+      running = false;
+      await loop;
+      expect(owned).toEqual([2, 1]);
+      await second.close();
+      await a.close();
+    },
+  );
+
   it("acks=flushed produce and a pull consumer see the same offsets as the server's log", async () => {
     const a = await referenceAdapter.connect({ url, acks: "flushed" });
     await a.createTopic({ name: "flushed", partitions: 3 });

@@ -2,6 +2,7 @@
 export { type ConformanceOptions, describeBrokerConformance } from "./conformance.js";
 export {
   drain,
+  groupSettled,
   type ProduceOptions,
   produce,
   type RunConsumerOptions,
