@@ -43,6 +43,12 @@ export interface Capabilities {
   readonly ordering: OrderScope;
   /** The broker deduplicates retried publishes (idempotent producer / message-id dedup). */
   readonly idempotentProduce: boolean;
+  /**
+   * Pattern subscriptions (`ConsumerOptions.patterns`, syntax in adapters/patterns.ts). Absent:
+   * false. Whether a message matching several of one consumer's patterns arrives once or once per
+   * pattern is the broker's own behaviour, stated in each adapter's README.
+   */
+  readonly filtering?: boolean;
 }
 
 /** Connection and tuning settings from `--set key=value` and the workload's `settings:` block. */
@@ -141,6 +147,13 @@ export interface ConsumerOptions {
   readonly process: number;
   readonly group: string;
   readonly topics: readonly string[];
+  /**
+   * Subscribe to these patterns instead of `topics` (only when `capabilities.filtering`). Neutral
+   * syntax (NATS's): topic names are dot-separated segments; a segment `*` matches exactly one
+   * segment, a last segment `>` one or more trailing segments. Each adapter translates it to its
+   * broker's filter (MQTT `+`/`#`, AMQP topic exchange `*`/`#`, Redis glob, ...) and the broker matches.
+   */
+  readonly patterns?: readonly string[];
   readonly delivery: DeliveryStyle;
   readonly mode: DeliveryMode;
   readonly start: StartPosition;
@@ -240,6 +253,8 @@ export function unsupportedReason(
     readonly consumersPerGroup: number;
     readonly partitions: number;
     readonly start: StartPosition;
+    /** Pattern subscriptions per consumer (workload `filters`); 0 or absent: plain topics. */
+    readonly filters?: number;
   },
 ): string | null {
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
@@ -251,5 +266,7 @@ export function unsupportedReason(
   if (need.partitions > 1 && !caps.partitions) return "more than one partition per topic is not supported";
   if (need.start === "earliest" && !caps.replay)
     return "starting from the earliest message (replay) is not supported";
+  if ((need.filters ?? 0) > 0 && caps.filtering !== true)
+    return "pattern subscriptions (filters) are not supported";
   return null;
 }

@@ -28,6 +28,7 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { PushBatcher } from "../nats/index.js";
+import { fromMqttTopic, mqttFilter, mqttTopic } from "../patterns.js";
 import {
   connectMqtt,
   MQTT_CLIENT_VERSION,
@@ -52,16 +53,18 @@ export const MQTT_CAPABILITIES: Capabilities = {
   // MQTT orders one client's publishes on a topic (per QoS) to each subscriber.
   ordering: "producer",
   idempotentProduce: false,
+  // Topic filters (`+`, `#`) in shared subscriptions; see README for overlapping filters.
+  filtering: true,
 };
 
 type QoS = 0 | 1 | 2;
 
-function checkTopic(topic: string): void {
-  if (topic === "" || /[+#\u0000]/.test(topic) || topic.startsWith("$")) {
-    throw new UsageError(
-      `${NAME}: topic "${topic}" cannot be published to (no +, #, leading $ or empty name)`,
-    );
-  }
+/**
+ * Topic names are neutral (adapters/patterns.ts): dot-separated segments, which are MQTT topic
+ * levels here (`a.b` is published as `a/b` and delivered back as `a.b`).
+ */
+function checkTopic(topic: string): string {
+  return mqttTopic(topic, NAME);
 }
 
 function refuseMode(mode: DeliveryMode): void {
@@ -93,6 +96,8 @@ class Window {
 
 class MqttProducer implements Producer {
   private readonly window: Window | null;
+  /** Neutral topic name → MQTT topic (translated once per topic, not per message). */
+  private readonly mqttTopics = new Map<string, string>();
 
   /** `window`: most QoS 1/2 publishes unacknowledged at once (MQTT 5 receive maximum), 0 = no limit. */
   constructor(
@@ -123,8 +128,13 @@ class MqttProducer implements Producer {
   private async publish(m: OutgoingMessage): Promise<void> {
     await this.window?.acquire();
     try {
+      let topic = this.mqttTopics.get(m.topic);
+      if (topic === undefined) {
+        topic = checkTopic(m.topic);
+        this.mqttTopics.set(m.topic, topic);
+      }
       await this.client.publishAsync(
-        m.topic,
+        topic,
         Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
         {
           qos: this.qos,
@@ -192,7 +202,7 @@ class MqttConsumer implements PushConsumer {
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const key = packet.properties?.userProperties?.[MQTT_KEY_PROPERTY];
     const d: Delivery = {
-      topic,
+      topic: fromMqttTopic(topic),
       partition: 0,
       offset: null,
       key: typeof key === "string" ? key : null,
@@ -204,7 +214,10 @@ class MqttConsumer implements PushConsumer {
   }
 
   async subscribe(options: ConsumerOptions): Promise<void> {
-    this.filters = options.topics.map((t) => `$share/${options.group}/${t}`);
+    // A pattern is its own shared subscription: the group's members share what it matches.
+    const filters =
+      options.patterns?.map((p) => mqttFilter(p, NAME)) ?? options.topics.map((t) => checkTopic(t));
+    this.filters = filters.map((f) => `$share/${options.group}/${f}`);
     const granted = await this.client.subscribeAsync(this.filters, { qos: this.qos });
     const refused = granted.filter((g) => g.qos !== this.qos);
     if (refused.length > 0) {
@@ -372,6 +385,7 @@ class MqttAdapter implements Adapter {
       );
     }
     for (const t of options.topics) checkTopic(t);
+    for (const p of options.patterns ?? []) mqttFilter(p, NAME);
     if (/[/+#]/.test(options.group))
       throw new UsageError(`${NAME}: group "${options.group}" cannot contain /, + or #`);
     const { slot, release } = this.slots.take(options.group);
@@ -402,7 +416,8 @@ class MqttAdapter implements Adapter {
       );
       const consumer = prepared.consumer;
       if (consumer === undefined) throw new Error(`${NAME}: internal: consumer not prepared`);
-      for (const topic of options.topics) {
+      // A pattern's topics are whatever the broker matches: no assignment to report.
+      for (const topic of options.patterns === undefined ? options.topics : []) {
         options.onAssign?.({
           partitions: [{ topic, partition: 0 }],
           from: connack.sessionPresent ? "committed" : "latest",

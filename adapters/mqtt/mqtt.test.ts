@@ -33,7 +33,7 @@ describeBrokerConformance(
 describe.skipIf(gate.skip)(`mqtt specifics against the real broker (${gate.reason})`, () => {
   let adapter: Adapter;
   let qos2: Adapter;
-  const topic = () => `bb-test/${randomUUID().slice(0, 8)}`;
+  const topic = () => `bb-test.${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
     adapter = await mqttFactory.connect({});
@@ -121,7 +121,7 @@ describe.skipIf(gate.skip)(`mqtt specifics against the real broker (${gate.reaso
     await expect(
       adapter.createProducer({ process: 3, mode: "exactly-once", idempotent: false }),
     ).rejects.toThrow(/exactly-once is not supported: QoS 2/);
-    const base = { process: 30, group: "r", topics: ["bb-test/r"], prefetch: 10 } as const;
+    const base = { process: 30, group: "r", topics: ["bb-test.r"], prefetch: 10 } as const;
     await expect(
       adapter.createConsumer({ ...base, delivery: "pull", mode: "at-least-once", start: "latest" }),
     ).rejects.toThrow(/pull delivery is not supported/);

@@ -25,6 +25,7 @@ import {
   SendError,
   type TopicSpec,
 } from "../contract.js";
+import { parsePattern } from "../patterns.js";
 import { connectNats, NATS_CLIENT_VERSION, NATS_SETTINGS } from "./connection.js";
 import { PushBatcher } from "./push-batcher.js";
 
@@ -42,6 +43,8 @@ export const NATS_CAPABILITIES: Capabilities = {
   // NATS orders messages from one publishing connection to each subscriber; nothing across publishers.
   ordering: "producer",
   idempotentProduce: false,
+  // Subject wildcards are NATS's own syntax: patterns go to the server as they are.
+  filtering: true,
 };
 
 const NAME = "nats";
@@ -111,11 +114,19 @@ class NatsConsumer implements PushConsumer {
   constructor(private readonly nc: NatsConnection) {}
 
   async subscribe(options: ConsumerOptions): Promise<void> {
-    for (const topic of options.topics) {
-      checkSubject(NAME, topic);
-      options.onAssign?.({ partitions: [{ topic, partition: 0 }], from: "latest" });
+    const patterns = options.patterns;
+    if (patterns !== undefined) for (const p of patterns) parsePattern(p, NAME);
+    else for (const topic of options.topics) checkSubject(NAME, topic);
+    // A pattern's topics are whatever the server matches: no assignment to report.
+    const subjects = patterns ?? options.topics;
+    for (const subject of subjects) {
+      if (patterns === undefined) {
+        options.onAssign?.({ partitions: [{ topic: subject, partition: 0 }], from: "latest" });
+      }
+      // One subscription per pattern, all in the group's queue group: the server picks one member
+      // of a queue group per message, so a message matching two patterns arrives once (tested).
       this.subs.push(
-        this.nc.subscribe(topic, {
+        this.nc.subscribe(subject, {
           queue: options.group,
           callback: (err, m) => {
             if (err === null) this.batcher.push(toDelivery(m));

@@ -6,6 +6,7 @@
  * confirms, auto-ack (the broker forgets a message as it writes it to the socket).
  */
 
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage } from "amqplib";
 import { UsageError } from "../../harness/errors.js";
@@ -25,6 +26,7 @@ import {
   SendError,
   type TopicSpec,
 } from "../contract.js";
+import { amqpBindingKey, amqpRoutingKey } from "../patterns.js";
 import { amqplibVersion, connectAmqp, destroySocket, serverProduct, serverVersion } from "./connection.js";
 
 export const NAME = "rabbitmq";
@@ -44,7 +46,19 @@ export const CAPABILITIES: Capabilities = {
   // its queue in publish order (asserted by the conformance suite).
   ordering: "producer",
   idempotentProduce: false,
+  // Every topic's exchange also feeds one topic exchange, where pattern queues are bound.
+  filtering: true,
 };
+
+/**
+ * The topic exchange every topic's fanout exchange is bound to (exchange-to-exchange), so that a
+ * message's routing key, its topic's name, can be matched by pattern bindings across topics.
+ */
+export const PATTERN_EXCHANGE = "brokerbench.topics";
+/** The message key travels in this header (the routing key carries the topic name). */
+export const KEY_HEADER = "bb-key";
+/** Channels binding a pattern queue's keys in parallel (one channel's RPCs go one at a time). */
+const BIND_CHANNELS = 8;
 
 export interface RabbitSettings {
   readonly url: string;
@@ -65,6 +79,12 @@ export function queueName(topic: string, group: string): string {
   return `${topic}.${group}`;
 }
 
+/** A group's queue for a pattern list: named by the group and a digest of its patterns. */
+export function patternQueueName(group: string, patterns: readonly string[]): string {
+  const digest = createHash("sha256").update(patterns.join("\n")).digest("hex").slice(0, 12);
+  return `${group}.patterns.${digest}`;
+}
+
 function toBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -79,6 +99,8 @@ export class RabbitAdapter implements Adapter {
   private readonly freshGroups = new Map<string, Set<string>>();
   /** The declaration of each group's queue in this run (see declareGroup). */
   private readonly declaring = new Map<string, Promise<void>>();
+  /** Pattern queues this adapter declared (deleted at close). */
+  private readonly patternQueues = new Set<string>();
 
   private constructor(
     private readonly admin: ChannelModel,
@@ -110,6 +132,7 @@ export class RabbitAdapter implements Adapter {
         `${NAME}: a queue is one ordered stream; ${spec.partitions} partitions are not supported`,
       );
     }
+    amqpRoutingKey(spec.name, NAME);
     const known = this.freshGroups.get(spec.name) ?? new Set<string>();
     await this.withChannel(async (ch) => {
       for (const group of known) await ch.deleteQueue(queueName(spec.name, group));
@@ -117,6 +140,8 @@ export class RabbitAdapter implements Adapter {
       // this run's first consumer of that group declares them.
       await ch.deleteExchange(spec.name);
       await ch.assertExchange(spec.name, "fanout", { durable: true });
+      await ch.assertExchange(PATTERN_EXCHANGE, "topic", { durable: true });
+      await ch.bindExchange(PATTERN_EXCHANGE, spec.name, "");
     });
     this.freshGroups.set(spec.name, new Set());
     for (const group of known) this.declaring.delete(queueName(spec.name, group));
@@ -179,6 +204,7 @@ export class RabbitAdapter implements Adapter {
         `${NAME}: starting from the earliest message is not supported (queues do not replay)`,
       );
     }
+    if (options.patterns !== undefined) return this.createPatternConsumer(options);
     if (options.topics.length !== 1) {
       throw new UsageError(`${NAME}: a consumer reads one topic (one queue); got ${options.topics.length}`);
     }
@@ -200,7 +226,64 @@ export class RabbitAdapter implements Adapter {
     }
   }
 
+  /**
+   * A pattern consumer: its group's queue is bound to the topic exchange once per pattern. AMQP
+   * routes a message to a queue once however many of its bindings match.
+   */
+  private async createPatternConsumer(options: ConsumerOptions): Promise<Consumer> {
+    const patterns = options.patterns ?? [];
+    const keys = [...new Set(patterns.map((p) => amqpBindingKey(p, NAME)))];
+    const queue = patternQueueName(options.group, patterns);
+    let declared = this.declaring.get(queue);
+    if (declared === undefined) {
+      declared = this.declarePatternQueue(queue, keys);
+      this.declaring.set(queue, declared);
+      this.patternQueues.add(queue);
+    }
+    try {
+      await declared;
+    } catch (err) {
+      this.declaring.delete(queue);
+      throw err;
+    }
+    const model = await connectAmqp(NAME, this.settings.url, `brokerbench-c${options.process}`);
+    try {
+      const channel = await model.createChannel();
+      channel.on("error", () => {});
+      const base = { model, channel, topic: null, queue, options };
+      return options.delivery === "push"
+        ? new RabbitPushConsumer(base, this.settings.maxBatch)
+        : new RabbitPullConsumer(base, this.settings.pollIntervalMs);
+    } catch (err) {
+      await model.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Fresh queue (a leftover of a previous run is deleted first), one binding per key. */
+  private async declarePatternQueue(queue: string, keys: readonly string[]): Promise<void> {
+    await this.withChannel(async (ch) => {
+      await ch.assertExchange(PATTERN_EXCHANGE, "topic", { durable: true });
+      await ch.deleteQueue(queue);
+      await ch.assertQueue(queue, { durable: true });
+    });
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(BIND_CHANNELS, keys.length) }, () =>
+      this.withChannel(async (ch) => {
+        while (next < keys.length) await ch.bindQueue(queue, PATTERN_EXCHANGE, keys[next++] as string);
+      }),
+    );
+    await Promise.all(lanes);
+  }
+
   async close(): Promise<void> {
+    // Pattern queues are this run's alone: left behind, their bindings would go on costing every
+    // later publish a match in the topic exchange.
+    if (this.patternQueues.size > 0) {
+      await this.withChannel(async (ch) => {
+        for (const q of this.patternQueues) await ch.deleteQueue(q);
+      }).catch(() => {});
+    }
     await this.admin.close().catch(() => {});
   }
 }
@@ -225,13 +308,18 @@ class RabbitProducer implements Producer {
           );
           writable = (this.channel as ConfirmChannel).publish(
             m.topic,
-            m.key ?? "",
+            m.topic,
             body,
-            { persistent: true },
+            m.key === null ? { persistent: true } : { persistent: true, headers: { [KEY_HEADER]: m.key } },
             (err) => settle(err),
           );
         } else {
-          writable = this.channel.publish(m.topic, m.key ?? "", body);
+          writable = this.channel.publish(
+            m.topic,
+            m.topic,
+            body,
+            m.key === null ? {} : { headers: { [KEY_HEADER]: m.key } },
+          );
         }
         if (!writable) await once(this.channel, "drain");
       }
@@ -256,7 +344,8 @@ class RabbitProducer implements Producer {
 interface ConsumerBase {
   readonly model: ChannelModel;
   readonly channel: Channel;
-  readonly topic: string;
+  /** The topic of a plain consumer; null for a pattern consumer (each message's routing key). */
+  readonly topic: string | null;
   readonly queue: string;
   readonly options: ConsumerOptions;
 }
@@ -271,11 +360,12 @@ abstract class RabbitConsumer {
   }
 
   protected toDelivery(msg: ConsumeMessage | GetMessage): Delivery {
+    const key: unknown = msg.properties.headers?.[KEY_HEADER];
     const d: Delivery = {
-      topic: this.base.topic,
+      topic: this.base.topic ?? msg.fields.routingKey,
       partition: 0,
       offset: null,
-      key: msg.fields.routingKey === "" ? null : msg.fields.routingKey,
+      key: key === undefined || key === null ? null : String(key),
       payload: msg.content,
       redelivered: msg.fields.redelivered,
     };

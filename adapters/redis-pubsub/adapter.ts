@@ -21,6 +21,7 @@ import {
   SendError,
   type TopicSpec,
 } from "../contract.js";
+import { redisGlob } from "../patterns.js";
 import { connectRedis, ioredisVersion, redisServerVersion } from "./connection.js";
 
 export const NAME = "redis-pubsub";
@@ -39,6 +40,8 @@ export const CAPABILITIES: Capabilities = {
   // One server executes every PUBLISH in one sequence and fans each out before the next.
   ordering: "total",
   idempotentProduce: false,
+  // PSUBSCRIBE globs; a message matching several of one subscriber's patterns arrives once per pattern.
+  filtering: true,
 };
 
 export interface PubSubSettings {
@@ -103,7 +106,9 @@ export class RedisPubSubAdapter implements Adapter {
         `${NAME}: starting from the earliest message is not supported (nothing is retained)`,
       );
     }
-    const key = `${options.group}\u0000${options.topics.join("\u0000")}`;
+    // Translated (and refused where glob cannot say it) before anything connects.
+    const globs = options.patterns?.map((p) => redisGlob(p, NAME));
+    const key = `${options.group}\u0000${(options.patterns ?? options.topics).join("\u0000")}`;
     if (this.liveGroups.has(key)) {
       throw new UsageError(
         `${NAME}: group ${options.group} already has a subscriber; Redis Pub/Sub has no competing consumers`,
@@ -121,7 +126,9 @@ export class RedisPubSubAdapter implements Adapter {
       this.liveGroups.delete(key);
       throw err;
     }
-    return new PubSubConsumer(redis, options, this.settings.maxBatch, () => this.liveGroups.delete(key));
+    return new PubSubConsumer(redis, options, globs ?? null, this.settings.maxBatch, () =>
+      this.liveGroups.delete(key),
+    );
   }
 
   async close(): Promise<void> {
@@ -181,13 +188,15 @@ class PubSubConsumer implements PushConsumer {
   constructor(
     private readonly redis: Redis,
     private readonly options: ConsumerOptions,
+    /** PSUBSCRIBE these instead of SUBSCRIBE to the topics. */
+    private readonly globs: readonly string[] | null,
     private readonly maxBatch: number,
     private readonly release: () => void,
   ) {}
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
     this.onBatch = onBatch;
-    this.redis.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+    const receive = (channel: Buffer, message: Buffer): void => {
       this.pending.push({
         topic: channel.toString(),
         partition: 0,
@@ -201,7 +210,11 @@ class PubSubConsumer implements PushConsumer {
         this.redis.stream.pause();
       }
       this.dispatch();
-    });
+    };
+    this.redis.on("messageBuffer", receive);
+    this.redis.on("pmessageBuffer", (_pattern: Buffer, channel: Buffer, message: Buffer) =>
+      receive(channel, message),
+    );
     // After the server dropped us and ioredis resubscribed: a new assignment, from the latest message.
     this.redis.on("ready", () => {
       if (!this.subscribedOnce || this.closed) return;
@@ -214,12 +227,15 @@ class PubSubConsumer implements PushConsumer {
         this.redis.stream.pause();
       }
     });
-    await this.redis.subscribe(...this.options.topics);
+    if (this.globs === null) await this.redis.subscribe(...this.options.topics);
+    else await this.redis.psubscribe(...this.globs);
     this.subscribedOnce = true;
     this.assigned();
   }
 
   private assigned(): void {
+    // A pattern's channels are whatever the server matches: no assignment to report.
+    if (this.globs !== null) return;
     this.options.onAssign?.({
       partitions: this.options.topics.map((topic) => ({ topic, partition: 0 })),
       from: "latest",
