@@ -32,6 +32,12 @@ export interface ProducerPlan {
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
   readonly ackLost?: () => boolean;
+  /**
+   * After a failed send: during an outage the harness injected (broker crash, connection reset),
+   * resolves once it is over with the producer to go on with (the lane continues as a new
+   * process); otherwise null and the failure takes its usual course.
+   */
+  readonly recover?: () => Promise<Producer | null>;
 }
 
 export interface LoopContext {
@@ -84,7 +90,7 @@ export async function runProducer(
 
 /** One lane; resolves with why it stopped early, or null. */
 async function runLane(
-  producer: Producer,
+  initialProducer: Producer,
   plan: ProducerPlan,
   source: number,
   schedule: Schedule,
@@ -94,6 +100,7 @@ async function runLane(
   const { metrics, recorder, abort } = ctx;
   const encoder = new BatchEncoder(plan.messageSize, source, plan.batchSize);
   const batchIntervalMs = plan.ratePerSec === null ? 0 : (plan.batchSize * 1000) / plan.ratePerSec;
+  let producer = initialProducer;
   let process = source;
   let seq = 0;
   let lastYield = performance.now();
@@ -154,6 +161,13 @@ async function runLane(
       const message = err instanceof Error ? err.message : String(err);
       metrics.onSendFailed(count, definite);
       recorder?.sendFailed(batch, definite, message);
+      const next = plan.recover ? await plan.recover() : null;
+      if (next !== null) {
+        // The outage is over: a new client, so a new process (HISTORY.md: an `info` spends the id).
+        producer = next;
+        process = plan.nextProcess();
+        continue;
+      }
       // An unknown outcome spends this process id (HISTORY.md): the lane stops.
       if (!definite) {
         warnings.push(

@@ -22,9 +22,10 @@ import {
 } from "../../adapters/contract.js";
 import type { Expectation, Verdict } from "../../checkers/verdict.js";
 import { wallMs } from "../clock.js";
-import { FaultScheduler } from "../faults/index.js";
+import { FaultScheduler, SpawnedBroker } from "../faults/index.js";
 import { HistoryRecorder } from "../history/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
+import { FaultProxy } from "../proxy/index.js";
 import { RESULTS_FORMAT, type RunResult, type RunStatus } from "../results.js";
 import type { Workload, WorkloadRun } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
@@ -97,6 +98,24 @@ export function redactSettings(settings: AdapterSettings): Record<string, string
     out[k] = SECRET_KEY.test(k) ? "***" : v.replace(/\/\/([^:/@]+):([^@/]+)@/, "//$1:***@");
   }
   return out;
+}
+
+/**
+ * The broker's host:port inside an adapter's url setting (`nats://h:4222`, `amqp://u:p@h:5672/vh`,
+ * `h:9092`), and how to write the url with another address in its place; null when it has none.
+ */
+export function brokerAddress(url: string): {
+  target: { host: string; port: number };
+  rewrite: (a: { host: string; port: number }) => string;
+} | null {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?)?(\[[^\]]+\]|[^:/@,\s]+):(\d{1,5})(.*)$/i.exec(url.trim());
+  if (m === null) return null;
+  const prefix = m[1] ?? "";
+  const rest = m[4] ?? "";
+  return {
+    target: { host: m[2]!.replace(/^\[|\]$/g, ""), port: Number(m[3]) },
+    rewrite: (a) => `${prefix}${a.host}:${a.port}${rest}`,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -179,11 +198,40 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   if (capsError !== null) return finish("error", capsError);
   if (reason !== null) return finish("not-supported", `${factory.name}: ${reason}`);
 
+  if (w.server === "spawn" && factory.name !== "reference") {
+    return finish("not-supported", `${factory.name}: server: spawn starts the reference broker only`);
+  }
+
   options.onProgress?.(progress("connecting", 0, w, null));
+  // What the faults need: the reference broker as a child server, a proxy in front of the broker.
+  let server: SpawnedBroker | null = null;
+  let proxy: FaultProxy | null = null;
+  const stopInfrastructure = async () => {
+    await proxy?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+  };
+  let settings = options.settings;
   let adapter: Adapter;
   try {
-    adapter = await factory.connect(options.settings);
+    if (w.server === "spawn") {
+      server = await SpawnedBroker.start(w.serverFlush);
+      settings = { ...settings, url: server.address };
+    }
+    if (w.faults.some((f) => f.kind.startsWith("network-"))) {
+      const url = settings["url"] || factory.settings["url"]?.default || "";
+      const at = brokerAddress(url);
+      if (at === null) {
+        throw new Error(
+          `network faults need a broker over TCP with an address host:port in its url setting (got "${url}"); ` +
+            "set --set url=... or, for the reference broker, server: spawn",
+        );
+      }
+      proxy = await FaultProxy.start(at.target);
+      settings = { ...settings, url: at.rewrite(proxy.address) };
+    }
+    adapter = await factory.connect(settings);
   } catch (err) {
+    await stopInfrastructure();
     return finish("error", errorMessage(err));
   }
   let versions: Readonly<Record<string, string>> = {};
@@ -266,6 +314,49 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const targets = new FaultTargets(w.consumersPerGroup);
   const ackLoss = new Set<number>();
+  // An outage (broker crash, connection reset) kills every client: consumers crash now, producer
+  // lanes wait for it to end; then the harness reconnects and the clients go on as new processes.
+  let outage: { readonly over: Promise<void>; readonly end: () => void } | null = null;
+  const beginOutage = async (kill: () => Promise<void> | void): Promise<void> => {
+    let end!: () => void;
+    const over = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    outage = { over, end };
+    await kill();
+    for (const [slot, loop] of consumers.entries()) {
+      await loop.crash(0);
+      crashedLoops.push(loop);
+      warnings.push(`fault: consumer ${loop.process} (slot ${slot}) lost its broker and was replaced`);
+    }
+  };
+  const endOutage = async (heal: () => Promise<void> | void): Promise<void> => {
+    const current = outage;
+    if (current === null) return;
+    try {
+      await heal();
+      const old = adapter;
+      adapter = await factory.connect(settings);
+      void old.close().catch(() => {});
+      for (const [i, p] of producers.entries()) {
+        void p.close().catch(() => {});
+        producers[i] = await adapter.createProducer({
+          process: newProcess(),
+          mode: w.deliveryMode,
+          idempotent: w.deliveryMode === "exactly-once" && caps.idempotentProduce,
+        });
+      }
+      for (const [slot, loop] of consumers.entries()) {
+        const next = await createConsumerLoop(loop.plan.group);
+        consumers[slot] = next;
+        await next.start();
+      }
+      warnings.push(`fault: reconnected ${producers.length} producer(s) and ${consumers.length} consumer(s)`);
+    } finally {
+      outage = null;
+      current.end();
+    }
+  };
   scheduler =
     w.faults.length === 0
       ? null
@@ -285,8 +376,16 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
               } else if (f.kind === "consumer-stall") {
                 const loop = consumers[targets.consumer(f.target, groups)]!;
                 loop.stall(wallMs() + f.duration * 1000, f.slowRate ?? null);
-              } else {
-                throw new Error(`fault ${f.kind} is not available in this run (see README: Fault injection)`);
+              } else if (f.kind === "broker-crash") {
+                await beginOutage(() => server!.kill());
+              } else if (f.kind === "network-reset") {
+                await beginOutage(() => proxy!.setReset(true));
+              } else if (f.kind === "network-latency") {
+                proxy!.setLatency(f.latencyMs ?? 0);
+              } else if (f.kind === "network-bandwidth") {
+                proxy!.setBandwidth(f.bytesPerSec ?? null);
+              } else if (f.kind === "network-blackhole") {
+                proxy!.setBlackhole(true);
               }
             },
             end: async (f) => {
@@ -300,6 +399,16 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
                 await loop.start();
               } else if (f.kind === "consumer-stall") {
                 consumers[targets.consumer(f.target, groups)]!.unstall();
+              } else if (f.kind === "broker-crash") {
+                await endOutage(() => server!.restart());
+              } else if (f.kind === "network-reset") {
+                await endOutage(() => proxy!.setReset(false));
+              } else if (f.kind === "network-latency") {
+                proxy!.setLatency(0);
+              } else if (f.kind === "network-bandwidth") {
+                proxy!.setBandwidth(null);
+              } else if (f.kind === "network-blackhole") {
+                proxy!.setBlackhole(false);
               }
             },
           },
@@ -373,6 +482,12 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
             lanes: Array.from({ length: w.inFlight }, (_, l) => i * w.inFlight + 1 + l),
             nextProcess: newProcess,
             ackLost: () => ackLoss.has(i),
+            recover: async () => {
+              const current = outage;
+              if (current === null) return null;
+              await current.over;
+              return producers[i] ?? null;
+            },
             topic: topics[i % topics.length]!,
             ratePerSec: ratePerProducer,
             batchSize: w.batchSize,
@@ -415,6 +530,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       () => adapter.close(),
     ]);
     await recorder?.close();
+    await stopInfrastructure();
   }
 
   const summary = metrics.summary();

@@ -18,6 +18,8 @@ import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js
 export function checkFaultTargets(w: Workload): string | null {
   for (const [i, f] of w.faults.entries()) {
     const field = (name: string) => `field "faults.${i}.${name}"`;
+    if (f.kind === "broker-crash" && w.server !== "spawn")
+      return `${field("kind")}: broker-crash needs \`server: spawn\` (the harness restarts the broker it started)`;
     const consumer = /^(?:group:([^/]+)\/)?consumer:(\d+)$/.exec(f.target);
     if (consumer) {
       const group = consumer[1] ?? "g1";

@@ -126,6 +126,14 @@ export const workloadFields = {
   inFlight: count(1)
     .default(4)
     .describe("batches one producer may have outstanding (each in its own history process, a lane)"),
+  server: z
+    .enum(["none", "spawn"])
+    .default("none")
+    .describe("spawn: run the reference broker as a child server for this run (broker-crash needs it)"),
+  serverFlush: z
+    .enum(["always", "interval", "none"])
+    .default("always")
+    .describe("server: spawn: its --flush policy (always: fsync before every acknowledgement)"),
   faults: z
     .array(faultSchema)
     .default([])

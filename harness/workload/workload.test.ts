@@ -118,7 +118,10 @@ describe("workload files", () => {
     expect(bad("{ at: 1, duration: 1, kind: producer-ack-loss, target: producer:2 }")).toMatch(
       /producer:2 does not exist \(1 producer/,
     );
-    expect(bad("{ at: 3, duration: 2, kind: broker-crash, target: broker }")).toMatch(
+    expect(bad("{ at: 1, duration: 1, kind: broker-crash, target: broker }")).toMatch(
+      /field "faults\.0\.kind": broker-crash needs `server: spawn`/,
+    );
+    expect(bad("{ at: 3, duration: 2, kind: network-reset, target: broker }")).toMatch(
       /field "faults\.0\.duration": the fault ends at 5 s, after producing ends \(durationS 4\)/,
     );
     expect(bad("{ at: 1, duration: 1, kind: broker-crash, target: broker, when: now }")).toMatch(
