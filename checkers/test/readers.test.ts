@@ -70,6 +70,7 @@ describe("scanner and JSON reader agree", () => {
       `{"type":"ok","f":"poll","process":9,"group":"g","value":[{"id":"17","topic":"t","partition":0,"offset":1,"redelivered":true}]}`,
       `{"type":"ok","f":"commit","process":9,"group":"g","value":[{"topic":"t","partition":0,"offset":2}]}`,
       `{"type":"ok","f":"frobnicate","process":9}`,
+      `{"type":"info","f":"fault","time":5,"value":{"kind":"broker-crash","target":"broker","phase":"start"}}`,
       `{"type":"ok","f":"drain","group":"g"}`,
       `{"type":"ok","f":"drain","group":"g","value":{"complete":true,"note":"done"}}`,
     ];
@@ -78,6 +79,7 @@ describe("scanner and JSON reader agree", () => {
     expect(scan).toEqual(memory);
     expect(scan.messages).toEqual({ attempted: 3, acknowledged: 2, failed: 0, unknown: 1 });
     expect(scan.warnings.some((w) => w.includes("frobnicate"))).toBe(true);
+    expect(scan.warnings.some((w) => w.includes("fault"))).toBe(false); // harness fault markers: skipped
   });
 
   it("report a malformed line with its number, the same way", async () => {
