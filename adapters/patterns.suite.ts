@@ -29,9 +29,10 @@ async function subscribe(
   adapter: Adapter,
   process: number,
   patterns: readonly string[],
-): Promise<{ consumer: Consumer; got: string[] }> {
+): Promise<{ consumer: Consumer; got: string[]; assigned: () => boolean }> {
   const caps = adapter.capabilities;
   const got: string[] = [];
+  let assigned = false;
   const record = (batch: readonly Delivery[]) => {
     for (const d of batch) got.push(`${d.topic}|${Buffer.from(d.payload).toString()}`);
   };
@@ -42,8 +43,12 @@ async function subscribe(
     patterns,
     delivery: caps.push ? "push" : "pull",
     mode: "at-most-once",
-    start: caps.replay ? "earliest" : "latest",
+    // Every test publishes to the same topics: a consumer sees only what comes after it.
+    start: "latest",
     prefetch: 1000,
+    onAssign: () => {
+      assigned = true;
+    },
   });
   if (consumer.delivery === "push") await consumer.start(record);
   else {
@@ -52,7 +57,7 @@ async function subscribe(
       for (;;) record(await consumer.poll(100, 50).catch(() => null as never));
     })().catch(() => {});
   }
-  return { consumer, got };
+  return { consumer, got, assigned: () => assigned };
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
@@ -97,10 +102,12 @@ export function describePatternSubscriptions(
 
       /** Subscribes each pattern list, publishes 3 messages to every topic, returns what each got. */
       const exchange = async (lists: readonly (readonly string[])[]): Promise<string[][]> => {
-        const subs: { consumer: Consumer; got: string[] }[] = [];
+        const subs: Awaited<ReturnType<typeof subscribe>>[] = [];
         for (const [i, patterns] of lists.entries()) subs.push(await subscribe(adapter, 100 + i, patterns));
         try {
-          // Log-model adapters assign partitions after a join; give the subscriptions a moment.
+          // Log-model adapters assign partitions after a join (reported); then a moment to settle.
+          if (adapter.capabilities.model === "log")
+            await waitFor(() => subs.every((s) => s.assigned()), 3000);
           await sleep(adapter.capabilities.model === "log" ? 300 : 50);
           const producer = await adapter.createProducer({
             process: 1,

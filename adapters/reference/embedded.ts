@@ -17,6 +17,7 @@ import { EmbeddedPullConsumer, EmbeddedPushConsumer } from "./embedded-consumer.
 import { EmbeddedProducer } from "./embedded-producer.js";
 import { EmbeddedQueuePullConsumer, EmbeddedQueuePushConsumer } from "./embedded-queue-consumer.js";
 import { parseReferenceSettings, type ReferenceSettings } from "./embedded-settings.js";
+import { resolvePatterns } from "./patterns.js";
 import { MemoryLogFactory } from "./storage/memory-log-factory.js";
 
 export const REFERENCE_VERSION = "0.1.0";
@@ -33,6 +34,8 @@ export const REFERENCE_CAPABILITIES: Capabilities = {
   deliveryModes: ["at-most-once", "at-least-once", "exactly-once"],
   ordering: "partition",
   idempotentProduce: true,
+  // Patterns resolved to the matching topics at subscribe time (patterns.ts).
+  filtering: true,
 };
 
 export function capabilitiesFor(settings: ReferenceSettings): Capabilities {
@@ -89,7 +92,17 @@ export class EmbeddedAdapter implements Adapter {
     return p;
   }
 
-  createConsumer(options: ConsumerOptions): Promise<Consumer> {
+  createConsumer(patterned: ConsumerOptions): Promise<Consumer> {
+    let options = patterned;
+    try {
+      if (patterned.patterns !== undefined)
+        options = resolvePatterns(
+          patterned,
+          this.broker.listTopics().map((t) => t.name),
+        );
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const s = this.settings;
     let c: Consumer;
     if (s.queue) {

@@ -18,6 +18,7 @@ import {
 import { ReferenceClient, ServerError } from "./client/client.js";
 import { capabilitiesFor } from "./embedded.js";
 import { parseReferenceSettings, type ReferenceSettings } from "./embedded-settings.js";
+import { remoteTopicNames, resolvePatterns } from "./patterns.js";
 import { APIS } from "./protocol/apis.js";
 import { RemotePullConsumer, RemotePushConsumer } from "./remote-consumer.js";
 import { RemoteProducer } from "./remote-producer.js";
@@ -100,7 +101,11 @@ export class RemoteAdapter implements Adapter {
     return p;
   }
 
-  async createConsumer(options: ConsumerOptions): Promise<Consumer> {
+  async createConsumer(patterned: ConsumerOptions): Promise<Consumer> {
+    const options =
+      patterned.patterns === undefined
+        ? patterned
+        : resolvePatterns(patterned, await remoteTopicNames(this.admin));
     const client = await RemoteAdapter.dial(this.address);
     const s = this.settings;
     let c: Consumer;
