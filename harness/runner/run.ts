@@ -31,6 +31,7 @@ import type { Workload, WorkloadRun } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { environment } from "./environment.js";
 import { FaultTargets } from "./fault-targets.js";
+import { filterSubscription, filterTopicNames } from "./filters.js";
 import { KeyGenerator } from "./keys.js";
 import { type LoopContext, type ProducerOutcome, runProducer } from "./producer-loop.js";
 
@@ -194,6 +195,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     consumersPerGroup: w.consumersPerGroup,
     partitions: w.partitions,
     start,
+    filters: w.filters,
   });
   if (capsError !== null) return finish("error", capsError);
   if (reason !== null) return finish("not-supported", `${factory.name}: ${reason}`);
@@ -242,7 +244,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   }
 
   const nonce = randomBytes(3).toString("hex");
-  const topics = Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
+  const topics =
+    w.filters > 0
+      ? filterTopicNames(nonce, w.topics)
+      : Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
   const groups: GroupState[] = groupNames(w).map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
   const historyPath = join(options.dir, HISTORY_FILE);
   const recorder = options.history ? new HistoryRecorder(historyPath) : null;
@@ -284,6 +289,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       process,
       group: g.name,
       topics,
+      ...filterSubscription(w.filters, nonce),
       delivery: w.delivery,
       mode: w.deliveryMode,
       start,

@@ -134,6 +134,9 @@ export const workloadFields = {
     .enum(["always", "interval", "none"])
     .default("always")
     .describe("server: spawn: its --flush policy (always: fsync before every acknowledgement)"),
+  filters: count(0)
+    .default(0)
+    .describe("pattern subscriptions per consumer, one matching the topics (0: plain topic subscriptions)"),
   faults: z
     .array(faultSchema)
     .default([])
