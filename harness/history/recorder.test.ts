@@ -16,6 +16,36 @@ const readLines = (path: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe("HistoryRecorder", () => {
+  it("records a retry by another process under the original ids, and fault markers", async () => {
+    const path = join(tmp(), "history.jsonl");
+    const r = new HistoryRecorder(path, { thread: "main" });
+    const first = { process: 2, topic: "t", firstSeq: 40, count: 2, keys: null };
+    r.sendInvoke(first);
+    r.sendFailed(first, false, "acknowledgement lost");
+    const retry = { ...first, process: 9, source: 2 };
+    r.sendInvoke(retry);
+    r.sendOk(retry, [
+      { partition: 0, offset: 5 },
+      { partition: 0, offset: 6 },
+    ]);
+    r.fault("producer-ack-loss", "producer:0", "start");
+    await r.close();
+    const lines = readLines(path);
+    const ids = (l: Record<string, unknown>) => (l["value"] as { id: string }[]).map((m) => m.id);
+    expect(lines.map((l) => [l["type"], l["process"]])).toEqual([
+      ["invoke", 2],
+      ["info", 2],
+      ["invoke", 9],
+      ["ok", 9],
+      ["info", undefined],
+    ]);
+    for (const l of lines.slice(0, 4)) expect(ids(l)).toEqual(["2-40", "2-41"]);
+    expect(lines[4]).toMatchObject({
+      f: "fault",
+      value: { kind: "producer-ack-loss", target: "producer:0", phase: "start" },
+    });
+  });
+
   it("writes every operation in the shape of shared/HISTORY.md", async () => {
     const path = join(tmp(), "history.jsonl");
     const r = new HistoryRecorder(path);
