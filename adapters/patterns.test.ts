@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { type Capabilities, unsupportedReason } from "./contract.js";
 import {
   amqpBindingKey,
   checkTopicName,
@@ -119,5 +120,36 @@ describe("neutral patterns", () => {
     );
     expect(redisGlob("s[1].q?.>")).toBe("s\\[1\\].q\\?.?*");
     expect(() => redisGlob("a.*")).toThrow(/cannot express a one-segment \*/);
+  });
+});
+
+describe("filters in unsupportedReason", () => {
+  const caps: Capabilities = {
+    model: "queue",
+    push: true,
+    pull: false,
+    queue: true,
+    pubsub: true,
+    replay: false,
+    partitions: false,
+    deliveryModes: ["at-most-once"],
+    ordering: "producer",
+    idempotentProduce: false,
+  };
+  const need = {
+    delivery: "push",
+    mode: "at-most-once",
+    groups: 1,
+    consumersPerGroup: 1,
+    partitions: 1,
+    start: "latest",
+  } as const;
+
+  it("refuses pattern subscriptions where filtering is not declared, and only then", () => {
+    expect(unsupportedReason(caps, { ...need, filters: 10 })).toBe(
+      "pattern subscriptions (filters) are not supported",
+    );
+    expect(unsupportedReason(caps, { ...need, filters: 0 })).toBeNull();
+    expect(unsupportedReason({ ...caps, filtering: true }, { ...need, filters: 10 })).toBeNull();
   });
 });
