@@ -67,6 +67,30 @@ describe.skipIf(!built)("faults against a spawned reference server (skipped with
     expect(r.counts.ackedMsgs).toBeGreaterThan(1500);
   });
 
+  it("network-blackhole then network-reset: held traffic resumes, reset clients reconnect, nothing lost", async () => {
+    const r = await run(
+      [
+        "rate: 1000",
+        "batchSize: 20",
+        "durationS: 3",
+        "warmupS: 0.2",
+        "delivery: pull",
+        "server: spawn",
+        "serverFlush: none",
+        "faults:",
+        "  - { at: 0.5, duration: 0.5, kind: network-blackhole, target: broker }",
+        "  - { at: 1.5, duration: 0.5, kind: network-reset, target: broker }",
+      ].join("\n"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    expect(r.verdict?.valid).toBe(true);
+    expect(r.verdict?.counts.lost).toBe(0);
+    expect(r.faults.map((f) => f.kind)).toEqual(["network-blackhole", "network-reset"]);
+    expect(r.warnings?.some((w) => w.startsWith("fault: reconnected"))).toBe(true);
+    // The blackhole held the traffic for its duration: some message waited about that long.
+    expect(r.latency.endToEnd.corrected.maxMs).toBeGreaterThan(400);
+  });
+
   it("network-latency through the proxy shows in the end-to-end latency", async () => {
     const r = await run(
       workload("{ at: 0.5, duration: 1.5, kind: network-latency, target: broker, latencyMs: 40 }", [
