@@ -18,6 +18,8 @@ export interface PatternSuiteOptions {
   readonly overlapDeliveries: 1 | 2;
   /** The broker can express a one-segment `*` (Redis glob cannot: the adapter refuses it). */
   readonly oneSegmentWildcard?: boolean;
+  /** A topic created after the subscription is matched too (false: patterns resolve at subscribe). */
+  readonly lateTopics?: boolean;
   /** Quiet time after the expected deliveries, to catch ones that should not come. */
   readonly quietMs?: number;
 }
@@ -154,6 +156,28 @@ export function describePatternSubscriptions(
         ].sort();
         expect(got).toEqual(expected);
       });
+
+      if (options.lateTopics !== false) {
+        it("a topic created after the subscription is matched too", async () => {
+          const late = `${base}.late.x`;
+          const sub = await subscribe(adapter, 97, [`${base}.late.>`]);
+          try {
+            await adapter.createTopic({ name: late, partitions: 1 });
+            const producer = await adapter.createProducer({
+              process: 2,
+              mode: "at-most-once",
+              idempotent: false,
+            });
+            await producer.send([{ topic: late, key: null, payload: Buffer.from("m0") }]);
+            await producer.close();
+            await waitFor(() => sub.got.length > 0, 3000);
+            expect(sub.got).toEqual([`${late}|m0`]);
+          } finally {
+            await sub.consumer.close().catch(() => {});
+            await adapter.deleteTopic(late).catch(() => {});
+          }
+        });
+      }
 
       it("refuses a malformed pattern, naming it", async () => {
         await expect(subscribe(adapter, 98, [`${base}.>.x`])).rejects.toThrow(/may only be the last/);
