@@ -22,6 +22,7 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       mark(c.replay),
       mark(c.partitions),
       mark(c.idempotentProduce),
+      mark(c.filtering === true),
       c.deliveryModes.join(", "),
       c.ordering,
     ];
@@ -37,6 +38,7 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       "replay",
       "partitions",
       "idempotent",
+      "patterns",
       "delivery modes",
       "order",
     ],
