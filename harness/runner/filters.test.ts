@@ -43,16 +43,7 @@ describe("brokerbench run with filters", () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     let code: number;
     try {
-      code = await main([
-        "run",
-        file,
-        "--adapter",
-        "reference,jetstream",
-        "--out",
-        dir,
-        "--report",
-        "none",
-      ]);
+      code = await main(["run", file, "--adapter", "reference,jetstream", "--out", dir, "--report", "none"]);
     } finally {
       log.mockRestore();
       error.mockRestore();
