@@ -5,6 +5,7 @@
  */
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
+import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
@@ -15,6 +16,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   historyBenchmark,
   reportsBenchmark,
   slowConsumerBenchmark,
+  referenceEmbeddedBenchmark,
   referenceTcpBenchmark,
   checkersBenchmark,
 ];

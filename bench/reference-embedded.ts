@@ -4,18 +4,12 @@
  * with a credit window and push into a buffer. Bounds what the runner can reach end to end
  * (target there: ≥ 1,000,000 msg/s), so this figure must be well above it.
  *
- * Run: `node dist/adapters/reference/embedded.bench.js` after a build, or register
- * `referenceEmbeddedBenchmark` in bench/index.ts.
+ * Run: `npm run bench -- reference-embedded`.
  */
-import { encodePayload } from "../../harness/payload.js";
-import type { Delivery, OutgoingMessage } from "../contract.js";
-import { connectEmbedded } from "./embedded.js";
-
-interface Bench {
-  readonly name: string;
-  readonly describe: string;
-  run(): Promise<Readonly<Record<string, number | string>>>;
-}
+import type { Delivery, OutgoingMessage } from "../adapters/contract.js";
+import { connectEmbedded } from "../adapters/reference/embedded.js";
+import { encodePayload } from "../harness/payload.js";
+import type { Benchmark } from "./bench.js";
 
 const MESSAGES = Number(process.env["BENCH_REFERENCE_MESSAGES"] ?? 2_000_000);
 const BATCH = 100;
@@ -76,7 +70,7 @@ async function measure(variant: "pull" | "push-credit" | "push-buffer"): Promise
   return Math.round(received / seconds);
 }
 
-export const referenceEmbeddedBenchmark: Bench = {
+export const referenceEmbeddedBenchmark: Benchmark = {
   name: "reference-embedded",
   describe: "embedded reference adapter alone: 1 producer → 1 partition → 1 consumer, 100 B, batches of 100",
   async run() {
@@ -89,7 +83,3 @@ export const referenceEmbeddedBenchmark: Bench = {
     return out;
   },
 };
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await referenceEmbeddedBenchmark.run();
-}
