@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { loadWorkloadFile, type WorkloadRun } from "./load.js";
+import { resolveWorkloadArg } from "./resolve.js";
+
+// The experiment suites of the README's "Experiment suites": each loads, expands to the runs the
+// README describes, and schedules its faults inside the producing time. Nothing is run here.
+const load = (name: string): Promise<WorkloadRun[]> => loadWorkloadFile(resolveWorkloadArg(name));
+const kinds = (run: WorkloadRun | undefined): string[] => (run?.workload.faults ?? []).map((f) => f.kind);
+
+describe("experiment suites", () => {
+  it("delivery-modes: 3 modes × consumer crash, ack loss, broker crash; broker crash spawns a server", async () => {
+    const runs = await load("delivery-modes");
+    expect(runs).toHaveLength(9);
+    const modes = new Set(runs.map((r) => r.workload.deliveryMode));
+    expect(modes).toEqual(new Set(["at-most-once", "at-least-once", "exactly-once"]));
+    for (const run of runs) {
+      const [kind] = kinds(run);
+      expect(kinds(run)).toHaveLength(1);
+      expect(run.workload.server).toBe(kind === "broker-crash" ? "spawn" : "none");
+    }
+    expect(new Set(runs.map((r) => kinds(r)[0]))).toEqual(
+      new Set(["consumer-crash", "producer-ack-loss", "broker-crash"]),
+    );
+  });
+
+  it("push-vs-pull: push and pull, each with a stall and then a consumer down and back", async () => {
+    const runs = await load("push-vs-pull");
+    expect(runs.map((r) => r.workload.delivery)).toEqual(["push", "pull"]);
+    for (const run of runs) expect(kinds(run)).toEqual(["consumer-stall", "consumer-crash"]);
+  });
+
+  it("retention-catchup: push and pull, the only consumer down while the producer goes on", async () => {
+    const runs = await load("retention-catchup");
+    expect(runs.map((r) => r.workload.delivery)).toEqual(["push", "pull"]);
+    for (const run of runs) {
+      expect(kinds(run)).toEqual(["consumer-crash"]);
+      expect(run.workload.consumersPerGroup).toBe(1);
+    }
+  });
+
+  it("every suite's faults end before producing does", async () => {
+    for (const name of ["delivery-modes", "push-vs-pull", "retention-catchup"]) {
+      for (const run of await load(name)) {
+        const { durationS, faults } = run.workload;
+        for (const f of faults) expect(f.at + f.duration, `${run.id} ${f.kind}`).toBeLessThan(durationS);
+      }
+    }
+  });
+});
