@@ -5,10 +5,17 @@
  * at-least-once and exactly-once after (a crash before the commit redelivers it).
  * "Processing" here is taking the measurements.
  */
-import type { Consumer, Delivery, DeliveryMode } from "../../adapters/contract.js";
+import {
+  type Consumer,
+  type Delivery,
+  type DeliveryMode,
+  type OutgoingMessage,
+  type Producer,
+  SendError,
+} from "../../adapters/contract.js";
 import { wallMs } from "../clock.js";
 import type { DeliveredIds } from "../history/index.js";
-import { HeaderReader } from "./payloads.js";
+import { BatchEncoder, HeaderReader } from "./payloads.js";
 import type { LoopContext } from "./producer-loop.js";
 
 /** What the run tracks per consumer group (shared by the group's consumers). */
@@ -17,6 +24,10 @@ export interface GroupState {
   readonly index: number;
   /** Wall-clock ms of the group's last delivery (0 before any). */
   lastDeliveryMs: number;
+  /** The late-joining group's start position (workload `lateGroup`); undefined for the others. */
+  start?: "earliest" | "latest";
+  /** A late group at `latest`: messages acknowledged before it joined, which it is not owed. */
+  joinedAckedMsgs?: number;
 }
 
 export interface ConsumerPlan {
@@ -28,6 +39,28 @@ export interface ConsumerPlan {
   readonly mode: DeliveryMode;
   readonly pollMax: number;
   readonly pollWaitMs: number;
+  /** Causal chains (workload `reactors`): this consumer answers some messages with a dependent send. */
+  readonly react?: ReactPlan;
+}
+
+/**
+ * A reacting consumer sends, right after processing a batch, one dependent message per chosen
+ * delivery, under its own history process: HISTORY.md makes a process's earlier deliveries causes
+ * of its later sends, so every reaction causally follows what the consumer had received.
+ */
+export interface ReactPlan {
+  readonly producer: Producer;
+  /** Share of the producers' messages answered (chosen by sequence number, the same for every run). */
+  readonly fraction: number;
+  /** Payload producer ids up to this one are the workload's producers; reactions are never answered. */
+  readonly maxSource: number;
+  readonly topic: string;
+  readonly messageSize: number;
+}
+
+/** Deterministic choice of about `fraction` of sequence numbers (Knuth's multiplicative hash). */
+export function reacts(seq: number, fraction: number): boolean {
+  return Math.imul(seq + 1, 2654435761) >>> 0 < fraction * 4294967296;
 }
 
 /** Failed operations after which a consumer gives up (the run then reports an error). */
@@ -70,6 +103,8 @@ export class ConsumerLoop {
   private readonly reader = new HeaderReader();
   private readonly scratch = new Scratch();
   private stopping = false;
+  private reactSeq = 0;
+  private reactEncoder: BatchEncoder | null = null;
   private pullLoop: Promise<void> | null = null;
   private crashRequest: { done: Promise<void>; resolve: () => void } | null = null;
   private stallGate: {
@@ -189,11 +224,60 @@ export class ConsumerLoop {
       }
       await this.commit(batch);
     }
+    if (this.plan.react) await this.react(this.plan.react, n);
     const gate = this.stallGate;
     if (gate && gate.slowRate !== null && wallMs() < gate.untilMs) {
       // A slow consumer: this batch takes n / slowRate seconds (cut short when the stall ends).
       const ms = Math.min((n * 1000) / gate.slowRate, gate.untilMs - wallMs());
       await Promise.race([gate.open, new Promise((resolve) => setTimeout(resolve, ms))]);
+    }
+  }
+
+  /** Sends the dependent messages for the batch just processed (ids `${plan.process}-${seq}`). */
+  private async react(r: ReactPlan, n: number): Promise<void> {
+    const { procs, seqs } = this.scratch;
+    let count = 0;
+    for (let i = 0; i < n; i++) if (procs[i]! <= r.maxSource && reacts(seqs[i]!, r.fraction)) count++;
+    if (count === 0 || this.crashed || this.stopping) return;
+    const source = this.plan.process;
+    this.reactEncoder ??= new BatchEncoder(r.messageSize, source, 64);
+    const { metrics, recorder } = this.ctx;
+    const messages: OutgoingMessage[] = [];
+    const firstSeq = this.reactSeq;
+    while (count > 0) {
+      const k = Math.min(count, 64);
+      const now = wallMs();
+      for (const payload of this.reactEncoder.encode(k, this.reactSeq, now, now)) {
+        messages.push({ topic: r.topic, key: null, payload });
+      }
+      this.reactSeq += k;
+      count -= k;
+    }
+    const batch = {
+      process: this.process,
+      source,
+      topic: r.topic,
+      firstSeq,
+      count: messages.length,
+      keys: null,
+    };
+    const sentMs = wallMs();
+    metrics.onSending(messages.length);
+    recorder?.sendInvoke(batch);
+    try {
+      const acks = await r.producer.send(messages);
+      metrics.onAcked(messages.length, sentMs, sentMs, wallMs());
+      recorder?.sendOk(batch, acks);
+    } catch (err) {
+      const definite = err instanceof SendError && err.definite;
+      const message = err instanceof Error ? err.message : String(err);
+      metrics.onSendFailed(messages.length, definite);
+      recorder?.sendFailed(batch, definite, message);
+      if (!definite) {
+        // An unknown outcome spends the process (HISTORY.md); the consumer goes on as a new one.
+        this.process = this.plan.nextProcess();
+        this.warnings.push(`consumer ${batch.process}: reaction send outcome unknown: ${message}`);
+      }
     }
   }
 
@@ -285,8 +369,9 @@ export class ConsumerLoop {
     if (this.pullLoop) await this.pullLoop;
     if (this.crashRequest) {
       await this.crashRequest.done;
-      return;
+    } else {
+      await this.consumer.close();
     }
-    await this.consumer.close();
+    await this.plan.react?.producer.close();
   }
 }

@@ -199,6 +199,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   });
   if (capsError !== null) return finish("error", capsError);
   if (reason !== null) return finish("not-supported", `${factory.name}: ${reason}`);
+  if (w.lateGroup?.start === "earliest" && !caps.replay) {
+    return finish("not-supported", `${factory.name}: a late group at earliest needs replay, which it lacks`);
+  }
 
   if (w.server === "spawn" && factory.name !== "reference") {
     return finish("not-supported", `${factory.name}: server: spawn starts the reference broker only`);
@@ -249,6 +252,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       ? filterTopicNames(nonce, w.topics)
       : Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
   const groups: GroupState[] = groupNames(w).map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
+  if (w.lateGroup !== null) groups[groups.length - 1]!.start = w.lateGroup.start;
   const historyPath = join(options.dir, HISTORY_FILE);
   const recorder = options.history ? new HistoryRecorder(historyPath) : null;
   recorder?.meta({ adapter: factory.name, workload: options.runId, model: caps.model, expect });
@@ -281,8 +285,23 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   let nextProcess = producersTotal * w.inFlight + 1;
   const newProcess = () => nextProcess++;
 
+  const reactorGroup = w.reactors === null ? -1 : w.reactors.group - 1;
   const createConsumerLoop = async (g: GroupState): Promise<ConsumerLoop> => {
     const process = newProcess();
+    const react =
+      g.index === reactorGroup && w.reactors !== null
+        ? {
+            producer: await adapter.createProducer({
+              process,
+              mode: w.deliveryMode,
+              idempotent: w.deliveryMode === "exactly-once" && caps.idempotentProduce,
+            }),
+            fraction: w.reactors.fraction,
+            maxSource: producersTotal * w.inFlight,
+            topic: topics[0]!,
+            messageSize: w.messageSize,
+          }
+        : undefined;
     // The adapter may report the first assignment before createConsumer returns.
     const holder: { loop: ConsumerLoop | null; assigned: boolean } = { loop: null, assigned: false };
     const consumer = await adapter.createConsumer({
@@ -292,7 +311,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       ...filterSubscription(w.filters, nonce),
       delivery: w.delivery,
       mode: w.deliveryMode,
-      start,
+      start: g.start ?? start,
       prefetch: w.prefetch,
       onAssign: (assignment) => {
         if (holder.loop?.crashed) return;
@@ -310,12 +329,33 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
         mode: w.deliveryMode,
         pollMax: w.pollMax,
         pollWaitMs: 100,
+        ...(react ? { react } : {}),
       },
       ctx,
     );
     holder.loop = loop;
     if (holder.assigned) loop.onAssign();
     return loop;
+  };
+
+  /** The late group's consumers join at `atMs`; a `latest` group is then owed only what follows. */
+  const joinLate = async (g: GroupState, count: number, atMs: number): Promise<void> => {
+    await sleep(Math.max(0, atMs - wallMs()));
+    if (abort.aborted) return;
+    const loops: ConsumerLoop[] = [];
+    for (let c = 0; c < count; c++) loops.push(await createConsumerLoop(g));
+    for (const loop of loops) {
+      consumers.push(loop);
+      await loop.start();
+    }
+    await waitForAssignments(loops, caps);
+    g.joinedAckedMsgs = g.start === "latest" ? metrics.ackedMsgs : 0;
+    if (g.start === "latest") {
+      warnings.push(
+        `late group ${g.name} started at latest after ${g.joinedAckedMsgs} acknowledged message(s): ` +
+          "its losses are not judged (the checker does not take from: latest into account)",
+      );
+    }
   };
 
   const targets = new FaultTargets(w.consumersPerGroup);
@@ -428,6 +468,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
     // Consumers first, so that a group starting at `latest` sees every message.
     for (const g of groups) {
+      if (g.start !== undefined) continue; // the late group joins while producing
       for (let c = 0; c < w.consumersPerGroup; c++) consumers.push(await createConsumerLoop(g));
     }
     for (let i = 0; i < producersTotal; i++) {
@@ -479,6 +520,13 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     }, 250);
     ticker.unref();
     scheduler?.arm(startMs);
+    const lateGroup = groups.find((g) => g.start !== undefined);
+    const lateJoin =
+      lateGroup === undefined || w.lateGroup === null
+        ? null
+        : joinLate(lateGroup, w.lateGroup.consumers, startMs + w.lateGroup.joinAtS * 1000).catch((err) => {
+            runError ??= `the late group could not join: ${errorMessage(err)}`;
+          });
 
     const outcomes: ProducerOutcome[] = await Promise.all(
       producers.map((p, i) =>
@@ -509,6 +557,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     );
     producing = false;
     producingS = (wallMs() - startMs) / 1000;
+    await lateJoin;
     // Faults end with producing: crashed consumers are replaced before the groups drain.
     await scheduler?.stop();
     for (const o of outcomes) warnings.push(...o.warnings);
@@ -518,7 +567,9 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       runError = `every producer failed: ${producerErrors[0]?.error}`;
     }
 
-    if (!abort.aborted) await drain(groups, consumers, metrics, recorder, w.drainTimeoutS * 1000);
+    if (!abort.aborted) {
+      await drain(groups, consumers, metrics, recorder, w.drainTimeoutS * 1000, reactorGroup);
+    }
     const consumerError = consumers.find((c) => c.error !== null)?.error;
     if (consumerError && runError === null) runError = consumerError;
   } catch (err) {
@@ -559,8 +610,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   });
 }
 
+/** The workload's groups g1 … gN, then `late` when it has a late-joining group. */
 export function groupNames(w: Workload): string[] {
-  return Array.from({ length: w.groups }, (_, i) => `g${i + 1}`);
+  const names = Array.from({ length: w.groups }, (_, i) => `g${i + 1}`);
+  return w.lateGroup === null ? names : [...names, "late"];
 }
 
 function emptySummary(w: Workload, groups: readonly string[]): MetricsSummary {
@@ -608,7 +661,10 @@ async function waitForAssignments(consumers: readonly ConsumerLoop[], caps: Capa
  * After producing: writes each group's `drain` line, lets its consumers read until they have every
  * acknowledged message (or nothing more arrives), then writes `drain` with `complete: true`. A group
  * that does not catch up within the timeout, or lost a consumer, stays incomplete: the checker then
- * does not judge its losses.
+ * does not judge its losses. The reacting group (causal chains) completes first: until it has,
+ * it may still send. A late group that started at `latest` is caught up once it has what was
+ * acknowledged after it joined, and its drain is never marked complete: the checker would count
+ * what was sent before it joined as lost (it does not take `from: "latest"` into account).
  */
 async function drain(
   groups: readonly GroupState[],
@@ -616,6 +672,7 @@ async function drain(
   metrics: RunMetrics,
   recorder: HistoryRecorder | null,
   timeoutMs: number,
+  reactorGroup = -1,
 ): Promise<void> {
   const startMs = wallMs();
   for (const g of groups) recorder?.drain(g.name, false);
@@ -623,15 +680,17 @@ async function drain(
   while (pending.size > 0 && wallMs() - startMs < timeoutMs) {
     await sleep(10);
     const now = wallMs();
+    const reacting = [...pending].some((g) => g.index === reactorGroup);
     for (const g of pending) {
+      if (reacting && g.index !== reactorGroup) continue;
       if (consumers.some((c) => c.plan.group === g && c.error !== null)) {
         pending.delete(g);
         continue;
       }
       const quietMs = now - Math.max(g.lastDeliveryMs, startMs);
-      const caughtUp = metrics.deliveredTo(g.index) >= metrics.ackedMsgs;
+      const caughtUp = metrics.deliveredTo(g.index) >= metrics.ackedMsgs - (g.joinedAckedMsgs ?? 0);
       if ((caughtUp && quietMs >= DRAIN_SETTLE_MS) || quietMs >= DRAIN_QUIET_MS) {
-        recorder?.drain(g.name, true);
+        if (g.start !== "latest") recorder?.drain(g.name, true);
         pending.delete(g);
       }
     }

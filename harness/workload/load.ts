@@ -37,6 +37,10 @@ export function checkFaultTargets(w: Workload): string | null {
     if (w.messages === null && f.at + f.duration > w.durationS)
       return `${field("duration")}: the fault ends at ${f.at + f.duration} s, after producing ends (durationS ${w.durationS})`;
   }
+  if (w.reactors !== null && w.reactors.group > w.groups)
+    return `field "reactors.group": group ${w.reactors.group} does not exist (groups: ${w.groups})`;
+  if (w.lateGroup !== null && w.messages === null && w.lateGroup.joinAtS >= w.durationS)
+    return `field "lateGroup.joinAtS": ${w.lateGroup.joinAtS} s is not before producing ends (durationS ${w.durationS})`;
   return null;
 }
 

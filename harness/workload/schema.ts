@@ -82,6 +82,23 @@ export const faultSchema = z
   });
 export type FaultSpec = z.output<typeof faultSchema>;
 
+export const lateGroupSchema = z.strictObject({
+  joinAtS: seconds.describe("seconds after producing starts when the group's consumers are created"),
+  start: z.enum(["earliest", "latest"]).describe("earliest: replay the log; latest: only what comes after"),
+  consumers: count(1).default(1).describe("consumers in the late group"),
+});
+export type LateGroupSpec = z.output<typeof lateGroupSchema>;
+
+export const reactorsSchema = z.strictObject({
+  group: count(1).describe("the reacting group, 1-based (g1 …)"),
+  fraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe("share of the producers' messages each reacting consumer answers"),
+});
+export type ReactorsSpec = z.output<typeof reactorsSchema>;
+
 /** Every workload field with its default; `.describe` texts feed `brokerbench list` and the README. */
 export const workloadFields = {
   name: z.string().min(1).describe("run name (default: the file name)"),
@@ -141,6 +158,14 @@ export const workloadFields = {
     .array(faultSchema)
     .default([])
     .describe("faults to inject: [{at, duration, kind, target, ...}] (README: Fault injection)"),
+  lateGroup: lateGroupSchema
+    .nullable()
+    .default(null)
+    .describe("an extra group joining during the run: {joinAtS, start: earliest|latest, consumers?}"),
+  reactors: reactorsSchema
+    .nullable()
+    .default(null)
+    .describe("causal chains: consumers of one group answer {fraction} of messages with a dependent send"),
 };
 
 /** Adapter settings: strings (numbers and booleans are accepted and turned into strings). */
