@@ -263,3 +263,25 @@ describe("workload names", () => {
     expect(resolveWorkloadArg(file)).toBe(file);
   });
 });
+
+describe("lateGroup and reactors", () => {
+  it("parse with their defaults", () => {
+    const [run] = parse(
+      "durationS: 4\nlateGroup: { joinAtS: 2, start: latest }\nreactors: { group: 1, fraction: 0.5 }",
+    );
+    expect(run?.workload.lateGroup).toEqual({ joinAtS: 2, start: "latest", consumers: 1 });
+    expect(run?.workload.reactors).toEqual({ group: 1, fraction: 0.5 });
+    expect(parse("name: x")[0]?.workload.lateGroup).toBeNull();
+  });
+
+  it("name the field when wrong", () => {
+    expect(() => parse("lateGroup: { joinAtS: 1, start: committed }")).toThrow(/lateGroup\.start/);
+    expect(() => parse("durationS: 3\nlateGroup: { joinAtS: 3, start: earliest }")).toThrow(
+      /field "lateGroup.joinAtS": 3 s is not before producing ends/,
+    );
+    expect(() => parse("groups: 2\nreactors: { group: 3, fraction: 0.1 }")).toThrow(
+      /field "reactors.group": group 3 does not exist/,
+    );
+    expect(() => parse("reactors: { group: 1, fraction: 2 }")).toThrow(/reactors\.fraction/);
+  });
+});
