@@ -218,6 +218,9 @@ export class JetStreamPullConsumer extends JetStreamConsumerBase implements Pull
   async kill(): Promise<void> {
     this.buffer = [];
     await this.closeConnection();
+    // Abrupt for the server (the connection is gone first), but the iterators' own timers
+    // (heartbeat monitor, pull refills) would otherwise keep the process alive after the run.
+    for (const it of this.iterators) it.stop();
   }
 }
 
