@@ -131,4 +131,21 @@ describe("fault injection on the embedded reference broker", () => {
     expect(r.verdict?.counts["duplicate-write"]).toBeGreaterThan(0);
     expect(r.verdict?.valid).toBe(true); // at-least-once allows it
   });
+
+  it("producer-ack-loss under at-most-once: never retried, so nothing is written or delivered twice", async () => {
+    const r = await run(
+      base("at-most-once", "{ at: 0.5, duration: 0.3, kind: producer-ack-loss, target: producer:0 }"),
+    );
+    expect(r.status, r.reason ?? "").toBe("completed");
+    const h = lines(r);
+    expect(h.filter((l) => l.f === "send" && l.type === "info").length).toBeGreaterThan(0);
+    // Every id is sent once: no send invoke repeats another's messages.
+    const ids = h
+      .filter((l) => l.f === "send" && l.type === "invoke")
+      .flatMap((l) => (l.value as { id: string }[]).map((m) => m.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(r.verdict?.counts["duplicate-write"]).toBe(0);
+    expect(r.verdict?.counts["duplicate-delivery"]).toBe(0);
+    expect(r.verdict?.valid).toBe(true);
+  });
 });

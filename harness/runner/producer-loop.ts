@@ -32,6 +32,8 @@ export interface ProducerPlan {
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
   readonly ackLost?: () => boolean;
+  /** Whether a batch whose acknowledgement was lost is sent again (at-least/exactly-once) or left unknown (at-most-once). */
+  readonly retryLostAcks?: boolean;
   /**
    * After a failed send: during an outage the harness injected (broker crash, connection reset),
    * resolves once it is over with the producer to go on with (the lane continues as a new
@@ -140,6 +142,21 @@ async function runLane(
     seq += count;
     try {
       let acks = await producer.send(messages);
+      if (plan.ackLost?.() && !abort.aborted && plan.retryLostAcks === false) {
+        // At-most-once: the producer never retries, so the batch's outcome stays unknown (`info`,
+        // the process is spent) and the lane goes on with the next batch as a new process.
+        recorder?.sendFailed(
+          batch,
+          false,
+          "acknowledgement lost (fault injection: producer-ack-loss), not retried",
+        );
+        metrics.onSendFailed(count, false);
+        warnings.push(
+          `producer ${source}: acknowledgement lost for ${count} message(s) as process ${process}`,
+        );
+        process = plan.nextProcess();
+        continue;
+      }
       // Fault injection: the acknowledgement is lost. The outcome is unknown to the producer
       // (`info`, the process is spent); it retries the same messages as a new process, through
       // the adapter's retry where it has one (an idempotent producer reuses its sequence numbers).

@@ -536,6 +536,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
             lanes: Array.from({ length: w.inFlight }, (_, l) => i * w.inFlight + 1 + l),
             nextProcess: newProcess,
             ackLost: () => ackLoss.has(i),
+            // An at-most-once producer never sends a message twice: a lost acknowledgement stays unknown.
+            retryLostAcks: w.deliveryMode !== "at-most-once",
             recover: async () => {
               const current = outage;
               if (current === null) return null;
