@@ -7,6 +7,7 @@
 import type { CommitValue, ConsumerOptions, Delivery, PullConsumer, PushConsumer } from "../contract.js";
 import { type Broker, isBrokerError, type QueueDelivery } from "./broker/index.js";
 import type { ReferenceSettings } from "./embedded-settings.js";
+import { WaitingBuffer } from "./waiting-buffer.js";
 
 interface QueueDeliveryOut extends Delivery {
   readonly offset: number;
@@ -147,8 +148,7 @@ export class EmbeddedQueuePushConsumer implements PushConsumer {
 export class EmbeddedQueuePullConsumer implements PullConsumer {
   readonly delivery = "pull" as const;
   private readonly member: QueueMember;
-  private readonly buffered: QueueDelivery[] = [];
-  private wake: (() => void) | null = null;
+  private readonly buffered = new WaitingBuffer<QueueDelivery>();
 
   private constructor(member: QueueMember) {
     this.member = member;
@@ -162,28 +162,14 @@ export class EmbeddedQueuePullConsumer implements PullConsumer {
     const c = new EmbeddedQueuePullConsumer(new QueueMember(broker, options, settings));
     c.member.join((batch) => {
       if (c.member.closed) return;
-      for (const d of batch) c.buffered.push(d);
-      c.wake?.();
+      c.buffered.push(batch);
     });
     return c;
   }
 
   async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
     if (this.member.closed) throw new Error("consumer is closed");
-    if (this.buffered.length === 0 && waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.wake = null;
-          resolve();
-        }, waitMs);
-        this.wake = () => {
-          clearTimeout(t);
-          this.wake = null;
-          resolve();
-        };
-      });
-    }
-    return this.buffered.splice(0, max).map(toDelivery);
+    return (await this.buffered.take(max, waitMs)).map(toDelivery);
   }
 
   commit(deliveries: readonly Delivery[]): Promise<CommitValue> {

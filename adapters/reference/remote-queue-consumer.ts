@@ -11,6 +11,7 @@ import type { ReferenceSettings } from "./embedded-settings.js";
 import type { ErrorPart } from "./protocol/api.js";
 import { APIS } from "./protocol/apis.js";
 import { type QueueMessage, readPush } from "./protocol/push.js";
+import { WaitingBuffer } from "./waiting-buffer.js";
 
 const UNKNOWN_MEMBER_ID = 25;
 
@@ -178,8 +179,7 @@ export class RemoteQueuePushConsumer implements PushConsumer {
 export class RemoteQueuePullConsumer implements PullConsumer {
   readonly delivery = "pull" as const;
   private readonly member: RemoteQueueMember;
-  private readonly buffered: QueueMessage[] = [];
-  private wake: (() => void) | null = null;
+  private readonly buffered = new WaitingBuffer<QueueMessage>();
 
   private constructor(member: RemoteQueueMember) {
     this.member = member;
@@ -192,28 +192,14 @@ export class RemoteQueuePullConsumer implements PullConsumer {
   ): Promise<RemoteQueuePullConsumer> {
     const c = new RemoteQueuePullConsumer(new RemoteQueueMember(client, options, settings));
     await c.member.join((batch) => {
-      for (const d of batch) c.buffered.push(d);
-      c.wake?.();
+      c.buffered.push(batch);
     });
     return c;
   }
 
   async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
     if (this.member.closed) throw new Error("consumer is closed");
-    if (this.buffered.length === 0 && waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.wake = null;
-          resolve();
-        }, waitMs);
-        this.wake = () => {
-          clearTimeout(t);
-          this.wake = null;
-          resolve();
-        };
-      });
-    }
-    return this.buffered.splice(0, max).map(toDelivery);
+    return (await this.buffered.take(max, waitMs)).map(toDelivery);
   }
 
   commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
