@@ -5,23 +5,23 @@
  * broker's own client and real mechanisms; what the broker cannot do is declared `false` in its
  * capabilities and the runner reports the workload as *not supported* instead of faking it.
  *
- * Message identity travels inside the payload (the harness encodes it, see harness/payload.ts):
+ * Message identity travels inside the payload (the harness encodes it, see core/payload.ts):
  * adapters move opaque bytes and never invent ids, so a history is only as truthful as the broker.
  */
 
-export const DELIVERY_STYLES = ["push", "pull"] as const;
-/** push: the broker calls the consumer as messages arrive; pull: the consumer fetches. */
-export type DeliveryStyle = (typeof DELIVERY_STYLES)[number];
+import type { DeliveryMode, DeliveryStyle, OrderScope, StartPosition } from "../core/vocabulary.js";
 
-export const DELIVERY_MODES = ["at-most-once", "at-least-once", "exactly-once"] as const;
-export type DeliveryMode = (typeof DELIVERY_MODES)[number];
-
-export const ORDER_SCOPES = ["none", "partition", "key", "producer", "total", "causal"] as const;
-export type OrderScope = (typeof ORDER_SCOPES)[number];
-
-export const START_POSITIONS = ["committed", "earliest", "latest"] as const;
-/** Where a consumer starts when its group has no usable committed position. */
-export type StartPosition = (typeof START_POSITIONS)[number];
+// The delivery vocabulary is shared with the workload schema and the checkers; it lives in core/.
+export {
+  DELIVERY_MODES,
+  DELIVERY_STYLES,
+  type DeliveryMode,
+  type DeliveryStyle,
+  ORDER_SCOPES,
+  type OrderScope,
+  START_POSITIONS,
+  type StartPosition,
+} from "../core/vocabulary.js";
 
 /** What a system under test can really do. Everything `false` is refused by the runner. */
 export interface Capabilities {

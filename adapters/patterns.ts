@@ -7,7 +7,7 @@
  * the matching; the translations here are exact (a pattern a broker cannot express is refused,
  * never widened), and `patterns.test.ts` checks each against the regex oracle for every input.
  */
-import { UsageError } from "../harness/errors.js";
+import { UsageError } from "../core/errors.js";
 
 /** A segment that is not a wildcard: non-empty, no dot, no `*` or `>`, no whitespace. */
 const LITERAL = /^[^.*>\s]+$/;

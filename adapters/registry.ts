@@ -2,7 +2,7 @@
  * Every adapter the harness knows, by `--adapter` name. Each folder under adapters/ exports one
  * AdapterFactory from its index.ts; add it here with one import and one entry.
  */
-import { UsageError } from "../harness/errors.js";
+import { UsageError } from "../core/errors.js";
 import type { AdapterFactory } from "./contract.js";
 import { jetstreamFactory } from "./jetstream/index.js";
 import { mqttFactory } from "./mqtt/index.js";

@@ -8,7 +8,7 @@
  */
 import type { Delivery, OutgoingMessage } from "../adapters/contract.js";
 import { connectEmbedded } from "../adapters/reference/embedded.js";
-import { encodePayload } from "../harness/payload.js";
+import { encodePayload } from "../core/payload.js";
 import type { Benchmark } from "./bench.js";
 
 const MESSAGES = Number(process.env["BENCH_REFERENCE_MESSAGES"] ?? 2_000_000);

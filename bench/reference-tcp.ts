@@ -25,7 +25,7 @@ import { ReferenceClient } from "../adapters/reference/client/client.js";
 import { referenceAdapter } from "../adapters/reference/index.js";
 import { APIS } from "../adapters/reference/protocol/apis.js";
 import { type ChildBroker, peakRssBytes, startChildBroker } from "../adapters/reference/server/child.js";
-import { encodePayload } from "../harness/payload.js";
+import { encodePayload } from "../core/payload.js";
 import type { Benchmark } from "./bench.js";
 
 const MESSAGES = Number(process.env["BENCH_TCP_MESSAGES"] ?? 1_000_000);

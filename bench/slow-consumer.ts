@@ -23,9 +23,9 @@ import type {
 } from "../adapters/contract.js";
 import { findAdapter } from "../adapters/registry.js";
 import { checkHistoryFile } from "../checkers/index.js";
-import { wallMs } from "../harness/clock.js";
+import { wallMs } from "../core/clock.js";
+import { decodePayload, encodePayload, stampSent } from "../core/payload.js";
 import { type DeliveredIds, HistoryRecorder } from "../harness/history/index.js";
-import { decodePayload, encodePayload, stampSent } from "../harness/payload.js";
 import type { Benchmark } from "./bench.js";
 
 const RATE = Number(process.env["BENCH_SLOW_RATE"] ?? 5000);

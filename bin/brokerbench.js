@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const entry = new URL("../dist/harness/cli.js", import.meta.url);
+const entry = new URL("../dist/harness/cli/cli.js", import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   console.error("brokerbench: dist/ is missing; run `npm run build` (npm ci and npm install do it for you).");
   process.exit(2);

@@ -3,7 +3,7 @@
  * literally: each order scope forbids its own anomalies; see README.md for why).
  */
 
-import type { OrderScope } from "../adapters/contract.js";
+import type { OrderScope } from "../core/vocabulary.js";
 import type { Model } from "./history-index.js";
 import type { Anomaly, DeliveryExpectation, Expectation } from "./verdict.js";
 

@@ -4,7 +4,7 @@
  * Everything is a dense integer: ids, processes, groups, topics, (topic, partition) pairs.
  */
 
-import type { OrderScope } from "../adapters/contract.js";
+import type { OrderScope } from "../core/vocabulary.js";
 import { Float64Column, Int32Column, Interner, Uint8Column } from "./columns.js";
 import { IdTable } from "./id-table.js";
 import type { DeliveryExpectation } from "./verdict.js";

@@ -2,8 +2,8 @@
  * The reference reader: each line through JSON.parse, then into the builder. Used for in-memory
  * histories (tests, small files); the byte scanner (scan.ts) must agree with it on every input.
  */
-import type { OrderScope } from "../adapters/contract.js";
-import { ORDER_SCOPES } from "../adapters/contract.js";
+import type { OrderScope } from "../core/vocabulary.js";
+import { ORDER_SCOPES } from "../core/vocabulary.js";
 import { HistoryParseError } from "./errors.js";
 import type { HistoryBuilder, SendKind } from "./history-index.js";
 import { DELIVERY_EXPECTATIONS, type DeliveryExpectation } from "./verdict.js";

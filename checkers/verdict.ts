@@ -2,7 +2,7 @@
  * The checkers' output: what `brokerbench check --json` prints, what the runner stores as
  * `verdict` in results.json and what the reports draw. Plain JSON data, no classes.
  */
-import type { OrderScope } from "../adapters/contract.js";
+import type { OrderScope } from "../core/vocabulary.js";
 
 export const DELIVERY_EXPECTATIONS = ["at-most-once", "at-least-once", "exactly-once", "none"] as const;
 export type DeliveryExpectation = (typeof DELIVERY_EXPECTATIONS)[number];

@@ -4,7 +4,7 @@
  * side by side (a column per set) on shared scales, so old and new compare by eye.
  */
 import type { TopLevelSpec } from "vega-lite";
-import type { LatencyPair } from "../harness/results.js";
+import type { LatencyPair } from "../core/results.js";
 import {
   completed,
   dimensionLabel,

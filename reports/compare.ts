@@ -2,7 +2,7 @@
  * Comparing result sets: runs matched by run id, each headline figure as new/old, flagged when it
  * moved the wrong way by more than the tolerance (throughput down, latency or backlog up).
  */
-import type { RunResult } from "../harness/results.js";
+import type { RunResult } from "../core/results.js";
 import type { ResultSet } from "./load.js";
 
 export const DEFAULT_TOLERANCE = 0.1;

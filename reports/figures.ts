@@ -3,7 +3,7 @@
  * parameters that vary across them (the matrix dimensions a comparison groups by), per-second rates,
  * and the headline figures a reader looks for first.
  */
-import type { RunResult } from "../harness/results.js";
+import type { RunResult } from "../core/results.js";
 import type { ResultSet } from "./load.js";
 
 export interface ReportRun {

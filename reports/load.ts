@@ -6,8 +6,8 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { UsageError } from "../harness/errors.js";
-import { RESULTS_FORMAT, type RunResult } from "../harness/results.js";
+import { UsageError } from "../core/errors.js";
+import { RESULTS_FORMAT, type RunResult } from "../core/results.js";
 
 export const RESULTS_FILE = "results.json";
 

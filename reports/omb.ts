@@ -7,7 +7,7 @@
  * OMB's are not, so the numbers would not mean the same), publishErrorRate per interval, and the
  * publishDelay* family: we do not measure them.
  */
-import type { LatencyPercentiles, RunResult } from "../harness/results.js";
+import type { LatencyPercentiles, RunResult } from "../core/results.js";
 import { rates } from "./figures.js";
 import { quantileMap, valueAtPercentile } from "./percentiles.js";
 

@@ -4,7 +4,7 @@
  * 10 000, on a log axis, and the maximum sits one decade past the last percentile shown.
  */
 import { decodeFromCompressedBase64, type Histogram } from "hdr-histogram-js";
-import type { LatencyPercentiles } from "../harness/results.js";
+import type { LatencyPercentiles } from "../core/results.js";
 
 /** The last percentile drawn before the max (99.99%, x = 10^4). */
 export const LAST_PERCENTILE_X = 10_000;

@@ -6,7 +6,7 @@
 import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import type { Verdict } from "../checkers/verdict.js";
 import { ANOMALIES } from "../checkers/verdict.js";
-import type { LatencyPair, LatencyPercentiles, RunResult, TimeSample } from "../harness/results.js";
+import type { LatencyPair, LatencyPercentiles, RunResult, TimeSample } from "../core/results.js";
 
 /** mulberry32: a small seeded generator, so fixtures are identical on every run. */
 export function seeded(seed: number): () => number {

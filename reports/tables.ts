@@ -3,7 +3,7 @@
  * written by both report.html and report.md.
  */
 import type { Anomaly, AnomalyFinding, Verdict } from "../checkers/verdict.js";
-import type { RunResult } from "../harness/results.js";
+import type { RunResult } from "../core/results.js";
 import type { Comparison, RatioRow } from "./compare.js";
 import { anomalySummary, dimensions, fmtMs, fmtRate, type ReportRun, tailBlown } from "./figures.js";
 

@@ -7,7 +7,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { UsageError } from "../harness/errors.js";
+import { UsageError } from "../core/errors.js";
 import { buildCharts } from "./charts.js";
 import { type Comparison, compareSets, DEFAULT_TOLERANCE } from "./compare.js";
 import { flattenSets } from "./figures.js";

@@ -5,7 +5,7 @@
  */
 
 import type { JetStreamManager, NatsConnection } from "nats";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type AdapterFactory,

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wallMs } from "../../harness/clock.js";
-import { UsageError } from "../../harness/errors.js";
-import { encodePayload } from "../../harness/payload.js";
+import { wallMs } from "../../core/clock.js";
+import { UsageError } from "../../core/errors.js";
+import { encodePayload } from "../../core/payload.js";
 import type { Adapter, PullConsumer } from "../contract.js";
 import { describeBrokerConformance } from "../test/conformance.js";
 import { drain, produce, RunningConsumer, waitUntil } from "../test/driver.js";

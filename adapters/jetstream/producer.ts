@@ -7,7 +7,7 @@
  * on core NATS with no acknowledgement (the stream still captures it): no offset is known then.
  */
 import { headers, type JetStreamClient, type MsgHdrs, type NatsConnection, type PubAck } from "nats";
-import { decodePayload, messageId } from "../../harness/payload.js";
+import { decodePayload, messageId } from "../../core/payload.js";
 import {
   type DeliveryMode,
   type OutgoingMessage,

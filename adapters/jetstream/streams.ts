@@ -8,7 +8,7 @@
  */
 
 import { type JetStreamManager, nanos, RetentionPolicy, StorageType } from "nats";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import { checkSubject } from "../nats/index.js";
 
 const NAME = "jetstream";

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import { type AdapterSettings, BrokerUnreachableError } from "../contract.js";
 
 export const MQTT_DEFAULT_URL = "mqtt://127.0.0.1:1883";

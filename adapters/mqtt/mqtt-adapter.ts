@@ -8,7 +8,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { IPublishPacket, MqttClient, Packet } from "mqtt";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type AdapterFactory,

@@ -5,7 +5,7 @@
 
 import { createRequire } from "node:module";
 import { type ConnectionOptions, connect, type NatsConnection } from "nats";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import { type AdapterSettings, BrokerUnreachableError } from "../contract.js";
 
 export const NATS_DEFAULT_URL = "nats://127.0.0.1:4222";

@@ -6,7 +6,7 @@
  */
 
 import { headers, type Msg, type NatsConnection, type Subscription } from "nats";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type AdapterFactory,

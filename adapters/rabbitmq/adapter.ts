@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage } from "amqplib";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type Capabilities,

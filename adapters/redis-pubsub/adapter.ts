@@ -4,7 +4,7 @@
  * connected for, or cannot take fast enough (client-output-buffer-limit pubsub), is gone.
  */
 import type { Redis } from "ioredis";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type AdapterSettings,

@@ -6,7 +6,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePayload } from "../../harness/payload.js";
+import { decodePayload } from "../../core/payload.js";
 import type { Adapter, Delivery, PushConsumer } from "../contract.js";
 import { produce, serviceGate, TestHistory, waitUntil } from "../test/index.js";
 import { delivered, explain, groupCount, judge } from "../test/verdict.js";

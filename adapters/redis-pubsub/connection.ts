@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { Redis, type RedisOptions } from "ioredis";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import { BrokerUnreachableError } from "../contract.js";
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";

@@ -6,7 +6,7 @@
  * `claimIdleMs`. At-most-once: XREADGROUP NOACK (nothing pending, nothing redelivered).
  */
 import type { Redis } from "ioredis";
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type Capabilities,

@@ -2,7 +2,7 @@
  * Settings of the reference adapter (`--set key=value`), parsed once into a typed object. A wrong
  * value names the setting and what it accepts.
  */
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import type { AdapterSettings } from "../contract.js";
 import { ACKS_LEVELS, type Acks, ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from "./broker/index.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodePayload, encodePayload } from "../../harness/payload.js";
+import { decodePayload, encodePayload } from "../../core/payload.js";
 import type { Assignment, Delivery, OutgoingMessage } from "../contract.js";
 import { connectEmbedded } from "./embedded.js";
 import { referenceAdapter } from "./index.js";

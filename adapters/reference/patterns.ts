@@ -6,7 +6,7 @@
  * Not done: topics created after the subscription are not picked up (Kafka re-checks its
  * metadata every `metadata.max.age.ms`).
  */
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import type { ConsumerOptions } from "../contract.js";
 import { matchesAny, parsePattern } from "../patterns.js";
 import type { ReferenceClient } from "./client/client.js";

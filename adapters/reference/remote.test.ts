@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodePayload } from "../../harness/payload.js";
+import { encodePayload } from "../../core/payload.js";
 import { BrokerUnreachableError, capabilitiesOf } from "../contract.js";
 import { describeBrokerConformance, type ServiceGate } from "../test/index.js";
 import { referenceAdapter } from "./index.js";

@@ -3,7 +3,7 @@
  * embedded one, every broker call a request to a `brokerbench broker` server. The adapter keeps one
  * admin connection; each producer and consumer opens its own, as real clients do.
  */
-import { UsageError } from "../../harness/errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type AdapterSettings,

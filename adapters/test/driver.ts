@@ -5,8 +5,8 @@
  * broker through the contract and judge what came back.
  */
 
-import { wallMs } from "../../harness/clock.js";
-import { encodePayload, messageId, stampSent } from "../../harness/payload.js";
+import { wallMs } from "../../core/clock.js";
+import { encodePayload, messageId, stampSent } from "../../core/payload.js";
 import type {
   Adapter,
   Assignment,

@@ -4,8 +4,8 @@
  * test can hand them to the checkers (or write them to a file for `brokerbench check`).
  */
 
-import { monoNs } from "../../harness/clock.js";
-import { decodePayload, messageId } from "../../harness/payload.js";
+import { monoNs } from "../../core/clock.js";
+import { decodePayload, messageId } from "../../core/payload.js";
 import type { Assignment, CommitValue, Delivery, SendAck } from "../contract.js";
 
 export type HistoryLine = Record<string, unknown> & {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../harness/cli.js";
+import { main } from "../../harness/cli/cli.js";
 import { drain, history, meta, poll, sendOk } from "./history-dsl.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-check-"));

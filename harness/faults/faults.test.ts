@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
-import type { RunResult } from "../results.js";
+import type { RunResult } from "../../core/results.js";
 import { executeRun } from "../runner/index.js";
 import { parseWorkloadText } from "../workload/index.js";
 

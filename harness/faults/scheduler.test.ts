@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { wallMs } from "../clock.js";
+import { wallMs } from "../../core/clock.js";
 import type { FaultSpec } from "../workload/index.js";
 import { FaultScheduler } from "./scheduler.js";
 

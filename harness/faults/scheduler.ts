@@ -4,7 +4,7 @@
  * (FaultActions); this module only keeps time, records each start and end in the history and
  * returns the `{kind, target, startS, endS}` entries of results.json.
  */
-import { wallMs } from "../clock.js";
+import { wallMs } from "../../core/clock.js";
 import type { FaultSpec } from "../workload/index.js";
 
 export interface FaultActions {

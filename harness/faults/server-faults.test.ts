@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
-import type { RunResult } from "../results.js";
+import type { RunResult } from "../../core/results.js";
 import { executeRun } from "../runner/index.js";
 import { builtinWorkloadDir, parseWorkloadText } from "../workload/index.js";
 
-const built = existsSync(join(builtinWorkloadDir(), "..", "dist", "harness", "cli.js"));
+const built = existsSync(join(builtinWorkloadDir(), "..", "dist", "harness", "cli", "cli.js"));
 if (!built) console.log("server fault tests skipped: dist/ is not built (npm run build)");
 const dir = mkdtempSync(join(tmpdir(), "bb-server-faults-"));
 let n = 0;

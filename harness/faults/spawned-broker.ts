@@ -30,7 +30,7 @@ export class SpawnedBroker {
 
   static async start(flush: FlushPolicy): Promise<SpawnedBroker> {
     const bin = join(builtinWorkloadDir(), "..", "bin", "brokerbench.js");
-    if (!existsSync(join(builtinWorkloadDir(), "..", "dist", "harness", "cli.js"))) {
+    if (!existsSync(join(builtinWorkloadDir(), "..", "dist", "harness", "cli", "cli.js"))) {
       throw new Error("server: spawn needs the compiled CLI (dist/); run `npm run build`");
     }
     const b = new SpawnedBroker(await mkdtemp(join(tmpdir(), "brokerbench-server-")), flush);

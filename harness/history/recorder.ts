@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Assignment, CommitValue, Delivery, SendAck } from "../../adapters/contract.js";
 import type { Expectation } from "../../checkers/verdict.js";
-import { monoNs } from "../clock.js";
+import { monoNs } from "../../core/clock.js";
 import { ByteWriter } from "./byte-writer.js";
 import { type EventChunk, EventEncoder, OP } from "./events.js";
 import { FileSink } from "./file-sink.js";

@@ -3,7 +3,7 @@
  * auto-resizing so no value is ever clipped.
  */
 import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
-import type { LatencyPercentiles } from "../results.js";
+import type { LatencyPercentiles } from "../../core/results.js";
 
 export function newHistogram(): Histogram {
   return build({

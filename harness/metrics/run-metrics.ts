@@ -11,7 +11,7 @@
  * warmup; the time series covers the whole run.
  */
 import type { Histogram } from "hdr-histogram-js";
-import type { LatencyPair, TimeSample } from "../results.js";
+import type { LatencyPair, TimeSample } from "../../core/results.js";
 import { newHistogram, percentiles, toMicros } from "./latency.js";
 
 export interface MetricsSummary {

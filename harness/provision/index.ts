@@ -3,7 +3,7 @@
  * The only method is `testcontainers` (Docker or Podman); its absence is detected up front and
  * reported in one line.
  */
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../core/errors.js";
 import { BROKER_IMAGES, type BrokerImage } from "./images.js";
 import { findContainerRuntime, hostProbe, type RuntimeProbe } from "./runtime.js";
 import type { StartedBroker } from "./testcontainers.js";

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../core/errors.js";
 import {
   BROKER_IMAGES,
   findContainerRuntime,

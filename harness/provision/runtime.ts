@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../core/errors.js";
 
 export interface RuntimeEndpoint {
   /** DOCKER_HOST-style address: unix:///path or tcp://host:port. */

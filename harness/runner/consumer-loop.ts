@@ -13,7 +13,7 @@ import {
   type Producer,
   SendError,
 } from "../../adapters/contract.js";
-import { wallMs } from "../clock.js";
+import { wallMs } from "../../core/clock.js";
 import type { DeliveredIds } from "../history/index.js";
 import { BatchEncoder, HeaderReader } from "./payloads.js";
 import type { LoopContext } from "./producer-loop.js";

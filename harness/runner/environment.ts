@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, hostname, totalmem } from "node:os";
 import { join } from "node:path";
-import type { RunEnvironment } from "../results.js";
+import type { RunEnvironment } from "../../core/results.js";
 import { builtinWorkloadDir } from "../workload/index.js";
 
 let version: string | null = null;

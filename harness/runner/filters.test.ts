@@ -4,8 +4,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { matchesAny, patternMatches } from "../../adapters/patterns.js";
-import { main } from "../cli.js";
-import type { RunResult } from "../results.js";
+import type { RunResult } from "../../core/results.js";
+import { main } from "../cli/cli.js";
 import { filterPatterns, filterSubscription, filterTopicNames } from "./filters.js";
 
 describe("workload filters", () => {

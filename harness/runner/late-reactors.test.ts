@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { main } from "../cli.js";
-import type { RunResult } from "../results.js";
+import type { RunResult } from "../../core/results.js";
+import { main } from "../cli/cli.js";
 import { reacts } from "./consumer-loop.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-late-"));

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodePayload, PAYLOAD_HEADER_BYTES } from "../payload.js";
+import { decodePayload, PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
 import { BatchEncoder, HeaderReader } from "./payloads.js";
 
 describe("hot-path payloads", () => {
-  it("agree with the reference codec of harness/payload.ts for every input", () => {
+  it("agree with the reference codec of core/payload.ts for every input", () => {
     fc.assert(
       fc.property(
         fc.nat({ max: 2 ** 32 - 1 }),

@@ -1,10 +1,10 @@
 /**
- * Hot-path payload encoding and decoding, in the layout of harness/payload.ts (which stays the
+ * Hot-path payload encoding and decoding, in the layout of core/payload.ts (which stays the
  * reference codec; the test checks both agree). A producer copies one precomputed batch template
  * (version and producer id already set) and patches sequence and timestamps per message; a consumer
  * reads the header fields without allocating.
  */
-import { PAYLOAD_HEADER_BYTES, PAYLOAD_VERSION } from "../payload.js";
+import { PAYLOAD_HEADER_BYTES, PAYLOAD_VERSION } from "../../core/payload.js";
 
 const SEQ_AT = 8;
 /** Intended send time (f64), immediately followed by the actual send time (f64) at 20. */

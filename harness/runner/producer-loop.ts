@@ -9,7 +9,7 @@
  * At `max` each lane sends its next batch as soon as its previous one is acknowledged.
  */
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
-import { wallMs } from "../clock.js";
+import { wallMs } from "../../core/clock.js";
 import type { HistoryRecorder, SentBatch } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { KeyGenerator } from "./keys.js";

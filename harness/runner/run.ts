@@ -21,12 +21,12 @@ import {
   unsupportedReason,
 } from "../../adapters/contract.js";
 import type { Expectation, Verdict } from "../../checkers/verdict.js";
-import { wallMs } from "../clock.js";
+import { wallMs } from "../../core/clock.js";
+import { RESULTS_FORMAT, type RunResult, type RunStatus } from "../../core/results.js";
 import { FaultScheduler, SpawnedBroker } from "../faults/index.js";
 import { HistoryRecorder } from "../history/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
 import { FaultProxy } from "../proxy/index.js";
-import { RESULTS_FORMAT, type RunResult, type RunStatus } from "../results.js";
 import type { Workload, WorkloadRun } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { environment } from "./environment.js";

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../core/errors.js";
 import { expandMatrix, MatrixError, pointId } from "./matrix.js";
 import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";

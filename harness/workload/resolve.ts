@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../core/errors.js";
 
 /** What `brokerbench run` runs with no workload argument. */
 export const DEFAULT_WORKLOAD = "default";

@@ -4,8 +4,8 @@
  * (adapter settings) and an optional `matrix:` (see matrix.ts).
  */
 import { z } from "zod";
-import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../adapters/contract.js";
-import { PAYLOAD_HEADER_BYTES } from "../payload.js";
+import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
+import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../core/vocabulary.js";
 
 export const KEY_DISTRIBUTIONS = ["none", "round-robin", "random"] as const;
 export type KeyDistribution = (typeof KEY_DISTRIBUTIONS)[number];

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../../core/errors.js";
 import { loadWorkloadFile, parseWorkloadText } from "./load.js";
 import { expandMatrix } from "./matrix.js";
 import { builtinWorkloads, resolveWorkloadArg } from "./resolve.js";

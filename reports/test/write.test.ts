@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RunResult } from "../../harness/results.js";
+import type { RunResult } from "../../core/results.js";
 import { loadResultSet } from "../load.js";
 import { matrixResults, runResult } from "../synthetic.js";
 import { writeReport, writeReports } from "../write.js";

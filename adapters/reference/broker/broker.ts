@@ -10,7 +10,7 @@
  * all state by scanning them. Time comes from an injectable clock; one tick timer drives session
  * timeouts, ack timeouts, transaction timeouts and retention, and `close()` stops it.
  */
-import { wallMs } from "../../../harness/clock.js";
+import { wallMs } from "../../../core/clock.js";
 import type { BatchHeader, RecordInput } from "../storage/partition-log.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type TopicPartitionRef } from "./assignors.js";
 import { BROKER_ERRORS, brokerError } from "./errors.js";

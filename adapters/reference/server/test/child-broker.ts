@@ -32,7 +32,7 @@ export function buildCli(): string {
     // Type errors elsewhere in a work-in-progress tree still emit JavaScript; the files we need are checked below.
   }
   const cli = path.join(BUILD_DIR, "adapters", "reference", "server", "main.js");
-  for (const f of [cli, path.join(BUILD_DIR, "harness", "cli.js")]) {
+  for (const f of [cli, path.join(BUILD_DIR, "harness", "cli", "cli.js")]) {
     if (!fs.existsSync(f)) {
       throw new Error(
         `compiling the project for the child broker did not produce ${f}; run \`npm run build\` to see why`,

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { checkHistoryFile, formatVerdict } from "../../../../checkers/index.js";
 import type { Verdict } from "../../../../checkers/verdict.js";
-import { decodePayload, encodePayload, messageId } from "../../../../harness/payload.js";
+import { decodePayload, encodePayload, messageId } from "../../../../core/payload.js";
 import { type Adapter, type Delivery, SendError } from "../../../contract.js";
 import { TestHistory } from "../../../test/history.js";
 import { ReferenceClient } from "../../client/client.js";

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodePayload } from "../../../../harness/payload.js";
+import { encodePayload } from "../../../../core/payload.js";
 import { referenceAdapter } from "../../index.js";
 import { buildCli, removeBuild, startChildBroker } from "./child-broker.js";
 import { runCrashScenario } from "./crash-scenario.js";

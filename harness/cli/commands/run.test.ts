@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { findContainerRuntime, hostProbe } from "../../provision/index.js";
 import { main } from "../cli.js";
-import { findContainerRuntime, hostProbe } from "../provision/index.js";
 
 const hasContainerRuntime = await findContainerRuntime(hostProbe).then(
   () => true,

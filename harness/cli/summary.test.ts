@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ANOMALIES, type Verdict } from "../checkers/verdict.js";
-import { RunMetrics } from "./metrics/index.js";
-import type { RunResult, RunStatus } from "./results.js";
+import { ANOMALIES, type Verdict } from "../../checkers/verdict.js";
+import type { RunResult, RunStatus } from "../../core/results.js";
+import { RunMetrics } from "../metrics/index.js";
 import { renderSummary, renderTable } from "./summary.js";
 
 function result(runId: string, status: RunStatus, reason: string | null, verdict: Verdict | null): RunResult {

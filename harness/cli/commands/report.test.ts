@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { twelveRunMatrix } from "../../reports/synthetic.js";
+import type { RunResult } from "../../../core/results.js";
+import { twelveRunMatrix } from "../../../reports/synthetic.js";
 import { main } from "../cli.js";
-import type { RunResult } from "../results.js";
 
 let root: string;
 

@@ -4,12 +4,12 @@
  */
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
-import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../adapters/contract.js";
-import { ADAPTERS, findAdapter } from "../../adapters/registry.js";
-import { checkHistoryFile } from "../../checkers/index.js";
-import { parseFormats, writeReports } from "../../reports/index.js";
-import { EXIT, UsageError } from "../errors.js";
-import { progressDisplay } from "../progress.js";
+import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../../adapters/contract.js";
+import { ADAPTERS, findAdapter } from "../../../adapters/registry.js";
+import { checkHistoryFile } from "../../../checkers/index.js";
+import { EXIT, UsageError } from "../../../core/errors.js";
+import type { RunResult } from "../../../core/results.js";
+import { parseFormats, writeReports } from "../../../reports/index.js";
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -17,16 +17,16 @@ import {
   type ProvisionMethod,
   provisionableAdapters,
   provisionBroker,
-} from "../provision/index.js";
-import type { RunResult } from "../results.js";
-import { executeRun, type HistoryChecker } from "../runner/index.js";
-import { renderSummary } from "../summary.js";
+} from "../../provision/index.js";
+import { executeRun, type HistoryChecker } from "../../runner/index.js";
 import {
   DEFAULT_WORKLOAD,
   loadWorkloadFile,
   resolveWorkloadArg,
   type WorkloadRun,
-} from "../workload/index.js";
+} from "../../workload/index.js";
+import { progressDisplay } from "../progress.js";
+import { renderSummary } from "../summary.js";
 import { defineCommand } from "./command.js";
 
 export const DEFAULT_ADAPTER = "reference";

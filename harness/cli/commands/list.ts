@@ -1,10 +1,10 @@
 /** `brokerbench list`: the built-in workloads and the adapters with their capabilities and settings. */
 import type { Argv } from "yargs";
-import { type AdapterFactory, capabilitiesOf } from "../../adapters/contract.js";
-import { ADAPTERS } from "../../adapters/registry.js";
-import { EXIT } from "../errors.js";
+import { type AdapterFactory, capabilitiesOf } from "../../../adapters/contract.js";
+import { ADAPTERS } from "../../../adapters/registry.js";
+import { EXIT } from "../../../core/errors.js";
+import { builtinWorkloads, loadWorkloadFile, resolveWorkloadArg } from "../../workload/index.js";
 import { renderTable } from "../summary.js";
-import { builtinWorkloads, loadWorkloadFile, resolveWorkloadArg } from "../workload/index.js";
 import { defineCommand } from "./command.js";
 
 /** One row per adapter, one column per capability: the matrix a user compares brokers by. */

@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { ExitCode } from "../errors.js";
+import type { ExitCode } from "../../../core/errors.js";
 
 /**
  * One CLI command: its yargs options, and a `run` that returns the process exit code

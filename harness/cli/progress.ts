@@ -3,7 +3,7 @@
  * all when stderr is not a TTY (CI logs, pipes).
  */
 import { SingleBar } from "cli-progress";
-import type { RunProgress } from "./runner/index.js";
+import type { RunProgress } from "../runner/index.js";
 
 export interface ProgressDisplay {
   update(p: RunProgress): void;

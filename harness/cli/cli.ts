@@ -3,15 +3,15 @@
  * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
  */
 import yargs, { type Argv } from "yargs";
+import { EXIT, type ExitCode, UsageError } from "../../core/errors.js";
 import { brokerCommand } from "./commands/broker.js";
 import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
-import { EXIT, type ExitCode, UsageError } from "./errors.js";
 
-/** Commands, in the order `--help` lists them. Each lives in harness/commands/<name>.ts. */
+/** Commands, in the order `--help` lists them. Each lives in harness/cli/commands/<name>.ts. */
 const COMMANDS: readonly Command<unknown>[] = [
   runCommand,
   checkCommand,

@@ -3,7 +3,6 @@
  * delivery and order expectation. Exit 0 valid, 1 invalid, 2 unreadable input.
  */
 import { existsSync } from "node:fs";
-import { ORDER_SCOPES, type OrderScope } from "../../adapters/contract.js";
 import {
   checkHistoryFile,
   DEFAULT_WITNESSES,
@@ -11,8 +10,9 @@ import {
   type DeliveryExpectation,
   formatVerdict,
   HistoryParseError,
-} from "../../checkers/index.js";
-import { EXIT, UsageError } from "../errors.js";
+} from "../../../checkers/index.js";
+import { EXIT, UsageError } from "../../../core/errors.js";
+import { ORDER_SCOPES, type OrderScope } from "../../../core/vocabulary.js";
 import { defineCommand } from "./command.js";
 
 interface CheckArgs {

@@ -5,6 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
+import { EXIT, UsageError } from "../../../core/errors.js";
 import {
   COMPARED_FIGURES,
   DEFAULT_TOLERANCE,
@@ -14,8 +15,7 @@ import {
   REPORT_FORMATS,
   regressions,
   writeReport,
-} from "../../reports/index.js";
-import { EXIT, UsageError } from "../errors.js";
+} from "../../../reports/index.js";
 import { defineCommand } from "./command.js";
 
 export interface ReportArgs {

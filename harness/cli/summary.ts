@@ -3,8 +3,8 @@
  * from the intended send time (coordinated-omission corrected), then one line per run that did not
  * complete or was judged invalid, saying why.
  */
-import { ANOMALIES } from "../checkers/verdict.js";
-import type { RunResult } from "./results.js";
+import { ANOMALIES } from "../../checkers/verdict.js";
+import type { RunResult } from "../../core/results.js";
 
 const COLUMNS = [
   "run",

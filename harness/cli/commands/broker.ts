@@ -4,9 +4,9 @@
  * accepting, answer in-flight requests, flush and close every log.
  */
 import path from "node:path";
-import { serveUntilSignal } from "../../adapters/reference/server/run.js";
-import { FLUSH_POLICIES, type FlushPolicy } from "../../adapters/reference/storage/file-log.js";
-import { EXIT, UsageError } from "../errors.js";
+import { serveUntilSignal } from "../../../adapters/reference/server/run.js";
+import { FLUSH_POLICIES, type FlushPolicy } from "../../../adapters/reference/storage/file-log.js";
+import { EXIT, UsageError } from "../../../core/errors.js";
 import { defineCommand } from "./command.js";
 
 interface BrokerArgs {
