@@ -49,7 +49,16 @@ export interface Capabilities {
    * pattern is the broker's own behaviour, stated in each adapter's README.
    */
   readonly filtering?: boolean;
+  /**
+   * The largest message payload (bytes) the broker accepts under the adapter's settings, where it
+   * has a limit (NATS max_payload, a frame cap, ...). The runner refuses a workload whose
+   * messageSize exceeds it before connecting. Absent: no known limit.
+   */
+  readonly maxMessageBytes?: number;
 }
+
+/** Every topic, queue, stream, group or subscription brokerbench creates on a broker starts with this. */
+export const RESOURCE_PREFIX = "bb-";
 
 /** Connection and tuning settings from `--set key=value` and the workload's `settings:` block. */
 export type AdapterSettings = Readonly<Record<string, string>>;
@@ -199,6 +208,14 @@ export interface Adapter {
   /** Creates the topic fresh for this run (removing what a previous run left under that name). */
   createTopic(spec: TopicSpec): Promise<void>;
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Removes every resource on the broker whose name starts with `prefix` (topics, streams, queues,
+   * exchanges, durable consumers and subscriptions, consumer groups) whatever run created it, and
+   * returns the names it removed. `brokerbench clean` and the teardown of an interrupted run use
+   * it; every name brokerbench creates starts with RESOURCE_PREFIX. Absent: the adapter cannot list
+   * its broker's resources, and `clean` says so.
+   */
+  clean?(prefix: string): Promise<readonly string[]>;
   createProducer(options: ProducerOptions): Promise<Producer>;
   createConsumer(options: ConsumerOptions): Promise<Consumer>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 /**
- * Which anomalies an expectation forbids (the `violates` column of ../shared/HISTORY.md, read
+ * Which anomalies an expectation forbids (the `violates` column of docs/HISTORY.md, read
  * literally: each order scope forbids its own anomalies; see README.md for why).
  */
 

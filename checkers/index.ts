@@ -1,4 +1,4 @@
-/** The history checkers: ../shared/HISTORY.md in, a Verdict out. */
+/** The history checkers: docs/HISTORY.md in, a Verdict out. */
 export { type CheckOptions, checkHistory, checkHistoryFile, DEFAULT_WITNESSES, verdictOf } from "./check.js";
 export { HistoryParseError } from "./errors.js";
 export { DEFAULT_EXPECTATION, forbiddenBy } from "./expectation.js";

@@ -12,7 +12,7 @@ export interface Expectation {
   readonly order: OrderScope;
 }
 
-/** Every anomaly of ../shared/HISTORY.md, in the order of its table. */
+/** Every anomaly of docs/HISTORY.md, in the order of its table. */
 export const ANOMALIES = [
   "lost",
   "duplicate-delivery",

@@ -1,5 +1,5 @@
 /**
- * A tiny in-memory writer of the shared history format (../shared/HISTORY.md) for adapter tests.
+ * A tiny in-memory writer of the shared history format (docs/HISTORY.md) for adapter tests.
  * The runner's own recorder lives in harness/history/; this one only keeps lines in memory so a
  * test can hand them to the checkers (or write them to a file for `brokerbench check`).
  */

@@ -1,6 +1,6 @@
 /**
  * Judges a test history. Interim: counts loss and duplicates per group directly, by the definitions
- * of ../shared/HISTORY.md (acknowledged = ok send; lost = acknowledged, never delivered to a drained
+ * of docs/HISTORY.md (acknowledged = ok send; lost = acknowledged, never delivered to a drained
  * group; duplicate-delivery = delivered to a group more than once; unexpected = never attempted).
  * To be replaced by the checkers (checkers/index.ts) once they land.
  */

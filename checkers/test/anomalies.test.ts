@@ -1,5 +1,5 @@
 /**
- * One hand-written history per anomaly of ../../shared/HISTORY.md that has exactly that anomaly,
+ * One hand-written history per anomaly of ../docs/HISTORY.md that has exactly that anomaly,
  * and a valid history of the same shape that has none.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Turns event chunks (events.ts) into history lines (shared/HISTORY.md) as bytes: literals and
+ * Turns event chunks (events.ts) into history lines (docs/HISTORY.md) as bytes: literals and
  * JSON-quoted strings are encoded once, numbers written as digits, nothing allocated per message.
  * Runs on the recorder's worker thread, or in-thread where no worker is available.
  */

@@ -46,7 +46,7 @@ describe("HistoryRecorder", () => {
     });
   });
 
-  it("writes every operation in the shape of shared/HISTORY.md", async () => {
+  it("writes every operation in the shape of docs/HISTORY.md", async () => {
     const path = join(tmp(), "history.jsonl");
     const r = new HistoryRecorder(path);
     r.meta({

@@ -1,5 +1,5 @@
 /**
- * The history recorder: writes what a run observed in the format of shared/HISTORY.md, one line per
+ * The history recorder: writes what a run observed in the format of docs/HISTORY.md, one line per
  * operation, streamed to disk in chunks, never held in memory.
  *
  * The run's thread only encodes numbers into a Float64Array (events.ts); a worker thread turns them
