@@ -134,3 +134,22 @@ export function redisGlob(pattern: string, adapter = "redis-pubsub"): string {
   }
   return segments.map((s) => (s === ">" ? "?*" : s.replace(/[\\*?[\]^-]/g, "\\$&"))).join(".");
 }
+
+/**
+ * Kafka regex subscription (Java `Pattern`, matched against whole topic names; the same text is
+ * valid RE2J for KIP-848's broker-side regex and JavaScript): `*` → `[^.]+`, a last `>` →
+ * `[^.]+(\.[^.]+)*`, literal segments escaped. Kafka topic names hold only `[A-Za-z0-9._-]`: a
+ * pattern with another character could never match and is refused.
+ */
+export function kafkaTopicRegex(pattern: string, adapter = "kafka"): string {
+  const segments = parsePattern(pattern, adapter);
+  const bad = segments.find((s) => s !== "*" && s !== ">" && !/^[A-Za-z0-9_-]+$/.test(s));
+  if (bad !== undefined) {
+    throw new UsageError(
+      `${adapter}: pattern "${pattern}": segment "${bad}" has characters a Kafka topic name cannot hold (only A-Z a-z 0-9 _ -)`,
+    );
+  }
+  return segments
+    .map((s) => (s === "*" ? "[^.]+" : s === ">" ? "[^.]+(?:\\.[^.]+)*" : s.replace(/-/g, "\\-")))
+    .join("\\.");
+}

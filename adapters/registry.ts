@@ -5,6 +5,7 @@
 import { UsageError } from "../core/errors.js";
 import type { AdapterFactory } from "./contract.js";
 import { jetstreamFactory } from "./jetstream/index.js";
+import { kafkaFactory } from "./kafka/index.js";
 import { mqttFactory } from "./mqtt/index.js";
 import { natsFactory } from "./nats/index.js";
 import { rabbitmqFactory } from "./rabbitmq/index.js";
@@ -20,6 +21,7 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   natsFactory,
   jetstreamFactory,
   mqttFactory,
+  kafkaFactory,
 ];
 
 export function findAdapter(name: string): AdapterFactory {

@@ -1,0 +1,10 @@
+export { routeBrokers } from "./clients.js";
+export {
+  groupId,
+  KAFKA_CAPABILITIES,
+  KAFKA_DEFAULT_MESSAGE_MAX_BYTES,
+  kafkaFactory,
+  processingTopic,
+} from "./kafka-adapter.js";
+export { keyPartition } from "./producer.js";
+export { KAFKA_SETTINGS, type KafkaSettings, PRESETS, parseBootstrap, parseSettings } from "./settings.js";
