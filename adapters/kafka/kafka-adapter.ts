@@ -27,8 +27,10 @@ import { idempotent, KAFKA_SETTINGS, type KafkaSettings, NAME, parseSettings } f
 
 const CLIENT_VERSION: string = (() => {
   try {
-    return (createRequire(import.meta.url)("@platformatic/kafka/package.json") as { version: string })
-      .version;
+    // The package's exports hide package.json: read it beside its entry point.
+    const entry = fileURLToPath(import.meta.resolve("@platformatic/kafka"));
+    const pkg = join(dirname(entry), "..", "package.json");
+    return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
   } catch {
     return "1.x";
   }
