@@ -118,7 +118,7 @@ export class RunClients {
       group: g.name,
       topics: this.topics,
       ...filterSubscription(w.filters, this.options.nonce),
-      delivery: w.delivery,
+      delivery: this.options.plan.delivery,
       mode: w.deliveryMode,
       start: g.start ?? this.options.plan.start,
       prefetch: w.prefetch,

@@ -19,6 +19,7 @@ export {
   type Refusal,
   type RunPlan,
   redactSettings,
+  resolveDelivery,
   resolveOrder,
   resolveStart,
 } from "./plan.js";

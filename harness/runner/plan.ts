@@ -7,6 +7,7 @@ import {
   type AdapterSettings,
   type Capabilities,
   capabilitiesOf,
+  type DeliveryStyle,
   type OrderScope,
   type StartPosition,
   unsupportedReason,
@@ -19,6 +20,8 @@ import type { RunOptions } from "./options.js";
 export interface RunPlan {
   readonly workload: Workload;
   readonly caps: Capabilities;
+  /** How consumers receive (the workload's `delivery` resolved against the adapter). */
+  readonly delivery: DeliveryStyle;
   /** Where a group starts (the workload's `start` resolved against the adapter). */
   readonly start: StartPosition;
   readonly expect: Expectation;
@@ -50,6 +53,12 @@ export interface ResultHeader {
 export interface Refusal {
   readonly status: Extract<RunStatus, "not-supported" | "error">;
   readonly reason: string;
+}
+
+/** `auto`: push where the adapter has push delivery, else pull (Kafka, Redis Streams). */
+export function resolveDelivery(w: Workload, caps: Capabilities): DeliveryStyle {
+  if (w.delivery !== "auto") return w.delivery;
+  return caps.push ? "push" : "pull";
 }
 
 export function resolveStart(w: Workload, caps: Capabilities): StartPosition {
@@ -96,12 +105,14 @@ export function planRun(options: RunOptions): { readonly plan: RunPlan; readonly
     capsError = errorMessage(err);
   }
   const start = resolveStart(w, caps);
+  const delivery = resolveDelivery(w, caps);
   const expect = expectationOf(w, caps);
-  const params: Record<string, unknown> = { ...w, start, order: expect.order };
+  const params: Record<string, unknown> = { ...w, delivery, start, order: expect.order };
   delete params["settings"];
   const plan: RunPlan = {
     workload: w,
     caps,
+    delivery,
     start,
     expect,
     groups: groupNames(w),
@@ -123,7 +134,7 @@ export function planRun(options: RunOptions): { readonly plan: RunPlan; readonly
 function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
   const { workload: w, caps } = plan;
   const reason = unsupportedReason(caps, {
-    delivery: w.delivery,
+    delivery: plan.delivery,
     mode: w.deliveryMode,
     groups: w.groups,
     consumersPerGroup: w.consumersPerGroup,

@@ -53,7 +53,10 @@ export const workloadFields = {
   batchSize: count(1).default(100).describe("messages per send call (a batch shares one intended send time)"),
   groups: count(1).default(1).describe("consumer groups; each reads every topic (pub-sub when > 1)"),
   consumersPerGroup: count(1).default(1).describe("consumers per group, competing for its messages (queue)"),
-  delivery: z.enum(DELIVERY_STYLES).default("push").describe("push (broker calls the consumer) or pull"),
+  delivery: z
+    .enum([...DELIVERY_STYLES, "auto"])
+    .default("push")
+    .describe("push (broker calls the consumer), pull, or auto: push where the adapter has it, else pull"),
   deliveryMode: z
     .enum(DELIVERY_MODES)
     .default("at-least-once")

@@ -43,7 +43,7 @@ describe("workload files", () => {
   it("names the file and the field of a wrong type", () => {
     expect(errorOf(() => parse("batchSize: lots\n"))).toMatch(/^w\.yaml: field "batchSize": expected number/);
     expect(errorOf(() => parse("rate: fast\n"))).toMatch(/^w\.yaml: field "rate"/);
-    expect(errorOf(() => parse("delivery: carrier-pigeon\n"))).toMatch(/field "delivery".*push.*pull/);
+    expect(errorOf(() => parse("delivery: carrier-pigeon\n"))).toMatch(/field "delivery".*push.*pull.*auto/);
     expect(errorOf(() => parse("messageSize: 10\n"))).toMatch(/field "messageSize".*28/);
   });
 
