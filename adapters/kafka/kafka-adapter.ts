@@ -288,6 +288,11 @@ export const kafkaFactory: AdapterFactory = {
   name: NAME,
   description: "Apache Kafka (3.x/4.x) through @platformatic/kafka: pull, consumer groups, transactions",
   capabilities: KAFKA_CAPABILITIES,
+  // Called by `run` before anything runs: a bad setting (acks=2) is a usage error (exit 2) there.
+  capabilitiesFor(settings: AdapterSettings): Capabilities {
+    parseSettings(settings);
+    return KAFKA_CAPABILITIES;
+  },
   settings: KAFKA_SETTINGS,
   async connect(settings: AdapterSettings): Promise<Adapter> {
     const s = parseSettings(settings);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../core/errors.js";
-import type { Adapter, OutgoingMessage, PullConsumer } from "../contract.js";
+import { type Adapter, capabilitiesOf, type OutgoingMessage, type PullConsumer } from "../contract.js";
 import { describeBrokerConformance } from "../test/conformance.js";
 import { serviceGate } from "../test/services.js";
 import { kafkaFactory, parseSettings } from "./index.js";
@@ -21,6 +21,8 @@ describe("kafka settings", () => {
     const err = await kafkaFactory.connect({ acks: "2", url: "127.0.0.1:1" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toBe("kafka: setting acks=2 must be 0, 1 or all");
+    // `run` asks for the capabilities under the settings before any run: exit 2 there.
+    expect(() => capabilitiesOf(kafkaFactory, { acks: "2" })).toThrow(UsageError);
   });
 
   it("presets are OMB's Kafka drivers, explicit settings win", () => {
