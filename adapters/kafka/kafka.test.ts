@@ -46,6 +46,7 @@ describe("kafka settings", () => {
       /idempotence=true needs acks=all/,
     );
     expect(() => parseSettings({ url: "localhost" })).toThrow(/"localhost" is not host:port/);
+    expect(parseSettings({ compression: "lz4" }).compression).toBe("lz4");
   });
 });
 

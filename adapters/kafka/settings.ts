@@ -4,6 +4,7 @@
  * `KafkaSettings`. Everything here is checked before connecting: a bad value is one UsageError
  * line naming the setting (exit 2), never an unreachable broker.
  */
+import * as zlib from "node:zlib";
 import { UsageError } from "../../core/errors.js";
 import type { AdapterSettings } from "../contract.js";
 
@@ -155,6 +156,12 @@ export function parseSettings(settings: AdapterSettings): KafkaSettings {
   if (acks === null) throw new UsageError(`${NAME}: setting acks=${acksRaw} must be 0, 1 or all`);
   const idem = oneOf("idempotence", get("idempotence"), ["auto", "true", "false"] as const);
   const url = get("url");
+  const compression = oneOf("compression", get("compression"), COMPRESSIONS);
+  if (compression === "zstd" && typeof (zlib as Record<string, unknown>)["zstdCompressSync"] !== "function") {
+    throw new UsageError(
+      `${NAME}: setting compression=zstd needs node:zlib's zstd (Node.js ≥ 22.15); this is ${process.version}`,
+    );
+  }
   if (idem === "true" && acks !== -1) {
     throw new UsageError(`${NAME}: setting idempotence=true needs acks=all (got acks=${acksRaw})`);
   }
@@ -166,7 +173,7 @@ export function parseSettings(settings: AdapterSettings): KafkaSettings {
     lingerMs: positiveInt("lingerMs", get("lingerMs"), 0),
     batchBytes: positiveInt("batchBytes", get("batchBytes"), 1),
     maxInFlight: positiveInt("maxInFlight", get("maxInFlight"), 1),
-    compression: oneOf("compression", get("compression"), COMPRESSIONS),
+    compression,
     requestTimeoutMs: positiveInt("requestTimeoutMs", get("requestTimeoutMs"), 1),
     sessionTimeoutMs: positiveInt("sessionTimeoutMs", get("sessionTimeoutMs"), 1),
     heartbeatMs: positiveInt("heartbeatMs", get("heartbeatMs"), 1),
