@@ -45,6 +45,8 @@ export class KafkaPullConsumer implements PullConsumer {
   private owned = new Set<string>();
   private assignedOnce = false;
   private failure: Error | null = null;
+  /** The client gave up rejoining the group: join again at the next poll. */
+  private rejoin = false;
   private closed = false;
   /** Ends the current poll's wait (new records buffered, or the stream closed). */
   private wake: (() => void) | null = null;
@@ -59,6 +61,14 @@ export class KafkaPullConsumer implements PullConsumer {
 
   /** Joins the group and starts fetching; resolves once the first assignment is known. */
   async start(): Promise<void> {
+    // The client emits 'error' when rejoining the group after a rebalance failed its retries (say,
+    // SyncGroup during a storm of joins): without a listener that would end the process. The next
+    // poll reports it (the runner records it and goes on as a new process) and joins again.
+    this.client.on("error", (err: Error) => {
+      if (this.closed) return;
+      this.failure ??= err;
+      this.rejoin = true;
+    });
     this.client.on("consumer:group:join", (p) => {
       const partitions: TopicPartition[] = [];
       for (const a of p.assignments ?? []) {
@@ -70,6 +80,11 @@ export class KafkaPullConsumer implements PullConsumer {
       this.assignedOnce = true;
       this.options.onAssign?.({ partitions, from });
     });
+    await this.openStream();
+  }
+
+  /** The client's fetch stream (again after it died of an error: a new one from the committed offsets). */
+  private async openStream(): Promise<void> {
     const stream = await this.client.consume({
       topics: [...this.topics],
       // A member resumes from the group's committed offsets; `start` only applies to a new group
@@ -90,7 +105,7 @@ export class KafkaPullConsumer implements PullConsumer {
     stream.on("readable", () => this.wake?.());
     stream.on("close", () => this.wake?.());
     stream.on("error", (err: Error) => {
-      this.failure ??= err;
+      if (!this.closed) this.failure ??= err;
     });
     this.stream = stream;
   }
@@ -98,10 +113,31 @@ export class KafkaPullConsumer implements PullConsumer {
   async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
     const stream = this.stream;
     if (this.closed || stream === null) throw new Error("kafka: consumer closed");
+    const failure = this.failure;
+    if (failure !== null) {
+      this.failure = null;
+      throw new Error(`kafka: ${describeError(failure)}`, { cause: failure });
+    }
+    if (stream.destroyed) {
+      this.stream = null;
+      await this.openStream();
+      return [];
+    }
+    if (this.rejoin) {
+      await this.client
+        .joinGroup({
+          sessionTimeout: this.s.sessionTimeoutMs,
+          heartbeatInterval: this.s.heartbeatMs,
+          rebalanceTimeout: this.s.rebalanceTimeoutMs,
+        })
+        .catch((err: unknown) => {
+          throw new Error(`kafka: joining the group again failed: ${describeError(err)}`, { cause: err });
+        });
+      this.rejoin = false;
+    }
     const out: Delivery[] = [];
     this.drainInto(stream, out, max);
     if (out.length > 0 || waitMs <= 0) return out;
-    if (this.failure) throw this.failure;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -112,7 +148,6 @@ export class KafkaPullConsumer implements PullConsumer {
       this.wake = done;
     });
     this.drainInto(stream, out, max);
-    if (out.length === 0 && this.failure) throw this.failure;
     return out;
   }
 
