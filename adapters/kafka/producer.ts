@@ -20,11 +20,11 @@
 import {
   type ClusterMetadata,
   type Connection,
-  kGetApi,
   kGetConnection,
   kMetadata,
   type MessageRecord,
   murmur2,
+  produceV9,
 } from "@platformatic/kafka";
 import { type OutgoingMessage, type Producer, type SendAck, SendError } from "../contract.js";
 import { describeError, outcomeUnknown, type RoutedProducer } from "./clients.js";
@@ -70,6 +70,14 @@ interface Placement {
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/**
+ * Produce error codes after which the batch was certainly not appended and may go again once the
+ * metadata is fresh: UNKNOWN_TOPIC_OR_PARTITION (3), LEADER_NOT_AVAILABLE (5),
+ * NOT_LEADER_OR_FOLLOWER (6), NOT_ENOUGH_REPLICAS (19), FENCED_LEADER_EPOCH (74).
+ */
+const RETRIABLE = new Set([3, 5, 6, 19, 74]);
+const PRODUCE_ATTEMPTS = 8;
 
 /** Java's default partitioner for keyed records: toPositive(murmur2(key)) % partitions. */
 export function keyPartition(key: string, partitions: number): number {
@@ -258,22 +266,17 @@ export class KafkaProducer implements Producer {
     return slotsPerBatch.map((slots) => ({ request, slots }));
   }
 
-  /** Sends one request; resolves with the base offset per `topic:partition` (null with acks=0). */
+  /**
+   * Sends one request; resolves with the base offset per `topic:partition` (null with acks=0).
+   * Partitions the broker refused because its metadata moved (not the leader, no leader yet, not
+   * enough replicas: nothing appended) are sent again, alone, after fresh metadata, as the Java
+   * client retries a batch; the others' answers are kept (a whole resend would duplicate them).
+   */
   private async produce(request: SentRequest): Promise<ReadonlyMap<string, bigint> | null> {
-    const topics = [...new Set(request.records.map((r) => r.topic))];
-    const metadata = await promisify<ClusterMetadata>((cb) => this.client[kMetadata]({ topics }, cb));
-    const byLeader = new Map<number, MessageRecord[]>();
-    for (const r of request.records) {
-      const leader = metadata.topics.get(r.topic)?.partitions[r.partition ?? 0]?.leader;
-      if (leader === undefined) throw new SendError(`kafka: no leader for ${r.topic}-${r.partition}`, true);
-      let list = byLeader.get(leader);
-      if (!list) {
-        list = [];
-        byLeader.set(leader, list);
-      }
-      list.push(r);
-    }
-    const api = await promisify<ProduceApi>((cb) => this.client[kGetApi]("Produce", cb as never));
+    // Produce v9, not the newest the client has (v11): from v10 the broker answers NOT_LEADER with
+    // the new leader in tagged fields (KIP-951), which the client's v10/v11 parser misreads
+    // ("Out of bounds", measured on a fresh 4-partition topic). Kafka 4 accepts Produce v3–v13.
+    const api = produceV9.api as unknown as ProduceApi;
     const seq = request.sequences;
     const options = {
       compression: this.s.compression,
@@ -282,26 +285,78 @@ export class KafkaProducer implements Producer {
       sequences: seq ? { getWithDefault: (k: string, d: number) => seq.get(k) ?? d } : undefined,
     };
     const bases = new Map<string, bigint>();
+    let pending = request.records;
+    for (let attempt = 0; ; attempt++) {
+      const refused = new Map<string, unknown>();
+      await this.produceOnce(api, pending, options, attempt > 0, bases, refused);
+      if (refused.size === 0) break;
+      if (attempt >= PRODUCE_ATTEMPTS - 1) throw [...refused.values()][0];
+      pending = pending.filter((r) => refused.has(tpKey(r.topic, r.partition ?? 0)));
+      await new Promise((resolve) => setTimeout(resolve, 25 * (attempt + 1)));
+    }
+    return this.s.acks === 0 ? null : bases;
+  }
+
+  private async produceOnce(
+    api: ProduceApi,
+    records: readonly MessageRecord[],
+    options: Record<string, unknown>,
+    refresh: boolean,
+    bases: Map<string, bigint>,
+    refused: Map<string, unknown>,
+  ): Promise<void> {
+    const topics = [...new Set(records.map((r) => r.topic))];
+    const metadata = await promisify<ClusterMetadata>((cb) =>
+      this.client[kMetadata]({ topics, forceUpdate: refresh }, cb),
+    );
+    const byLeader = new Map<number, MessageRecord[]>();
+    for (const r of records) {
+      const leader = metadata.topics.get(r.topic)?.partitions[r.partition ?? 0]?.leader ?? -1;
+      const list = byLeader.get(leader) ?? [];
+      byLeader.set(leader, list);
+      list.push(r);
+    }
     await Promise.all(
-      [...byLeader].map(async ([leader, records]) => {
+      [...byLeader].map(async ([leader, list]) => {
         const broker = metadata.brokers.get(leader);
-        if (!broker) throw new SendError(`kafka: broker ${leader} unknown`, true);
+        if (leader < 0 || !broker) {
+          for (const r of list)
+            refused.set(
+              tpKey(r.topic, r.partition ?? 0),
+              new SendError(`kafka: no leader for ${r.topic}-${r.partition}`, true),
+            );
+          return;
+        }
         const connection = await promisify<Connection>((cb) => this.client[kGetConnection](broker, cb));
-        // The API mutates records (timestamps, partitions): a copy keeps the request resendable.
-        const response = await api.async(
-          connection,
-          this.s.acks,
-          this.s.requestTimeoutMs,
-          records.map((r) => ({ ...r })),
-          options,
-        );
+        let response: boolean | ProduceResponse;
+        try {
+          // The API mutates records (timestamps, partitions): a copy keeps the request resendable.
+          response = await api.async(
+            connection,
+            this.s.acks,
+            this.s.requestTimeoutMs,
+            list.map((r) => ({ ...r })),
+            options,
+          );
+        } catch (err) {
+          // An error code in the answer: the client throws, with the whole answer attached.
+          const answer = (err as { response?: ProduceResponse }).response;
+          if (answer === undefined) throw err;
+          for (const t of answer.responses) {
+            for (const p of t.partitionResponses) {
+              if (p.errorCode === 0) bases.set(tpKey(t.name, p.index), p.baseOffset);
+              else if (RETRIABLE.has(p.errorCode)) refused.set(tpKey(t.name, p.index), err);
+              else throw err;
+            }
+          }
+          return;
+        }
         if (typeof response === "boolean") return; // acks=0: no answer
         for (const t of response.responses) {
           for (const p of t.partitionResponses) bases.set(tpKey(t.name, p.index), p.baseOffset);
         }
       }),
     );
-    return this.s.acks === 0 ? null : bases;
   }
 
   private acksOf(placement: Placement, bases: ReadonlyMap<string, bigint> | null): SendAck[] {
