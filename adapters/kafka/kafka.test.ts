@@ -113,8 +113,11 @@ async function readAll(adapter: Adapter, topic: string, expected: number): Promi
 
 describe.skipIf(gate.skip)(`kafka specifics against the real broker (${gate.reason})`, () => {
   let adapter: Adapter;
+  // Deleted at the end whatever the tests did (a failed test leaves no topic behind).
+  const created: string[] = [];
   const fresh = async (partitions = 1) => {
     const t = `bb-kafka-${randomUUID().slice(0, 8)}`;
+    created.push(t);
     await adapter.createTopic({ name: t, partitions });
     return t;
   };
@@ -122,6 +125,7 @@ describe.skipIf(gate.skip)(`kafka specifics against the real broker (${gate.reas
     adapter = await kafkaFactory.connect(settings);
   });
   afterAll(async () => {
+    for (const t of created) await adapter?.deleteTopic(t).catch(() => {});
     await adapter?.close();
   });
 
