@@ -48,6 +48,13 @@ export class KafkaPullConsumer implements PullConsumer {
   /** The client gave up rejoining the group: join again at the next poll. */
   private rejoin = false;
   private closed = false;
+  /**
+   * Rejects when the consumer is killed: what it had in flight (a commit's transaction waiting on
+   * its coordinator, a join) then fails at once, as it would for a dead process, instead of holding
+   * up whoever awaits it.
+   */
+  private readonly dead: Promise<never>;
+  private die: (err: Error) => void = () => {};
   /** Ends the current poll's wait (new records buffered, or the stream closed). */
   private wake: (() => void) | null = null;
 
@@ -57,7 +64,17 @@ export class KafkaPullConsumer implements PullConsumer {
     private readonly topics: readonly string[],
     private readonly s: KafkaSettings,
     private readonly processing: ProcessingLog | null,
-  ) {}
+  ) {
+    this.dead = new Promise<never>((_, reject) => {
+      this.die = reject;
+    });
+    this.dead.catch(() => {});
+  }
+
+  /** `op`, unless the consumer is killed first. */
+  private alive<T>(op: Promise<T>): Promise<T> {
+    return Promise.race([op, this.dead]);
+  }
 
   /** Joins the group and starts fetching; resolves once the first assignment is known. */
   async start(): Promise<void> {
@@ -120,19 +137,18 @@ export class KafkaPullConsumer implements PullConsumer {
     }
     if (stream.destroyed) {
       this.stream = null;
-      await this.openStream();
+      await this.alive(this.openStream());
       return [];
     }
     if (this.rejoin) {
-      await this.client
-        .joinGroup({
-          sessionTimeout: this.s.sessionTimeoutMs,
-          heartbeatInterval: this.s.heartbeatMs,
-          rebalanceTimeout: this.s.rebalanceTimeoutMs,
-        })
-        .catch((err: unknown) => {
-          throw new Error(`kafka: joining the group again failed: ${describeError(err)}`, { cause: err });
-        });
+      const joined = this.client.joinGroup({
+        sessionTimeout: this.s.sessionTimeoutMs,
+        heartbeatInterval: this.s.heartbeatMs,
+        rebalanceTimeout: this.s.rebalanceTimeoutMs,
+      });
+      await this.alive(joined).catch((err: unknown) => {
+        throw new Error(`kafka: joining the group again failed: ${describeError(err)}`, { cause: err });
+      });
       this.rejoin = false;
     }
     const out: Delivery[] = [];
@@ -201,16 +217,18 @@ export class KafkaPullConsumer implements PullConsumer {
     }));
     try {
       if (this.processing === null) {
-        await this.client.commit({
-          offsets: messages.map((m) => ({
-            topic: m.topic,
-            partition: m.partition,
-            offset: m.offset + 1n,
-            leaderEpoch: -1,
-          })),
-        });
+        await this.alive(
+          this.client.commit({
+            offsets: messages.map((m) => ({
+              topic: m.topic,
+              partition: m.partition,
+              offset: m.offset + 1n,
+              leaderEpoch: -1,
+            })),
+          }),
+        );
       } else {
-        await this.commitTransaction(this.processing, messages, offsets);
+        await this.alive(this.commitTransaction(this.processing, messages, offsets));
       }
     } catch (err) {
       throw new Error(`kafka: commit failed: ${describeError(err)}`, { cause: err });
@@ -254,10 +272,12 @@ export class KafkaPullConsumer implements PullConsumer {
   async kill(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.die(new Error("kafka: consumer killed"));
     await this.client.sever();
     this.stream?.destroy();
-    // The transactional producer dies too; its open transaction (if any) times out on the broker.
-    const producer = this.processing?.producer;
-    if (producer) await new Promise<void>((resolve) => producer.close(true, () => resolve()));
+    // The transactional producer dies too, not waited for: closing lets its connections finish the
+    // request in flight (a transaction step), which a crash does not do, and which held a killed
+    // consumer's kill for the test's 30 s. Its open transaction times out on the broker.
+    this.processing?.producer.close(true, () => {});
   }
 }
