@@ -218,8 +218,10 @@ class KafkaAdapter implements Adapter {
       connectTimeout: 3_000,
       requestTimeout: this.s.requestTimeoutMs,
       timeout: this.s.requestTimeoutMs,
-      retries: 3,
-      retryDelay: 50,
+      // A broker that has just (re)started answers NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS
+      // for a few seconds while it loads its group and transaction state: up to ~5 s of retries.
+      retries: 20,
+      retryDelay: 250,
     };
   }
 
