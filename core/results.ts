@@ -122,7 +122,9 @@ export interface RunResult {
     readonly endS: number;
     /** Seconds it waited for a colliding fault (absent: it started on time). */
     readonly delayedS?: number;
-    /** Seconds from lifting an outage until the run was served again (null: not within the timeout). */
+    /** An outage: seconds from lifting it until the broker served again (the restart). */
+    readonly healS?: number;
+    /** An outage: seconds from the broker serving again until the run was (null: not within the timeout). */
     readonly recoveryS?: number | null;
   }[];
   /** Faults of the schedule that did not take place, and why (absent when none was skipped). */

@@ -4,7 +4,13 @@
  * take. A crashed consumer is replaced in its slot by a new process; after an outage the adapter
  * reconnects and every client is replaced.
  */
-import type { Adapter, AdapterFactory, AdapterSettings, Producer } from "../../adapters/contract.js";
+import type {
+  Adapter,
+  AdapterFactory,
+  AdapterSettings,
+  Producer,
+  TopicPartition,
+} from "../../adapters/contract.js";
 import type { HistoryRecorder } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { Workload } from "../workload/index.js";
@@ -112,7 +118,10 @@ export class RunClients {
         : undefined;
     const recorder = this.recorder;
     // The adapter may report the first assignment before createConsumer returns.
-    const holder: { loop: ConsumerLoop | null; assigned: boolean } = { loop: null, assigned: false };
+    const holder: { loop: ConsumerLoop | null; assigned: readonly TopicPartition[] | null } = {
+      loop: null,
+      assigned: null,
+    };
     const consumer = await this.adapter.createConsumer({
       process,
       group: g.name,
@@ -125,8 +134,8 @@ export class RunClients {
       onAssign: (assignment) => {
         if (holder.loop?.crashed) return;
         recorder?.assign(holder.loop?.process ?? process, g.name, assignment);
-        holder.assigned = true;
-        holder.loop?.onAssign();
+        holder.assigned = assignment.partitions;
+        holder.loop?.onAssign(assignment.partitions);
       },
     });
     const loop = new ConsumerLoop(
@@ -143,7 +152,7 @@ export class RunClients {
       this.options.ctx,
     );
     holder.loop = loop;
-    if (holder.assigned) loop.onAssign();
+    if (holder.assigned !== null) loop.onAssign(holder.assigned);
     return loop;
   }
 
@@ -226,6 +235,22 @@ export class RunClients {
       if (loops.every((c) => c.assigned) && performance.now() - lastAssign >= ASSIGN_SETTLE_MS) return;
       await sleep(10);
     }
+  }
+
+  /**
+   * Whether every partition of the run's topics is assigned to a live consumer of group `g`
+   * (log model; a queue-model broker shares every partition, so it is always true there).
+   */
+  covers(g: GroupState): boolean {
+    if (this.options.plan.caps.model !== "log") return true;
+    const owned = new Set<string>();
+    for (const c of this.consumers) {
+      if (c.plan.group !== g || c.crashed) continue;
+      for (const tp of c.partitions) owned.add(`${tp.topic}\u0000${tp.partition}`);
+    }
+    return this.topics.every((t) =>
+      Array.from({ length: this.w.partitions }, (_, p) => p).every((p) => owned.has(`${t}\u0000${p}`)),
+    );
   }
 
   /** Every consumer loop the run had, crashed ones included (for their warnings). */

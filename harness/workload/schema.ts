@@ -7,6 +7,7 @@ import { z } from "zod";
 import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
 import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../core/vocabulary.js";
 import { faultSchema } from "../faults/kinds.js";
+import { nemesisSchema } from "../faults/nemesis.js";
 
 // The fault table (harness/faults/kinds.ts) describes every fault kind; the workload only lists faults.
 export { FAULT_KINDS, type FaultKind, type FaultSpec, faultSchema } from "../faults/kinds.js";
@@ -93,6 +94,12 @@ export const workloadFields = {
     .array(faultSchema)
     .default([])
     .describe("faults to inject: [{at, duration, kind, target, ...}] (README: Fault injection)"),
+  nemesis: nemesisSchema
+    .nullable()
+    .default(null)
+    .describe(
+      "a generated fault schedule {kind, every, jitter?, duration, count?, seed?, target?, from?} added to faults (README: Nemesis)",
+    ),
   lateGroup: lateGroupSchema
     .nullable()
     .default(null)
