@@ -78,6 +78,11 @@ export class RunClients {
     return this.options.ctx.metrics;
   }
 
+  /** Whether messages carry their id beside the payload (exactly-once: brokers that deduplicate by id). */
+  get messageIds(): boolean {
+    return this.w.deliveryMode === "exactly-once";
+  }
+
   /** The reacting group's index (workload `reactors`), or -1. */
   get reactorGroup(): number {
     return this.w.reactors === null ? -1 : this.w.reactors.group - 1;
@@ -114,6 +119,7 @@ export class RunClients {
             maxSource: this.producerCount * w.inFlight,
             topic: this.topics[0]!,
             messageSize: w.messageSize,
+            messageIds: this.messageIds,
           }
         : undefined;
     const recorder = this.recorder;

@@ -15,6 +15,7 @@ import {
   type TopicPartition,
 } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
+import { messageId } from "../../core/payload.js";
 import type { DeliveredIds } from "../history/index.js";
 import { BatchEncoder, HeaderReader } from "./payloads.js";
 import type { LoopContext } from "./producer-loop.js";
@@ -57,6 +58,8 @@ export interface ReactPlan {
   readonly maxSource: number;
   readonly topic: string;
   readonly messageSize: number;
+  /** Give each message its id (exactly-once: brokers that deduplicate by id). */
+  readonly messageIds: boolean;
 }
 
 /** Deterministic choice of about `fraction` of sequence numbers (Knuth's multiplicative hash). */
@@ -250,8 +253,13 @@ export class ConsumerLoop {
     while (count > 0) {
       const k = Math.min(count, 64);
       const now = wallMs();
+      let seq = this.reactSeq;
       for (const payload of this.reactEncoder.encode(k, this.reactSeq, now, now)) {
-        messages.push({ topic: r.topic, key: null, payload });
+        messages.push(
+          r.messageIds
+            ? { topic: r.topic, key: null, payload, id: messageId(source, seq++) }
+            : { topic: r.topic, key: null, payload },
+        );
       }
       this.reactSeq += k;
       count -= k;

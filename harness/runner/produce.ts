@@ -48,6 +48,7 @@ export async function produce(session: RunSession): Promise<number> {
           ackLost: () => faultEnv.ackLoss.has(i),
           // An at-most-once producer never sends a message twice: a lost acknowledgement stays unknown.
           retryLostAcks: w.deliveryMode !== "at-most-once",
+          messageIds: clients.messageIds,
           recover: () => outage.recover(i),
           topic: clients.topics[i % clients.topics.length]!,
           ratePerSec: ratePerProducer,

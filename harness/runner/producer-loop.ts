@@ -10,6 +10,7 @@
  */
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
+import { messageId } from "../../core/payload.js";
 import type { HistoryRecorder, SentBatch } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { KeyGenerator } from "./keys.js";
@@ -32,6 +33,8 @@ export interface ProducerPlan {
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
   readonly ackLost?: () => boolean;
+  /** Give each message its id (`OutgoingMessage.id`), for brokers that deduplicate by id (exactly-once). */
+  readonly messageIds?: boolean;
   /** Whether a batch whose acknowledgement was lost is sent again (at-least/exactly-once) or left unknown (at-most-once). */
   readonly retryLostAcks?: boolean;
   /**
@@ -134,7 +137,10 @@ async function runLane(
     const payloads = encoder.encode(count, seq, intendedMs, sentMs);
     const messages = new Array<OutgoingMessage>(count);
     for (let i = 0; i < count; i++) {
-      messages[i] = { topic: plan.topic, key: keys === null ? null : keys[i]!, payload: payloads[i]! };
+      const key = keys === null ? null : keys[i]!;
+      messages[i] = plan.messageIds
+        ? { topic: plan.topic, key, payload: payloads[i]!, id: messageId(source, seq + i) }
+        : { topic: plan.topic, key, payload: payloads[i]! };
     }
     let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys };
     metrics.onSending(count);
