@@ -105,6 +105,27 @@ export const skippedFaultSchema = z
   .readonly();
 export type SkippedFault = z.output<typeof skippedFaultSchema>;
 
+/** Backlog mode (workload `backlogBytes`, OMB `consumerBacklogSizeGB`): how the backlog built and drained. */
+export const backlogReportSchema = z
+  .object({
+    targetBytes: num,
+    targetMsgs: num,
+    drainRatio: num,
+    /** The backlog counted as drained (messages). */
+    drainedLevelMsgs: num,
+    /** Seconds since producing started: consumers held back, released, backlog drained (null: not reached). */
+    heldAtS: num.nullable(),
+    releasedAtS: num.nullable(),
+    drainedAtS: num.nullable(),
+    peakMsgs: num,
+    /** Seconds from the release until the backlog had drained. */
+    drainS: num.nullable(),
+    /** Messages consumed a second while draining, summed over groups. */
+    drainConsumeMsgsPerSec: num.nullable(),
+  })
+  .readonly();
+export type BacklogReport = z.output<typeof backlogReportSchema>;
+
 export const runResultSchema = z
   .object({
     format: z.literal(RESULTS_FORMAT),
@@ -155,6 +176,8 @@ export const runResultSchema = z
       .readonly(),
     latency: z.object({ publish: latencyPairSchema, endToEnd: latencyPairSchema }).readonly(),
     backlog: z.object({ maxMsgs: num, finalMsgs: num }).readonly(),
+    /** Backlog mode only. */
+    backlogMode: backlogReportSchema.optional(),
     timeseries: z.array(timeSampleSchema).readonly(),
     /** Faults injected during the run, for the report's bands. */
     faults: z.array(faultRecordSchema).readonly(),

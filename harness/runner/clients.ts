@@ -50,6 +50,8 @@ export class RunClients {
   readonly topics: readonly string[];
   private adapter: Adapter;
   private readonly options: ClientsOptions;
+  /** Consumers are held back (backlog mode): new ones are created held too. */
+  private held = false;
   private readonly w: Workload;
   private nextProcess: number;
 
@@ -159,6 +161,7 @@ export class RunClients {
     );
     holder.loop = loop;
     if (holder.assigned !== null) loop.onAssign(holder.assigned);
+    if (this.held) loop.hold();
     return loop;
   }
 
@@ -257,6 +260,17 @@ export class RunClients {
     return this.topics.every((t) =>
       Array.from({ length: this.w.partitions }, (_, p) => p).every((p) => owned.has(`${t}\u0000${p}`)),
     );
+  }
+
+  /** Holds every consumer back, present and future, until `releaseConsumers` (backlog mode). */
+  holdConsumers(): void {
+    this.held = true;
+    for (const c of this.consumers) c.hold();
+  }
+
+  releaseConsumers(): void {
+    this.held = false;
+    for (const c of this.consumers) c.release();
   }
 
   /** Every consumer loop the run had, crashed ones included (for their warnings). */

@@ -27,7 +27,8 @@ export interface ProducerPlan {
   /** Messages this producer sends, or null to send until `endMs`. */
   readonly limit: number | null;
   readonly startMs: number;
-  readonly endMs: number;
+  /** When producing ends (wall-clock ms); read before each batch, as it may move (backlog mode). */
+  readonly endMs: () => number;
   readonly keys: KeyGenerator;
   /** Hands out a fresh process id (unique in the run), for a lane whose process is spent. */
   readonly nextProcess: () => number;
@@ -116,7 +117,7 @@ async function runLane(
     let intendedMs: number;
     if (batchIntervalMs > 0) {
       intendedMs = plan.startMs + schedule.k * batchIntervalMs;
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.k++;
       schedule.claimed += count;
       // Timers have 1 ms resolution: sleep while a whole millisecond remains, then send. A batch
@@ -128,7 +129,7 @@ async function runLane(
       }
     } else {
       intendedMs = wallMs();
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.claimed += count;
     }
     const keys = plan.keys.batch(count);
