@@ -58,10 +58,13 @@ function runMaven(
   });
 }
 
-/** Maven's reason in one line: its first [ERROR] line, else its last line. */
+/** Maven's reason in one line: its first [ERROR] line with text (colour codes and help pointer dropped), else its last line. */
 export function mavenFailure(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim());
-  const line = lines.find((l) => l.startsWith("[ERROR]")) ?? lines.filter((l) => l !== "").pop() ?? "";
+  const lines = output
+    .replace(/\x1b\[[0-9;]*m/g, "")
+    .split("\n")
+    .map((l) => l.replace(/ -> \[Help \d+\]$/, "").trim());
+  const line = lines.find((l) => /^\[ERROR\] \S/.test(l)) ?? lines.filter((l) => l !== "").pop() ?? "";
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
@@ -88,7 +91,16 @@ export async function resolveMavenLibs(options: MavenResolveOptions): Promise<st
     options.progress(`resolving ${options.name}'s jars from Maven Central (first start only) into ${entry}`);
     const libs = join(tmp, "libs");
     const { code, output } = await runMaven(
-      ["-q", "-B", "-f", pom, COPY_DEPENDENCIES, "-DincludeScope=runtime", `-DoutputDirectory=${libs}`],
+      [
+        "-q",
+        "-B",
+        "-Dstyle.color=never",
+        "-f",
+        pom,
+        COPY_DEPENDENCIES,
+        "-DincludeScope=runtime",
+        `-DoutputDirectory=${libs}`,
+      ],
       options.env,
     ).catch((err: Error) => {
       throw new ServiceStartError(`cannot run mvn: ${err.message}`);
