@@ -13,6 +13,7 @@ import {
   cacheDir,
   instanceDir,
   listInstances,
+  lockInstance,
   readState,
   type ServiceState,
   wipeInstance,
@@ -148,32 +149,37 @@ export async function startService(name: string, options: StartOptions = {}): Pr
   if (lacking !== null) throw new UsageError(`cannot start ${def.name}: ${lacking}`);
   const instance = options.instance ?? def.name;
   const dir = instanceDir(home, instance);
-  const previous = readState(dir);
-  if (previous !== null) {
-    const status = statusOf(previous, dir);
-    if (isUp(status)) throw new ServiceRunningError(previous);
-    if (previous.service !== def.name) {
-      throw new UsageError(`instance "${instance}" belongs to ${previous.service}; pick another name`);
+  const release = lockInstance(dir, instance);
+  try {
+    const previous = readState(dir);
+    if (previous !== null) {
+      const status = statusOf(previous, dir);
+      if (isUp(status)) throw new ServiceRunningError(previous);
+      if (previous.service !== def.name) {
+        throw new UsageError(`instance "${instance}" belongs to ${previous.service}; pick another name`);
+      }
     }
+    const dataDir =
+      options.dataDir === undefined
+        ? join(dir, "data")
+        : isAbsolute(options.dataDir)
+          ? options.dataDir
+          : resolve(options.dataDir);
+    return await def.start({
+      service: def.name,
+      instance,
+      dir,
+      port: options.port ?? def.defaultPort,
+      dataDir,
+      profile: options.profile ?? def.profiles[0]?.name ?? "default",
+      nodes: options.nodes ?? def.nodeCounts[0] ?? 1,
+      env,
+      cacheDir: cache,
+      progress: options.progress ?? (() => {}),
+    });
+  } finally {
+    release();
   }
-  const dataDir =
-    options.dataDir === undefined
-      ? join(dir, "data")
-      : isAbsolute(options.dataDir)
-        ? options.dataDir
-        : resolve(options.dataDir);
-  return def.start({
-    service: def.name,
-    instance,
-    dir,
-    port: options.port ?? def.defaultPort,
-    dataDir,
-    profile: options.profile ?? def.profiles[0]?.name ?? "default",
-    nodes: options.nodes ?? def.nodeCounts[0] ?? 1,
-    env,
-    cacheDir: cache,
-    progress: options.progress ?? (() => {}),
-  });
 }
 
 export interface StopReport {

@@ -120,6 +120,25 @@ describe.skipIf(cannotStart !== null)(
       await expect(instance.kill("7")).rejects.toThrow('ref-faults has no node "7" (nodes: 1)');
     });
 
+    it("two starts of one instance at once: one starts it, the other is refused while it does", async () => {
+      const [a, b] = await Promise.allSettled([
+        startService("reference", { env, instance: "ref-twice" }),
+        startService("reference", { env, instance: "ref-twice" }),
+      ]);
+      const started = [a, b].filter((r) => r.status === "fulfilled");
+      const refused = [a, b].filter((r) => r.status === "rejected");
+      expect(started).toHaveLength(1);
+      for (const s of started) stopAll.push(() => s.value.stop({ wipe: true }));
+      expect(refused.map((r) => (r.reason as Error).message)).toEqual([
+        `ref-twice is being started by pid ${process.pid}; wait for it, or stop that process`,
+      ]);
+      expect(serviceStatus(env).find((s) => s.instance === "ref-twice")?.condition).toBe("running");
+      // The lock went with the start: a later start sees the running instance.
+      await expect(startService("reference", { env, instance: "ref-twice" })).rejects.toThrow(
+        ServiceRunningError,
+      );
+    });
+
     it("a taken port is a one-line usage error, before anything starts", async () => {
       const port = await freePort();
       const holder = (await import("node:net")).createServer().listen(port, LOOPBACK);
