@@ -77,7 +77,7 @@ export interface MavenResolveOptions {
   readonly progress: (line: string) => void;
 }
 
-/** The libs directory holding every runtime jar of the pom, resolving it first if not cached. */
+/** The libs directory holding every runtime artifact of the pom, resolving it first if not cached. */
 export async function resolveMavenLibs(options: MavenResolveOptions): Promise<string> {
   const cached = cachedMavenLibs(options.pom, options.cacheDir, options.name);
   if (cached !== null) return cached;
@@ -108,8 +108,10 @@ export async function resolveMavenLibs(options: MavenResolveOptions): Promise<st
     if (code !== 0) {
       throw new ServiceStartError(`mvn could not resolve ${options.pom}: ${mavenFailure(output)}`);
     }
-    const jars = readdirSync(libs).filter((f) => f.endsWith(".jar"));
-    if (jars.length === 0) throw new ServiceStartError(`mvn resolved no jars from ${options.pom}`);
+    // Usually jars; a distribution pom (Artemis's bin tar.gz) yields its archive.
+    if (!existsSync(libs) || readdirSync(libs).length === 0) {
+      throw new ServiceStartError(`mvn resolved no artifact from ${options.pom}`);
+    }
     rmSync(pom);
     // The marker goes in before the rename, so the entry is complete from the moment it exists.
     mkdirSync(join(tmp, COMPLETE));
