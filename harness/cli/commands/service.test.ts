@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { findOnPath, freePort, stopService } from "../../services/index.js";
+import { findOnPath, freePort, serviceNames, stopService } from "../../services/index.js";
 import { main } from "../cli.js";
 
 const home = mkdtempSync(join(tmpdir(), "bb-service-cli-"));
@@ -52,6 +52,8 @@ function pathWith(...programs: string[]): string {
   return dir;
 }
 
+/** Every registered service, in registry order (kafka and reference here; more as they are added). */
+const known = serviceNames().join(", ");
 const hasJavaAndMaven = findOnPath("java", process.env) !== null && findOnPath("mvn", process.env) !== null;
 
 describe("brokerbench service: bad input is one line and exit code 2", () => {
@@ -60,7 +62,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
     expect(r).toEqual({
       code: 2,
       out: "",
-      err: 'brokerbench: unknown service "kafak"; known services: kafka, reference',
+      err: `brokerbench: unknown service "kafak"; known services: ${known}`,
     });
   });
 
@@ -104,7 +106,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
   it.each([
     [["service", "start", "kafka", "--wipe"], "service start: --wipe goes with stop"],
     [["service", "stop", "kafka", "--port", "1"], "service stop: --port goes with start"],
-    [["service", "start"], "service start: name a service; known services: kafka, reference"],
+    [["service", "start"], `service start: name a service; known services: ${known}`],
     [["service", "status", "kafka"], 'service status takes no name (got "kafka")'],
     [
       ["service", "start", "kafka", "--profile", "fast"],
@@ -112,7 +114,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
     ],
     [["service", "start", "kafka", "--nodes", "3"], "kafka starts 1 node(s), not 3"],
     [["service", "start", "kafka", "--port", "70000"], "--port must be 0-65535 (got 70000)"],
-    [["service", "stop", "nope"], 'no service or instance "nope"; known services: kafka, reference'],
+    [["service", "stop", "nope"], `no service or instance "nope"; known services: ${known}`],
   ])("%j", async (argv, message) => {
     const r = await cli(...argv);
     expect(r).toEqual({ code: 2, out: "", err: `brokerbench: ${message}` });
