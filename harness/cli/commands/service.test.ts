@@ -115,6 +115,10 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
     [["service", "start", "kafka", "--nodes", "3"], "kafka starts 1 node(s), not 3"],
     [["service", "start", "kafka", "--port", "70000"], "--port must be 0-65535 (got 70000)"],
     [["service", "stop", "nope"], `no service or instance "nope"; known services: ${known}`],
+    [
+      ["service", "start", "reference", "--data-dir", "/etc/passwd/data"],
+      "--data-dir /etc/passwd/data cannot be created (ENOTDIR)",
+    ],
   ])("%j", async (argv, message) => {
     const r = await cli(...argv);
     expect(r).toEqual({ code: 2, out: "", err: `brokerbench: ${message}` });
