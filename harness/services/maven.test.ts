@@ -2,10 +2,10 @@
  * Resolving a pom with the real `mvn` (a one-jar pom, so it takes seconds), and the cache that makes
  * the second start need no Maven at all.
  */
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ServiceStartError } from "./definition.js";
 import { missingPrograms } from "./machine.js";
 import { cachedMavenLibs, mavenCacheEntry, mavenFailure, resolveMavenLibs } from "./maven.js";
@@ -13,6 +13,7 @@ import { cachedMavenLibs, mavenCacheEntry, mavenFailure, resolveMavenLibs } from
 const dir = mkdtempSync(join(tmpdir(), "bb-maven-"));
 const cacheDir = join(dir, "cache");
 const noMaven = missingPrograms(["mvn"], process.env);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function pom(name: string, artifact: string, version: string): string {
   const file = join(dir, name);
