@@ -41,6 +41,11 @@ export interface TimeSample {
   readonly consumedMsgs: number;
   /** Acknowledged but not yet consumed, summed over groups (each group counts its own backlog). */
   readonly backlogMsgs: number;
+  /**
+   * End-to-end latency of the messages received in this second, from their intended send time
+   * (corrected); null when none arrived. The p50 is absent in results written before it existed.
+   */
+  readonly e2eP50Ms?: number | null;
   readonly e2eP99Ms: number | null;
   readonly publishP99Ms: number | null;
 }
