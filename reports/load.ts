@@ -42,7 +42,11 @@ const percentiles = z.looseObject({
 });
 const pair = z.looseObject({ corrected: percentiles, uncorrected: percentiles });
 
-/** The fields the reports read; everything else passes through untouched. */
+/**
+ * The fields the reports read; everything else passes through untouched. Tolerant where newer
+ * runners add: any status string (a report shows `interrupted` with its reason as it shows
+ * `completed`), fields a report can do without are optional.
+ */
 const runResultSchema = z.looseObject({
   format: z.literal(RESULTS_FORMAT),
   runId: z.string().min(1),
@@ -59,8 +63,8 @@ const runResultSchema = z.looseObject({
     cpus: num,
     adapterVersions: z.record(z.string(), z.string()),
   }),
-  status: z.enum(["completed", "not-supported", "error"]),
-  reason: z.string().nullable(),
+  status: z.string().min(1),
+  reason: z.string().nullable().optional(),
   startedAt: z.string(),
   durationS: num,
   warmupS: num,
@@ -78,12 +82,23 @@ const runResultSchema = z.looseObject({
       publishedMsgs: num,
       consumedMsgs: num,
       backlogMsgs: num,
+      e2eP50Ms: num.nullable().optional(),
       e2eP99Ms: num.nullable(),
       publishP99Ms: num.nullable(),
     }),
   ),
-  faults: z.array(z.looseObject({ kind: z.string(), target: z.string(), startS: num, endS: num })),
-  verdict: z.looseObject({ valid: z.boolean(), counts: z.record(z.string(), num) }).nullable(),
+  counts: z.looseObject({ deliveredMsgs: z.record(z.string(), num) }).optional(),
+  faults: z.array(z.looseObject({ kind: z.string(), target: z.string(), startS: num, endS: num })).optional(),
+  verdict: z
+    .looseObject({
+      valid: z.boolean(),
+      counts: z.record(z.string(), num),
+      forbidden: z.array(z.string()),
+      messages: z.looseObject({ attempted: num, acknowledged: num, failed: num, unknown: num }),
+      groups: z.array(z.looseObject({ group: z.string(), drained: z.boolean() })),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** Parses one results.json text; `file` names it in errors. */
@@ -107,7 +122,9 @@ export function parseRunResult(text: string, file: string): RunResult {
     throw new UsageError(`${file}: not a brokerbench results.json: ${where}${issue?.message ?? "invalid"}`);
   }
   // The schema checked what the report reads; the rest is the runner's contract, passed through.
-  return json as RunResult;
+  // Optional fields a report reads get their empty value here, once.
+  const r = json as RunResult & { faults?: RunResult["faults"]; verdict?: RunResult["verdict"] };
+  return { ...r, faults: r.faults ?? [], verdict: r.verdict ?? null, reason: r.reason ?? null };
 }
 
 async function readRun(file: string): Promise<LoadedRun> {
