@@ -8,7 +8,7 @@
 import type { ChartDef } from "./charts.js";
 import { asSpec, CONFIG, decades, logDomain, MS_LABEL_EXPR, SCHEMA, seriesColors, zeroDomain } from "./chart-style.js";
 import { fmtCount, fmtMs, fmtRate, groupCount, type ReportRun } from "./figures.js";
-import type { Layout } from "./layout.js";
+import { type Layout, panelWords } from "./layout.js";
 
 const BAR = 12;
 const COLUMN_WIDTH = 170;
@@ -238,7 +238,7 @@ export function figuresChart(runs: readonly ReportRun[], layout: Layout, label: 
     id: "figures",
     title: "Every run's figures",
     caption:
-      `One line per ${layout.panelDims.join(" and ") || "run"}${layout.seriesTitle ? `, one bar per ${layout.seriesTitle}` : ""}. ` +
+      `One line per ${panelWords(layout) || "run"}${layout.seriesTitle ? `, one bar per ${layout.seriesTitle}` : ""}. ` +
       "Throughput: consumed per consumer group (bar) against published (black tick). " +
       "Latency from the intended send time (corrected), log scale. " +
       "A lossy run's latency covers only what was delivered." +

@@ -16,7 +16,7 @@ import {
   spreadLabels,
 } from "./chart-style.js";
 import type { ReportRun } from "./figures.js";
-import type { Layout } from "./layout.js";
+import { type Layout, panelWords } from "./layout.js";
 import { MAX_X, percentileDistribution } from "./percentiles.js";
 
 const WIDTH = 300;
@@ -170,7 +170,7 @@ export function percentileChart(
     id: measure === "endToEnd" ? "latency" : "publish-latency",
     title: `${what} latency by percentile`,
     caption:
-      `${what} latency at each percentile after warmup (log scales), one panel per ${layout.panelDims.join(" and ") || "run"}. ` +
+      `${what} latency at each percentile after warmup (log scales), one panel per ${panelWords(layout) || "run"}. ` +
       "Solid: measured from the intended send time (corrected for coordinated omission); dashed: from the actual send.",
     spec,
   };

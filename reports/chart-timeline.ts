@@ -29,7 +29,7 @@ import {
   type ReportRun,
   rates,
 } from "./figures.js";
-import type { Layout } from "./layout.js";
+import { type Layout, panelWords } from "./layout.js";
 
 const WIDTH = 250;
 const HEIGHT = 80;
@@ -416,7 +416,7 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     id: "timeline",
     title: "Over time: throughput, latency and backlog",
     caption:
-      `One row per ${layout.panelDims.join(" and ") || "run"}${layout.seriesTitle ? `, one colour per ${layout.seriesTitle}` : ""}. ` +
+      `One row per ${panelWords(layout) || "run"}${layout.seriesTitle ? `, one colour per ${layout.seriesTitle}` : ""}. ` +
       "Throughput: published (solid) and consumed per group (dashed) msg/s, the offered rate as a grey dashed line. " +
       "Latency: each second's end-to-end p99 and p50 of the messages received in it, from the intended send time (corrected for coordinated omission), log scale. " +
       `Grey band: warmup; dotted line: producing ends.${faultText}`,

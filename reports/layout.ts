@@ -129,8 +129,12 @@ export function chooseLayout(runs: readonly ReportRun[]): Layout {
     const c = evaluate(runs, all, seriesDims, multiSet);
     if (c && (best === null || compareRanks(rank(c, multiSet), rank(best, multiSet)) < 0)) best = c;
   }
-  // Nothing fits: one run a panel.
-  const chosen: Candidate = best ?? { seriesDims: [], panelDims: all, largestPanel: 1, panelCount: runs.length };
+  // Nothing fits: one run a panel. Panel dimensions read adapter first.
+  const found: Candidate = best ?? { seriesDims: [], panelDims: all, largestPanel: 1, panelCount: runs.length };
+  const chosen: Candidate = {
+    ...found,
+    panelDims: [...found.panelDims].sort((a, b) => Number(b === "adapter") - Number(a === "adapter")),
+  };
   const byValues = (r: ReportRun) => panelName(r, chosen.panelDims);
   const seriesOf = (r: ReportRun) => seriesName(r, chosen.seriesDims);
   // Runs the values cannot tell apart (one workload run twice): one panel each, named by run id.
@@ -174,4 +178,10 @@ export function chooseLayout(runs: readonly ReportRun[]): Layout {
 
 function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
+}
+
+/** What a panel stands for, in words: `adapter and fault`, adapter first. */
+export function panelWords(layout: Layout): string {
+  const ordered = [...layout.panelDims].sort((a, b) => Number(b === "adapter") - Number(a === "adapter"));
+  return ordered.join(" and ") || "run";
 }

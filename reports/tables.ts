@@ -152,10 +152,21 @@ export interface SupportTable {
 export function supportTable(runs: readonly ReportRun[]): SupportTable {
   const multiSet = new Set(runs.map((r) => r.set)).size > 1;
   const keys = variedDimensions(runs).filter((k) => k !== "adapter");
-  const pointOf = (r: ReportRun) =>
+  const byValues = (r: ReportRun) =>
     [multiSet ? r.set : "", pointText(r.result, keys.length > 0 ? keys : ["workload"])]
       .filter((x) => x !== "")
       .join(": ");
+  // Runs of one adapter the values do not tell apart (a workload given twice, runs without a
+  // matrix) keep their run ids.
+  const clash = new Map<string, number>();
+  for (const r of runs) {
+    const k = `${byValues(r)}\u0000${r.result.adapter.name}`;
+    clash.set(k, (clash.get(k) ?? 0) + 1);
+  }
+  const pointOf = (r: ReportRun) =>
+    (clash.get(`${byValues(r)}\u0000${r.result.adapter.name}`) ?? 0) > 1
+      ? [multiSet ? r.set : "", r.result.runId].filter((x) => x !== "").join(": ")
+      : byValues(r);
   const adapters = [...new Set(runs.map((r) => r.result.adapter.name))];
   const points = [...new Set(runs.map(pointOf))];
   const reasons = new Map<string, string>();
