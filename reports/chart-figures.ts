@@ -5,8 +5,18 @@
  * verdict. Values are written at the bars; a figure that is 0 in every run says so instead of
  * drawing an empty axis.
  */
+
+import {
+  asSpec,
+  CONFIG,
+  decades,
+  logDomain,
+  MS_LABEL_EXPR,
+  SCHEMA,
+  seriesColors,
+  zeroDomain,
+} from "./chart-style.js";
 import type { ChartDef } from "./charts.js";
-import { asSpec, CONFIG, decades, logDomain, MS_LABEL_EXPR, SCHEMA, seriesColors, zeroDomain } from "./chart-style.js";
 import { fmtCount, fmtMs, fmtRate, groupCount, type ReportRun } from "./figures.js";
 import { type Layout, panelWords } from "./layout.js";
 
@@ -40,7 +50,11 @@ function verdictWord(r: ReportRun): string {
   return res.verdict.valid ? "valid" : "INVALID";
 }
 
-export function figuresChart(runs: readonly ReportRun[], layout: Layout, label: (r: ReportRun) => string): ChartDef | null {
+export function figuresChart(
+  runs: readonly ReportRun[],
+  layout: Layout,
+  label: (r: ReportRun) => string,
+): ChartDef | null {
   if (runs.length < 2) return null;
   const rows: Row[] = runs.map((run) => {
     const r = run.result;
@@ -69,10 +83,7 @@ export function figuresChart(runs: readonly ReportRun[], layout: Layout, label: 
       verdict: verdictWord(run),
     };
   });
-  const perPanel = Math.max(
-    1,
-    ...layout.panels.map((p) => rows.filter((r) => r.panel === p).length),
-  );
+  const perPanel = Math.max(1, ...layout.panels.map((p) => rows.filter((r) => r.panel === p).length));
   const height = layout.panels.length * (perPanel * BAR + 6);
   const colors = seriesColors(layout.series);
   const color = {
@@ -158,13 +169,23 @@ export function figuresChart(runs: readonly ReportRun[], layout: Layout, label: 
         encoding: {
           y: y(false),
           yOffset,
-          x: { field: "p50", type: "quantitative", scale: { type: "log", domain: latencyDomain, nice: false } },
+          x: {
+            field: "p50",
+            type: "quantitative",
+            scale: { type: "log", domain: latencyDomain, nice: false },
+          },
           x2: { field: "p999" },
         },
       },
       {
         mark: { type: "point", filled: false, size: 28 },
-        encoding: { y: y(false), yOffset, x: { field: "p50", type: "quantitative" }, color, tooltip: [...tooltip, { field: "p50", title: "p50 ms" }] },
+        encoding: {
+          y: y(false),
+          yOffset,
+          x: { field: "p50", type: "quantitative" },
+          color,
+          tooltip: [...tooltip, { field: "p50", title: "p50 ms" }],
+        },
       },
       {
         mark: { type: "point", filled: true, size: 36, opacity: 1 },
@@ -174,7 +195,12 @@ export function figuresChart(runs: readonly ReportRun[], layout: Layout, label: 
           x: {
             field: "p99",
             type: "quantitative",
-            axis: { title: null, values: decades(...latencyDomain), labelExpr: MS_LABEL_EXPR, labelFontSize: 9 },
+            axis: {
+              title: null,
+              values: decades(...latencyDomain),
+              labelExpr: MS_LABEL_EXPR,
+              labelFontSize: 9,
+            },
           },
           color,
           tooltip: [...tooltip, { field: "p99Text", title: "p99" }],
@@ -186,7 +212,12 @@ export function figuresChart(runs: readonly ReportRun[], layout: Layout, label: 
       },
       {
         mark: { type: "text", align: "left", dx: 6, fontSize: 9, color: "#333" },
-        encoding: { y: y(false), yOffset, x: { field: "p999", type: "quantitative" }, text: { field: "p99Text" } },
+        encoding: {
+          y: y(false),
+          yOffset,
+          x: { field: "p999", type: "quantitative" },
+          text: { field: "p99Text" },
+        },
       },
     ],
   };

@@ -4,7 +4,6 @@
  * Solid: from the intended send time (corrected for coordinated omission); dashed: from the actual send.
  */
 import type { LatencyPair } from "../core/results.js";
-import type { ChartDef } from "./charts.js";
 import {
   asSpec,
   CONFIG,
@@ -15,6 +14,7 @@ import {
   seriesColors,
   spreadLabels,
 } from "./chart-style.js";
+import type { ChartDef } from "./charts.js";
 import type { ReportRun } from "./figures.js";
 import { type Layout, panelWords } from "./layout.js";
 import { MAX_X, percentileDistribution } from "./percentiles.js";
@@ -43,7 +43,15 @@ function points(p: number, s: string, key: string, pair: LatencyPair): Point[] {
   for (const correction of ["corrected", "uncorrected"] as const) {
     for (const d of percentileDistribution(pair[correction])) {
       if (d.valueMs <= 0) continue; // a log axis has no 0; sub-microsecond values say nothing here
-      out.push({ p, s, correction, x: d.x, percentile: d.percentile, v: d.valueMs, g: `${key}:${correction}` });
+      out.push({
+        p,
+        s,
+        correction,
+        x: d.x,
+        percentile: d.percentile,
+        v: d.valueMs,
+        g: `${key}:${correction}`,
+      });
     }
   }
   return out;
@@ -122,7 +130,9 @@ export function percentileChart(
                 [4, 3],
               ],
             },
-            legend: { labelExpr: "datum.label === 'corrected' ? 'intended send (corrected)' : 'actual send'" },
+            legend: {
+              labelExpr: "datum.label === 'corrected' ? 'intended send (corrected)' : 'actual send'",
+            },
           },
           detail: { field: "g" },
           tooltip: [
@@ -138,7 +148,14 @@ export function percentileChart(
             {
               data: { name: "labels" },
               transform: [{ filter: `datum.p === ${p}` }],
-              mark: { type: "text", align: "left", baseline: "middle", dx: 4, fontSize: 10, fontWeight: "bold" },
+              mark: {
+                type: "text",
+                align: "left",
+                baseline: "middle",
+                dx: 4,
+                fontSize: 10,
+                fontWeight: "bold",
+              },
               encoding: {
                 x: { datum: MAX_X, type: "quantitative" },
                 y: { field: "v", type: "quantitative" },
@@ -163,7 +180,10 @@ export function percentileChart(
     datasets: { points: data, labels },
     vconcat: rows,
     spacing: 18,
-    resolve: { scale: { color: "shared", strokeDash: "shared" }, legend: { color: "shared", strokeDash: "shared" } },
+    resolve: {
+      scale: { color: "shared", strokeDash: "shared" },
+      legend: { color: "shared", strokeDash: "shared" },
+    },
   });
   const what = measure === "endToEnd" ? "End-to-end" : "Publish";
   return {

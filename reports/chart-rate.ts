@@ -3,8 +3,9 @@
  * matrix axis named `*rate*` with numbers): one colour per system/mode, one dash per percentile;
  * the dashed grey diagonal is "achieved = offered".
  */
-import type { ChartDef } from "./charts.js";
+
 import { asSpec, CONFIG, SCHEMA, unique } from "./chart-style.js";
+import type { ChartDef } from "./charts.js";
 import { dimensionLabel, isRate, type ReportRun, rateDimension, variedDimensions } from "./figures.js";
 
 function colorScale(n: number): { scheme: string } {

@@ -4,7 +4,7 @@
  * log scale), all on one time axis with the warmup and every injected fault drawn as bands, so a
  * reader sees *when* the tail blew up: during the stall, after the crash, while catching up.
  */
-import type { ChartDef } from "./charts.js";
+
 import {
   asSpec,
   CONFIG,
@@ -18,6 +18,7 @@ import {
   WARMUP_COLOR,
   zeroDomain,
 } from "./chart-style.js";
+import type { ChartDef } from "./charts.js";
 import {
   acknowledged,
   fmtCount,
@@ -75,7 +76,13 @@ interface Label {
 }
 
 /** Each interval drawn flat over the second it covers (a step), split where a value is missing. */
-function stepSamples(p: number, s: string, key: string, m: Measure, points: [number, number, number | null][]) {
+function stepSamples(
+  p: number,
+  s: string,
+  key: string,
+  m: Measure,
+  points: [number, number, number | null][],
+) {
   const out: Sample[] = [];
   let seg = 0;
   for (const [from, to, v] of points) {
@@ -83,7 +90,10 @@ function stepSamples(p: number, s: string, key: string, m: Measure, points: [num
       seg++;
       continue;
     }
-    out.push({ p, s, m, t: from, v, g: `${key}:${m}:${seg}` }, { p, s, m, t: to, v, g: `${key}:${m}:${seg}` });
+    out.push(
+      { p, s, m, t: from, v, g: `${key}:${m}:${seg}` },
+      { p, s, m, t: to, v, g: `${key}:${m}:${seg}` },
+    );
   }
   return out;
 }
@@ -135,7 +145,8 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     const groups = groupCount(run.result);
     const points = rates(run.result);
     const lost = run.result.verdict?.counts.lost ?? 0;
-    if (lost > LOSS_WORTH_SAYING * acknowledged(run.result)) lostText.set(`${p}|${s}`, `lost ${fmtCount(lost)}`);
+    if (lost > LOSS_WORTH_SAYING * acknowledged(run.result))
+      lostText.set(`${p}|${s}`, `lost ${fmtCount(lost)}`);
     for (const x of points) maxT = Math.max(maxT, x.tS);
     const series = (m: Measure, f: (x: (typeof points)[number]) => number | null) =>
       stepSamples(
@@ -245,7 +256,11 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     ...(["warmup", "fault"] as const).map((kind) => ({
       data: { name: "bands" },
       transform: [inPanel(p, `datum.kind === '${kind}'`)],
-      mark: { type: "rect", opacity: kind === "fault" ? 0.14 : 0.12, color: kind === "fault" ? FAULT_COLOR : WARMUP_COLOR },
+      mark: {
+        type: "rect",
+        opacity: kind === "fault" ? 0.14 : 0.12,
+        color: kind === "fault" ? FAULT_COLOR : WARMUP_COLOR,
+      },
       encoding: {
         x: { ...x(last), field: "from" },
         x2: { field: "to" },
@@ -258,7 +273,11 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
             data: { name: "bands" },
             transform: [inPanel(p, "datum.kind === 'fault'")],
             mark: { type: "text", align: "left", baseline: "top", dx: 2, dy: 1, fontSize: 9, color: "#a11" },
-            encoding: { x: { field: "from", type: "quantitative" }, y: { value: 0 }, text: { field: "label" } },
+            encoding: {
+              x: { field: "from", type: "quantitative" },
+              y: { value: 0 },
+              text: { field: "label" },
+            },
           },
         ]
       : []),
@@ -276,7 +295,14 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
           {
             data: { name: "labels" },
             transform: [inPanel(p, `datum.view === '${view}'`)],
-            mark: { type: "text", align: "left", baseline: "middle", dx: 4, fontSize: 10, fontWeight: "bold" },
+            mark: {
+              type: "text",
+              align: "left",
+              baseline: "middle",
+              dx: 4,
+              fontSize: 10,
+              fontWeight: "bold",
+            },
             encoding: {
               x: { field: "t", type: "quantitative" },
               y: { field: "v", type: "quantitative" },
@@ -328,7 +354,13 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
             field: "v",
             type: "quantitative",
             scale: { domain: rateDomain, nice: false },
-            axis: { title: "msg/s", format: "~s", tickCount: 3, minExtent: Y_AXIS_EXTENT - 16, maxExtent: Y_AXIS_EXTENT - 16 },
+            axis: {
+              title: "msg/s",
+              format: "~s",
+              tickCount: 3,
+              minExtent: Y_AXIS_EXTENT - 16,
+              maxExtent: Y_AXIS_EXTENT - 16,
+            },
           },
           last,
         ),
@@ -365,7 +397,13 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
       width: WIDTH,
       height: HEIGHT,
       ...(first
-        ? { title: { text: "end-to-end latency per second (p99 solid, p50 dotted)", fontSize: 11, fontWeight: "normal" } }
+        ? {
+            title: {
+              text: "end-to-end latency per second (p99 solid, p50 dotted)",
+              fontSize: 11,
+              fontWeight: "normal",
+            },
+          }
         : {}),
       layer: [
         ...bandLayers(p, false, last),
@@ -395,7 +433,10 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
       // Laid out by plot areas (flush), so every row lines up whatever its labels: the gap holds the
       // direct labels of the panel on the left and the axis of the panel on the right.
       bounds: "flush",
-      spacing: Y_AXIS_EXTENT + 14 + 6.5 * Math.max(4, ...labels.filter((l) => l.view === "latency").map((l) => l.text.length)),
+      spacing:
+        Y_AXIS_EXTENT +
+        14 +
+        6.5 * Math.max(4, ...labels.filter((l) => l.view === "latency").map((l) => l.text.length)),
     };
   });
 
@@ -405,13 +446,13 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     datasets: { samples, bands, rules, labels },
     vconcat: rows,
     spacing: 14,
-    resolve: { scale: { color: "shared", strokeDash: "shared" }, legend: { color: "shared", strokeDash: "shared" } },
+    resolve: {
+      scale: { color: "shared", strokeDash: "shared" },
+      legend: { color: "shared", strokeDash: "shared" },
+    },
   });
   const faultKinds = [...new Set(bands.filter((b) => b.kind === "fault").map((b) => b.label))];
-  const faultText =
-    faultKinds.length === 0
-      ? ""
-      : ` Red bands: injected faults (${bandsSummary(bands)}).`;
+  const faultText = faultKinds.length === 0 ? "" : ` Red bands: injected faults (${bandsSummary(bands)}).`;
   return {
     id: "timeline",
     title: "Over time: throughput, latency and backlog",

@@ -58,7 +58,9 @@ describe("buildCharts", () => {
 
   it("draws injected faults and the warmup as bands on every panel, labelled once", () => {
     const faults = [{ kind: "consumer-crash", target: "consumer:0", startS: 4, endS: 6 }];
-    const runs = [1, 2].map((seed) => runResult({ runId: `f${seed}`, seed, matrix: { delivery: seed === 1 ? "push" : "pull" }, faults }));
+    const runs = [1, 2].map((seed) =>
+      runResult({ runId: `f${seed}`, seed, matrix: { delivery: seed === 1 ? "push" : "pull" }, faults }),
+    );
     const timeline = buildCharts(asRuns("s", runs), ["s"]).find((c) => c.id === "timeline");
     expect(rows(timeline, "bands")).toEqual([
       { p: 0, kind: "warmup", from: 0, to: 2, label: "warmup" },

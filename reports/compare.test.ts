@@ -71,7 +71,10 @@ describe("compareSets", () => {
   it("lists what is only on one side and what did not complete on both", () => {
     const a = runResult({ runId: "a", matrix: { x: "a" }, seed: 1 });
     const b = runResult({ runId: "b", matrix: { x: "b" }, seed: 2 });
-    const slowA = { ...a, throughput: { ...a.throughput, publishMsgsPerSec: a.throughput.publishMsgsPerSec / 2 } };
+    const slowA = {
+      ...a,
+      throughput: { ...a.throughput, publishMsgsPerSec: a.throughput.publishMsgsPerSec / 2 },
+    };
     const c = compareSets(
       set("old", [a, b, runResult({ runId: "gone", matrix: { x: "gone" }, seed: 3 })]),
       set("new", [
@@ -83,13 +86,18 @@ describe("compareSets", () => {
     expect(c.onlyOld).toEqual(["reference · gone"]);
     expect(c.onlyNew).toEqual(["reference · added"]);
     expect(c.notComparable).toEqual([{ point: "reference · b", oldStatus: "completed", newStatus: "error" }]);
-    expect(regressions(c).map((r) => [r.point, r.figure, r.ratio])).toEqual([["reference · a", "publish throughput", 0.5]]);
+    expect(regressions(c).map((r) => [r.point, r.figure, r.ratio])).toEqual([
+      ["reference · a", "publish throughput", 0.5],
+    ]);
   });
 
   it("puts every parameter that differs at the top, with both values", () => {
     const old = [runResult({ runId: "d", seed: 1 })];
     const now = [withRate(runResult({ runId: "d", seed: 1 }), 3000, 1.5)];
-    now[0] = { ...(now[0] as RunResult), environment: { ...(now[0] as RunResult).environment, node: "v22.0.0" } };
+    now[0] = {
+      ...(now[0] as RunResult),
+      environment: { ...(now[0] as RunResult).environment, node: "v22.0.0" },
+    };
     const c = compareSets(set("a", old), set("b", now));
     expect(c.differences).toEqual([
       { name: "rate", values: [{ old: "2,000", new: "3,000", points: ["reference"] }] },
@@ -102,7 +110,7 @@ describe("compareSets", () => {
     const c = compareSets(set("a", [base]), set("b", [withRate(base, 3000, 1.5)]));
     const publish = c.rows.find((r) => r.figure === "publish throughput");
     expect(publish).toMatchObject({ change: "same", ratio: 1.5 });
-    expect(publish?.note).toBe("offered 2,000 → 3,000 msg/s, 1.50× (1.00× of that)");
+    expect(publish?.note).toBe("offered 2,000 → 3,000 msg/s, 1.50×; 1.00× of that");
     const short = compareSets(set("a", [base]), set("b", [withRate(base, 3000, 1.1)]));
     expect(short.rows.find((r) => r.figure === "publish throughput")?.change).toBe("worse");
   });
@@ -112,7 +120,9 @@ describe("compareSets", () => {
       set("a", [runResult({ runId: "d", seed: 1 })]),
       set("b", [runResult({ runId: "d", seed: 1, lost: 3 })]),
     );
-    expect(c.verdictChanges).toEqual([{ point: "reference", old: "valid", new: "INVALID (lost 3)", change: "worse" }]);
+    expect(c.verdictChanges).toEqual([
+      { point: "reference", old: "valid", new: "INVALID (lost 3)", change: "worse" },
+    ]);
     expect(worseCount(c)).toBe(1);
   });
 
@@ -127,14 +137,18 @@ describe("compareSets", () => {
       set("a", [runResult({ runId: "x", seed: 1, status: "not-supported", reason: "no" })]),
       set("b", [runResult({ runId: "x", seed: 1, status: "not-supported", reason: "no" })]),
     );
-    expect(() => assertComparable(neverCompleted)).toThrow(/none of the 1 matched run\(s\) completed on both sides/);
+    expect(() => assertComparable(neverCompleted)).toThrow(
+      /none of the 1 matched run\(s\) completed on both sides/,
+    );
   });
 });
 
 describe("parseAbsTolerance", () => {
   it("reads unit=value pairs and names a bad one", () => {
     expect(parseAbsTolerance("ms=2, msg/s=500")).toEqual({ ms: 2, "msg/s": 500 });
-    expect(() => parseAbsTolerance("s=2")).toThrow(/--abs-tolerance s=2: expected unit=value with unit one of msg\/s, ms, msgs/);
+    expect(() => parseAbsTolerance("s=2")).toThrow(
+      /--abs-tolerance s=2: expected unit=value with unit one of msg\/s, ms, msgs/,
+    );
     expect(() => parseAbsTolerance("ms=-1")).toThrow(/expected a number ≥ 0/);
   });
 });

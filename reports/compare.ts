@@ -8,7 +8,7 @@
  */
 import { UsageError } from "../core/errors.js";
 import type { RunResult } from "../core/results.js";
-import { fmtRate, forbiddenSummary, offeredRate, pointText, valueText } from "./figures.js";
+import { fmtRate, fmtRatio, forbiddenSummary, offeredRate, pointText, valueText } from "./figures.js";
 import type { ResultSet } from "./load.js";
 
 export const DEFAULT_TOLERANCE = 0.1;
@@ -265,18 +265,22 @@ function figureRow(
     const scale = offeredNew / offeredOld;
     const expected = o * scale;
     const change = classify(expected, n, f.better, relative, absolute[f.unit]);
-    const ofOffered = expected > 0 ? ` (${(n / expected).toFixed(2)}× of that)` : "";
+    const ofOffered = expected > 0 ? `; ${fmtRatio(n / expected)} of that` : "";
     return {
       ...base,
       ratio,
       change,
-      note: `offered ${fmtRate(offeredOld)} → ${fmtRate(offeredNew)} msg/s, ${scale.toFixed(2)}×${ofOffered}`,
+      note: `offered ${fmtRate(offeredOld)} → ${fmtRate(offeredNew)} msg/s, ${fmtRatio(scale)}${ofOffered}`,
     };
   }
   return { ...base, ratio, change: classify(o, n, f.better, relative, absolute[f.unit]), note: null };
 }
 
-export function compareSets(oldSet: ResultSet, newSet: ResultSet, tolerances: Tolerances | number = {}): Comparison {
+export function compareSets(
+  oldSet: ResultSet,
+  newSet: ResultSet,
+  tolerances: Tolerances | number = {},
+): Comparison {
   const t = typeof tolerances === "number" ? { relative: tolerances } : tolerances;
   const relative = t.relative ?? DEFAULT_TOLERANCE;
   const absolute = { ...DEFAULT_ABS_TOLERANCE, ...t.absolute };

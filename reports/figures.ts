@@ -239,7 +239,9 @@ export function keeping(r: RunResult): Keeping {
     );
   if (!backlogBounded)
     reasons.push(
-      backlogAtEndMsgs === null ? "no backlog samples" : `backlog ${fmtCount(backlogAtEndMsgs)} when producing ended`,
+      backlogAtEndMsgs === null
+        ? "no backlog samples"
+        : `backlog ${fmtCount(backlogAtEndMsgs)} when producing ended`,
     );
   return {
     offered,
@@ -339,6 +341,14 @@ export function fmtMs(v: number): string {
   if (v >= 100) return `${v.toFixed(0)} ms`;
   if (v >= 10) return `${v.toFixed(1)} ms`;
   return `${v.toFixed(2)} ms`;
+}
+
+/** `0.72×`, `23.9×`, `1,557×`: a ratio to the precision that matters. */
+export function fmtRatio(x: number): string {
+  if (!Number.isFinite(x)) return "-";
+  if (x >= 100) return `${Math.round(x).toLocaleString("en-US")}×`;
+  if (x >= 10) return `${x.toFixed(1)}×`;
+  return `${x.toFixed(2)}×`;
 }
 
 /** `4–7 s`: a span of seconds, to the tenth when needed. */

@@ -35,12 +35,26 @@ describe("headlines", () => {
   it("at one offered rate nobody is fastest: each run sustained it or did not, pub-sub counted per group", () => {
     const hs = heads([
       runResult({ runId: "queue", adapter: "redis-streams", seed: 1, matrix: { mode: "queue" } }),
-      runResult({ runId: "pubsub", adapter: "redis-streams", seed: 2, matrix: { mode: "pubsub" }, groups: 2 }),
-      runResult({ runId: "behind", adapter: "redis-streams", seed: 3, matrix: { mode: "slow" }, lagFromS: 4 }),
+      runResult({
+        runId: "pubsub",
+        adapter: "redis-streams",
+        seed: 2,
+        matrix: { mode: "pubsub" },
+        groups: 2,
+      }),
+      runResult({
+        runId: "behind",
+        adapter: "redis-streams",
+        seed: 3,
+        matrix: { mode: "slow" },
+        lagFromS: 4,
+      }),
     ]);
     expect(hs.map((h) => h.label)).not.toContain("Fastest");
     const text = line(hs, "Throughput");
-    expect(text).toMatch(/^offered 2,000 msg\/s; 2 of 3 runs sustained it\. Not sustained: slow \(consumed [\d,]+\/s, backlog [\d,]+ when producing ended\)$/);
+    expect(text).toMatch(
+      /^offered 2,000 msg\/s; 2 of 3 runs sustained it\. Not sustained: slow \(consumed [\d,]+\/s, backlog [\d,]+ when producing ended\)$/,
+    );
   });
 
   it("calls throughput sustained only with a bounded backlog", () => {
@@ -60,30 +74,57 @@ describe("headlines", () => {
     );
     const clean = latency(runResult({ runId: "jetstream", adapter: "jetstream", seed: 2 }), 1, 3.1, 3.2);
     const text = line(heads([lossy, clean]), "Lowest end-to-end p99");
-    expect(text).toMatch(/^jetstream: 3\.10 ms \(p50 1\.00 ms\), among runs that lost and duplicated nothing\. Lower, but: mqtt 2\.90 ms lost 6,003 of [\d,]+$/);
+    expect(text).toMatch(
+      /^jetstream: 3\.10 ms \(p50 1\.00 ms\), among runs that lost and duplicated nothing\. Lower, but: mqtt 2\.90 ms lost 6,003 of [\d,]+$/,
+    );
   });
 
   it("when every run lost messages, says so right after the best one's figure", () => {
-    const a = latency(runResult({ runId: "a", adapter: "nats", seed: 1, lost: 6020, delivery: "at-most-once" }), 0.5, 2.9, 3);
-    const b = latency(runResult({ runId: "b", adapter: "mqtt", seed: 2, lost: 6002, delivery: "at-most-once" }), 0.5, 3.5, 4);
+    const a = latency(
+      runResult({ runId: "a", adapter: "nats", seed: 1, lost: 6020, delivery: "at-most-once" }),
+      0.5,
+      2.9,
+      3,
+    );
+    const b = latency(
+      runResult({ runId: "b", adapter: "mqtt", seed: 2, lost: 6002, delivery: "at-most-once" }),
+      0.5,
+      3.5,
+      4,
+    );
     const h = heads([a, b]).find((x) => x.label === "Lowest end-to-end p99") as Headline;
-    expect(headlineText(h)).toMatch(/^nats: 2\.90 ms \(p50 0\.50 ms\) — lost 6,020 of [\d,]+: its latency covers only what was delivered$/);
+    expect(headlineText(h)).toMatch(
+      /^nats: 2\.90 ms \(p50 0\.50 ms\) — lost 6,020 of [\d,]+: its latency covers only what was delivered$/,
+    );
     expect(h.tone).toBe("caveat");
     expect(h.parts.some((p) => "caveat" in p && p.caveat.startsWith("lost 6,020"))).toBe(true);
   });
 
   it("ranks the tail by the percentile itself, not by its ratio to the p50", () => {
     const nats = latency(runResult({ runId: "nats", adapter: "nats", seed: 1 }), 0.75, 2920, 3011);
-    const reference = latency(runResult({ runId: "reference", adapter: "reference", seed: 2 }), 1496, 6873, 6984);
+    const reference = latency(
+      runResult({ runId: "reference", adapter: "reference", seed: 2 }),
+      1496,
+      6873,
+      6984,
+    );
     expect(line(heads([nats, reference]), "Highest end-to-end p99.9")).toMatch(/^reference: 6\.98 s /);
   });
 
   it("names the highest sustained rate when rates differ, and a higher one that was not sustained beside it", () => {
     const slow = runResult({ runId: "r1000", matrix: { rate: 1000 }, rateMsgsPerSec: 1000, seed: 1 });
     const fast = runResult({ runId: "r4000", matrix: { rate: 4000 }, rateMsgsPerSec: 4000, seed: 2 });
-    const over = runResult({ runId: "r8000", matrix: { rate: 8000 }, rateMsgsPerSec: 8000, seed: 3, lagFromS: 3 });
+    const over = runResult({
+      runId: "r8000",
+      matrix: { rate: 8000 },
+      rateMsgsPerSec: 8000,
+      seed: 3,
+      lagFromS: 3,
+    });
     const text = line(heads([slow, fast, over]), "Highest sustained throughput");
-    expect(text).toMatch(/^rate=4000: [\d,]+ msg\/s published, [\d,]+ msg\/s consumed\. Higher but not sustained: rate=8000 [\d,]+ msg\/s published \(/);
+    expect(text).toMatch(
+      /^rate=4000: [\d,]+ msg\/s published, [\d,]+ msg\/s consumed\. Higher but not sustained: rate=8000 [\d,]+ msg\/s published \(/,
+    );
   });
 
   it("links every run it names", () => {
@@ -93,12 +134,18 @@ describe("headlines", () => {
     ]);
     const verdicts = hs.find((h) => h.label === "Verdicts") as Headline;
     expect(verdicts.tone).toBe("alarm");
-    expect(verdicts.parts.filter((p) => "run" in p).map((p) => ("run" in p ? p.run.result.runId : ""))).toEqual(["a"]);
+    expect(
+      verdicts.parts.filter((p) => "run" in p).map((p) => ("run" in p ? p.run.result.runId : "")),
+    ).toEqual(["a"]);
     expect(line(hs, "Not run to the end")).toBe("1 error: b (broker unreachable)");
   });
 
   it("shows any status a runner writes, with its reason", () => {
-    const interrupted = { ...runResult({ runId: "i", seed: 1 }), status: "interrupted" as never, reason: "SIGINT" };
+    const interrupted = {
+      ...runResult({ runId: "i", seed: 1 }),
+      status: "interrupted" as never,
+      reason: "SIGINT",
+    };
     expect(line(heads([interrupted]), "Not run to the end")).toBe("1 interrupted: i (SIGINT)");
   });
 });

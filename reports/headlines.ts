@@ -14,6 +14,7 @@ import {
   fmtCount,
   fmtMs,
   fmtRate,
+  fmtRatio,
   fmtSpan,
   forbiddenSummary,
   keeping,
@@ -77,7 +78,8 @@ function severity(r: ReportRun): number {
   if (caveats(res).length === 0) return 0;
   const v = res.verdict;
   if (res.status !== "completed" || !v || !v.valid) return 2;
-  const bad = (v.counts.lost ?? 0) + (v.counts["duplicate-delivery"] ?? 0) + (v.counts["duplicate-processing"] ?? 0);
+  const bad =
+    (v.counts.lost ?? 0) + (v.counts["duplicate-delivery"] ?? 0) + (v.counts["duplicate-processing"] ?? 0);
   return bad <= MINOR_SHARE * Math.max(1, v.messages.acknowledged) ? 1 : 2;
 }
 
@@ -109,7 +111,9 @@ function throughputHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => 
     return { label: "Throughput", parts, tone: short.length > 0 ? "caveat" : "plain" };
   }
   // Rates differ (a sweep, or max): the highest rate a run sustained.
-  const byPublished = [...runs].sort((a, b) => b.result.throughput.publishMsgsPerSec - a.result.throughput.publishMsgsPerSec);
+  const byPublished = [...runs].sort(
+    (a, b) => b.result.throughput.publishMsgsPerSec - a.result.throughput.publishMsgsPerSec,
+  );
   const best = byPublished.find((r) => k(r).sustained);
   const top = byPublished[0] as ReportRun;
   const parts: HeadlinePart[] = [];
@@ -123,15 +127,23 @@ function throughputHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => 
       parts.push(
         text(". Higher but not sustained: "),
         { run: top, text: name(top) },
-        text(` ${fmtRate(top.result.throughput.publishMsgsPerSec)} msg/s published (${k(top).shortfall ?? ""})`),
+        text(
+          ` ${fmtRate(top.result.throughput.publishMsgsPerSec)} msg/s published (${k(top).shortfall ?? ""})`,
+        ),
       );
     }
-    return { label: "Highest sustained throughput", parts, tone: caveats(best.result).length > 0 ? "caveat" : "plain" };
+    return {
+      label: "Highest sustained throughput",
+      parts,
+      tone: caveats(best.result).length > 0 ? "caveat" : "plain",
+    };
   }
   parts.push(
     text("no run sustained its rate. Highest published: "),
     { run: top, text: name(top) },
-    text(` ${fmtRate(top.result.throughput.publishMsgsPerSec)} msg/s, ${perGroup(top)} (${k(top).shortfall ?? ""})`),
+    text(
+      ` ${fmtRate(top.result.throughput.publishMsgsPerSec)} msg/s, ${perGroup(top)} (${k(top).shortfall ?? ""})`,
+    ),
     ...caveatParts(top),
   );
   return { label: "Throughput", parts, tone: "caveat" };
@@ -150,11 +162,18 @@ function lowestP99Headline(runs: readonly ReportRun[], name: (r: ReportRun) => s
   if (preferred === best) {
     const parts: HeadlinePart[] = [{ run: best, text: name(best) }, text(figure(best)), ...caveatParts(best)];
     if (caveats(best.result).length > 0) parts.push(text(": its latency covers only what was delivered"));
-    return { label: "Lowest end-to-end p99", parts, tone: caveats(best.result).length > 0 ? "caveat" : "plain" };
+    return {
+      label: "Lowest end-to-end p99",
+      parts,
+      tone: caveats(best.result).length > 0 ? "caveat" : "plain",
+    };
   }
   // Lower p99s that came with loss or duplicates are named beside it, with what they lost.
   const lower = sorted.slice(0, sorted.indexOf(preferred));
-  const among = least === 0 ? "among runs that lost and duplicated nothing" : "among runs that lost or duplicated under 0.1 %";
+  const among =
+    least === 0
+      ? "among runs that lost and duplicated nothing"
+      : "among runs that lost or duplicated under 0.1 %";
   const parts: HeadlinePart[] = [
     { run: preferred, text: name(preferred) },
     text(`${figure(preferred)}, ${among}`),
@@ -188,16 +207,15 @@ function highestTailHeadline(runs: readonly ReportRun[], name: (r: ReportRun) =>
   };
 }
 
-function fmtRatio(x: number): string {
-  return x >= 100 ? `${Math.round(x).toLocaleString("en-US")}×` : `${x.toFixed(1)}×`;
-}
-
 /** Corrected over uncorrected p99 from which the gap is worth a line. */
 const CO_NOTE_RATIO = 1.5;
 /** ...and from which it is an alarm. */
 const CO_ALARM_RATIO = 10;
 
-function coordinatedOmissionHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => string): Headline | null {
+function coordinatedOmissionHeadline(
+  runs: readonly ReportRun[],
+  name: (r: ReportRun) => string,
+): Headline | null {
   const withE2e = runs.filter((r) => r.result.latency.endToEnd.corrected.count > 0);
   if (withE2e.length === 0) return null;
   const co = [...withE2e].sort(
@@ -238,7 +256,8 @@ function faultsHeadline(runs: readonly ReportRun[]): Headline | null {
   }
   if (kinds.size === 0) return null;
   const parts = [...kinds].map(([kind, k]) => {
-    const when = k.spans.size === 1 ? [...k.spans][0] : `between ${fmtSpan(k.from, k.to).replace("–", " and ")}`;
+    const when =
+      k.spans.size === 1 ? [...k.spans][0] : `between ${fmtSpan(k.from, k.to).replace("–", " and ")}`;
     return `${kind} ${when}${k.runs === runs.length ? "" : ` (${k.runs} of ${runs.length} runs)`}`;
   });
   const every = [...kinds.values()].every((k) => k.runs === runs.length);
@@ -249,7 +268,11 @@ function faultsHeadline(runs: readonly ReportRun[]): Headline | null {
   };
 }
 
-function verdictHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => string, prefix: string): Headline | null {
+function verdictHeadline(
+  runs: readonly ReportRun[],
+  name: (r: ReportRun) => string,
+  prefix: string,
+): Headline | null {
   const judged = runs.filter((r) => r.result.verdict !== null && r.result.verdict !== undefined);
   if (judged.length === 0) return null;
   const invalid = judged.filter((r) => r.result.verdict?.valid === false);
@@ -267,13 +290,15 @@ function verdictHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => str
 
 function notRunHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => string): Headline | null {
   const unsupported = runs.filter((r) => r.result.status === "not-supported");
-  const others = runs.filter(
-    (r) => r.result.status !== "completed" && r.result.status !== "not-supported",
-  );
+  const others = runs.filter((r) => r.result.status !== "completed" && r.result.status !== "not-supported");
   if (unsupported.length === 0 && others.length === 0) return null;
   const parts: HeadlinePart[] = [];
   if (unsupported.length > 0)
-    parts.push(text(`${unsupported.length} point${unsupported.length === 1 ? "" : "s"} not supported by their adapter (table under the runs)`));
+    parts.push(
+      text(
+        `${unsupported.length} point${unsupported.length === 1 ? "" : "s"} not supported by their adapter (table under the runs)`,
+      ),
+    );
   const statuses = [...new Set(others.map((r) => r.result.status))];
   for (const status of statuses) {
     const these = others.filter((r) => r.result.status === status);
@@ -284,11 +309,7 @@ function notRunHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => stri
   return {
     label: others.length > 0 ? "Not run to the end" : "Not run",
     parts,
-    tone: others.some((r) => r.result.status === "error")
-      ? "alarm"
-      : others.length > 0
-        ? "caveat"
-        : "plain",
+    tone: others.some((r) => r.result.status === "error") ? "alarm" : others.length > 0 ? "caveat" : "plain",
   };
 }
 
@@ -321,13 +342,12 @@ export function headlines(
   return out.filter((h): h is Headline => h !== null);
 }
 
-
 function fmtFigure(v: number, unit: string): string {
   return unit === "ms" ? fmtMs(v) : `${unit === "msg/s" ? fmtRate(v) : fmtCount(v)} ${unit}`;
 }
 
 function movedText(r: RatioRow): string {
-  const ratio = r.ratio === null ? "from 0" : `${r.ratio.toFixed(2)}×`;
+  const ratio = r.ratio === null ? "from 0" : fmtRatio(r.ratio);
   return `${r.point}: ${r.figure} ${ratio} (${fmtFigure(r.old, r.unit)} → ${fmtFigure(r.new, r.unit)}${r.note ? `; ${r.note}` : ""})`;
 }
 
@@ -338,7 +358,10 @@ export function comparisonHeadlines(c: Comparison): Headline[] {
   const diffs = c.differences.map((d) => {
     const values = d.values
       .slice(0, 2)
-      .map((v) => `${v.old} → ${v.new}${d.values.length > 1 || v.points.length < c.matched ? ` (${v.points.length} of ${c.matched} runs)` : ""}`);
+      .map(
+        (v) =>
+          `${v.old} → ${v.new}${d.values.length > 1 || v.points.length < c.matched ? ` (${v.points.length} of ${c.matched} runs)` : ""}`,
+      );
     return `${d.name} ${values.join(", ")}${d.values.length > 2 ? ", …" : ""}`;
   });
   out.push({
@@ -356,7 +379,11 @@ export function comparisonHeadlines(c: Comparison): Headline[] {
   const floor = `${(c.tolerance * 100).toFixed(0)} % and ${fmtMs(c.absTolerance.ms)} / ${fmtRate(c.absTolerance["msg/s"])} msg/s / ${fmtCount(c.absTolerance.msgs)} msgs`;
   const verdictsWorse = c.verdictChanges.filter((v) => v.change === "worse");
   for (const v of verdictsWorse) {
-    out.push({ label: `${vs}: verdict`, parts: [text(`${v.point}: ${v.old} → `), caveat(v.new)], tone: "alarm" });
+    out.push({
+      label: `${vs}: verdict`,
+      parts: [text(`${v.point}: ${v.old} → `), caveat(v.new)],
+      tone: "alarm",
+    });
   }
   for (const change of ["worse", "better"] as const) {
     const rows = c.rows.filter((r) => r.change === change);
@@ -367,7 +394,10 @@ export function comparisonHeadlines(c: Comparison): Headline[] {
           ? [text(`no figure ${change} by more than ${floor}`)]
           : [
               text(`${rows.length} figure${rows.length === 1 ? "" : "s"} by more than ${floor}: `),
-              text(rows.slice(0, 3).map(movedText).join("; ") + (rows.length > 3 ? `; and ${rows.length - 3} more` : "")),
+              text(
+                rows.slice(0, 3).map(movedText).join("; ") +
+                  (rows.length > 3 ? `; and ${rows.length - 3} more` : ""),
+              ),
             ],
       tone: change === "worse" && rows.length > 0 ? "alarm" : "plain",
     });
@@ -376,7 +406,12 @@ export function comparisonHeadlines(c: Comparison): Headline[] {
   if (scaled.length > 0) {
     out.push({
       label: `${vs}: throughput`,
-      parts: [text(`as offered in ${scaled.length} of ${c.rows.filter((r) => r.note !== null).length} figures (${scaled[0]?.note ?? ""}): judged against the offered rate, not flagged`)],
+      parts: [
+        text(
+          `${scaled.length} of ${c.rows.filter((r) => r.note !== null).length} throughput figures moved as the offered rate did ` +
+            `(${scaled[0]?.note ?? ""}): not flagged`,
+        ),
+      ],
       tone: "plain",
     });
   }

@@ -92,7 +92,12 @@ function cellHtml(text: string, href: string | undefined, cls: string): string {
   return `<td${cls ? ` class="${cls}"` : ""}>${body}</td>`;
 }
 
-function tableHtml(t: Table, cls: string, rowId?: (r: ReportRun) => string, link?: (r: ReportRun) => string | null): string {
+function tableHtml(
+  t: Table,
+  cls: string,
+  rowId?: (r: ReportRun) => string,
+  link?: (r: ReportRun) => string | null,
+): string {
   const head = `<tr>${t.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`;
   const body = t.rows
     .map((row, i) => {
@@ -165,7 +170,12 @@ function comparisonHtml(c: Comparison): string {
     const n = c.rows.filter((r) => r.change === change).length;
     if (n === 0) continue;
     parts.push(`<h3>${escapeHtml(String(n))} ${change}</h3>`);
-    parts.push(tableHtml(ratioTable(c, (r) => r.change === change), `ratios ${change}`));
+    parts.push(
+      tableHtml(
+        ratioTable(c, (r) => r.change === change),
+        `ratios ${change}`,
+      ),
+    );
   }
   if (c.rows.length > 0) {
     parts.push(
@@ -203,13 +213,28 @@ function witnessesHtml(m: ReportModel, name: (r: ReportRun) => string): string {
             }</li>`,
         )
         .join("\n");
-      const verdict = g.forbidden ? "forbidden by the expectation" : "allowed by the expectation: context, not a violation";
+      const verdict = g.forbidden
+        ? "forbidden by the expectation"
+        : "allowed by the expectation: context, not a violation";
       return `<details${g.forbidden ? " open" : ""}><summary class="${g.forbidden ? "bad" : "note"}">${escapeHtml(name(g.run))} — ${escapeHtml(
         g.scope,
       )}: ${escapeHtml(g.anomaly)} × ${escapeHtml(g.finding.count.toLocaleString("en-US"))} (${escapeHtml(verdict)})</summary>
 <ul>${items}</ul>${more > 0 ? `<p class="meta">${escapeHtml(more.toLocaleString("en-US"))} more not shown</p>` : ""}</details>`;
     })
     .join("\n");
+}
+
+/** The matrix axes of a workload's runs and the values each took, in run order. */
+function matrixHtml(runs: readonly ReportRun[]): string {
+  const axes = new Map<string, Set<string>>();
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.result.workload.matrix)) {
+      axes.set(k, (axes.get(k) ?? new Set()).add(typeof v === "string" ? v : JSON.stringify(v)));
+    }
+  }
+  if (axes.size === 0) return "";
+  const rows = [...axes].map(([k, vs]): [string, string] => [k, [...vs].join(", ")]);
+  return `<p class="meta">Matrix:</p>${kvTable(rows)}`;
 }
 
 /** Per workload: the parameters all its runs share, and the names of those the matrix varied. */
@@ -230,6 +255,7 @@ function workloadsHtml(m: ReportModel): string {
         else varied.push(k);
       }
       return `<h3>${escapeHtml(w.name)}${w.file ? ` <span class="meta">(${escapeHtml(w.file)})</span>` : ""}</h3>
+${matrixHtml(runs)}
 ${varied.length > 0 ? `<p class="meta">Varied across its ${escapeHtml(String(runs.length))} runs: ${escapeHtml(varied.join(", "))}</p>` : ""}
 <pre>${escapeHtml(JSON.stringify(common, null, 2))}</pre>`;
     })
@@ -240,7 +266,16 @@ function environmentHtml(m: ReportModel): string {
   const seen = new Map<string, ReportRun[]>();
   for (const r of m.runs) {
     const e = r.result.environment;
-    const key = JSON.stringify([e.node, e.platform, e.arch, e.cpuModel, e.cpus, e.memTotalMiB, e.hostname, e.brokerbench]);
+    const key = JSON.stringify([
+      e.node,
+      e.platform,
+      e.arch,
+      e.cpuModel,
+      e.cpus,
+      e.memTotalMiB,
+      e.hostname,
+      e.brokerbench,
+    ]);
     const list = seen.get(key) ?? [];
     list.push(r);
     seen.set(key, list);
@@ -275,7 +310,9 @@ function scopeLine(m: ReportModel): string {
       const axes = variedDimensions(runs).filter((k) => k !== "adapter" && k !== "workload");
       const statuses = new Map<string, number>();
       for (const r of runs) statuses.set(r.result.status, (statuses.get(r.result.status) ?? 0) + 1);
-      const counts = [...statuses].map(([st, n]) => `${n} ${st === "completed" ? "completed" : st}`).join(", ");
+      const counts = [...statuses]
+        .map(([st, n]) => `${n} ${st === "completed" ? "completed" : st}`)
+        .join(", ");
       const shape = [adapters.length > 1 ? `${adapters.length} adapters` : adapters[0], ...axes].join(" × ");
       return `${m.sets.length > 1 ? `<b>${escapeHtml(s.label)}</b>: ` : ""}${escapeHtml(workloads.join(", "))}: ${escapeHtml(
         String(runs.length),
@@ -295,10 +332,7 @@ export function reportHtml(m: ReportModel): string {
     const found = chart.get(id);
     return found ? chartHtml(found.c, found.i, heading) : "";
   };
-  const heads = [
-    ...m.comparisons.flatMap(comparisonHeadlines),
-    ...headlines(m.runs, name, { multiSet }),
-  ];
+  const heads = [...m.comparisons.flatMap(comparisonHeadlines), ...headlines(m.runs, name, { multiSet })];
   // Tables list runs in the charts' order: by adapter, then the matrix.
   const ordered = chooseLayout(measured(m.runs)).sort(m.runs);
   const verdicts = verdictTable(ordered, name);

@@ -4,7 +4,18 @@ import type { ReportRun } from "./figures.js";
 import { chooseLayout, MAX_SERIES } from "./layout.js";
 import { runResult } from "./synthetic.js";
 
-const ADAPTERS = ["reference", "nats", "rabbitmq", "jetstream", "mqtt", "kafka", "artemis", "pubsub", "redis-pubsub", "redis-streams"];
+const ADAPTERS = [
+  "reference",
+  "nats",
+  "rabbitmq",
+  "jetstream",
+  "mqtt",
+  "kafka",
+  "artemis",
+  "pubsub",
+  "redis-pubsub",
+  "redis-streams",
+];
 const FAULTS = ["consumer-crash", "ack-loss", "broker-crash"] as const;
 
 const BASE = runResult({ runId: "base", seed: 1, durationS: 3 });
@@ -81,7 +92,10 @@ describe("chooseLayout", () => {
           expect([...panels.keys()].sort()).toEqual([...layout.panels].sort());
           for (const members of panels.values()) {
             expect(members.length).toBeLessThanOrEqual(MAX_SERIES);
-            expect(new Set(members.map((m) => m.result.faults.map((f) => f.kind).join()))).toHaveProperty("size", 1);
+            expect(new Set(members.map((m) => m.result.faults.map((f) => f.kind).join()))).toHaveProperty(
+              "size",
+              1,
+            );
             expect(new Set(members.map(layout.seriesOf)).size).toBe(members.length);
           }
         },

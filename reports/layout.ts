@@ -31,7 +31,12 @@ export interface Layout {
   readonly sort: (runs: readonly ReportRun[]) => ReportRun[];
 }
 
-function sorter(panels: readonly string[], series: readonly string[], panelOf: (r: ReportRun) => string, seriesOf: (r: ReportRun) => string) {
+function sorter(
+  panels: readonly string[],
+  series: readonly string[],
+  panelOf: (r: ReportRun) => string,
+  seriesOf: (r: ReportRun) => string,
+) {
   const at = (xs: readonly string[], x: string) => {
     const i = xs.indexOf(x);
     return i === -1 ? xs.length : i;
@@ -82,7 +87,7 @@ interface Candidate {
   readonly panelCount: number;
 }
 
-function evaluate(runs: readonly ReportRun[], all: readonly string[], seriesDims: string[], multiSet: boolean) {
+function evaluate(runs: readonly ReportRun[], all: readonly string[], seriesDims: string[]) {
   const panelDims = all.filter((k) => !seriesDims.includes(k));
   const panels = new Map<string, ReportRun[]>();
   for (const r of runs) {
@@ -101,7 +106,13 @@ function evaluate(runs: readonly ReportRun[], all: readonly string[], seriesDims
 /** Lower is better: the set as series when comparing, adapters as panels, full panels, few dimensions. */
 function rank(c: Candidate, multiSet: boolean): number[] {
   // Comparing: old and new of one point side by side in each panel, nothing else mixed in.
-  const setRank = !multiSet ? 0 : c.seriesDims.length === 1 && c.seriesDims[0] === SET_DIMENSION ? 0 : c.seriesDims.includes(SET_DIMENSION) ? 1 : 2;
+  const setRank = !multiSet
+    ? 0
+    : c.seriesDims.length === 1 && c.seriesDims[0] === SET_DIMENSION
+      ? 0
+      : c.seriesDims.includes(SET_DIMENSION)
+        ? 1
+        : 2;
   return [
     setRank,
     c.seriesDims.includes("adapter") ? 1 : 0,
@@ -126,11 +137,16 @@ export function chooseLayout(runs: readonly ReportRun[]): Layout {
   // Few dimensions vary in practice (≤ 4): every subset is cheap to try.
   for (const seriesDims of subsets(all)) {
     if (seriesDims.length === 0) continue;
-    const c = evaluate(runs, all, seriesDims, multiSet);
+    const c = evaluate(runs, all, seriesDims);
     if (c && (best === null || compareRanks(rank(c, multiSet), rank(best, multiSet)) < 0)) best = c;
   }
   // Nothing fits: one run a panel. Panel dimensions read adapter first.
-  const found: Candidate = best ?? { seriesDims: [], panelDims: all, largestPanel: 1, panelCount: runs.length };
+  const found: Candidate = best ?? {
+    seriesDims: [],
+    panelDims: all,
+    largestPanel: 1,
+    panelCount: runs.length,
+  };
   const chosen: Candidate = {
     ...found,
     panelDims: [...found.panelDims].sort((a, b) => Number(b === "adapter") - Number(a === "adapter")),
@@ -160,7 +176,8 @@ export function chooseLayout(runs: readonly ReportRun[]): Layout {
   const valueOrder = new Map(
     sortDims.map((k) => [k, unique(runs.map((r) => dims(r, multiSet).get(k) ?? ""))] as const),
   );
-  const sortKey = (r: ReportRun) => sortDims.map((k) => valueOrder.get(k)?.indexOf(dims(r, multiSet).get(k) ?? "") ?? 0);
+  const sortKey = (r: ReportRun) =>
+    sortDims.map((k) => valueOrder.get(k)?.indexOf(dims(r, multiSet).get(k) ?? "") ?? 0);
   const ordered = [...runs].sort((a, b) => compareRanks(sortKey(a), sortKey(b)));
   const panels = unique(ordered.map(panelOf));
   const series = unique(runs.map(seriesOf));

@@ -55,7 +55,10 @@ export function reportMarkdown(m: ReportModel): string {
   const href = (r: ReportRun) => m.resultsHref?.(r) ?? null;
   const workloads = [...new Set(m.runs.map((r) => r.result.workload.name))];
   const ordered = chooseLayout(measured(m.runs)).sort(m.runs);
-  const out: string[] = [`# ${escapeMarkdownCell(workloads.join(", ") || "brokerbench")}: brokerbench report`, ""];
+  const out: string[] = [
+    `# ${escapeMarkdownCell(workloads.join(", ") || "brokerbench")}: brokerbench report`,
+    "",
+  ];
   out.push(
     `Generated ${m.generatedAt}; ${m.sets.map((s) => `${escapeMarkdownCell(s.label)}: ${s.runs.length} runs`).join(", ")}.`,
     "",
@@ -74,7 +77,8 @@ export function reportMarkdown(m: ReportModel): string {
     );
     out.push("### What differs", "");
     out.push(c.differences.length === 0 ? "Nothing." : tableMd(differencesTable(c)), "");
-    if (c.verdictChanges.length > 0) out.push("### Verdicts that changed", "", tableMd(verdictChangesTable(c)), "");
+    if (c.verdictChanges.length > 0)
+      out.push("### Verdicts that changed", "", tableMd(verdictChangesTable(c)), "");
     out.push(
       worse.length === 0
         ? "No figure worse past both tolerances."
@@ -83,13 +87,20 @@ export function reportMarkdown(m: ReportModel): string {
     );
     // Only what moved: a pull request comment stays short; report.html has every figure.
     const moved = c.rows.filter((r) => r.change === "worse" || r.change === "better");
-    if (moved.length > 0) out.push(tableMd(ratioTable(c, (r) => r.change === "worse" || r.change === "better")), "");
+    if (moved.length > 0)
+      out.push(tableMd(ratioTable(c, (r) => r.change === "worse" || r.change === "better")), "");
     if (c.rows.length > moved.length)
       out.push(`${c.rows.length - moved.length} figures within the tolerances or as offered.`, "");
     if (c.onlyOld.length > 0)
-      out.push(`Only in ${escapeMarkdownCell(c.oldLabel)}: ${c.onlyOld.map(escapeMarkdownCell).join("; ")}`, "");
+      out.push(
+        `Only in ${escapeMarkdownCell(c.oldLabel)}: ${c.onlyOld.map(escapeMarkdownCell).join("; ")}`,
+        "",
+      );
     if (c.onlyNew.length > 0)
-      out.push(`Only in ${escapeMarkdownCell(c.newLabel)}: ${c.onlyNew.map(escapeMarkdownCell).join("; ")}`, "");
+      out.push(
+        `Only in ${escapeMarkdownCell(c.newLabel)}: ${c.onlyNew.map(escapeMarkdownCell).join("; ")}`,
+        "",
+      );
   }
   out.push(
     "## Runs",
@@ -106,7 +117,14 @@ export function reportMarkdown(m: ReportModel): string {
   }
   const verdicts = verdictTable(ordered, name);
   if (verdicts.rows.length > 0)
-    out.push("## Delivery verdicts", "", "_(allowed)_: found, but the expectation allows it.", "", tableMd(verdicts), "");
+    out.push(
+      "## Delivery verdicts",
+      "",
+      "_(allowed)_: found, but the expectation allows it.",
+      "",
+      tableMd(verdicts),
+      "",
+    );
   if (m.charts.length > 0) {
     out.push("## Charts", "");
     for (const c of m.charts) {

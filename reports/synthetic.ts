@@ -234,7 +234,8 @@ export function runResult(o: FixtureOptions): RunResult {
     throughput: {
       publishMsgsPerSec: sent / durationS,
       publishMBPerSec: (sent * 1024) / durationS / 1e6,
-      consumeMsgsPerSec: (groups * (timeseries.reduce((n, x) => n + x.consumedMsgs / groups, 0) - lost)) / durationS,
+      consumeMsgsPerSec:
+        (groups * (timeseries.reduce((n, x) => n + x.consumedMsgs / groups, 0) - lost)) / durationS,
       consumeMBPerSec: ((sent - lost) * groups * 1024) / durationS / 1e6,
     },
     latency: { publish: pair(publish), endToEnd: pair(e2e) },

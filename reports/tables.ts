@@ -8,6 +8,7 @@ import {
   fmtCount,
   fmtMs,
   fmtRate,
+  fmtRatio,
   forbiddenSummary,
   keeping,
   pointText,
@@ -135,7 +136,9 @@ function reasonText(run: ReportRun): string {
 /** Footnote marks for reasons: a, b, … z, then aa, ab, … */
 function footnote(i: number): string {
   const letters = "abcdefghijklmnopqrstuvwxyz";
-  return i < letters.length ? (letters[i] as string) : `${footnote(Math.floor(i / letters.length) - 1)}${letters[i % letters.length]}`;
+  return i < letters.length
+    ? (letters[i] as string)
+    : `${footnote(Math.floor(i / letters.length) - 1)}${letters[i % letters.length]}`;
 }
 
 export interface SupportTable {
@@ -307,7 +310,7 @@ export function ratioTable(c: Comparison, only?: (r: RatioRow) => boolean): Tabl
       cell(r.figure),
       numCell(fmtFigure(r.old, r.unit)),
       numCell(fmtFigure(r.new, r.unit)),
-      numCell(r.ratio === null ? "-" : `${r.ratio.toFixed(2)}×`, mark),
+      numCell(r.ratio === null ? "-" : fmtRatio(r.ratio), mark),
       cell(r.change, mark),
       ...(notes ? [cell(r.note ?? "", r.note ? "note" : null)] : []),
     ]);

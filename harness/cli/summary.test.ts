@@ -121,15 +121,28 @@ describe("summary --wide", () => {
 });
 
 /** A run of a suite: workload `wl`, matrix point, adapter. */
-function point(matrix: Record<string, unknown>, adapter: string, status: RunStatus = "completed", v = verdict(0)): RunResult {
-  const r = result(`wl-${Object.values(matrix).join("-")}-${adapter}`, status, status === "not-supported" ? `${adapter}: push delivery is not supported` : null, status === "completed" ? v : null);
+function point(
+  matrix: Record<string, unknown>,
+  adapter: string,
+  status: RunStatus = "completed",
+  v = verdict(0),
+): RunResult {
+  const r = result(
+    `wl-${Object.values(matrix).join("-")}-${adapter}`,
+    status,
+    status === "not-supported" ? `${adapter}: push delivery is not supported` : null,
+    status === "completed" ? v : null,
+  );
   return { ...r, workload: { ...r.workload, name: "wl", matrix }, adapter: { ...r.adapter, name: adapter } };
 }
 
 describe("summary (default: 120 columns)", () => {
   it("names runs by what varies, shows duplicate processing beside duplicate delivery, collapses not-supported points", () => {
     const dup = verdict(0);
-    const dupVerdict = { ...dup, counts: { ...dup.counts, "duplicate-delivery": 20, "duplicate-processing": 0 } };
+    const dupVerdict = {
+      ...dup,
+      counts: { ...dup.counts, "duplicate-delivery": 20, "duplicate-processing": 0 },
+    };
     const text = renderSummary([
       point({ mode: "exactly-once", fault: "consumer-crash" }, "reference", "completed", dupVerdict),
       point({ mode: "exactly-once", fault: "consumer-crash" }, "redis-streams", "not-supported"),
@@ -137,7 +150,9 @@ describe("summary (default: 120 columns)", () => {
     ]);
     const lines = text.split("\n");
     expect(lines[0]).toBe("wl: 3 runs");
-    expect(lines[1]).toMatch(/^run\s+adapter\s+pub\/s\s+cons\/s\s+p50 ms\s+p99 ms\s+backlog\s+lost\s+dup d\/p\s+verdict$/);
+    expect(lines[1]).toMatch(
+      /^run\s+adapter\s+pub\/s\s+cons\/s\s+p50 ms\s+p99 ms\s+backlog\s+lost\s+dup d\/p\s+verdict$/,
+    );
     expect(lines[3]).toMatch(/^exactly-once\s+reference\s+.*\s20\/0\s+valid$/);
     expect(lines).toHaveLength(9);
     expect(text).toContain("not supported (2 of 3 points; --wide lists them):");
@@ -149,14 +164,28 @@ describe("summary (default: 120 columns)", () => {
     const name = fc.string({ unit: fc.constantFrom("a", "b", "-", "=", "x"), minLength: 1, maxLength: 90 });
     fc.assert(
       fc.property(
-        fc.array(fc.record({ mode: name, fault: name, adapter: fc.constantFrom("reference", "redis-streams", "rabbitmq"), lost: fc.nat(10_000_000), supported: fc.boolean() }), {
-          minLength: 1,
-          maxLength: 12,
-        }),
+        fc.array(
+          fc.record({
+            mode: name,
+            fault: name,
+            adapter: fc.constantFrom("reference", "redis-streams", "rabbitmq"),
+            lost: fc.nat(10_000_000),
+            supported: fc.boolean(),
+          }),
+          {
+            minLength: 1,
+            maxLength: 12,
+          },
+        ),
         fc.string({ minLength: 0, maxLength: 400 }),
         (runs, reason) => {
           const results = runs.map((p) => {
-            const r = point({ mode: p.mode, fault: p.fault }, p.adapter, p.supported ? "completed" : "not-supported", verdict(p.lost));
+            const r = point(
+              { mode: p.mode, fault: p.fault },
+              p.adapter,
+              p.supported ? "completed" : "not-supported",
+              verdict(p.lost),
+            );
             return p.supported ? r : { ...r, reason: `${p.adapter}: ${reason}` };
           });
           for (const line of renderSummary(results).split("\n")) expect(line.length).toBeLessThanOrEqual(120);

@@ -152,7 +152,8 @@ export function wrap(text: string, width: number, indent = "  "): string[] {
 
 function chunk(line: string, width: number, indent: string): string[] {
   const out = [line.slice(0, width)];
-  for (let i = width; i < line.length; i += width - indent.length) out.push(indent + line.slice(i, i + width - indent.length));
+  for (let i = width; i < line.length; i += width - indent.length)
+    out.push(indent + line.slice(i, i + width - indent.length));
   return out;
 }
 
@@ -241,7 +242,8 @@ function notSupportedLines(results: readonly RunResult[], keys: readonly string[
 function narrowNotes(results: readonly RunResult[], keys: readonly string[]): string[] {
   const notes: string[] = [];
   const adapters = new Set(results.map((r) => r.adapter.name)).size;
-  const who = (r: RunResult) => (adapters > 1 ? `${pointName(r, keys)} on ${r.adapter.name}` : pointName(r, keys));
+  const who = (r: RunResult) =>
+    adapters > 1 ? `${pointName(r, keys)} on ${r.adapter.name}` : pointName(r, keys);
   for (const r of results) {
     if (r.status === "not-supported") continue;
     if (r.status !== "completed") {
@@ -256,7 +258,8 @@ function narrowNotes(results: readonly RunResult[], keys: readonly string[]): st
       notes.push(`${who(r)}: INVALID for delivery ${v.expect.delivery}, order ${v.expect.order}: ${found}`);
     }
     const undrained = v?.groups.filter((g) => !g.drained).map((g) => g.group) ?? [];
-    if (undrained.length > 0) notes.push(`${who(r)}: group(s) ${undrained.join(", ")} did not catch up: loss not judged`);
+    if (undrained.length > 0)
+      notes.push(`${who(r)}: group(s) ${undrained.join(", ")} did not catch up: loss not judged`);
   }
   const warned = results.filter((r) => (r.warnings?.length ?? 0) > 0);
   if (warned.length > 0) {

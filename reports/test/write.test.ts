@@ -74,12 +74,18 @@ describe("writeReports on a matrix of runs", () => {
     const summary = section(html, "Summary");
     expect(summary).not.toContain("Fastest");
     // rates differ across these runs: the highest one sustained, not the one that consumed most
-    expect(summary).toMatch(/<b>Highest sustained throughput:<\/b> <a href="#run-[^"]+">[^<]+<\/a>: [\d,]+ msg\/s published/);
+    expect(summary).toMatch(
+      /<b>Highest sustained throughput:<\/b> <a href="#run-[^"]+">[^<]+<\/a>: [\d,]+ msg\/s published/,
+    );
     expect(summary).toContain(
       '<li class="tone-alarm"><b>Verdicts:</b> 1 of 5 invalid: <a href="#run-throughput-lossy">throughput-lossy</a> (lost 3)</li>',
     );
-    expect(summary).toContain('<b>Coordinated omission:</b> <a href="#run-throughput-lossy">throughput-lossy</a>');
-    expect(summary).toContain('<b>Not run:</b> 1 point not supported by their adapter (table under the runs)');
+    expect(summary).toContain(
+      '<b>Coordinated omission:</b> <a href="#run-throughput-lossy">throughput-lossy</a>',
+    );
+    expect(summary).toContain(
+      "<b>Not run:</b> 1 point not supported by their adapter (table under the runs)",
+    );
     // the anchor each headline links to
     expect(section(html, "Runs")).toContain('<tr id="run-throughput-lossy" class="row-bad">');
     expect(section(html, "Runs")).toContain('<a href="throughput-lossy/results.json">throughput-lossy</a>');
@@ -116,9 +122,13 @@ describe("writeReports on a matrix of runs", () => {
     const md = await readFile(join(dir, "report.md"), "utf8");
     expect(md).toContain("![End-to-end latency by percentile](charts/latency.png)");
     expect(md).toMatch(/\| throughput-lossy \| \*\*INVALID: lost 3\*\* \|/);
-    expect(md).toContain("- ⚠ **Verdicts:** 1 of 5 invalid: [throughput-lossy](throughput-lossy/results.json) (lost 3)");
+    expect(md).toContain(
+      "- ⚠ **Verdicts:** 1 of 5 invalid: [throughput-lossy](throughput-lossy/results.json) (lost 3)",
+    );
     expect(md).toContain("latencies measured from the actual send (uncorrected for coordinated omission)");
-    const omb = JSON.parse(await readFile(join(dir, "omb/throughput-lossy.omb.json"), "utf8")) as { latencyNote: string };
+    const omb = JSON.parse(await readFile(join(dir, "omb/throughput-lossy.omb.json"), "utf8")) as {
+      latencyNote: string;
+    };
     expect(omb.latencyNote).toMatch(/^OMB export: latencies measured from the actual send \(uncorrected/);
   });
 

@@ -74,7 +74,15 @@ describe("brokerbench report", () => {
     );
     const lines: string[] = [];
     const log = vi.spyOn(console, "log").mockImplementation((s: string) => lines.push(s));
-    const code = await main(["report", join(root, "old"), single, "-o", join(root, "cmp-suffix"), "-f", "md"]);
+    const code = await main([
+      "report",
+      join(root, "old"),
+      single,
+      "-o",
+      join(root, "cmp-suffix"),
+      "-f",
+      "md",
+    ]);
     log.mockRestore();
     expect(code).toBe(0);
     expect(lines.join("\n")).toContain("single vs old: 2 runs matched");
@@ -89,13 +97,22 @@ describe("brokerbench report", () => {
     );
     const err = vi.spyOn(console, "error").mockImplementation(() => {});
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    const code = await main(["report", join(root, "old"), other, "-o", join(root, "cmp-none"), "--fail-on-regression"]);
+    const code = await main([
+      "report",
+      join(root, "old"),
+      other,
+      "-o",
+      join(root, "cmp-none"),
+      "--fail-on-regression",
+    ]);
     const messages = err.mock.calls.map((c) => String(c[0]));
     err.mockRestore();
     log.mockRestore();
     expect(code).toBe(2);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(/^brokerbench: other vs old: nothing to compare, no run of one matches a run of the other/);
+    expect(messages[0]).toMatch(
+      /^brokerbench: other vs old: nothing to compare, no run of one matches a run of the other/,
+    );
     await expect(readdir(join(root, "cmp-none"))).rejects.toThrow(/ENOENT/);
   });
 

@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { EXIT, UsageError } from "../../../core/errors.js";
+import { fmtRatio } from "../../../reports/figures.js";
 import {
   DEFAULT_ABS_TOLERANCE,
   DEFAULT_TOLERANCE,
@@ -83,7 +84,8 @@ export const reportCommand = defineCommand<ReportArgs>({
       .option("fail-on-regression", {
         type: "boolean",
         default: false,
-        describe: "exit 1 when a comparison flags a figure worse beyond the tolerances, or a verdict valid → invalid",
+        describe:
+          "exit 1 when a comparison flags a figure worse beyond the tolerances, or a verdict valid → invalid",
       })
       .example("$0 report results/2026-11-24T20-00-00", "report one results directory, written into it")
       .example(
@@ -133,7 +135,8 @@ export const reportCommand = defineCommand<ReportArgs>({
       for (const d of c.differences.slice(0, 8)) {
         lines.push(`  differs: ${d.name} ${d.values.map((v) => `${v.old} → ${v.new}`).join(", ")}`);
       }
-      if (c.differences.length > 8) lines.push(`  differs: and ${c.differences.length - 8} more (report.html)`);
+      if (c.differences.length > 8)
+        lines.push(`  differs: and ${c.differences.length - 8} more (report.html)`);
       for (const v of c.verdictChanges) lines.push(`  verdict: ${v.point}: ${v.old} → ${v.new}`);
       lines.push(
         bad.length === 0
@@ -142,7 +145,7 @@ export const reportCommand = defineCommand<ReportArgs>({
       );
       for (const r of bad) {
         lines.push(
-          `  ${r.point}: ${r.figure} ${r.ratio === null ? "from 0" : `${r.ratio.toFixed(2)}×`} (${Number(r.old.toPrecision(4))} → ${Number(r.new.toPrecision(4))} ${r.unit})${r.note ? `; ${r.note}` : ""}`,
+          `  ${r.point}: ${r.figure} ${r.ratio === null ? "from 0" : fmtRatio(r.ratio)} (${Number(r.old.toPrecision(4))} → ${Number(r.new.toPrecision(4))} ${r.unit})${r.note ? `; ${r.note}` : ""}`,
         );
       }
       console.log(lines.flatMap((l) => wrap(l, SUMMARY_WIDTH, "    ")).join("\n"));
