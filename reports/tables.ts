@@ -217,7 +217,9 @@ function countCell(v: Verdict, kinds: readonly Anomaly[]): Cell {
   const allowed = present.filter((k) => !v.forbidden.includes(k));
   const fmt = (k: Anomaly) => (kinds.length === 1 ? fmtCount(v.counts[k]) : `${k} ${fmtCount(v.counts[k])}`);
   const parts = [...forbidden.map(fmt), ...allowed.map((k) => `${fmt(k)} (allowed)`)];
-  return numCell(parts.join(", "), forbidden.length > 0 ? "bad" : "note");
+  const mark: Mark = forbidden.length > 0 ? "bad" : "note";
+  // A bare count aligns as a number; named findings are text that may wrap.
+  return kinds.length === 1 ? numCell(parts.join(", "), mark) : cell(parts.join(", "), mark);
 }
 
 /** Delivery verdicts: lost / duplicate / order anomalies per run, invalid runs marked. */
