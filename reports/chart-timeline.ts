@@ -250,12 +250,31 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     scale: { domain: [0, Math.ceil(maxT)], nice: false },
     axis: { title: last ? "seconds since start" : null, tickMinStep: 1, format: "d", labelFontSize: 9 },
   });
-  const inPanel = (p: number, extra = "true") => ({ filter: `datum.p === ${p} && (${extra})` });
+  // Each panel reads its own small datasets (named by view and panel), so no mark filters the
+  // whole suite's samples: with one shared dataset, rendering cost grew with panels × samples.
+  const datasets: Record<string, unknown[]> = {};
+  const own = (kind: string, p: number, rows: readonly { p: number }[]) => {
+    const name = `${kind}${p}`;
+    datasets[name] ??= rows.filter((x) => x.p === p);
+    return { name };
+  };
+  const VIEW_MEASURES: Record<string, readonly Measure[]> = {
+    throughput: ["published", "consumed per group"],
+    latency: ["p50", "p99"],
+    backlog: ["backlog"],
+  };
+  const viewSamples = (view: string, p: number) => {
+    const name = `${view}${p}`;
+    const measures = VIEW_MEASURES[view] ?? [];
+    datasets[name] ??= samples.filter((x) => x.p === p && measures.includes(x.m));
+    return { name };
+  };
+  const only = (test: string) => ({ filter: test });
 
   const bandLayers = (p: number, withLabels: boolean, last: boolean) => [
     ...(["warmup", "fault"] as const).map((kind) => ({
-      data: { name: "bands" },
-      transform: [inPanel(p, `datum.kind === '${kind}'`)],
+      data: own("bands", p, bands),
+      transform: [only(`datum.kind === '${kind}'`)],
       mark: {
         type: "rect",
         opacity: kind === "fault" ? 0.14 : 0.12,
@@ -270,8 +289,8 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     ...(withLabels
       ? [
           {
-            data: { name: "bands" },
-            transform: [inPanel(p, "datum.kind === 'fault'")],
+            data: own("bands", p, bands),
+            transform: [only("datum.kind === 'fault'")],
             mark: { type: "text", align: "left", baseline: "top", dx: 2, dy: 1, fontSize: 9, color: "#a11" },
             encoding: {
               x: { field: "from", type: "quantitative" },
@@ -282,8 +301,8 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
         ]
       : []),
     {
-      data: { name: "rules" },
-      transform: [inPanel(p, "datum.kind === 'end'")],
+      data: own("rules", p, rules),
+      transform: [only("datum.kind === 'end'")],
       mark: { type: "rule", color: "#777", strokeDash: [1, 2] },
       encoding: { x: { field: "v", type: "quantitative" } },
     },
@@ -293,8 +312,8 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
     labels.some((l) => l.p === p && l.view === view)
       ? [
           {
-            data: { name: "labels" },
-            transform: [inPanel(p, `datum.view === '${view}'`)],
+            data: own("labels", p, labels),
+            transform: [only(`datum.view === '${view}'`)],
             mark: {
               type: "text",
               align: "left",
@@ -313,9 +332,13 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
         ]
       : [];
 
-  const line = (p: number, measures: readonly Measure[], y: Record<string, unknown>, last: boolean) => ({
-    data: { name: "samples" },
-    transform: [inPanel(p, measures.map((m) => `datum.m === '${m}'`).join(" || "))],
+  const line = (
+    p: number,
+    view: "throughput" | "latency" | "backlog",
+    y: Record<string, unknown>,
+    last: boolean,
+  ) => ({
+    data: viewSamples(view, p),
     mark: { type: "line", strokeWidth: 1.5, clip: true },
     encoding: {
       x: x(last),
@@ -342,14 +365,14 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
       layer: [
         ...bandLayers(p, true, last),
         {
-          data: { name: "rules" },
-          transform: [inPanel(p, "datum.kind === 'offered'")],
+          data: own("rules", p, rules),
+          transform: [only("datum.kind === 'offered'")],
           mark: { type: "rule", color: "#555", strokeDash: [3, 3], opacity: 0.7 },
           encoding: { y: { field: "v", type: "quantitative" } },
         },
         line(
           p,
-          ["published", "consumed per group"],
+          "throughput",
           {
             field: "v",
             type: "quantitative",
@@ -374,7 +397,7 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
         ...bandLayers(p, false, last),
         line(
           p,
-          ["backlog"],
+          "backlog",
           {
             field: "v",
             type: "quantitative",
@@ -409,7 +432,7 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
         ...bandLayers(p, false, last),
         line(
           p,
-          ["p50", "p99"],
+          "latency",
           {
             field: "v",
             type: "quantitative",
@@ -443,7 +466,7 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
   const spec = asSpec({
     $schema: SCHEMA,
     config: CONFIG,
-    datasets: { samples, bands, rules, labels },
+    datasets,
     vconcat: rows,
     spacing: 14,
     resolve: {

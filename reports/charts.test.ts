@@ -9,10 +9,17 @@ const asRuns = (set: string, results: ReturnType<typeof runResult>[]): ReportRun
 
 type Row = Record<string, unknown>;
 
-/** The rows of one of a chart's named datasets, or its inline data. */
-function rows(chart: ChartDef | undefined, name?: string): Row[] {
+/**
+ * A chart's rows: its inline data, or the named datasets of a kind over every panel (`bands` =
+ * bands0, bands1, …; `samples` = the throughput, latency and backlog samples of every panel).
+ */
+function rows(chart: ChartDef | undefined, kind?: string): Row[] {
   const spec = chart?.spec as unknown as { datasets?: Record<string, Row[]>; data?: { values: Row[] } };
-  return (name ? spec.datasets?.[name] : spec.data?.values) ?? [];
+  if (!kind) return spec.data?.values ?? [];
+  const kinds = kind === "samples" ? ["throughput", "latency", "backlog"] : [kind];
+  return Object.entries(spec.datasets ?? {})
+    .filter(([name]) => kinds.some((k) => new RegExp(`^${k}\\d+$`).test(name)))
+    .flatMap(([, values]) => values);
 }
 
 /** Every explicit scale domain of one channel (`x`, `y`) in a spec, wherever it sits. */
