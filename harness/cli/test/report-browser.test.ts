@@ -11,11 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunResult } from "../../core/results.js";
-import { main } from "../../harness/cli/cli.js";
-import { loadResultSet, loadResultSets } from "../load.js";
-import { runResult } from "../synthetic.js";
-import { writeReport } from "../write.js";
+import type { RunResult } from "../../../core/results.js";
+import { loadResultSet, loadResultSets } from "../../../reports/load.js";
+import { runResult } from "../../../reports/synthetic.js";
+import { writeReport } from "../../../reports/write.js";
+import { main } from "../cli.js";
 import { CHROMIUM, haveChromium, launchChromium, openReport, screenshots } from "./chromium.js";
 
 const required = process.env.BROKERBENCH_REQUIRE_SERVICES === "1";
