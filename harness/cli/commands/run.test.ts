@@ -102,6 +102,7 @@ describe("brokerbench run: planning", () => {
     history: true,
     report: "none",
     provision: undefined,
+    wide: false,
     ...over,
   });
 
