@@ -6,6 +6,7 @@
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { kafkaBenchmark } from "./kafka.js";
+import { nemesisBenchmark } from "./nemesis.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceTcpBenchmark,
   checkersBenchmark,
   kafkaBenchmark,
+  nemesisBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {
