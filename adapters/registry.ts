@@ -3,6 +3,7 @@
  * AdapterFactory from its index.ts; add it here with one import and one entry.
  */
 import { UsageError } from "../core/errors.js";
+import { artemisFactory } from "./artemis/index.js";
 import type { AdapterFactory } from "./contract.js";
 import { jetstreamFactory } from "./jetstream/index.js";
 import { mqttFactory } from "./mqtt/index.js";
@@ -20,6 +21,7 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   natsFactory,
   jetstreamFactory,
   mqttFactory,
+  artemisFactory,
 ];
 
 export function findAdapter(name: string): AdapterFactory {

@@ -43,6 +43,12 @@ export interface ConformanceOptions {
    * `capabilities.ordering` (which must also hold for competing consumers and redeliveries).
    */
   readonly loneConsumerOrder?: OrderScope;
+  /**
+   * The broker does not always flag what a killed consumer left unacknowledged as redelivered
+   * (say why in the adapter's README); the kill scenario then still requires every such message
+   * back, and only reports how many carried the flag.
+   */
+  readonly redeliveryFlagUnreliable?: string;
 }
 
 let topicSerial = 0;
@@ -410,7 +416,11 @@ export function describeBrokerConformance(
                 unacked.filter((id) => !secondGot.has(id)),
                 "unacknowledged by the dead consumer, redelivered",
               ).toEqual([]);
-              expect(g.redelivered).toBeGreaterThan(0);
+              if (options.redeliveryFlagUnreliable === undefined) expect(g.redelivered).toBeGreaterThan(0);
+              else
+                console.info(
+                  `[${name}] ${g.redelivered} redeliveries flagged: ${options.redeliveryFlagUnreliable}`,
+                );
               console.info(
                 `[${name}] kill under ${mode}: ${unacked.length} unacknowledged redelivered, ${g.duplicateDelivery.length} delivered twice, 0 lost`,
               );
