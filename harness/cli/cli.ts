@@ -10,6 +10,7 @@ import type { Command } from "./commands/command.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
+import { serviceCommand } from "./commands/service.js";
 
 /** Commands, in the order `--help` lists them. Each lives in harness/cli/commands/<name>.ts. */
 const COMMANDS: readonly Command<unknown>[] = [
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command<unknown>[] = [
   listCommand,
   reportCommand,
   brokerCommand,
+  serviceCommand,
 ];
 
 export function buildCli(argv: readonly string[]): Argv {
