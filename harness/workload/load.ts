@@ -7,35 +7,27 @@ import { basename, extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../../core/errors.js";
+import { type FaultContext, faultProblem } from "../faults/kinds.js";
 import { expandMatrix, MatrixError, pointId } from "./matrix.js";
 import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
 
 /**
- * Fault targets against the workload's own shape (the schema checked their form): the consumer,
- * group and producer must exist, and the fault must fit in the producing time.
+ * What the schema cannot check alone, against the workload's own shape: each fault's target must
+ * exist and fit in the producing time (the fault table's `faultProblem`), the reacting and the late
+ * group must make sense.
  */
 export function checkFaultTargets(w: Workload): string | null {
+  const context: FaultContext = {
+    groups: Array.from({ length: w.groups }, (_, g) => `g${g + 1}`),
+    consumersPerGroup: w.consumersPerGroup,
+    producers: w.topics * w.producersPerTopic,
+    provides: w.server === "spawn" ? ["broker-process"] : [],
+    durationS: w.messages === null ? w.durationS : null,
+  };
   for (const [i, f] of w.faults.entries()) {
-    const field = (name: string) => `field "faults.${i}.${name}"`;
-    if (f.kind === "broker-crash" && w.server !== "spawn")
-      return `${field("kind")}: broker-crash needs \`server: spawn\` (the harness restarts the broker it started)`;
-    const consumer = /^(?:group:([^/]+)\/)?consumer:(\d+)$/.exec(f.target);
-    if (consumer) {
-      const group = consumer[1] ?? "g1";
-      const index = Number(consumer[2]);
-      const groups = Array.from({ length: w.groups }, (_, g) => `g${g + 1}`);
-      if (!groups.includes(group))
-        return `${field("target")}: no group "${group}" (groups: ${groups.join(", ")})`;
-      if (index >= w.consumersPerGroup)
-        return `${field("target")}: consumer:${index} does not exist (consumersPerGroup ${w.consumersPerGroup}: consumer:0 … consumer:${w.consumersPerGroup - 1})`;
-    }
-    const producer = /^producer:(\d+)$/.exec(f.target);
-    const producers = w.topics * w.producersPerTopic;
-    if (producer && Number(producer[1]) >= producers)
-      return `${field("target")}: ${f.target} does not exist (${producers} producer(s): producer:0 … producer:${producers - 1})`;
-    if (w.messages === null && f.at + f.duration > w.durationS)
-      return `${field("duration")}: the fault ends at ${f.at + f.duration} s, after producing ends (durationS ${w.durationS})`;
+    const problem = faultProblem(f, context);
+    if (problem !== null) return `field "faults.${i}.${problem.field}": ${problem.message}`;
   }
   if (w.reactors !== null && w.reactors.group > w.groups)
     return `field "reactors.group": group ${w.reactors.group} does not exist (groups: ${w.groups})`;
