@@ -3,6 +3,7 @@
  * another, and prints each figure. Figures are comparable as ratios within one run only: the
  * machine is shared. Each benchmark module registers itself below with one line.
  */
+import { artemisStartBenchmark } from "./artemis-start.js";
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
@@ -19,6 +20,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceEmbeddedBenchmark,
   referenceTcpBenchmark,
   checkersBenchmark,
+  artemisStartBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

@@ -114,20 +114,25 @@ export class ArtemisAdapter implements Adapter {
   }
 
   async clean(prefix: string): Promise<readonly string[]> {
+    const queuesBefore = await this.management.queueNames();
     const removed: string[] = [];
     for (const address of await this.management.addressNames()) {
       if (!address.startsWith(prefix)) continue;
+      // With its queues (whatever their names) and their messages.
       await this.management.deleteAddress(address).catch((err: unknown) => {
         if (!isMissing(err)) throw err;
       });
       removed.push(address);
     }
-    // Queues of this prefix left on addresses of another name.
-    for (const queue of await this.management.queueNames()) {
+    // Queues of this prefix: gone with their address, or on an address of another name.
+    const queuesAfter = new Set(await this.management.queueNames());
+    for (const queue of queuesBefore) {
       if (!queue.startsWith(prefix)) continue;
-      await this.management.destroyQueue(queue).catch((err: unknown) => {
-        if (!isMissing(err)) throw err;
-      });
+      if (queuesAfter.has(queue)) {
+        await this.management.destroyQueue(queue).catch((err: unknown) => {
+          if (!isMissing(err)) throw err;
+        });
+      }
       if (!removed.includes(queue)) removed.push(queue);
     }
     this.declaring.clear();

@@ -10,6 +10,7 @@ import type { Connection, Receiver, Sender } from "rhea-promise";
 import { describeAmqpError, NAME } from "./connection.js";
 
 const MANAGEMENT_ADDRESS = "activemq.management";
+/** Longest wait for a reply (creating 10,000 queues one by one must not trip it). */
 const TIMEOUT_MS = 15_000;
 
 export class ManagementError extends Error {
@@ -45,6 +46,7 @@ export class ArtemisManagement {
     private readonly sender: Sender,
     private readonly receiver: Receiver,
     private readonly replyTo: string,
+    private readonly timeoutMs: number,
   ) {
     receiver.on(
       "message" as never,
@@ -77,7 +79,7 @@ export class ArtemisManagement {
     );
   }
 
-  static async open(connection: Connection): Promise<ArtemisManagement> {
+  static async open(connection: Connection, timeoutMs = TIMEOUT_MS): Promise<ArtemisManagement> {
     const link = await connection.createRequestResponseLink(
       { target: { address: MANAGEMENT_ADDRESS } },
       { source: { address: "", dynamic: true }, credit_window: 100 },
@@ -86,7 +88,7 @@ export class ArtemisManagement {
     if (typeof replyTo !== "string" || replyTo === "") {
       throw new Error(`${NAME}: the broker gave the management reply link no address`);
     }
-    return new ArtemisManagement(link.sender, link.receiver, replyTo);
+    return new ArtemisManagement(link.sender, link.receiver, replyTo, timeoutMs);
   }
 
   /** Invokes `operation` on `resource` with JSON-encodable parameters; resolves with its result. */
@@ -96,8 +98,8 @@ export class ArtemisManagement {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ManagementError(label, `no reply within ${TIMEOUT_MS} ms`));
-      }, TIMEOUT_MS);
+        reject(new ManagementError(label, `no reply within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer, operation: label });
       try {
         this.sender.send({

@@ -29,6 +29,11 @@ describe("service probes", () => {
     expect(strict).toMatchObject({ available: false, skip: false, fail: true });
   });
 
+  it("names how to start a service brokerbench starts itself", async () => {
+    const gate = await serviceGate("artemis", "127.0.0.1", await closedPort(), {});
+    expect(gate.reason).toContain("npx brokerbench service start artemis");
+  });
+
   it("reads host and port from URLs", () => {
     expect(hostPort("redis://127.0.0.1:6380", 6379)).toEqual({ host: "127.0.0.1", port: 6380 });
     expect(hostPort("amqp://guest:guest@localhost/", 5672)).toEqual({ host: "localhost", port: 5672 });

@@ -21,6 +21,14 @@ export function serviceAvailable(host: string, port: number, timeoutMs = 500): P
   });
 }
 
+/**
+ * How to start a service that is not one of the machine's system services (brokerbench starts it:
+ * `harness/services/`), named in the skip or failure reason.
+ */
+export const HOW_TO_START: Readonly<Record<string, string>> = {
+  artemis: "npx brokerbench service start artemis",
+};
+
 /** Whether a suite runs. `skip` only when the service is absent and not required; `reason` says why. */
 export interface ServiceGate {
   readonly name: string;
@@ -53,9 +61,10 @@ export async function serviceGate(
   if (available) {
     return { name, address, available, skip: false, fail: false, reason: `${name} is up at ${address}` };
   }
+  const start = HOW_TO_START[name] === undefined ? "start it" : `start it: ${HOW_TO_START[name]}`;
   const reason = required
-    ? `${name} is not reachable at ${address} and BROKERBENCH_REQUIRE_SERVICES=1: start it (see DEVELOPERS.md)`
-    : `${name} is not reachable at ${address}: skipped (start it, or set BROKERBENCH_REQUIRE_SERVICES=1 to make this a failure)`;
+    ? `${name} is not reachable at ${address} and BROKERBENCH_REQUIRE_SERVICES=1: ${start} (see DEVELOPERS.md)`
+    : `${name} is not reachable at ${address}: skipped (${start}, or set BROKERBENCH_REQUIRE_SERVICES=1 to make this a failure)`;
   if (!required) console.warn(`[brokerbench] ${reason}`);
   return { name, address, available, skip: !required, fail: required, reason };
 }

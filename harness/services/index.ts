@@ -1,4 +1,7 @@
 /** Services brokerbench starts itself: see README.md in this folder. */
+
+export { ARTEMIS_PROFILES, artemisService, artemisUrl } from "./artemis/artemis.js";
+export { ARTEMIS_VERSION, artemisHome, cachedArtemisHome } from "./artemis/distribution.js";
 export type {
   MachineContext,
   NodeCondition,
