@@ -39,6 +39,12 @@ export interface Capabilities {
   readonly partitions: boolean;
   /** Delivery modes the broker can actually provide. */
   readonly deliveryModes: readonly DeliveryMode[];
+  /**
+   * The delivery modes of one delivery style, where narrower than `deliveryModes` (Pub/Sub: a push
+   * subscription has no exactly-once delivery). Absent for a style: `deliveryModes`. Read it
+   * through `deliveryModesOf`.
+   */
+  readonly deliveryModesByStyle?: Partial<Readonly<Record<DeliveryStyle, readonly DeliveryMode[]>>>;
   /** The strongest order the broker guarantees to one consumer. */
   readonly ordering: OrderScope;
   /** The broker deduplicates retried publishes (idempotent producer / message-id dedup). */
@@ -260,6 +266,11 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
+/** The delivery modes the broker provides with this delivery style. */
+export function deliveryModesOf(caps: Capabilities, style: DeliveryStyle): readonly DeliveryMode[] {
+  return caps.deliveryModesByStyle?.[style] ?? caps.deliveryModes;
+}
+
 /** Why a workload cannot run on an adapter, or `null` when it can. Used by the runner and `list`. */
 export function unsupportedReason(
   caps: Capabilities,
@@ -277,6 +288,8 @@ export function unsupportedReason(
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
   if (need.delivery === "pull" && !caps.pull) return "pull delivery is not supported";
   if (!caps.deliveryModes.includes(need.mode)) return `delivery mode ${need.mode} is not supported`;
+  if (!deliveryModesOf(caps, need.delivery).includes(need.mode))
+    return `delivery mode ${need.mode} is not supported with ${need.delivery} delivery`;
   if (need.consumersPerGroup > 1 && !caps.queue)
     return "competing consumers in one group (queue) are not supported";
   if (need.groups > 1 && !caps.pubsub) return "several groups on one topic (pub-sub) are not supported";
