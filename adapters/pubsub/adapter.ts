@@ -296,7 +296,11 @@ export class PubSubAdapter implements Adapter {
     } catch (err) {
       if (grpcCode(err) !== GRPC.UNIMPLEMENTED || !this.settings.ordering) throw err;
       if (start === "latest") {
-        await this.deleteSubscription(id);
+        // Not through deleteSubscription: this runs inside the subscription's own opening.
+        await this.admin
+          .subscription(id)
+          .delete()
+          .catch(() => {});
         throw new UsageError(
           `${NAME}: a group starting at latest needs Seek, which the emulator does not implement on ` +
             "subscriptions with message ordering; run it with --set pubsub.ordering=false",

@@ -100,14 +100,16 @@ export function sdkRoots(env: NodeJS.ProcessEnv): string[] {
  * The emulator jar to run: $BROKERBENCH_PUBSUB_EMULATOR_JAR if set, else the newest one of the
  * first Google Cloud CLI that has the component. A string says, in one line, what is missing.
  */
-export function findEmulator(env: NodeJS.ProcessEnv = process.env): EmulatorInstall | string {
+export function findEmulator(
+  env: NodeJS.ProcessEnv = process.env,
+  roots: readonly string[] = sdkRoots(env),
+): EmulatorInstall | string {
   const explicit = env[EMULATOR_JAR_ENV];
   if (explicit !== undefined && explicit !== "") {
     if (!isFile(explicit)) return `${EMULATOR_JAR_ENV}=${explicit} is not a file`;
     const m = JAR_PATTERN.exec(explicit.split("/").pop() ?? "");
     return { jar: explicit, version: m?.[1] ?? "unknown", sdkRoot: null };
   }
-  const roots = sdkRoots(env);
   for (const root of roots) {
     const found = jarIn(root);
     if (found !== null) return found;
