@@ -68,9 +68,9 @@ class TopicSender {
     for (const f of w) f();
   }
 
-  /** Resolves when the link has credit (or has failed). */
+  /** Resolves at the next change that may make the link sendable; throws once it has failed. */
   async credit(): Promise<void> {
-    while (this.failure === null && !this.link.sendable()) {
+    if (this.failure === null && !this.link.sendable()) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.failure !== null) throw new Error(this.failure);
@@ -128,7 +128,9 @@ export class ArtemisProducer implements Producer {
     try {
       for (const m of batch) {
         const sender = await this.senderFor(m.topic);
-        await sender.credit();
+        // Checked right before the send, with no await between: concurrent sends (the runner's
+        // lanes) must not all pass one check and overflow rhea's session buffer together.
+        while (!sender.link.sendable()) await sender.credit();
         const delivery = sender.link.send({
           body: amqpMessage.data_section(
             Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
