@@ -4,7 +4,7 @@
  * at-least-once: messages go unsettled and `send` resolves when the broker accepted every one (with
  * durable messages and the journal's datasync, after they are on disk). at-most-once: pre-settled
  * (the client forgets each message as it writes it; the broker never answers), so `send` resolves
- * once they are handed to the connection under the broker's link credit, like a publish without
+ * once every transfer is on the wire under the broker's link credit, like a publish without
  * confirms.
  *
  * Messages are marked durable (AMQP's default is not: a broker restart would drop them) unless the
@@ -76,6 +76,27 @@ class TopicSender {
     if (this.failure !== null) throw new Error(this.failure);
   }
 
+  /** Deliveries handed to rhea on this link so far. */
+  handedOver = 0;
+
+  /** Deliveries rhea has transmitted on this link (its delivery-count; each transfer spends a credit). */
+  private transmittedCount(): number {
+    return (this.link as unknown as { _link: { delivery_count: number } })._link.delivery_count;
+  }
+
+  /**
+   * Resolves once the first `count` deliveries handed over are on the wire. rhea queues a send
+   * while the link has no credit, and a link detached with transfers still queued drops them: a
+   * pre-settled send is only done once transmitted.
+   */
+  async transmitted(count: number): Promise<void> {
+    while (this.transmittedCount() < count) {
+      if (this.failure !== null) throw new Error(this.failure);
+      if (this.link.credit > 0) await new Promise((resolve) => setImmediate(resolve));
+      else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
   track(delivery: RheaDelivery): Promise<{ outcome: Outcome; why?: string }> {
     return new Promise((resolve) => {
       this.outstanding.set(delivery.id, {
@@ -125,6 +146,7 @@ export class ArtemisProducer implements Producer {
     if (this.closed) throw new SendError(`${NAME}: producer closed`, true);
     const outcomes: Promise<{ outcome: Outcome; why?: string }>[] = [];
     let handedOver = 0;
+    const lastOf = new Map<TopicSender, number>();
     try {
       for (const m of batch) {
         const sender = await this.senderFor(m.topic);
@@ -139,8 +161,12 @@ export class ArtemisProducer implements Producer {
           ...(m.key === null ? {} : { application_properties: { [KEY_PROPERTY]: m.key } }),
         });
         handedOver++;
-        if (!this.settled) outcomes.push(sender.track(delivery));
+        sender.handedOver++;
+        if (this.settled) lastOf.set(sender, sender.handedOver);
+        else outcomes.push(sender.track(delivery));
       }
+      // Pre-settled: done once on the wire (the broker never answers).
+      for (const [sender, count] of lastOf) await sender.transmitted(count);
     } catch (err) {
       // Nothing handed over: the broker has none of it. Otherwise some may have arrived.
       await Promise.race([Promise.allSettled(outcomes), sleep(100)]);
