@@ -12,7 +12,8 @@
  * address (`topic` = multicast, `queue` = anycast) so that a send never creates an address without
  * queues, where Artemis would accept and drop it.
  */
-import { message as amqpMessage, type Delivery as RheaDelivery, type Sender } from "rhea-promise";
+import { message as amqpMessage, type Delivery as RheaDelivery, type Sender, types } from "rhea-promise";
+import type { Properties } from "../../core/predicates.js";
 import { type OutgoingMessage, type Producer, type SendAck, SendError } from "../contract.js";
 import { type ArtemisConnection, describeAmqpError, NAME, type Routing } from "./connection.js";
 import { KEY_PROPERTY } from "./names.js";
@@ -158,7 +159,7 @@ export class ArtemisProducer implements Producer {
             Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
           ),
           durable: this.durable,
-          ...(m.key === null ? {} : { application_properties: { [KEY_PROPERTY]: m.key } }),
+          ...applicationProperties(m.key, m.properties),
         });
         handedOver++;
         sender.handedOver++;
@@ -211,6 +212,26 @@ export class ArtemisProducer implements Producer {
         .catch(() => {});
     await this.conn.close();
   }
+}
+
+/**
+ * The key and the message properties as AMQP application properties. Numbers go typed: rhea would
+ * send a positive integer as an unsigned int; a long (or a double) is what a selector compares
+ * numerically as JMS says.
+ */
+function applicationProperties(
+  key: string | null,
+  properties: Properties | undefined,
+): { application_properties?: Record<string, unknown> } {
+  if (key === null && properties === undefined) return {};
+  const out: Record<string, unknown> = {};
+  if (properties !== undefined) {
+    for (const [name, v] of Object.entries(properties)) {
+      out[name] = typeof v === "string" ? v : Number.isInteger(v) ? types.wrap_long(v) : types.wrap_double(v);
+    }
+  }
+  if (key !== null) out[KEY_PROPERTY] = key;
+  return { application_properties: out };
 }
 
 function sleep(ms: number): Promise<void> {
