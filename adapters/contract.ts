@@ -9,6 +9,7 @@
  * adapters move opaque bytes and never invent ids, so a history is only as truthful as the broker.
  */
 
+import type { Predicate, Properties } from "../core/predicates.js";
 import type { DeliveryMode, DeliveryStyle, OrderScope, StartPosition } from "../core/vocabulary.js";
 
 // The delivery vocabulary is shared with the workload schema and the checkers; it lives in core/.
@@ -56,6 +57,13 @@ export interface Capabilities {
    */
   readonly filtering?: boolean;
   /**
+   * Property filters: messages carry `OutgoingMessage.properties`, a consumer's group subscribes
+   * with `ConsumerOptions.predicate` (syntax and semantics in core/predicates.ts, translated
+   * exactly into the broker's own filter, never widened) and `createSubscription` makes a group's
+   * subscription without a consumer. Absent: false.
+   */
+  readonly predicates?: boolean;
+  /**
    * The largest message payload (bytes) the broker accepts under the adapter's settings, where it
    * has a limit (NATS max_payload, a frame cap, ...). The runner refuses a workload whose
    * messageSize exceeds it before connecting. Absent: no known limit.
@@ -87,6 +95,8 @@ export interface OutgoingMessage {
   /** Routing key; `null` lets the broker spread messages (round-robin or single partition). */
   readonly key: string | null;
   readonly payload: Uint8Array;
+  /** Message properties (only when `capabilities.predicates`): what a group's predicate is evaluated on. */
+  readonly properties?: Properties;
 }
 
 /** What the broker acknowledged for one message. */
@@ -169,6 +179,12 @@ export interface ConsumerOptions {
    * broker's filter (MQTT `+`/`#`, AMQP topic exchange `*`/`#`, Redis glob, ...) and the broker matches.
    */
   readonly patterns?: readonly string[];
+  /**
+   * The group subscribes with this predicate over message properties (only when
+   * `capabilities.predicates`): its consumers receive exactly the messages it matches. Every
+   * consumer of one group passes the same one.
+   */
+  readonly predicate?: Predicate;
   readonly delivery: DeliveryStyle;
   readonly mode: DeliveryMode;
   readonly start: StartPosition;
@@ -222,6 +238,16 @@ export interface Adapter {
    * its broker's resources, and `clean` says so.
    */
   clean?(prefix: string): Promise<readonly string[]>;
+  /**
+   * Makes a group's subscription to a topic, with its predicate (null: every message), as a group
+   * would have before any of its consumers connects: from now on the broker matches each message
+   * against it. Removed with the topic. Present only where `capabilities.predicates`.
+   */
+  createSubscription?(subscription: {
+    readonly topic: string;
+    readonly group: string;
+    readonly predicate: Predicate | null;
+  }): Promise<void>;
   createProducer(options: ProducerOptions): Promise<Producer>;
   createConsumer(options: ConsumerOptions): Promise<Consumer>;
   close(): Promise<void>;
@@ -283,6 +309,8 @@ export function unsupportedReason(
     readonly start: StartPosition;
     /** Pattern subscriptions per consumer (workload `filters`); 0 or absent: plain topics. */
     readonly filters?: number;
+    /** Groups subscribe with predicates over message properties (workload `predicates`). */
+    readonly predicates?: boolean;
   },
 ): string | null {
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
@@ -296,7 +324,10 @@ export function unsupportedReason(
   if (need.partitions > 1 && !caps.partitions) return "more than one partition per topic is not supported";
   if (need.start === "earliest" && !caps.replay)
     return "starting from the earliest message (replay) is not supported";
-  if ((need.filters ?? 0) > 0 && caps.filtering !== true)
+  if (need.predicates === true) {
+    // With predicates, `filters` counts predicate subscriptions, not patterns.
+    if (caps.predicates !== true) return "predicate subscriptions (property filters) are not supported";
+  } else if ((need.filters ?? 0) > 0 && caps.filtering !== true)
     return "pattern subscriptions (filters) are not supported";
   return null;
 }

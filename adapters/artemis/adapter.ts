@@ -9,7 +9,10 @@
  * queue (queue). routing=anycast (JMS queues): the topic is one queue that every consumer shares;
  * several groups are not supported.
  */
+
+import { filter } from "rhea-promise";
 import { UsageError } from "../../core/errors.js";
+import type { Predicate } from "../../core/predicates.js";
 import type {
   Adapter,
   Capabilities,
@@ -19,6 +22,7 @@ import type {
   ProducerOptions,
   TopicSpec,
 } from "../contract.js";
+import { jmsSelector } from "../predicates.js";
 import {
   type ArtemisConnection,
   type ArtemisSettings,
@@ -51,6 +55,8 @@ export function capabilitiesFor(routing: Routing): Capabilities {
     ordering: "producer",
     idempotentProduce: false,
     filtering: false,
+    // JMS selectors: a group's queue filter (multicast) or a consumer's selector (anycast).
+    predicates: true,
   };
 }
 
@@ -139,6 +145,13 @@ export class ArtemisAdapter implements Adapter {
     return removed;
   }
 
+  async createSubscription(s: { topic: string; group: string; predicate: Predicate | null }): Promise<void> {
+    if (this.settings.routing !== "multicast") {
+      throw new UsageError(`${NAME}: routing=anycast has one queue per topic: no subscription per group`);
+    }
+    await this.declareGroup(s.topic, s.group, s.predicate);
+  }
+
   async createProducer(options: ProducerOptions): Promise<Producer> {
     refuseMode(options.mode);
     if (options.idempotent) throw new UsageError(`${NAME}: idempotent produce is not supported`);
@@ -151,13 +164,21 @@ export class ArtemisAdapter implements Adapter {
     );
   }
 
-  /** The group's subscription queue (multicast), created once per run and group. */
-  private async declareGroup(topic: string, group: string): Promise<string> {
+  /**
+   * The group's subscription queue (multicast), created once per run and group. Its predicate is
+   * the queue's filter: a message it does not match is never stored for the group.
+   */
+  private async declareGroup(topic: string, group: string, predicate: Predicate | null): Promise<string> {
     const queue = groupQueueName(topic, group);
     const key = `${topic}\u0000${group}`;
     let declared = this.declaring.get(key);
     if (declared === undefined) {
-      declared = this.management.createQueue({ name: queue, address: topic, routing: "MULTICAST" });
+      declared = this.management.createQueue({
+        name: queue,
+        address: topic,
+        routing: "MULTICAST",
+        ...(predicate === null ? {} : { filter: jmsSelector(predicate, NAME) }),
+      });
       this.declaring.set(key, declared);
     }
     try {
@@ -184,13 +205,18 @@ export class ArtemisAdapter implements Adapter {
     }
     const topic = options.topics[0] as string;
     const multicast = this.settings.routing === "multicast";
-    const source = multicast ? fqqn(topic, await this.declareGroup(topic, options.group)) : topic;
+    const predicate = options.predicate ?? null;
+    const source = multicast ? fqqn(topic, await this.declareGroup(topic, options.group, predicate)) : topic;
+    // Anycast: every consumer shares the topic's queue, so a predicate is the consumer's selector
+    // (JMS queue semantics: what it does not match stays in the queue for other consumers).
+    const selector =
+      !multicast && predicate !== null ? { filter: filter.selector(jmsSelector(predicate, NAME)) } : {};
     const presettled = options.mode === "at-most-once";
     const conn = await connectArtemis(this.settings, `c${options.process}`);
     try {
       const receiver = await conn.connection.createReceiver({
         name: `bb-c${options.process}`,
-        source: { address: source, capabilities: [multicast ? "topic" : "queue"] },
+        source: { address: source, capabilities: [multicast ? "topic" : "queue"], ...selector },
         // Credit is granted by the consumer itself (consumer.ts), never by rhea's window.
         credit_window: 0,
         autoaccept: false,

@@ -84,7 +84,10 @@ abstract class ArtemisConsumer {
       // Artemis counts failed deliveries in the header's delivery-count.
       redelivered: (message.delivery_count ?? 0) > 0,
     };
-    if (!this.link.presettled) this.unsettled.set(d, delivery);
+    // A pre-settled delivery still holds a slot of rhea's session window (2,048) until it is
+    // settled here too; left alone, the broker stops after 2,048 messages (measured).
+    if (this.link.presettled) delivery.update(true);
+    else this.unsettled.set(d, delivery);
     return d;
   }
 

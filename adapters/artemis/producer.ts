@@ -4,7 +4,7 @@
  * at-least-once: messages go unsettled and `send` resolves when the broker accepted every one (with
  * durable messages and the journal's datasync, after they are on disk). at-most-once: pre-settled
  * (the client forgets each message as it writes it; the broker never answers), so `send` resolves
- * once they are handed to the connection under the broker's link credit, like a publish without
+ * once every transfer is on the wire under the broker's link credit, like a publish without
  * confirms.
  *
  * Messages are marked durable (AMQP's default is not: a broker restart would drop them) unless the
@@ -12,7 +12,8 @@
  * address (`topic` = multicast, `queue` = anycast) so that a send never creates an address without
  * queues, where Artemis would accept and drop it.
  */
-import { message as amqpMessage, type Delivery as RheaDelivery, type Sender } from "rhea-promise";
+import { message as amqpMessage, type Delivery as RheaDelivery, type Sender, types } from "rhea-promise";
+import type { Properties } from "../../core/predicates.js";
 import { type OutgoingMessage, type Producer, type SendAck, SendError } from "../contract.js";
 import { type ArtemisConnection, describeAmqpError, NAME, type Routing } from "./connection.js";
 import { KEY_PROPERTY } from "./names.js";
@@ -68,12 +69,33 @@ class TopicSender {
     for (const f of w) f();
   }
 
-  /** Resolves when the link has credit (or has failed). */
+  /** Resolves at the next change that may make the link sendable; throws once it has failed. */
   async credit(): Promise<void> {
-    while (this.failure === null && !this.link.sendable()) {
+    if (this.failure === null && !this.link.sendable()) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.failure !== null) throw new Error(this.failure);
+  }
+
+  /** Deliveries handed to rhea on this link so far. */
+  handedOver = 0;
+
+  /** Deliveries rhea has transmitted on this link (its delivery-count; each transfer spends a credit). */
+  private transmittedCount(): number {
+    return (this.link as unknown as { _link: { delivery_count: number } })._link.delivery_count;
+  }
+
+  /**
+   * Resolves once the first `count` deliveries handed over are on the wire. rhea queues a send
+   * while the link has no credit, and a link detached with transfers still queued drops them: a
+   * pre-settled send is only done once transmitted.
+   */
+  async transmitted(count: number): Promise<void> {
+    while (this.transmittedCount() < count) {
+      if (this.failure !== null) throw new Error(this.failure);
+      if (this.link.credit > 0) await new Promise((resolve) => setImmediate(resolve));
+      else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 
   track(delivery: RheaDelivery): Promise<{ outcome: Outcome; why?: string }> {
@@ -125,20 +147,27 @@ export class ArtemisProducer implements Producer {
     if (this.closed) throw new SendError(`${NAME}: producer closed`, true);
     const outcomes: Promise<{ outcome: Outcome; why?: string }>[] = [];
     let handedOver = 0;
+    const lastOf = new Map<TopicSender, number>();
     try {
       for (const m of batch) {
         const sender = await this.senderFor(m.topic);
-        await sender.credit();
+        // Checked right before the send, with no await between: concurrent sends (the runner's
+        // lanes) must not all pass one check and overflow rhea's session buffer together.
+        while (!sender.link.sendable()) await sender.credit();
         const delivery = sender.link.send({
           body: amqpMessage.data_section(
             Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength),
           ),
           durable: this.durable,
-          ...(m.key === null ? {} : { application_properties: { [KEY_PROPERTY]: m.key } }),
+          ...applicationProperties(m.key, m.properties),
         });
         handedOver++;
-        if (!this.settled) outcomes.push(sender.track(delivery));
+        sender.handedOver++;
+        if (this.settled) lastOf.set(sender, sender.handedOver);
+        else outcomes.push(sender.track(delivery));
       }
+      // Pre-settled: done once on the wire (the broker never answers).
+      for (const [sender, count] of lastOf) await sender.transmitted(count);
     } catch (err) {
       // Nothing handed over: the broker has none of it. Otherwise some may have arrived.
       await Promise.race([Promise.allSettled(outcomes), sleep(100)]);
@@ -183,6 +212,26 @@ export class ArtemisProducer implements Producer {
         .catch(() => {});
     await this.conn.close();
   }
+}
+
+/**
+ * The key and the message properties as AMQP application properties. Numbers go typed: rhea would
+ * send a positive integer as an unsigned int; a long (or a double) is what a selector compares
+ * numerically as JMS says.
+ */
+function applicationProperties(
+  key: string | null,
+  properties: Properties | undefined,
+): { application_properties?: Record<string, unknown> } {
+  if (key === null && properties === undefined) return {};
+  const out: Record<string, unknown> = {};
+  if (properties !== undefined) {
+    for (const [name, v] of Object.entries(properties)) {
+      out[name] = typeof v === "string" ? v : Number.isInteger(v) ? types.wrap_long(v) : types.wrap_double(v);
+    }
+  }
+  if (key !== null) out[KEY_PROPERTY] = key;
+  return { application_properties: out };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -63,7 +63,7 @@ export async function drain(
         continue;
       }
       const quietMs = now - Math.max(g.lastDeliveryMs, startMs);
-      const caughtUp = metrics.deliveredTo(g.index) >= metrics.ackedMsgs - (g.joinedAckedMsgs ?? 0);
+      const caughtUp = metrics.deliveredTo(g.index) >= metrics.owedTo(g.index) - (g.joinedAckedMsgs ?? 0);
       if ((caughtUp && quietMs >= DRAIN_SETTLE_MS) || quietMs >= DRAIN_QUIET_MS) {
         if (g.start !== "latest") recorder?.drain(g.name, true);
         pending.delete(g);

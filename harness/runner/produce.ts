@@ -6,6 +6,7 @@
 import { wallMs } from "../../core/clock.js";
 import type { ConsumerLoop, GroupState } from "./consumer-loop.js";
 import { KeyGenerator } from "./keys.js";
+import { groupPredicate, PropertyCycle } from "./predicates.js";
 import { type ProducerOutcome, runProducer } from "./producer-loop.js";
 import { errorMessage } from "./run-log.js";
 import type { RunSession } from "./setup.js";
@@ -25,6 +26,9 @@ export async function produce(session: RunSession): Promise<number> {
     (_, i) => new KeyGenerator(w.keys, w.keyCount, i * 7919),
   );
   const ratePerProducer = w.rate === "max" ? null : w.rate / producersTotal;
+  const properties = w.predicates === null ? null : new PropertyCycle(w.predicates);
+  const spec = w.predicates;
+  const groupPredicates = spec === null ? undefined : plan.groups.map((_, g) => groupPredicate(spec, g));
   const limits = splitEvenly(w.messages, producersTotal);
 
   session.producing.active = true;
@@ -57,6 +61,8 @@ export async function produce(session: RunSession): Promise<number> {
           startMs,
           endMs,
           keys: keyGens[i]!,
+          properties,
+          ...(groupPredicates === undefined ? {} : { groupPredicates }),
         },
         ctx,
       ),

@@ -23,6 +23,7 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       mark(c.partitions),
       mark(c.idempotentProduce),
       mark(c.filtering === true),
+      mark(c.predicates === true),
       c.deliveryModes.join(", "),
       c.ordering,
     ];
@@ -39,6 +40,7 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       "partitions",
       "idempotent",
       "patterns",
+      "predicates",
       "delivery modes",
       "order",
     ],
