@@ -64,6 +64,13 @@ export interface Capabilities {
    */
   readonly predicates?: boolean;
   /**
+   * How long a killed consumer's unacknowledged messages can take to be delivered again, where
+   * that is more than a moment (Pub/Sub: the lease a dead subscriber held runs out with its ack
+   * deadline, at least 10 s on a StreamingPull stream). The runner's drain waits at least this
+   * long with nothing arriving before it concludes that the rest is not coming. Absent: 0.
+   */
+  readonly redeliveryDelayMs?: number;
+  /**
    * The largest message payload (bytes) the broker accepts under the adapter's settings, where it
    * has a limit (NATS max_payload, a frame cap, ...). The runner refuses a workload whose
    * messageSize exceeds it before connecting. Absent: no known limit.

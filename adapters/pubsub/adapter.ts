@@ -29,7 +29,7 @@ import { PubSubProducer } from "./producer.js";
 import { PubSubPushConsumer } from "./push-consumer.js";
 import { PushEndpoint } from "./push-endpoint.js";
 import { NAME, type PubSubSettings } from "./settings.js";
-import { StreamingPullConsumer } from "./streaming-pull.js";
+import { MIN_STREAM_DEADLINE_S, StreamingPullConsumer } from "./streaming-pull.js";
 import { UnaryPullConsumer } from "./unary-pull.js";
 
 /** The service's limit on a message's data (the emulator takes up to ~11 MB per request, see README). */
@@ -52,12 +52,19 @@ const BASE_CAPABILITIES = {
   maxMessageBytes: MAX_MESSAGE_BYTES,
 } as const satisfies Omit<Capabilities, "ordering">;
 
-/** Ordering keys give key order; without them Pub/Sub promises no order at all. */
-export function capabilitiesFor(ordering: boolean): Capabilities {
-  return { ...BASE_CAPABILITIES, ordering: ordering ? "key" : "none" };
+/**
+ * Ordering keys give key order; without them Pub/Sub promises no order at all. A dead consumer's
+ * messages come back when its lease runs out: the ack deadline, at least 10 s on a stream.
+ */
+export function capabilitiesFor(settings: Pick<PubSubSettings, "ordering" | "ackDeadlineS">): Capabilities {
+  return {
+    ...BASE_CAPABILITIES,
+    ordering: settings.ordering ? "key" : "none",
+    redeliveryDelayMs: Math.max(MIN_STREAM_DEADLINE_S, settings.ackDeadlineS) * 1000,
+  };
 }
 
-export const CAPABILITIES: Capabilities = capabilitiesFor(false);
+export const CAPABILITIES: Capabilities = capabilitiesFor({ ordering: false, ackDeadlineS: 10 });
 
 /** One group's subscription as this adapter opened it. */
 interface SubscriptionState {
@@ -83,7 +90,7 @@ export class PubSubAdapter implements Adapter {
     private readonly admin: PubSub,
     private readonly settings: PubSubSettings,
   ) {
-    this.capabilities = capabilitiesFor(settings.ordering);
+    this.capabilities = capabilitiesFor(settings);
   }
 
   static async connect(settings: PubSubSettings): Promise<PubSubAdapter> {

@@ -8,7 +8,7 @@ export const pubsubFactory: AdapterFactory = {
   description:
     "Google Cloud Pub/Sub emulator (@google-cloud/pubsub): a subscription per group, streaming or unary pull, push to a loopback endpoint",
   capabilities: CAPABILITIES,
-  capabilitiesFor: (settings) => capabilitiesFor(parseSettings(settings).ordering),
+  capabilitiesFor: (settings) => capabilitiesFor(parseSettings(settings)),
   settings: SETTINGS,
   connect: (settings) => PubSubAdapter.connect(parseSettings(settings)),
 };
