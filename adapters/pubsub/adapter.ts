@@ -233,7 +233,7 @@ export class PubSubAdapter implements Adapter {
       return new UnaryPullConsumer(client, openSubscriberClient(client), sub.path, topic, options);
     }
     const consumer = new StreamingPullConsumer(client, sub.id, topic, options, this.settings);
-    consumer.start();
+    await consumer.start();
     return consumer;
   }
 

@@ -191,6 +191,24 @@ describe.skipIf(gate.skip || gate.fail)(
       await emu.ack(sub, messages);
     });
 
+    it("StreamingPull flow control is not applied: a stream allowed 5 outstanding messages is sent all 50", async () => {
+      const topic = await emu.topic("flow");
+      const sub = await emu.subscribe(topic);
+      for (let i = 0; i < 50; i++) await emu.publish(topic, `m${i}`);
+      const stream = emu.subscriber.streamingPull();
+      let received = 0;
+      stream.on("data", (r: { receivedMessages?: unknown[] }) => {
+        received += r.receivedMessages?.length ?? 0;
+      });
+      stream.on("error", () => {});
+      stream.write({ subscription: emu.path(sub), streamAckDeadlineSeconds: 10, maxOutstandingMessages: 5 });
+      await sleep(1_500);
+      stream.end();
+      stream.destroy();
+      // The service stops at 5 unacknowledged messages on this stream; the emulator sends them all.
+      expect(received).toBe(50);
+    });
+
     it("ack deadline: StreamingPull refuses a stream deadline under 10 s, even on the emulator", async () => {
       const topic = await emu.topic("stream-deadline");
       const sub = await emu.subscribe(topic, { ackDeadlineSeconds: 2 });

@@ -29,6 +29,11 @@ describeBrokerConformance("pubsub", pubsubFactory, settings, {
   drainTimeoutMs: 30_000,
   redeliveryFlagUnreliable: NO_FLAG,
   pushOutstandingLimit: PUSH_WINDOW,
+  unevenQueue: {
+    style: "pull",
+    reason:
+      "the emulator ignores StreamingPull flow control: the stream ready first may take the whole backlog",
+  },
 });
 
 describeBrokerConformance(

@@ -58,8 +58,14 @@ export class StreamingPullConsumer implements PullConsumer {
     this.subscription = client.subscription(subscriptionId, this.options);
   }
 
-  /** Opens the stream; messages flow into the buffer from now on. */
-  start(): void {
+  /**
+   * Opens the streams and resolves once they are open (its gRPC channel ready): the emulator does
+   * not apply StreamingPull flow control and hands a backlog to whichever stream is open first, so
+   * a consumer counts as started only once it can take its share. The client exposes no such
+   * signal; its stream pool's `start` (idempotent: it fills missing streams, then waits for the
+   * channel) gives it, where present.
+   */
+  async start(): Promise<void> {
     this.subscription.on("message", (m: Message) => {
       if (this.closed) return;
       const d = toDelivery(this.topic, m.data, m.attributes, m.deliveryAttempt);
@@ -70,6 +76,10 @@ export class StreamingPullConsumer implements PullConsumer {
     this.subscription.on("error", (err: Error) => {
       this.streamError = err;
     });
+    const pool = (
+      this.subscription as unknown as { _subscriber?: { _stream?: { start?: () => Promise<void> } } }
+    )._subscriber?._stream;
+    await pool?.start?.().catch(() => {});
   }
 
   async poll(max: number, waitMs: number): Promise<readonly Delivery[]> {
