@@ -3,11 +3,13 @@
  * AdapterFactory from its index.ts; add it here with one import and one entry.
  */
 import { UsageError } from "../core/errors.js";
+import { artemisFactory } from "./artemis/index.js";
 import type { AdapterFactory } from "./contract.js";
 import { jetstreamFactory } from "./jetstream/index.js";
 import { kafkaFactory } from "./kafka/index.js";
 import { mqttFactory } from "./mqtt/index.js";
 import { natsFactory } from "./nats/index.js";
+import { pubsubFactory } from "./pubsub/index.js";
 import { rabbitmqFactory } from "./rabbitmq/index.js";
 import { redisPubSubFactory } from "./redis-pubsub/index.js";
 import { redisStreamsFactory } from "./redis-streams/index.js";
@@ -21,6 +23,8 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   natsFactory,
   jetstreamFactory,
   mqttFactory,
+  pubsubFactory,
+  artemisFactory,
   kafkaFactory,
 ];
 

@@ -23,6 +23,7 @@ import { progressOf, RunMonitor } from "./monitor.js";
 import { HISTORY_FILE, type RunOptions } from "./options.js";
 import { Outage } from "./outage.js";
 import type { RunPlan } from "./plan.js";
+import { predicatesMeta } from "./predicates.js";
 import type { LoopContext } from "./producer-loop.js";
 import { errorMessage, RunLog } from "./run-log.js";
 
@@ -83,8 +84,9 @@ export async function openSession(
     // versions are informational only
   }
   const nonce = randomBytes(3).toString("hex");
+  // With predicates, `filters` counts predicate subscriptions: plain topic names.
   const topics =
-    w.filters > 0
+    w.filters > 0 && w.predicates === null
       ? filterTopicNames(nonce, w.topics)
       : Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
   const groups: GroupState[] = plan.groups.map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
@@ -96,6 +98,7 @@ export async function openSession(
     workload: options.runId,
     model: plan.caps.model,
     expect: plan.expect,
+    ...(w.predicates === null ? {} : { predicates: predicatesMeta(w.predicates, plan.groups) }),
   });
   const openedAt = performance.now();
   // One metrics object for the run; the produce phase starts its clock (setup time is not run time).
@@ -172,6 +175,7 @@ export async function openSession(
 export async function prepare(session: RunSession): Promise<void> {
   const { clients } = session;
   await clients.createTopics();
+  await clients.createOtherSubscriptions();
   await clients.createConsumers();
   await clients.createProducers();
   await clients.startConsumers();
