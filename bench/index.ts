@@ -6,6 +6,7 @@
 import { artemisStartBenchmark } from "./artemis-start.js";
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
+import { nemesisBenchmark } from "./nemesis.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
@@ -20,6 +21,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceEmbeddedBenchmark,
   referenceTcpBenchmark,
   checkersBenchmark,
+  nemesisBenchmark,
   artemisStartBenchmark,
 ];
 

@@ -48,9 +48,17 @@ export interface FaultEnv {
   /** `heal` runs, then the clients reconnect as new processes and producing goes on. */
   endOutage(heal: () => Promise<void>): Promise<void>;
   /**
-   * After an outage: resolves with the wall-clock ms at which the run was served again (an
-   * acknowledgement, and a delivery to every group, after the clients reconnected), or null when
-   * that did not happen within `timeoutMs`.
+   * After an outage: when the broker served again, and when the run was served again (an
+   * acknowledgement, and every partition of every group read by a live consumer, after the
+   * clients reconnected; null when not within `timeoutMs`). Null when no outage was healed.
    */
-  awaitService(sinceMs: number, timeoutMs: number): Promise<number | null>;
+  awaitService(timeoutMs: number): Promise<Recovery | null>;
+}
+
+/** How an outage ended, in wall-clock ms. */
+export interface Recovery {
+  /** The broker served again (restarted, connections let through). */
+  readonly healedMs: number;
+  /** The run was served again, or null when not within the time allowed. */
+  readonly servedMs: number | null;
 }

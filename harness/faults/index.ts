@@ -1,4 +1,4 @@
-export type { BrokerControl, ConsumerControl, FaultEnv, NetworkControl } from "./env.js";
+export type { BrokerControl, ConsumerControl, FaultEnv, NetworkControl, Recovery } from "./env.js";
 export {
   CONFLICT_POLICIES,
   type ConflictPolicy,
@@ -17,6 +17,14 @@ export {
   type Hold,
   targetOf,
 } from "./kinds.js";
+export {
+  expandNemesis,
+  NemesisError,
+  type NemesisSpec,
+  nemesisSchema,
+  randomSeed,
+  seededRandom,
+} from "./nemesis.js";
 export { type FaultActions, type FaultLog, type FaultRecord, FaultScheduler } from "./scheduler.js";
 export { type FlushPolicy, SpawnedBroker } from "./spawned-broker.js";
 export {

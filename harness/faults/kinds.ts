@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { wallMs } from "../../core/clock.js";
-import type { FaultEnv } from "./env.js";
+import type { FaultEnv, Recovery } from "./env.js";
 import {
   type FaultShape,
   type FaultTarget,
@@ -60,10 +60,10 @@ export interface FaultKindDef<F extends TargetFormName = TargetFormName> {
   start(fault: FaultSpec, target: TargetOf<F>, env: FaultEnv): Promise<void>;
   end(fault: FaultSpec, target: TargetOf<F>, env: FaultEnv): Promise<void>;
   /**
-   * After the end: resolves with the wall-clock ms the run was served again, or null when it was not
-   * within `timeoutMs`. Kinds without one are settled when they end.
+   * After the end: resolves with how the run recovered (null: nothing to recover from). Kinds
+   * without one are settled when they end.
    */
-  settle?(env: FaultEnv, sinceMs: number, timeoutMs: number): Promise<number | null>;
+  settle?(env: FaultEnv, timeoutMs: number): Promise<Recovery | null>;
 }
 
 /**
@@ -84,8 +84,7 @@ const consumerHolds = (t: TargetOf<"consumer">) => [
   exclusive(`consumer:${t.group}/${t.index}`),
 ];
 const OUTAGE_HOLDS = [exclusive(CLIENTS), exclusive(BROKER)];
-const awaitService = (env: FaultEnv, sinceMs: number, timeoutMs: number) =>
-  env.awaitService(sinceMs, timeoutMs);
+const awaitService = (env: FaultEnv, timeoutMs: number) => env.awaitService(timeoutMs);
 
 export const FAULTS: { readonly [K in FaultKind]: FaultKindDef } = {
   "consumer-crash": define({

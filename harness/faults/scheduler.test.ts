@@ -85,8 +85,11 @@ describe("fault scheduler", () => {
         end: async (f) => void events.push(`end ${f.kind} ${f.at}`),
         holds: (f) => (f.kind === "broker-crash" ? [{ resource: "broker", exclusive: true }] : []),
         // The first crash takes 100 ms to be served again after it ends.
-        settle: (f) =>
-          f.kind === "broker-crash" && f.at === 0 ? sleep(100).then(() => wallMs()) : undefined,
+        settle: (f) => {
+          if (f.kind !== "broker-crash" || f.at !== 0) return undefined;
+          const healedMs = wallMs();
+          return sleep(100).then(() => ({ healedMs, servedMs: wallMs() }));
+        },
       },
       () => {},
       (_f, err) => {

@@ -12,7 +12,8 @@
  * never as an error.
  */
 import { wallMs } from "../../core/clock.js";
-import type { SkippedFault } from "../../core/results.js";
+import type { FaultRecord, SkippedFault } from "../../core/results.js";
+import type { Recovery } from "./env.js";
 import type { FaultSpec, Hold } from "./kinds.js";
 
 export interface FaultActions {
@@ -21,25 +22,21 @@ export interface FaultActions {
   /** What the fault holds while active; absent: nothing (it collides with no other). */
   holds?(fault: FaultSpec): readonly Hold[];
   /**
-   * After the end: resolves with the wall-clock ms the run was served again, or null when it was not
-   * in time. Absent, or undefined for this fault: settled when it ends.
+   * After the end: resolves with how the run recovered (null: nothing to recover from). Absent, or
+   * undefined for this fault: settled when it ends.
    */
-  settle?(fault: FaultSpec, sinceMs: number): Promise<number | null> | undefined;
+  settle?(fault: FaultSpec): Promise<Recovery | null> | undefined;
 }
 
-export interface FaultRecord {
-  readonly kind: string;
-  readonly target: string;
-  readonly startS: number;
-  readonly endS: number;
-  /** Seconds the fault waited for a colliding one (absent when it started on time). */
-  readonly delayedS?: number;
-  /** Seconds from lifting the fault until the run was served again (null: not within the timeout). */
-  readonly recoveryS?: number | null;
-}
+/** What results.json records of a fault that took place (core/results.ts). */
+export type { FaultRecord } from "../../core/results.js";
 
 /** Writes a fault's phase into the history (the recorder's `fault` line). */
-export type FaultLog = (fault: FaultSpec, phase: "start" | "end") => void;
+export type FaultLog = (
+  fault: FaultSpec,
+  phase: "start" | "end" | "recovered" | "skipped",
+  detail?: { readonly healS?: number; readonly recoveryS?: number | null; readonly reason?: string },
+) => void;
 
 type State = "pending" | "waiting" | "active" | "ending" | "settling" | "done" | "skipped";
 
@@ -50,7 +47,7 @@ interface Entry {
   startedMs: number;
   liftedMs: number;
   endedMs: number;
-  recoveredMs: number | null | undefined;
+  recovery: Recovery | null;
   skipReason: string | null;
   timer: NodeJS.Timeout | null;
   /** The running start, end or settle action. */
@@ -89,7 +86,7 @@ export class FaultScheduler {
       startedMs: 0,
       liftedMs: 0,
       endedMs: 0,
-      recoveredMs: undefined,
+      recovery: null,
       skipReason: null,
       timer: null,
       running: Promise.resolve(),
@@ -153,6 +150,7 @@ export class FaultScheduler {
   private skip(e: Entry, reason: string): void {
     e.state = "skipped";
     e.skipReason = reason;
+    this.log(e.fault, "skipped", { reason });
   }
 
   /** Ends the fault, lets it settle, then releases what it held. */
@@ -168,13 +166,14 @@ export class FaultScheduler {
       await e.running;
       e.endedMs = wallMs();
       this.log(e.fault, "end");
-      const settling = settle && !this.stopped ? this.actions.settle?.(e.fault, e.liftedMs) : undefined;
+      const settling = settle && !this.stopped ? this.actions.settle?.(e.fault) : undefined;
       if (settling !== undefined) {
         e.state = "settling";
-        e.recoveredMs = await settling.catch((err: unknown) => {
+        e.recovery = await settling.catch((err: unknown) => {
           this.onError(e.fault, err);
           return null;
         });
+        if (e.recovery !== null) this.log(e.fault, "recovered", recoveryOf(e, e.recovery));
       }
       e.state = "done";
       this.release();
@@ -226,9 +225,7 @@ export class FaultScheduler {
           startS: s(e.startedMs),
           endS: s(e.endedMs),
           ...(delayMs > END_SLACK_MS ? { delayedS: Math.round(delayMs) / 1000 } : {}),
-          ...(e.recoveredMs !== undefined
-            ? { recoveryS: e.recoveredMs === null ? null : Math.round(e.recoveredMs - e.liftedMs) / 1000 }
-            : {}),
+          ...(e.recovery !== null ? recoveryOf(e, e.recovery) : {}),
         };
       });
   }
@@ -244,6 +241,13 @@ export class FaultScheduler {
         reason: e.skipReason ?? "skipped",
       }));
   }
+}
+
+function recoveryOf(e: Entry, r: Recovery): { healS: number; recoveryS: number | null } {
+  return {
+    healS: Math.round(r.healedMs - e.liftedMs) / 1000,
+    recoveryS: r.servedMs === null ? null : Math.round(r.servedMs - r.healedMs) / 1000,
+  };
 }
 
 function describe(e: Entry): string {

@@ -185,6 +185,7 @@ export class RunMetrics {
         publishedMsgs: this.intervalPublished,
         consumedMsgs: this.intervalConsumed,
         backlogMsgs: backlog,
+        e2eP50Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(50) / 1000 : null,
         e2eP99Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(99) / 1000 : null,
         publishP99Ms:
           this.intervalPublish.totalCount > 0 ? this.intervalPublish.getValueAtPercentile(99) / 1000 : null,

@@ -4,7 +4,13 @@
  * take. A crashed consumer is replaced in its slot by a new process; after an outage the adapter
  * reconnects and every client is replaced.
  */
-import type { Adapter, AdapterFactory, AdapterSettings, Producer } from "../../adapters/contract.js";
+import type {
+  Adapter,
+  AdapterFactory,
+  AdapterSettings,
+  Producer,
+  TopicPartition,
+} from "../../adapters/contract.js";
 import type { HistoryRecorder } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { Workload } from "../workload/index.js";
@@ -48,6 +54,8 @@ export class RunClients {
   readonly topics: readonly string[];
   private adapter: Adapter;
   private readonly options: ClientsOptions;
+  /** Consumers are held back (backlog mode): new ones are created held too. */
+  private held = false;
   private readonly w: Workload;
   private nextProcess: number;
 
@@ -74,6 +82,11 @@ export class RunClients {
 
   get metrics(): RunMetrics {
     return this.options.ctx.metrics;
+  }
+
+  /** Whether messages carry their id beside the payload (exactly-once: brokers that deduplicate by id). */
+  get messageIds(): boolean {
+    return this.w.deliveryMode === "exactly-once";
   }
 
   /** The reacting group's index (workload `reactors`), or -1. */
@@ -136,11 +149,15 @@ export class RunClients {
             maxSource: this.producerCount * w.inFlight,
             topic: this.topics[0]!,
             messageSize: w.messageSize,
+            messageIds: this.messageIds,
           }
         : undefined;
     const recorder = this.recorder;
     // The adapter may report the first assignment before createConsumer returns.
-    const holder: { loop: ConsumerLoop | null; assigned: boolean } = { loop: null, assigned: false };
+    const holder: { loop: ConsumerLoop | null; assigned: readonly TopicPartition[] | null } = {
+      loop: null,
+      assigned: null,
+    };
     const consumer = await this.adapter.createConsumer({
       process,
       group: g.name,
@@ -155,8 +172,8 @@ export class RunClients {
       onAssign: (assignment) => {
         if (holder.loop?.crashed) return;
         recorder?.assign(holder.loop?.process ?? process, g.name, assignment);
-        holder.assigned = true;
-        holder.loop?.onAssign();
+        holder.assigned = assignment.partitions;
+        holder.loop?.onAssign(assignment.partitions);
       },
     });
     const loop = new ConsumerLoop(
@@ -173,7 +190,8 @@ export class RunClients {
       this.options.ctx,
     );
     holder.loop = loop;
-    if (holder.assigned) loop.onAssign();
+    if (holder.assigned !== null) loop.onAssign(holder.assigned);
+    if (this.held) loop.hold();
     return loop;
   }
 
@@ -256,6 +274,33 @@ export class RunClients {
       if (loops.every((c) => c.assigned) && performance.now() - lastAssign >= ASSIGN_SETTLE_MS) return;
       await sleep(10);
     }
+  }
+
+  /**
+   * Whether every partition of the run's topics is assigned to a live consumer of group `g`
+   * (log model; a queue-model broker shares every partition, so it is always true there).
+   */
+  covers(g: GroupState): boolean {
+    if (this.options.plan.caps.model !== "log") return true;
+    const owned = new Set<string>();
+    for (const c of this.consumers) {
+      if (c.plan.group !== g || c.crashed) continue;
+      for (const tp of c.partitions) owned.add(`${tp.topic}\u0000${tp.partition}`);
+    }
+    return this.topics.every((t) =>
+      Array.from({ length: this.w.partitions }, (_, p) => p).every((p) => owned.has(`${t}\u0000${p}`)),
+    );
+  }
+
+  /** Holds every consumer back, present and future, until `releaseConsumers` (backlog mode). */
+  holdConsumers(): void {
+    this.held = true;
+    for (const c of this.consumers) c.hold();
+  }
+
+  releaseConsumers(): void {
+    this.held = false;
+    for (const c of this.consumers) c.release();
   }
 
   /** Every consumer loop the run had, crashed ones included (for their warnings). */

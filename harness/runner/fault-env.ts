@@ -14,6 +14,7 @@ import {
   type FaultShape,
   type FaultSpec,
   type NetworkControl,
+  type Recovery,
   targetOf,
 } from "../faults/index.js";
 import type { RunClients } from "./clients.js";
@@ -34,7 +35,7 @@ export class RunFaultEnv implements FaultEnv {
   private readonly shape: FaultShape;
   private readonly producing: () => boolean;
   /** Counts when the last outage began to heal: service is back when they move. */
-  private healBaseline: { acked: number; delivered: Map<number, number> } | null = null;
+  private healBaseline: { acked: number; delivered: Map<number, number>; healedMs: number } | null = null;
 
   constructor(options: {
     clients: RunClients;
@@ -85,28 +86,38 @@ export class RunFaultEnv implements FaultEnv {
 
   endOutage(heal: () => Promise<void>): Promise<void> {
     const m = this.clients.metrics;
-    this.healBaseline = {
+    const baseline = {
       acked: m.ackedMsgs,
       delivered: new Map(this.clients.groups.map((g) => [g.index, m.deliveredTo(g.index)])),
+      healedMs: 0,
     };
-    return this.outage.end(heal);
+    this.healBaseline = baseline;
+    return this.outage.end(async () => {
+      await heal();
+      baseline.healedMs = wallMs();
+    });
   }
 
-  async awaitService(_sinceMs: number, timeoutMs: number): Promise<number | null> {
+  async awaitService(timeoutMs: number): Promise<Recovery | null> {
     const baseline = this.healBaseline;
-    if (baseline === null) return null;
+    this.healBaseline = null;
+    if (baseline === null || baseline.healedMs === 0) return null;
     const deadline = wallMs() + timeoutMs;
     const m = this.clients.metrics;
     // The groups that have consumers now (a late group counts once it has joined).
-    const groups = [...new Set(this.clients.consumers.map((c) => c.plan.group.index))];
+    const groups = [...new Set(this.clients.consumers.map((c) => c.plan.group))];
     while (wallMs() < deadline && this.producing()) {
+      // Served again: producing is acknowledged, and each group reads every partition again
+      // (a partition still held by a dead member is not served) and has received something.
       const served =
         m.ackedMsgs > baseline.acked &&
-        groups.every((g) => m.deliveredTo(g) > (baseline.delivered.get(g) ?? 0));
-      if (served) return wallMs();
+        groups.every(
+          (g) => this.clients.covers(g) && m.deliveredTo(g.index) > (baseline.delivered.get(g.index) ?? 0),
+        );
+      if (served) return { healedMs: baseline.healedMs, servedMs: wallMs() };
       await sleep(2);
     }
-    return null;
+    return { healedMs: baseline.healedMs, servedMs: null };
   }
 }
 
@@ -116,6 +127,6 @@ export function tableActions(env: FaultEnv): FaultActions {
     start: (f: FaultSpec) => FAULTS[f.kind].start(f, targetOf(f), env),
     end: (f: FaultSpec) => FAULTS[f.kind].end(f, targetOf(f), env),
     holds: (f: FaultSpec) => FAULTS[f.kind].holds(targetOf(f)),
-    settle: (f: FaultSpec, sinceMs: number) => FAULTS[f.kind].settle?.(env, sinceMs, RECOVERY_TIMEOUT_MS),
+    settle: (f: FaultSpec) => FAULTS[f.kind].settle?.(env, RECOVERY_TIMEOUT_MS),
   };
 }

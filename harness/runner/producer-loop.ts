@@ -10,6 +10,7 @@
  */
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
+import { messageId } from "../../core/payload.js";
 import type { Predicate } from "../../core/predicates.js";
 import type { HistoryRecorder, SentBatch } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
@@ -28,7 +29,8 @@ export interface ProducerPlan {
   /** Messages this producer sends, or null to send until `endMs`. */
   readonly limit: number | null;
   readonly startMs: number;
-  readonly endMs: number;
+  /** When producing ends (wall-clock ms); read before each batch, as it may move (backlog mode). */
+  readonly endMs: () => number;
   readonly keys: KeyGenerator;
   /** Message properties by sequence number (workload `predicates`), or null. */
   readonly properties?: PropertyCycle | null;
@@ -38,6 +40,8 @@ export interface ProducerPlan {
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
   readonly ackLost?: () => boolean;
+  /** Give each message its id (`OutgoingMessage.id`), for brokers that deduplicate by id (exactly-once). */
+  readonly messageIds?: boolean;
   /** Whether a batch whose acknowledgement was lost is sent again (at-least/exactly-once) or left unknown (at-most-once). */
   readonly retryLostAcks?: boolean;
   /**
@@ -119,7 +123,7 @@ async function runLane(
     let intendedMs: number;
     if (batchIntervalMs > 0) {
       intendedMs = plan.startMs + schedule.k * batchIntervalMs;
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.k++;
       schedule.claimed += count;
       // Timers have 1 ms resolution: sleep while a whole millisecond remains, then send. A batch
@@ -131,7 +135,7 @@ async function runLane(
       }
     } else {
       intendedMs = wallMs();
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.claimed += count;
     }
     const keys = plan.keys.batch(count);
@@ -143,11 +147,14 @@ async function runLane(
     const props = cycle === null ? null : new Array<string>(count);
     for (let i = 0; i < count; i++) {
       const key = keys === null ? null : keys[i]!;
-      if (cycle === null) messages[i] = { topic: plan.topic, key, payload: payloads[i]! };
+      const m: OutgoingMessage = plan.messageIds
+        ? { topic: plan.topic, key, payload: payloads[i]!, id: messageId(source, seq + i) }
+        : { topic: plan.topic, key, payload: payloads[i]! };
+      if (cycle === null) messages[i] = m;
       else {
         const p = cycle.of(seq + i);
         props![i] = p.json;
-        messages[i] = { topic: plan.topic, key, payload: payloads[i]!, properties: p.properties };
+        messages[i] = { ...m, properties: p.properties };
       }
     }
     let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys, props };

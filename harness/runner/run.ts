@@ -17,7 +17,7 @@ import { drainPhase } from "./drain.js";
 import { progressOf } from "./monitor.js";
 import { HISTORY_FILE, type RunOptions } from "./options.js";
 import { planRun } from "./plan.js";
-import { produce } from "./produce.js";
+import { type ProduceOutcome, produce } from "./produce.js";
 import { writeResult } from "./result-file.js";
 import { errorMessage } from "./run-log.js";
 import { connect, openSession, prepare } from "./setup.js";
@@ -37,10 +37,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const session = await openSession(plan, options, connected.infrastructure, connected.adapter);
   const { log } = session;
 
-  let producingS = 0;
+  let produced: ProduceOutcome = { producingS: 0, backlog: null };
   try {
     await prepare(session);
-    producingS = await produce(session);
+    produced = await produce(session);
     await drainPhase(session);
   } catch (err) {
     log.fail(errorMessage(err));
@@ -51,7 +51,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
 
   const summary = session.metrics.summary();
   const durationS = (performance.now() - session.openedAt) / 1000;
-  const verdict = await judge(session, producingS);
+  const verdict = await judge(session, produced.producingS);
   return writeResult(plan, options.dir, {
     status: log.error === null ? "completed" : "error",
     reason: log.error,
@@ -63,5 +63,6 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     verdict,
     history: session.recorder ? HISTORY_FILE : null,
     durationS,
+    ...(produced.backlog !== null ? { backlogMode: produced.backlog } : {}),
   });
 }

@@ -139,7 +139,7 @@ export async function openSession(
       : new FaultScheduler(
           w.faults,
           tableActions(faultEnv),
-          (f, phase) => recorder?.fault(f.kind, f.target, phase),
+          (f, phase, detail) => recorder?.fault(f.kind, f.target, phase, detail),
           (f, err) => log.fail(`fault ${f.kind} on ${f.target} failed: ${errorMessage(err)}`),
         );
   const monitor = new RunMonitor({

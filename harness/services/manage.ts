@@ -3,6 +3,7 @@
  * start an instance of a definition (checking the machine, an instance already running, ports),
  * read every instance's state and check its pids, stop one from any invocation.
  */
+import { mkdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../../core/errors.js";
 import type { ServiceDefinition, ServiceInstance } from "./definition.js";
@@ -13,6 +14,7 @@ import {
   cacheDir,
   instanceDir,
   listInstances,
+  lockInstance,
   readState,
   type ServiceState,
   wipeInstance,
@@ -60,6 +62,15 @@ function checkOptions(def: ServiceDefinition, options: StartOptions): void {
   }
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new UsageError(`instance name "${instance}": use lowercase letters, digits, ".", "_", "-"`);
+  }
+}
+
+function makeDir(dir: string, what: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`${what} ${dir} cannot be created (${reason})`);
   }
 }
 
@@ -148,32 +159,39 @@ export async function startService(name: string, options: StartOptions = {}): Pr
   if (lacking !== null) throw new UsageError(`cannot start ${def.name}: ${lacking}`);
   const instance = options.instance ?? def.name;
   const dir = instanceDir(home, instance);
-  const previous = readState(dir);
-  if (previous !== null) {
-    const status = statusOf(previous, dir);
-    if (isUp(status)) throw new ServiceRunningError(previous);
-    if (previous.service !== def.name) {
-      throw new UsageError(`instance "${instance}" belongs to ${previous.service}; pick another name`);
+  makeDir(dir, "BROKERBENCH_HOME: the instance directory");
+  const release = lockInstance(dir, instance);
+  try {
+    const previous = readState(dir);
+    if (previous !== null) {
+      const status = statusOf(previous, dir);
+      if (isUp(status)) throw new ServiceRunningError(previous);
+      if (previous.service !== def.name) {
+        throw new UsageError(`instance "${instance}" belongs to ${previous.service}; pick another name`);
+      }
     }
+    const dataDir =
+      options.dataDir === undefined
+        ? join(dir, "data")
+        : isAbsolute(options.dataDir)
+          ? options.dataDir
+          : resolve(options.dataDir);
+    makeDir(dataDir, options.dataDir === undefined ? "the data directory" : "--data-dir");
+    return await def.start({
+      service: def.name,
+      instance,
+      dir,
+      port: options.port ?? def.defaultPort,
+      dataDir,
+      profile: options.profile ?? def.profiles[0]?.name ?? "default",
+      nodes: options.nodes ?? def.nodeCounts[0] ?? 1,
+      env,
+      cacheDir: cache,
+      progress: options.progress ?? (() => {}),
+    });
+  } finally {
+    release();
   }
-  const dataDir =
-    options.dataDir === undefined
-      ? join(dir, "data")
-      : isAbsolute(options.dataDir)
-        ? options.dataDir
-        : resolve(options.dataDir);
-  return def.start({
-    service: def.name,
-    instance,
-    dir,
-    port: options.port ?? def.defaultPort,
-    dataDir,
-    profile: options.profile ?? def.profiles[0]?.name ?? "default",
-    nodes: options.nodes ?? def.nodeCounts[0] ?? 1,
-    env,
-    cacheDir: cache,
-    progress: options.progress ?? (() => {}),
-  });
 }
 
 export interface StopReport {

@@ -58,10 +58,13 @@ export function runMaven(
   });
 }
 
-/** Maven's reason in one line: its first [ERROR] line, else its last line. */
+/** Maven's reason in one line: its first [ERROR] line with text (colour codes and help pointer dropped), else its last line. */
 export function mavenFailure(output: string): string {
-  const lines = output.split("\n").map((l) => l.trim());
-  const line = lines.find((l) => l.startsWith("[ERROR]")) ?? lines.filter((l) => l !== "").pop() ?? "";
+  const lines = output
+    .replace(/\x1b\[[0-9;]*m/g, "")
+    .split("\n")
+    .map((l) => l.replace(/ -> \[Help \d+\]$/, "").trim());
+  const line = lines.find((l) => /^\[ERROR\] \S/.test(l)) ?? lines.filter((l) => l !== "").pop() ?? "";
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
@@ -74,7 +77,7 @@ export interface MavenResolveOptions {
   readonly progress: (line: string) => void;
 }
 
-/** The libs directory holding every runtime jar of the pom, resolving it first if not cached. */
+/** The libs directory holding every runtime artifact of the pom, resolving it first if not cached. */
 export async function resolveMavenLibs(options: MavenResolveOptions): Promise<string> {
   const cached = cachedMavenLibs(options.pom, options.cacheDir, options.name);
   if (cached !== null) return cached;
@@ -88,7 +91,16 @@ export async function resolveMavenLibs(options: MavenResolveOptions): Promise<st
     options.progress(`resolving ${options.name}'s jars from Maven Central (first start only) into ${entry}`);
     const libs = join(tmp, "libs");
     const { code, output } = await runMaven(
-      ["-q", "-B", "-f", pom, COPY_DEPENDENCIES, "-DincludeScope=runtime", `-DoutputDirectory=${libs}`],
+      [
+        "-q",
+        "-B",
+        "-Dstyle.color=never",
+        "-f",
+        pom,
+        COPY_DEPENDENCIES,
+        "-DincludeScope=runtime",
+        `-DoutputDirectory=${libs}`,
+      ],
       options.env,
     ).catch((err: Error) => {
       throw new ServiceStartError(`cannot run mvn: ${err.message}`);
@@ -96,8 +108,10 @@ export async function resolveMavenLibs(options: MavenResolveOptions): Promise<st
     if (code !== 0) {
       throw new ServiceStartError(`mvn could not resolve ${options.pom}: ${mavenFailure(output)}`);
     }
-    const jars = readdirSync(libs).filter((f) => f.endsWith(".jar"));
-    if (jars.length === 0) throw new ServiceStartError(`mvn resolved no jars from ${options.pom}`);
+    // Usually jars; a distribution pom (Artemis's bin tar.gz) yields its archive.
+    if (!existsSync(libs) || readdirSync(libs).length === 0) {
+      throw new ServiceStartError(`mvn resolved no artifact from ${options.pom}`);
+    }
     rmSync(pom);
     // The marker goes in before the rename, so the entry is complete from the moment it exists.
     mkdirSync(join(tmp, COMPLETE));

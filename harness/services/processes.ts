@@ -65,6 +65,27 @@ interface LiveNode {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Waits (up to 5 s) until /proc shows the process in `condition`, or it is gone. */
+async function waitCondition(p: ProcessIdentity, condition: "paused" | "running"): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const now = processCondition(p);
+    if (now === condition || now === "gone" || Date.now() >= deadline) return;
+    await sleep(10);
+  }
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** The last line of this launch's output that looks like the reason it failed. */
 export function lastErrorLine(logFile: string): string | null {
   let text: string;
@@ -168,15 +189,22 @@ export class ProcessService implements ServiceInstance {
     }
   }
 
+  /** Resolves once the kernel shows the process stopped (a JVM's threads stop one by one). */
   async pause(node?: string): Promise<void> {
     for (const n of this.select(node)) {
-      if (n.process !== null && signalProcess(n.process, "SIGSTOP")) n.condition = "paused";
+      if (n.process !== null && signalProcess(n.process, "SIGSTOP")) {
+        await waitCondition(n.process, "paused");
+        n.condition = "paused";
+      }
     }
   }
 
   async resume(node?: string): Promise<void> {
     for (const n of this.select(node)) {
-      if (n.process !== null && signalProcess(n.process, "SIGCONT")) n.condition = "running";
+      if (n.process !== null && signalProcess(n.process, "SIGCONT")) {
+        await waitCondition(n.process, "running");
+        n.condition = "running";
+      }
     }
   }
 
@@ -249,6 +277,8 @@ export class ProcessService implements ServiceInstance {
     for (;;) {
       const p = n.process;
       if (p === null || processCondition(p) === "gone") {
+        // Gone from /proc a moment before Node reports the exit code.
+        if (n.child !== null && n.exit === null) await exitOf(n.child, 1000);
         const how = n.exit?.signal ? `on ${n.exit.signal}` : `with code ${n.exit?.code ?? "?"}`;
         const reason = lastErrorLine(n.recipe.logFile);
         throw new ServiceStartError(

@@ -12,11 +12,23 @@
  * state.json is rewritten (atomically) on every change: start, kill, restart, stop. After a stop
  * it stays with no pids, so `status` can say where the kept data is, until `stop --wipe`.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../../core/errors.js";
+import { processCondition, processStartTime } from "./pids.js";
 
 export function brokerbenchHome(env: NodeJS.ProcessEnv = process.env): string {
   const home = env.BROKERBENCH_HOME;
@@ -140,4 +152,32 @@ export function wipeInstance(dir: string, state: ServiceState | null): void {
   }
   rmSync(join(dir, "config"), { recursive: true, force: true });
   removeState(dir);
+}
+
+/**
+ * Held while an instance starts, so two invocations starting the same instance at once cannot
+ * both launch it and overwrite each other's state file. A lock whose owner is gone is taken over.
+ * Returns the release.
+ */
+export function lockInstance(dir: string, instance: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, "start.lock");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeSync(fd, `${process.pid} ${processStartTime(process.pid) ?? ""}\n`);
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
+    }
+    const [pid, startTime] = readFileSync(lock, "utf8").trim().split(" ");
+    const owner = { pid: Number(pid), startTime: startTime || null };
+    if (Number.isInteger(owner.pid) && owner.pid > 0 && processCondition(owner) !== "gone") {
+      throw new UsageError(
+        `${instance} is being started by pid ${owner.pid}; wait for it, or stop that process`,
+      );
+    }
+    rmSync(lock, { force: true });
+  }
 }

@@ -8,6 +8,7 @@ import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
 import { parsePredicate, propertyNameProblem, propertyValueProblem } from "../../core/predicates.js";
 import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../core/vocabulary.js";
 import { faultSchema } from "../faults/kinds.js";
+import { nemesisSchema } from "../faults/nemesis.js";
 
 // The fault table (harness/faults/kinds.ts) describes every fault kind; the workload only lists faults.
 export { FAULT_KINDS, type FaultKind, type FaultSpec, faultSchema } from "../faults/kinds.js";
@@ -109,6 +110,21 @@ export const workloadFields = {
     .describe("total messages to send instead of a duration (null: use durationS)"),
   warmupS: seconds.default(1).describe("seconds at the start left out of every figure"),
   drainTimeoutS: seconds.default(30).describe("longest wait for the groups to catch up after producing"),
+  backlogBytes: count(1)
+    .nullable()
+    .default(null)
+    .describe(
+      "backlog mode: after warmup every consumer is held back until this many bytes are acknowledged and unread (summed over groups), then the drain is measured",
+    ),
+  backlogDrainRatio: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe("backlog mode: share of the backlog drained before the measured durationS − warmupS begins"),
+  backlogTimeoutS: seconds
+    .default(600)
+    .describe("backlog mode: longest the backlog may take to build and then to drain"),
   prefetch: count(1).default(1000).describe("push: unacknowledged messages a consumer may hold"),
   pollMax: count(1).default(500).describe("pull: most messages one poll returns"),
   inFlight: count(1)
@@ -137,6 +153,12 @@ export const workloadFields = {
     .array(faultSchema)
     .default([])
     .describe("faults to inject: [{at, duration, kind, target, ...}] (README: Fault injection)"),
+  nemesis: nemesisSchema
+    .nullable()
+    .default(null)
+    .describe(
+      "a generated fault schedule {kind, every, jitter?, duration, count?, seed?, target?, from?} added to faults (README: Nemesis)",
+    ),
   lateGroup: lateGroupSchema
     .nullable()
     .default(null)

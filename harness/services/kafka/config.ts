@@ -127,9 +127,15 @@ export function storageFormatArgs(classpath: string, clusterId: string, properti
  */
 export function newClusterId(random: (n: number) => Buffer = randomBytes): string {
   for (;;) {
-    const id = random(16).toString("base64url");
-    if (!id.startsWith("-") && !/^A{21}[AQ]$/.test(id)) return id;
+    const id = clusterIdFrom(random(16));
+    if (id !== null) return id;
   }
+}
+
+/** 16 bytes as a Kafka Uuid string, or null for what Kafka never hands out: a leading "-", the zero and metadata-topic ids. */
+export function clusterIdFrom(bytes: Uint8Array): string | null {
+  const id = Buffer.from(bytes).toString("base64url");
+  return id.startsWith("-") || /^A{21}[AQ]$/.test(id) ? null : id;
 }
 
 /** The cluster id a formatted log dir holds (meta.properties), or null if it is not formatted. */
