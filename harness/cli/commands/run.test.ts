@@ -164,8 +164,9 @@ describe("brokerbench help and list", () => {
     // The capability matrix: one row per adapter, one column per capability.
     expect(r.out).toMatch(/adapter\s+model\s+push\s+pull\s+queue\s+pub-sub\s+replay/);
     expect(r.out).toMatch(
-      /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+at-most-once, at-least-once, exactly-once\s+partition/,
+      /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+-\s+at-most-once, at-least-once, exactly-once\s+partition/,
     );
+    expect(r.out).toMatch(/artemis\s+queue\s+yes\s+yes\s+yes\s+yes\s+-\s+-\s+-\s+-\s+yes\s+at-most-once, at-least-once\s+producer/);
     expect(r.out).toMatch(/redis-pubsub\s+queue\s+yes\s+-\s+-\s+yes/);
   });
 });
