@@ -166,7 +166,9 @@ describe("brokerbench help and list", () => {
     expect(r.out).toMatch(
       /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+-\s+at-most-once, at-least-once, exactly-once\s+partition/,
     );
-    expect(r.out).toMatch(/artemis\s+queue\s+yes\s+yes\s+yes\s+yes\s+-\s+-\s+-\s+-\s+yes\s+at-most-once, at-least-once\s+producer/);
+    expect(r.out).toMatch(
+      /artemis\s+queue\s+yes\s+yes\s+yes\s+yes\s+-\s+-\s+-\s+-\s+yes\s+at-most-once, at-least-once\s+producer/,
+    );
     expect(r.out).toMatch(/redis-pubsub\s+queue\s+yes\s+-\s+-\s+yes/);
   });
 });
