@@ -53,14 +53,14 @@ export interface OutgoingMessage {
   /** Routing key; `null` lets the broker spread messages (round-robin or single partition). */
   readonly key: string | null;
   readonly payload: Uint8Array;
-  /** Message properties (only when `capabilities.predicates`): what a group's predicate is evaluated on. */
-  readonly properties?: Properties;
   /**
    * The message's identity (its history id, `<process>-<sequence>`), the same on every retry. Set
    * by the harness for exactly-once and idempotent producers, for brokers that deduplicate by a
    * message id the client gives (JetStream's `Nats-Msg-Id`); an adapter uses it for nothing else.
    */
   readonly id?: string;
+  /** Message properties (only when `capabilities.predicates`): what a group's predicate is evaluated on. */
+  readonly properties?: Properties;
 }
 
 /** What the broker acknowledged for one message. */
@@ -256,6 +256,11 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
+/** The delivery modes the broker provides with this delivery style. */
+export function deliveryModesOf(caps: Capabilities, style: DeliveryStyle): readonly DeliveryMode[] {
+  return caps.deliveryModesByStyle?.[style] ?? caps.deliveryModes;
+}
+
 /** Why a workload cannot run on an adapter, or `null` when it can. Used by the runner and `list`. */
 export function unsupportedReason(
   caps: Capabilities,
@@ -275,6 +280,8 @@ export function unsupportedReason(
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
   if (need.delivery === "pull" && !caps.pull) return "pull delivery is not supported";
   if (!caps.deliveryModes.includes(need.mode)) return `delivery mode ${need.mode} is not supported`;
+  if (!deliveryModesOf(caps, need.delivery).includes(need.mode))
+    return `delivery mode ${need.mode} is not supported with ${need.delivery} delivery`;
   if (need.consumersPerGroup > 1 && !caps.queue)
     return "competing consumers in one group (queue) are not supported";
   if (need.groups > 1 && !caps.pubsub) return "several groups on one topic (pub-sub) are not supported";

@@ -8,6 +8,7 @@ import type { AdapterFactory } from "./contract.js";
 import { jetstreamFactory } from "./jetstream/index.js";
 import { mqttFactory } from "./mqtt/index.js";
 import { natsFactory } from "./nats/index.js";
+import { pubsubFactory } from "./pubsub/index.js";
 import { rabbitmqFactory } from "./rabbitmq/index.js";
 import { redisPubSubFactory } from "./redis-pubsub/index.js";
 import { redisStreamsFactory } from "./redis-streams/index.js";
@@ -21,6 +22,7 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   natsFactory,
   jetstreamFactory,
   mqttFactory,
+  pubsubFactory,
   artemisFactory,
 ];
 

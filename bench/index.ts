@@ -7,6 +7,7 @@ import { artemisStartBenchmark } from "./artemis-start.js";
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { nemesisBenchmark } from "./nemesis.js";
+import { pubsubPushBenchmark } from "./pubsub-push.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
@@ -23,6 +24,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   checkersBenchmark,
   nemesisBenchmark,
   artemisStartBenchmark,
+  pubsubPushBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

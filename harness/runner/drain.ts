@@ -15,6 +15,14 @@ const DRAIN_SETTLE_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The quiet that ends a group's drain: longer than the broker's redelivery delay, so that what a
+ * killed consumer left unacknowledged has come back before the rest is judged lost.
+ */
+export function quietFor(redeliveryDelayMs = 0): number {
+  return Math.max(DRAIN_QUIET_MS, redeliveryDelayMs + 1000);
+}
+
 /** Drains the session's groups, then records the first consumer error as the run's error. */
 export async function drainPhase(session: RunSession): Promise<void> {
   const { clients, metrics, recorder, ctx, log, plan } = session;
@@ -26,6 +34,7 @@ export async function drainPhase(session: RunSession): Promise<void> {
       recorder,
       plan.workload.drainTimeoutS * 1000,
       clients.reactorGroup,
+      quietFor(plan.caps.redeliveryDelayMs),
     );
   }
   const consumerError = clients.consumers.find((c) => c.error !== null)?.error;
@@ -48,6 +57,7 @@ export async function drain(
   recorder: HistoryRecorder | null,
   timeoutMs: number,
   reactorGroup = -1,
+  quietMs = DRAIN_QUIET_MS,
 ): Promise<void> {
   const startMs = wallMs();
   for (const g of groups) recorder?.drain(g.name, false);
@@ -62,9 +72,9 @@ export async function drain(
         pending.delete(g);
         continue;
       }
-      const quietMs = now - Math.max(g.lastDeliveryMs, startMs);
+      const quietSinceMs = now - Math.max(g.lastDeliveryMs, startMs);
       const caughtUp = metrics.deliveredTo(g.index) >= metrics.owedTo(g.index) - (g.joinedAckedMsgs ?? 0);
-      if ((caughtUp && quietMs >= DRAIN_SETTLE_MS) || quietMs >= DRAIN_QUIET_MS) {
+      if ((caughtUp && quietSinceMs >= DRAIN_SETTLE_MS) || quietSinceMs >= quietMs) {
         if (g.start !== "latest") recorder?.drain(g.name, true);
         pending.delete(g);
       }

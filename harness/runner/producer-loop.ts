@@ -147,14 +147,12 @@ async function runLane(
     const props = cycle === null ? null : new Array<string>(count);
     for (let i = 0; i < count; i++) {
       const key = keys === null ? null : keys[i]!;
-      const m: OutgoingMessage = plan.messageIds
-        ? { topic: plan.topic, key, payload: payloads[i]!, id: messageId(source, seq + i) }
-        : { topic: plan.topic, key, payload: payloads[i]! };
-      if (cycle === null) messages[i] = m;
+      const id = plan.messageIds ? { id: messageId(source, seq + i) } : {};
+      if (cycle === null) messages[i] = { topic: plan.topic, key, payload: payloads[i]!, ...id };
       else {
         const p = cycle.of(seq + i);
         props![i] = p.json;
-        messages[i] = { ...m, properties: p.properties };
+        messages[i] = { topic: plan.topic, key, payload: payloads[i]!, ...id, properties: p.properties };
       }
     }
     let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys, props };

@@ -35,5 +35,6 @@ export {
 } from "./maven.js";
 export { freePort, freePorts, LOOPBACK, portFree, preferredOrFreePort, requireFreePorts } from "./ports.js";
 export { type NodeRecipe, type ProcessServiceOptions, startProcesses } from "./processes.js";
+export { emulatorArgs, probeEmulator, pubsubService } from "./pubsub/pubsub.js";
 export { SERVICES, serviceDefinition, serviceNames } from "./registry.js";
 export { brokerbenchHome, cacheDir, instanceDir, nodeDataDir } from "./state.js";

@@ -170,6 +170,8 @@ describe("brokerbench help and list", () => {
       /artemis\s+queue\s+yes\s+yes\s+yes\s+yes\s+-\s+-\s+-\s+-\s+yes\s+at-most-once, at-least-once\s+producer/,
     );
     expect(r.out).toMatch(/redis-pubsub\s+queue\s+yes\s+-\s+-\s+yes/);
+    // A mode only one delivery style has is marked.
+    expect(r.out).toMatch(/pubsub\s+queue\s+.*at-least-once, exactly-once \(pull only\)\s+none/);
   });
 });
 
