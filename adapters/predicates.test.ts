@@ -62,7 +62,7 @@ function artemisSelectorMatches(selector: string, props: Properties): boolean {
     const raw = props[name]!;
     const left =
       typeof raw === "string" ? { t: "S", v: raw } : { t: Number.isInteger(raw) ? "L" : "D", v: raw };
-    if ((left.t === "S") !== (right.t === "S")) return op === "<>" ? true : false; // <> is NOT (=)
+    if ((left.t === "S") !== (right.t === "S")) return op === "<>"; // FALSE, and <> is NOT (=)
     const a = left.v as number | string;
     const b = right.v;
     switch (op) {

@@ -160,7 +160,9 @@ export class ArtemisAdapter implements Adapter {
       conn,
       this.settings.routing,
       options.mode === "at-most-once",
-      this.settings.durable,
+      // auto: an at-most-once producer may lose messages anyway; a durable one would wait for the
+      // journal before the broker hands back credit (measured: README).
+      this.settings.durable === "auto" ? options.mode !== "at-most-once" : this.settings.durable === "true",
     );
   }
 

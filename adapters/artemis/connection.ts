@@ -29,8 +29,11 @@ export interface ArtemisSettings {
   readonly password: string | undefined;
   /** multicast: a topic is an address with one subscription queue per group; anycast: one queue. */
   readonly routing: Routing;
-  /** Messages are sent durable (written to the journal before they are accepted). */
-  readonly durable: boolean;
+  /**
+   * Messages are sent durable (journalled before the broker accepts them, or gives a pre-settled
+   * sender its credit back): always, never, or `auto`: for at-least-once, not for at-most-once.
+   */
+  readonly durable: "auto" | "true" | "false";
   /** Push: most deliveries handed to the consumer in one onBatch call. */
   readonly maxBatch: number;
   readonly connectTimeoutMs: number;
@@ -46,7 +49,11 @@ export const SETTINGS = {
     description:
       "multicast: topic = address, one durable subscription queue per group (pub-sub); anycast: topic = one queue all consumers share (no pub-sub)",
   },
-  durable: { default: "true", description: "send durable messages (journalled before they are accepted)" },
+  durable: {
+    default: "auto",
+    description:
+      "durable messages (journalled before they are accepted): auto (at-least-once only, as rabbitmq's persistent), true or false",
+  },
   maxBatch: { default: "100", description: "push: most deliveries handed to the consumer at once" },
   connectTimeoutMs: { default: "3000", description: "give up connecting after this many milliseconds" },
 } as const;
@@ -75,9 +82,9 @@ export function parseSettings(settings: AdapterSettings): ArtemisSettings {
   if (!(ROUTINGS as readonly string[]).includes(routing)) {
     throw new UsageError(`${NAME}: setting routing=${routing}: expected ${ROUTINGS.join(" or ")}`);
   }
-  const durable = settings.durable ?? "true";
-  if (durable !== "true" && durable !== "false") {
-    throw new UsageError(`${NAME}: setting durable=${durable}: expected true or false`);
+  const durable = settings.durable === undefined || settings.durable === "" ? "auto" : settings.durable;
+  if (durable !== "auto" && durable !== "true" && durable !== "false") {
+    throw new UsageError(`${NAME}: setting durable=${durable}: expected auto, true or false`);
   }
   return {
     url,
@@ -86,7 +93,7 @@ export function parseSettings(settings: AdapterSettings): ArtemisSettings {
     username: parsed.username === "" ? undefined : decodeURIComponent(parsed.username),
     password: parsed.password === "" ? undefined : decodeURIComponent(parsed.password),
     routing: routing as Routing,
-    durable: durable === "true",
+    durable,
     maxBatch: int("maxBatch", 100, 1),
     connectTimeoutMs: int("connectTimeoutMs", 3000, 1),
   };

@@ -7,8 +7,8 @@
  * once every transfer is on the wire under the broker's link credit, like a publish without
  * confirms.
  *
- * Messages are marked durable (AMQP's default is not: a broker restart would drop them) unless the
- * `durable=false` setting says otherwise, and sent with the routing capability of the topic's
+ * At-least-once messages are marked durable (AMQP's default is not: a broker restart would drop
+ * them), at-most-once ones not, unless the `durable` setting says otherwise; all are sent with the routing capability of the topic's
  * address (`topic` = multicast, `queue` = anycast) so that a send never creates an address without
  * queues, where Artemis would accept and drop it.
  */

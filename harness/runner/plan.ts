@@ -136,7 +136,8 @@ function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
   const reason = unsupportedReason(caps, {
     delivery: plan.delivery,
     mode: w.deliveryMode,
-    groups: w.groups,
+    // A late-joining group is a group too: on a broker without pub-sub it would compete for g1's messages.
+    groups: plan.groups.length,
     consumersPerGroup: w.consumersPerGroup,
     partitions: w.partitions,
     start: plan.start,

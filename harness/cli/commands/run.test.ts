@@ -166,6 +166,9 @@ describe("brokerbench help and list", () => {
     expect(r.out).toMatch(
       /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+-\s+at-most-once, at-least-once, exactly-once\s+partition/,
     );
+    expect(r.out).toMatch(
+      /artemis\s+queue\s+yes\s+yes\s+yes\s+yes\s+-\s+-\s+-\s+-\s+yes\s+at-most-once, at-least-once\s+producer/,
+    );
     expect(r.out).toMatch(/redis-pubsub\s+queue\s+yes\s+-\s+-\s+yes/);
     // A mode only one delivery style has is marked.
     expect(r.out).toMatch(/pubsub\s+queue\s+.*at-least-once, exactly-once \(pull only\)\s+none/);
