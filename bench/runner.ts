@@ -5,12 +5,12 @@
  * and the cost of recording as 1 − on/off.
  * Target: ≥ 1,000,000 msg/s end to end, recording costing ≤ 20 %.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Delivery, SendAck } from "../adapters/contract.js";
 import { findAdapter } from "../adapters/registry.js";
-import { HistoryRecorder } from "../harness/history/index.js";
+import { HISTORY_ENCODINGS, HistoryRecorder, historyFileName } from "../harness/history/index.js";
 import { executeRun } from "../harness/runner/index.js";
 import { parseWorkloadText } from "../harness/workload/index.js";
 import type { Benchmark } from "./bench.js";
@@ -102,56 +102,63 @@ export const runnerBenchmark: Benchmark = {
 
 /**
  * The recorder alone: the lines of 2,000,000 messages in the 1 → 1 → 1 pattern (send invoke and ok,
- * poll, commit per batch of 100), written to a file. Shows what recording costs the run's thread
- * (numbers into an event chunk) and what the worker sustains (JSON formatting and writing).
+ * poll, commit per batch of 100), written to a file, in each encoding. Shows what recording costs
+ * the run's thread (numbers into an event chunk), what the worker sustains (encoding and writing),
+ * and the bytes a message takes on disk.
  */
 export const historyBenchmark: Benchmark = {
   name: "history",
-  describe: "history recorder alone: 2M messages in batches of 100, worker thread, to a file",
+  describe: "history recorder alone: 2M messages in batches of 100, worker thread, to a file, per encoding",
   async run() {
     const n = 2_000_000;
     const b = 100;
-    const dir = await mkdtemp(join(tmpdir(), "bb-bench-history-"));
-    try {
-      const rec = new HistoryRecorder(join(dir, "history.jsonl"));
-      const topic = "bb-0a1b2c-0";
-      const payload = new Uint8Array(0);
-      const deliveries: Delivery[] = [];
-      const acks: SendAck[] = [];
-      const ids = { procs: new Uint32Array(b).fill(1), seqs: new Uint32Array(b) };
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      for (let s = 0; s < n; s += b) {
-        const batch = { process: 1, topic, firstSeq: s, count: b, keys: null };
-        rec.sendInvoke(batch);
-        for (let i = 0; i < b; i++) {
-          acks[i] = { partition: 0, offset: s + i };
-          deliveries[i] = { topic, partition: 0, offset: s + i, key: null, payload, redelivered: false };
-          ids.seqs[i] = s + i;
+    const figures: Record<string, number | string> = {};
+    for (const encoding of HISTORY_ENCODINGS) {
+      const dir = await mkdtemp(join(tmpdir(), "bb-bench-history-"));
+      try {
+        const path = join(dir, historyFileName(encoding));
+        const rec = new HistoryRecorder(path);
+        const topic = "bb-0a1b2c-0";
+        const payload = new Uint8Array(0);
+        const deliveries: Delivery[] = [];
+        const acks: SendAck[] = [];
+        const ids = { procs: new Uint32Array(b).fill(1), seqs: new Uint32Array(b) };
+        const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
+        for (let s = 0; s < n; s += b) {
+          const batch = { process: 1, topic, firstSeq: s, count: b, keys: null };
+          rec.sendInvoke(batch);
+          for (let i = 0; i < b; i++) {
+            acks[i] = { partition: 0, offset: s + i };
+            deliveries[i] = { topic, partition: 0, offset: s + i, key: null, payload, redelivered: false };
+            ids.seqs[i] = s + i;
+          }
+          rec.sendOk(batch, acks);
+          rec.pollOk(2, "g1", deliveries, ids);
+          rec.commit(2, "g1", { kind: "offsets", offsets: [{ topic, partition: 0, offset: s + b }] }, ids, b);
         }
-        rec.sendOk(batch, acks);
-        rec.pollOk(2, "g1", deliveries, ids);
-        rec.commit(2, "g1", { kind: "offsets", offsets: [{ topic, partition: 0, offset: s + b }] }, ids, b);
+        const runThreadMs = performance.now() - t0;
+        await rec.close();
+        const totalMs = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        const onThread = Math.round((n / runThreadMs) * 1000);
+        const total = Math.round((n / totalMs) * 1000);
+        const nsPerMsg = Math.round(((cpu.user + cpu.system) * 1000) / n);
+        const bytesPerMsg = (await stat(path)).size / n;
+        console.log(
+          `  ${encoding}, ${rec.thread} thread: run thread hands over ${onThread.toLocaleString("en-US")} msg/s ` +
+            `to the recorder, written end to end ${total.toLocaleString("en-US")} msg/s; ${nsPerMsg} ns CPU a ` +
+            `message over both threads; ${bytesPerMsg.toFixed(2)} bytes a message on disk`,
+        );
+        figures["recorderThread"] = rec.thread;
+        figures[`${encoding}HandOverMsgsPerSec`] = onThread;
+        figures[`${encoding}WrittenMsgsPerSec`] = total;
+        figures[`${encoding}CpuNsPerMsg`] = nsPerMsg;
+        figures[`${encoding}BytesPerMsg`] = Number(bytesPerMsg.toFixed(2));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
-      const runThreadMs = performance.now() - t0;
-      await rec.close();
-      const totalMs = performance.now() - t0;
-      const cpu = process.cpuUsage(cpu0);
-      const onThread = Math.round((n / runThreadMs) * 1000);
-      const total = Math.round((n / totalMs) * 1000);
-      const nsPerMsg = Math.round(((cpu.user + cpu.system) * 1000) / n);
-      console.log(
-        `  ${rec.thread} thread: run thread hands over ${onThread.toLocaleString("en-US")} msg/s ` +
-          `to the recorder, written end to end ${total.toLocaleString("en-US")} msg/s; ${nsPerMsg} ns CPU a message over both threads`,
-      );
-      return {
-        recorderThread: rec.thread,
-        handOverMsgsPerSec: onThread,
-        writtenMsgsPerSec: total,
-        cpuNsPerMsg: nsPerMsg,
-      };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
+    return figures;
   },
 };

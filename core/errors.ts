@@ -11,3 +11,14 @@ export class UsageError extends Error {
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * Text from a file made safe for a terminal: control characters (other than tab) are shown as
+ * escapes (`\x1b`), never sent raw, so a binary file cannot garble or drive the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : c;
+  });
+}

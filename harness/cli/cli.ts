@@ -3,10 +3,11 @@
  * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
  */
 import yargs, { type Argv } from "yargs";
-import { EXIT, type ExitCode, UsageError } from "../../core/errors.js";
+import { EXIT, type ExitCode, printable, UsageError } from "../../core/errors.js";
 import { brokerCommand } from "./commands/broker.js";
 import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
+import { historyCommand } from "./commands/history.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
@@ -15,6 +16,7 @@ import { runCommand } from "./commands/run.js";
 const COMMANDS: readonly Command<unknown>[] = [
   runCommand,
   checkCommand,
+  historyCommand,
   listCommand,
   reportCommand,
   brokerCommand,
@@ -56,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       .parseAsync();
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`brokerbench: ${err.message}`);
+      console.error(`brokerbench: ${printable(err.message)}`);
       return EXIT.usage;
     }
     throw err;
