@@ -43,7 +43,8 @@ class Local {
   }
 }
 
-export function scanEvents(chunk: EventChunk, lines: number): ScanResult {
+/** `lines` and `items`: the block header's counts (the columns are sized by them, grown if short). */
+export function scanEvents(chunk: EventChunk, lines: number, itemCount = 1024): ScanResult {
   const strings = new Map<number, string>();
   const sids = chunk.stringIds;
   for (let i = 0; i < chunk.strings.length; i++)
@@ -56,8 +57,8 @@ export function scanEvents(chunk: EventChunk, lines: number): ScanResult {
   const proc = (p: number) => processes.of(p);
 
   const ev = chunk.events;
-  let items = new Int32Array(ITEM_WIDTH * 1024);
-  let offsets = new Float64Array(1024);
+  let items = new Int32Array(ITEM_WIDTH * Math.max(1, itemCount));
+  let offsets = new Float64Array(Math.max(1, itemCount));
   let nItems = 0;
   const ops = new Int32Array(OP_WIDTH * lines);
   let nOps = 0;
@@ -189,8 +190,9 @@ export function scanEvents(chunk: EventChunk, lines: number): ScanResult {
   }
   return {
     ops: ops.slice(0, nOps * OP_WIDTH),
-    items: items.slice(0, nItems * ITEM_WIDTH),
-    offsets: offsets.slice(0, nItems),
+    // Sized exactly by the header in every block a recorder wrote: no copy then.
+    items: nItems === offsets.length ? items : items.slice(0, nItems * ITEM_WIDTH),
+    offsets: nItems === offsets.length ? offsets : offsets.slice(0, nItems),
     raws,
     otherIds,
     names: { processes: processes.names, groups: groups.names, topics: topics.names, keys: keys.names },
@@ -203,5 +205,5 @@ export function scanEvents(chunk: EventChunk, lines: number): ScanResult {
 /** The scanner's columns for one compact block: CRC checked, decoded, converted. */
 export function scanBlock(payload: Uint8Array, name: string, header: BlockHeader): ScanResult {
   if (!blockIntact(payload, header)) throw new CompactFormatError(`${name}: damaged (CRC mismatch)`);
-  return scanEvents(decodeBlock(payload, header, name), header.lines);
+  return scanEvents(decodeBlock(payload, header, name), header.lines, header.items);
 }

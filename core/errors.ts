@@ -1,6 +1,7 @@
 /**
  * Errors the CLI turns into exit code 2 with a one-line message: bad input, not a crash.
- * Anything else that escapes a command is a bug and prints its stack.
+ * Anything else that escapes a command is a failure or a bug: one line too (internalErrorLine),
+ * exit 1, and its stack only with BROKERBENCH_DEBUG=1.
  */
 export class UsageError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -21,4 +22,15 @@ export function printable(text: string): string {
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : c;
   });
+}
+
+/** The one line printed for an error that is not the user's input; the stack with BROKERBENCH_DEBUG. */
+export function internalErrorLine(err: unknown): string {
+  if (process.env["BROKERBENCH_DEBUG"] && err instanceof Error && err.stack) return printable(err.stack);
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    `brokerbench: ${printable(message)}${typeof code === "string" && !message.includes(code) ? ` (${code})` : ""} ` +
+    "(set BROKERBENCH_DEBUG=1 for details)"
+  );
 }

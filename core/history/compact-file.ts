@@ -149,7 +149,10 @@ export function verifyBlock(path: string, ref: BlockRef, payload: Uint8Array): v
 /** One block's lines as JSON text (each without its newline). */
 export function blockLines(path: string, ref: BlockRef, payload: Uint8Array): string[] {
   const chunks: Buffer[] = [];
-  const writer = new ByteWriter(1 << 16, (chunk) => chunks.push(Buffer.from(chunk)));
+  const writer = new ByteWriter(1 << 16, (chunk, release) => {
+    chunks.push(Buffer.from(chunk)); // a copy: the chunk is reused
+    release();
+  });
   new HistoryFormatter(writer).consume(decodeBlock(payload, ref.header, blockName(path, ref)));
   writer.flush();
   const text = Buffer.concat(chunks).toString("utf8");
@@ -168,7 +171,10 @@ export async function compactToJsonLines(
 ): Promise<{ lines: number; truncated: string | null }> {
   const reader = new CompactFileReader(path);
   const pending: Buffer[] = [];
-  const writer = new ByteWriter(1 << 20, (chunk) => pending.push(Buffer.from(chunk)));
+  const writer = new ByteWriter(1 << 20, (chunk, release) => {
+    pending.push(Buffer.from(chunk)); // a copy: the chunk is reused
+    release();
+  });
   // One formatter for the whole file: string ids are the recorder's, the same in every block.
   const formatter = new HistoryFormatter(writer);
   try {

@@ -35,7 +35,10 @@ export class JsonLinesToCompact {
   private stringIds: number[] = [];
   /** Renders a candidate line's events, to compare with the line. */
   private readonly out: Buffer[] = [];
-  private readonly probeWriter = new ByteWriter(1 << 16, (chunk) => this.out.push(Buffer.from(chunk)));
+  private readonly probeWriter = new ByteWriter(1 << 16, (chunk, release) => {
+    this.out.push(Buffer.from(chunk)); // a copy: the chunk is reused
+    release();
+  });
   private readonly probe = new HistoryFormatter(this.probeWriter);
   /** Strings defined since the last probe, which the probe formatter has not seen yet. */
   private probeStrings: string[] = [];

@@ -1,9 +1,10 @@
 /**
  * The CLI: every command is wired here, and only here. `parseCli` is exported so tests drive the
- * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
+ * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid or a failure, 2 usage or
+ * input error. Nothing prints a stack trace unless BROKERBENCH_DEBUG is set.
  */
 import yargs, { type Argv } from "yargs";
-import { EXIT, type ExitCode, printable, UsageError } from "../../core/errors.js";
+import { EXIT, type ExitCode, internalErrorLine, printable, UsageError } from "../../core/errors.js";
 import { brokerCommand } from "./commands/broker.js";
 import { checkCommand } from "./commands/check.js";
 import type { Command } from "./commands/command.js";
@@ -61,7 +62,10 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       console.error(`brokerbench: ${printable(err.message)}`);
       return EXIT.usage;
     }
-    throw err;
+    // Not the user's input: a failure (a broker gone, a disk full) or a bug. One line still; the
+    // stack only when asked for.
+    console.error(internalErrorLine(err));
+    return EXIT.invalid;
   }
   return failed ? EXIT.usage : exitCode;
 }

@@ -85,6 +85,47 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
     expect((await cli("run", "--report", "pdf", "--out", out)).err).toMatch(/unknown report format "pdf"/);
     expect((await cli("run", "--bogus")).err).toMatch(/Unknown argument/i);
   });
+
+  it("echoes a bad number as typed (issue 11, defect 7: it said NaN)", async () => {
+    const r = await cli("run", "--duration", "abc", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("brokerbench: --duration abc: expected a positive number");
+    expect((await cli("run", "--messages", "1e", "--out", out)).err).toBe(
+      "brokerbench: --messages 1e: expected a positive number",
+    );
+  });
+
+  it("a setting for an adapter that does not exist names it (defect 7: it blamed the reference adapter)", async () => {
+    const r = await cli("run", "--set", "kafka9.url=x", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^brokerbench: --set kafka9\.url=x: no adapter "kafka9" \(adapters: reference, /);
+    expect(r.err.split("\n")).toHaveLength(1);
+  });
+
+  it("a YAML syntax error names the line and shows it (defect 7: a dangling colon, no snippet)", async () => {
+    const file = workload("broken.yaml", "rate: 100\ndurationS: 2\nfoo: bar: baz\n");
+    const r = await cli("run", file, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `brokerbench: ${file}:3:6: not valid YAML: Nested mappings are not allowed in compact mappings: "foo: bar: baz"`,
+    );
+    const tab = workload("tab.yaml", "rate: 100\n\tdurationS: 2\n");
+    expect((await cli("run", tab, "--out", out)).err).toMatch(
+      /tab\.yaml:2:1: not valid YAML: .*: "\\tdurationS: 2"$/,
+    );
+  });
+
+  it("-o naming a file is one line and exit 2, before anything runs (defect 4: a stack trace)", async () => {
+    const file = workload("not-a-dir", "x");
+    const r = await cli("run", "--duration", "2", "-o", file);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`brokerbench: --out ${file}: is a file, not a directory; name a directory`);
+    const under = await cli("run", "--duration", "2", "-o", join(file, "sub"));
+    expect(under.code).toBe(2);
+    expect(under.err).toMatch(
+      /--out .*not-a-dir\/sub: cannot create or write it \(a part of the path is a file\)$/,
+    );
+  });
 });
 
 describe("brokerbench help and list", () => {

@@ -2,6 +2,8 @@
  * `brokerbench run [workloads...]`: every point of every workload against every chosen adapter,
  * one directory per run under --out, a summary table on stdout, then the reports.
  */
+import { constants } from "node:fs";
+import { access, mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../../adapters/contract.js";
@@ -35,8 +37,9 @@ export interface RunArgs {
   readonly workloads: readonly string[];
   readonly adapter: readonly string[];
   readonly out: string | undefined;
-  readonly duration: number | undefined;
-  readonly messages: number | undefined;
+  /** As typed (parsed by workloadOverrides, so that an error can echo what was given). */
+  readonly duration: string | number | undefined;
+  readonly messages: string | number | undefined;
   readonly rate: string | undefined;
   readonly set: readonly string[];
   readonly history: boolean;
@@ -72,7 +75,13 @@ export function parseSettings(pairs: readonly string[]): {
     const value = pair.slice(eq + 1);
     const dot = key.indexOf(".");
     const scope = dot > 0 ? key.slice(0, dot) : null;
-    if (scope !== null && ADAPTERS.some((a) => a.name === scope)) {
+    if (scope !== null) {
+      // No adapter setting has a dot in its name: a dotted key always names its adapter.
+      if (!ADAPTERS.some((a) => a.name === scope))
+        throw new UsageError(
+          `--set ${pair}: no adapter "${scope}" (adapters: ${ADAPTERS.map((a) => a.name).join(", ")}); ` +
+            "key=value sets a setting for every adapter",
+        );
       byAdapter[scope] ??= {};
       byAdapter[scope][key.slice(dot + 1)] = value;
     } else {
@@ -82,13 +91,21 @@ export function parseSettings(pairs: readonly string[]): {
   return { all, byAdapter };
 }
 
+/** A positive number given on the command line, or a usage error that echoes what was typed. */
+function positiveNumber(flag: string, given: string | number): number {
+  const text = String(given).trim();
+  const v = text === "" ? Number.NaN : Number(text);
+  if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`${flag} ${given}: expected a positive number`);
+  return v;
+}
+
 /** The command line's workload overrides, checked like workload fields. */
 export function workloadOverrides(
   args: Pick<RunArgs, "duration" | "messages" | "rate">,
 ): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  if (args.duration !== undefined) o["durationS"] = args.duration;
-  if (args.messages !== undefined) o["messages"] = args.messages;
+  if (args.duration !== undefined) o["durationS"] = positiveNumber("--duration", args.duration);
+  if (args.messages !== undefined) o["messages"] = positiveNumber("--messages", args.messages);
   if (args.rate !== undefined) {
     const rate = args.rate === "max" ? "max" : Number(args.rate);
     if (rate !== "max" && !(Number.isFinite(rate) && rate > 0)) {
@@ -96,15 +113,32 @@ export function workloadOverrides(
     }
     o["rate"] = rate;
   }
-  for (const [flag, v] of [
-    ["--duration", args.duration],
-    ["--messages", args.messages],
-  ] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
-      throw new UsageError(`${flag} ${v}: expected a positive number`);
-    }
-  }
   return o;
+}
+
+/**
+ * Makes the output directory (and checks it can hold run directories) before anything runs:
+ * a file in its place, or a directory that cannot be created, is a usage error naming --out.
+ */
+export async function prepareOutDir(outDir: string, given: boolean): Promise<void> {
+  const flag = given ? `--out ${outDir}` : `the output directory ${outDir} (--out)`;
+  try {
+    const st = await stat(outDir);
+    if (!st.isDirectory()) throw new UsageError(`${flag}: is a file, not a directory; name a directory`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR")
+      throw new UsageError(`${flag}: cannot use it (${(err as Error).message})`);
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+    await access(outDir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOTDIR" ? "a part of the path is a file" : (err as Error).message;
+    throw new UsageError(`${flag}: cannot create or write it (${why})`);
+  }
 }
 
 function timestamp(d = new Date()): string {
@@ -197,10 +231,10 @@ export const runCommand = defineCommand<RunArgs>({
         describe: "output directory (default: ./results/<timestamp>/), one subdirectory per run",
       })
       .option("duration", {
-        type: "number",
+        type: "string",
         describe: "seconds of producing per run (replaces durationS/messages)",
       })
-      .option("messages", { type: "number", describe: "messages to send per run (replaces the duration)" })
+      .option("messages", { type: "string", describe: "messages to send per run (replaces the duration)" })
       .option("rate", { type: "string", describe: "messages per second over all producers, or max" })
       .option("set", {
         type: "string",
@@ -234,6 +268,7 @@ export const runCommand = defineCommand<RunArgs>({
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
     let planned = await planRuns(args);
     const outDir = resolve(args.out ?? join("results", timestamp()));
+    await prepareOutDir(outDir, args.out !== undefined);
     const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
     try {
@@ -241,6 +276,7 @@ export const runCommand = defineCommand<RunArgs>({
       for (const [i, p] of planned.entries()) {
         const label = `[${i + 1}/${planned.length}] ${p.runId}`;
         const bar = progressDisplay(label);
+        const runStarted = performance.now();
         let result: RunResult;
         try {
           result = await executeRun({
@@ -258,9 +294,9 @@ export const runCommand = defineCommand<RunArgs>({
         }
         results.push(result);
         const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
-        console.error(
-          `${label} on ${p.factory.name}: ${result.status}${verdict} (${result.durationS.toFixed(1)} s)`,
-        );
+        // The wall time the user waited (a run that failed to connect has no run time of its own).
+        const tookS = (performance.now() - runStarted) / 1000;
+        console.error(`${label} on ${p.factory.name}: ${result.status}${verdict} (${tookS.toFixed(1)} s)`);
       }
     } finally {
       for (const b of started) {
