@@ -3,7 +3,7 @@
  * one directory per run under --out, a summary table on stdout, then the reports.
  */
 import { constants } from "node:fs";
-import { access, mkdir, stat } from "node:fs/promises";
+import { access, mkdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../../adapters/contract.js";
@@ -12,6 +12,7 @@ import { checkHistoryFile } from "../../../checkers/index.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import type { RunResult } from "../../../core/results.js";
 import { parseFormats, writeReports } from "../../../reports/index.js";
+import { encodingOf } from "../../history/index.js";
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -20,13 +21,14 @@ import {
   provisionableAdapters,
   provisionBroker,
 } from "../../provision/index.js";
-import { executeRun, type HistoryChecker } from "../../runner/index.js";
+import { executeRun, HISTORY_FILE, type HistoryChecker } from "../../runner/index.js";
 import {
   DEFAULT_WORKLOAD,
   loadWorkloadFile,
   resolveWorkloadArg,
   type WorkloadRun,
 } from "../../workload/index.js";
+import { checkHistoriesFit, freeBytes } from "../disk.js";
 import { progressDisplay } from "../progress.js";
 import { renderSummary } from "../summary.js";
 import { defineCommand } from "./command.js";
@@ -43,6 +45,8 @@ export interface RunArgs {
   readonly rate: string | undefined;
   readonly set: readonly string[];
   readonly history: boolean;
+  /** `--no-disk-check`: run even when the histories may not fit on the output disk. */
+  readonly diskCheck?: boolean;
   readonly report: string;
   readonly provision: ProvisionMethod | undefined;
 }
@@ -120,11 +124,13 @@ export function workloadOverrides(
  * Makes the output directory (and checks it can hold run directories) before anything runs:
  * a file in its place, or a directory that cannot be created, is a usage error naming --out.
  */
-export async function prepareOutDir(outDir: string, given: boolean): Promise<void> {
+export async function prepareOutDir(outDir: string, given: boolean): Promise<{ created: boolean }> {
   const flag = given ? `--out ${outDir}` : `the output directory ${outDir} (--out)`;
+  let created = true;
   try {
     const st = await stat(outDir);
     if (!st.isDirectory()) throw new UsageError(`${flag}: is a file, not a directory; name a directory`);
+    created = false;
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -139,6 +145,7 @@ export async function prepareOutDir(outDir: string, given: boolean): Promise<voi
     const why = code === "ENOTDIR" ? "a part of the path is a file" : (err as Error).message;
     throw new UsageError(`${flag}: cannot create or write it (${why})`);
   }
+  return { created };
 }
 
 function timestamp(d = new Date()): string {
@@ -248,6 +255,11 @@ export const runCommand = defineCommand<RunArgs>({
         default: true,
         describe: "record history.jsonl and check it (--no-history: figures only, no verdict)",
       })
+      .option("disk-check", {
+        type: "boolean",
+        default: true,
+        describe: "refuse runs whose histories may not fit on the output disk (--no-disk-check: run anyway)",
+      })
       .option("provision", {
         type: "string",
         choices: PROVISION_METHODS,
@@ -268,7 +280,16 @@ export const runCommand = defineCommand<RunArgs>({
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
     let planned = await planRuns(args);
     const outDir = resolve(args.out ?? join("results", timestamp()));
-    await prepareOutDir(outDir, args.out !== undefined);
+    const out = await prepareOutDir(outDir, args.out !== undefined);
+    if (args.history && args.diskCheck !== false) {
+      const workloads = planned.map((p) => p.run.workload);
+      try {
+        checkHistoriesFit(workloads, encodingOf(HISTORY_FILE), outDir, await freeBytes(outDir));
+      } catch (err) {
+        if (out.created) await rm(outDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
     const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
     try {
