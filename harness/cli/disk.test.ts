@@ -47,19 +47,11 @@ describe("history size estimate", () => {
       /^brokerbench: the histories of these 4 runs may need up to .* free; .*--no-disk-check to run anyway$/,
     );
     expect(existsSync(out)).toBe(false); // refused before anything was made
-    expect(
-      await main([
-        "run",
-        "--duration",
-        "10000000",
-        "--no-history",
-        "--report",
-        "none",
-        "--messages",
-        "200",
-        "-o",
-        out,
-      ]),
-    ).toBe(0);
+    // Not refused: it starts, and fails at once on a broker that is not there (exit 1, not 2).
+    const file = join(out, "..", "one.yaml");
+    writeFileSync(file, "rate: max\ndurationS: 10000000\ndeliveryMode: at-most-once\n");
+    const argv = ["run", file, "--no-disk-check", "--adapter", "nats", "--set", "url=nats://127.0.0.1:1"];
+    expect(await main([...argv, "--report", "none", "-o", out])).toBe(1);
+    expect(err.join("\n")).toMatch(/one on nats: error/);
   });
 });
