@@ -5,6 +5,7 @@
  */
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
+import { nemesisBenchmark } from "./nemesis.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
@@ -19,6 +20,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceEmbeddedBenchmark,
   referenceTcpBenchmark,
   checkersBenchmark,
+  nemesisBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

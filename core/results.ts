@@ -58,6 +58,15 @@ export interface RunEnvironment {
   readonly adapterVersions: Readonly<Record<string, string>>;
 }
 
+/** A scheduled fault that did not take place. */
+export interface SkippedFault {
+  readonly kind: string;
+  readonly target: string;
+  /** When it was due, in seconds since producing started. */
+  readonly atS: number;
+  readonly reason: string;
+}
+
 export type RunStatus = "completed" | "not-supported" | "error";
 
 export interface RunResult {
@@ -111,7 +120,15 @@ export interface RunResult {
     readonly target: string;
     readonly startS: number;
     readonly endS: number;
+    /** Seconds it waited for a colliding fault (absent: it started on time). */
+    readonly delayedS?: number;
+    /** An outage: seconds from lifting it until the broker served again (the restart). */
+    readonly healS?: number;
+    /** An outage: seconds from the broker serving again until the run was (null: not within the timeout). */
+    readonly recoveryS?: number | null;
   }[];
+  /** Faults of the schedule that did not take place, and why (absent when none was skipped). */
+  readonly skippedFaults?: readonly SkippedFault[];
   /**
    * What went wrong without failing the run, one line each: consumer operations that failed (the
    * consumer went on as a new history process), producer lanes stopped by an unknown outcome,

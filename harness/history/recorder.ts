@@ -365,12 +365,18 @@ export class HistoryRecorder {
   }
 
   /**
-   * A fault injected by the harness starts or ends: `{"type":"info","f":"fault",...}`, an extension
-   * of HISTORY.md v1 that the checkers ignore (checkers/README.md); it carries no operation.
+   * A fault injected by the harness starts, ends, is served again after it (`recovered`, with
+   * `recoveryS`) or is skipped (with its `reason`): `{"type":"info","f":"fault",...}`, a marker of
+   * docs/HISTORY.md that the checkers skip; it carries no operation.
    */
-  fault(kind: string, target: string, phase: "start" | "end"): void {
+  fault(
+    kind: string,
+    target: string,
+    phase: "start" | "end" | "recovered" | "skipped",
+    detail: { readonly healS?: number; readonly recoveryS?: number | null; readonly reason?: string } = {},
+  ): void {
     this.text(
-      `{"type":"info","f":"fault","time":${monoNs()},"value":${JSON.stringify({ kind, target, phase })}}\n`,
+      `{"type":"info","f":"fault","time":${monoNs()},"value":${JSON.stringify({ kind, target, phase, ...detail })}}\n`,
     );
   }
 

@@ -33,8 +33,10 @@ export interface MetricsSummary {
 }
 
 export class RunMetrics {
-  readonly startMs: number;
-  readonly warmupEndMs: number;
+  private startAtMs: number;
+  private readonly warmupMs: number;
+  /** startMs + warmup, kept as a field: the hot path compares against it once per batch. */
+  private warmupEnd: number;
   private readonly messageBytes: number;
   private readonly groups: readonly string[];
 
@@ -62,18 +64,38 @@ export class RunMetrics {
   private intervalConsumed = 0;
   private maxBacklog = 0;
 
+  /**
+   * `startMs`: when the run's clock starts; a runner that sets up clients first creates the metrics
+   * then and calls `begin` when producing starts (setup time is not run time).
+   */
   constructor(options: {
     startMs: number;
     warmupS: number;
     messageBytes: number;
     groups: readonly string[];
   }) {
-    this.startMs = options.startMs;
-    this.warmupEndMs = options.startMs + options.warmupS * 1000;
+    this.startAtMs = options.startMs;
+    this.warmupMs = options.warmupS * 1000;
+    this.warmupEnd = options.startMs + this.warmupMs;
     this.messageBytes = options.messageBytes;
     this.groups = options.groups;
     this.deliveredPerGroup = options.groups.map(() => 0);
     this.nextSampleMs = options.startMs + 1000;
+  }
+
+  /** Starts the run's clock at `startMs` (wall clock): the time series and warmup count from there. */
+  begin(startMs: number): void {
+    this.startAtMs = startMs;
+    this.warmupEnd = startMs + this.warmupMs;
+    this.nextSampleMs = startMs + 1000;
+  }
+
+  get startMs(): number {
+    return this.startAtMs;
+  }
+
+  get warmupEndMs(): number {
+    return this.warmupEnd;
   }
 
   onSending(count: number): void {
@@ -87,7 +109,7 @@ export class RunMetrics {
     this.intervalPublished += count;
     const corrected = toMicros(ackMs - intendedMs);
     this.intervalPublish.recordValueWithCount(corrected, count);
-    if (intendedMs >= this.warmupEndMs) {
+    if (intendedMs >= this.warmupEnd) {
       this.publishCorrected.recordValueWithCount(corrected, count);
       this.publishUncorrected.recordValueWithCount(toMicros(ackMs - sentMs), count);
       this.measuredAcked += count;
@@ -111,7 +133,7 @@ export class RunMetrics {
   onEndToEnd(count: number, intendedMs: number, sentMs: number, receiveMs: number): void {
     const corrected = toMicros(receiveMs - intendedMs);
     this.intervalE2e.recordValueWithCount(corrected, count);
-    if (intendedMs >= this.warmupEndMs) {
+    if (intendedMs >= this.warmupEnd) {
       this.e2eCorrected.recordValueWithCount(corrected, count);
       this.e2eUncorrected.recordValueWithCount(toMicros(receiveMs - sentMs), count);
       this.measuredDelivered += count;

@@ -12,6 +12,7 @@ import {
   type OutgoingMessage,
   type Producer,
   SendError,
+  type TopicPartition,
 } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
 import type { DeliveredIds } from "../history/index.js";
@@ -96,6 +97,8 @@ export class ConsumerLoop {
   assigned = false;
   /** performance.now() of the latest assignment. */
   lastAssignMs = 0;
+  /** The partitions of the latest assignment (log-model adapters report them). */
+  partitions: readonly TopicPartition[] = [];
   /** Killed by fault injection: the loop is over and its consumer gone. */
   crashed = false;
   private readonly consumer: Consumer;
@@ -357,8 +360,9 @@ export class ConsumerLoop {
     }
   }
 
-  onAssign(): void {
+  onAssign(partitions: readonly TopicPartition[]): void {
     this.assigned = true;
+    this.partitions = partitions;
     this.lastAssignMs = performance.now();
   }
 

@@ -7,41 +7,57 @@ import { basename, extname } from "node:path";
 import { parse as parseYaml, YAMLError } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../../core/errors.js";
+import { type FaultContext, type FaultSpec, faultProblem } from "../faults/kinds.js";
+import { expandNemesis, NemesisError, randomSeed } from "../faults/nemesis.js";
 import { expandMatrix, MatrixError, pointId } from "./matrix.js";
 import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
 
 /**
- * Fault targets against the workload's own shape (the schema checked their form): the consumer,
- * group and producer must exist, and the fault must fit in the producing time.
+ * What the schema cannot check alone, against the workload's own shape: each fault's target must
+ * exist and fit in the producing time (the fault table's `faultProblem`), the reacting and the late
+ * group must make sense.
  */
+function faultContext(w: Workload): FaultContext {
+  return {
+    groups: Array.from({ length: w.groups }, (_, g) => `g${g + 1}`),
+    consumersPerGroup: w.consumersPerGroup,
+    producers: w.topics * w.producersPerTopic,
+    provides: w.server === "spawn" ? ["broker-process"] : [],
+    durationS: w.messages === null ? w.durationS : null,
+  };
+}
+
 export function checkFaultTargets(w: Workload): string | null {
+  const context = faultContext(w);
   for (const [i, f] of w.faults.entries()) {
-    const field = (name: string) => `field "faults.${i}.${name}"`;
-    if (f.kind === "broker-crash" && w.server !== "spawn")
-      return `${field("kind")}: broker-crash needs \`server: spawn\` (the harness restarts the broker it started)`;
-    const consumer = /^(?:group:([^/]+)\/)?consumer:(\d+)$/.exec(f.target);
-    if (consumer) {
-      const group = consumer[1] ?? "g1";
-      const index = Number(consumer[2]);
-      const groups = Array.from({ length: w.groups }, (_, g) => `g${g + 1}`);
-      if (!groups.includes(group))
-        return `${field("target")}: no group "${group}" (groups: ${groups.join(", ")})`;
-      if (index >= w.consumersPerGroup)
-        return `${field("target")}: consumer:${index} does not exist (consumersPerGroup ${w.consumersPerGroup}: consumer:0 … consumer:${w.consumersPerGroup - 1})`;
-    }
-    const producer = /^producer:(\d+)$/.exec(f.target);
-    const producers = w.topics * w.producersPerTopic;
-    if (producer && Number(producer[1]) >= producers)
-      return `${field("target")}: ${f.target} does not exist (${producers} producer(s): producer:0 … producer:${producers - 1})`;
-    if (w.messages === null && f.at + f.duration > w.durationS)
-      return `${field("duration")}: the fault ends at ${f.at + f.duration} s, after producing ends (durationS ${w.durationS})`;
+    const problem = faultProblem(f, context);
+    if (problem !== null) return `field "faults.${i}.${problem.field}": ${problem.message}`;
   }
   if (w.reactors !== null && w.reactors.group > w.groups)
     return `field "reactors.group": group ${w.reactors.group} does not exist (groups: ${w.groups})`;
   if (w.lateGroup !== null && w.messages === null && w.lateGroup.joinAtS >= w.durationS)
     return `field "lateGroup.joinAtS": ${w.lateGroup.joinAtS} s is not before producing ends (durationS ${w.durationS})`;
   return null;
+}
+
+/**
+ * The workload with its nemesis expanded: the generated faults follow the written ones, and the
+ * nemesis carries the seed it was expanded with (a random one when it named none).
+ */
+function withNemesis(w: Workload, seed: number, error: (field: string, message: string) => Error): Workload {
+  if (w.nemesis === null) return w;
+  const nemesis = { ...w.nemesis, seed: w.nemesis.seed ?? seed };
+  let generated: FaultSpec[];
+  try {
+    generated = expandNemesis(nemesis, w.messages === null ? w.durationS : null);
+  } catch (err) {
+    if (err instanceof NemesisError) throw error(err.field, err.message);
+    throw err;
+  }
+  const problem = faultProblem(generated[0]!, faultContext(w));
+  if (problem !== null) throw error(problem.field === "duration" ? "count" : problem.field, problem.message);
+  return { ...w, nemesis, faults: [...w.faults, ...generated] };
 }
 
 /** One run a workload file asks for: one point of its matrix, validated. */
@@ -153,6 +169,8 @@ export function parseWorkloadText(
       }
     }
   }
+  // One seed for every point of the file whose nemesis names none: the points share a schedule.
+  const seed = randomSeed();
   let points: ReturnType<typeof expandMatrix>;
   try {
     points = expandMatrix(matrix, isField);
@@ -169,7 +187,15 @@ export function parseWorkloadText(
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
       throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS)}${where}`);
     }
-    const w = parsed.data;
+    let w = parsed.data;
+    if (w.nemesis !== null) {
+      const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
+      w = withNemesis(
+        w,
+        seed,
+        (field, message) => new UsageError(`${file}: field "nemesis.${field}": ${message}${where}`),
+      );
+    }
     if (w.messages === null && w.warmupS >= w.durationS) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
       throw new UsageError(
@@ -182,8 +208,8 @@ export function parseWorkloadText(
       throw new UsageError(`${file}: ${faultProblem}${where}`);
     }
     return {
-      id: pointId(parsed.data.name, point.label),
-      workload: parsed.data,
+      id: pointId(w.name, point.label),
+      workload: w,
       file,
       matrix: point.label,
       format,

@@ -6,81 +6,17 @@
 import { z } from "zod";
 import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
 import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../core/vocabulary.js";
+import { faultSchema } from "../faults/kinds.js";
+import { nemesisSchema } from "../faults/nemesis.js";
+
+// The fault table (harness/faults/kinds.ts) describes every fault kind; the workload only lists faults.
+export { FAULT_KINDS, type FaultKind, type FaultSpec, faultSchema } from "../faults/kinds.js";
 
 export const KEY_DISTRIBUTIONS = ["none", "round-robin", "random"] as const;
 export type KeyDistribution = (typeof KEY_DISTRIBUTIONS)[number];
 
 const count = (min: number) => z.number().int().min(min);
 const seconds = z.number().min(0);
-
-export const FAULT_KINDS = [
-  "consumer-crash",
-  "consumer-stall",
-  "producer-ack-loss",
-  "broker-crash",
-  "network-latency",
-  "network-bandwidth",
-  "network-reset",
-  "network-blackhole",
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-/** Targets by kind: which client (or the broker) a fault strikes. */
-const TARGETS: Record<FaultKind, { readonly pattern: RegExp; readonly example: string }> = {
-  "consumer-crash": {
-    pattern: /^(group:[^/\s]+\/)?consumer:\d+$/,
-    example: "consumer:0 or group:g1/consumer:1",
-  },
-  "consumer-stall": {
-    pattern: /^(group:[^/\s]+\/)?consumer:\d+$/,
-    example: "consumer:0 or group:g1/consumer:1",
-  },
-  "producer-ack-loss": { pattern: /^producer:\d+$/, example: "producer:0" },
-  "broker-crash": { pattern: /^broker$/, example: "broker" },
-  "network-latency": { pattern: /^broker$/, example: "broker (every client's connections)" },
-  "network-bandwidth": { pattern: /^broker$/, example: "broker (every client's connections)" },
-  "network-reset": { pattern: /^broker$/, example: "broker (every client's connections)" },
-  "network-blackhole": { pattern: /^broker$/, example: "broker (every client's connections)" },
-};
-
-/** Parameters each kind needs (`slowRate` is optional for consumer-stall: without it the consumer stops). */
-const REQUIRED_PARAMS: Partial<Record<FaultKind, "latencyMs" | "bytesPerSec">> = {
-  "network-latency": "latencyMs",
-  "network-bandwidth": "bytesPerSec",
-};
-
-export const faultSchema = z
-  .strictObject({
-    at: seconds.describe("seconds after producing starts"),
-    duration: z.number().positive().describe("seconds the fault lasts"),
-    kind: z.enum(FAULT_KINDS),
-    target: z.string().min(1),
-    latencyMs: z.number().positive().optional().describe("network-latency: delay added each way"),
-    bytesPerSec: z.number().positive().optional().describe("network-bandwidth: bytes a second each way"),
-    slowRate: z.number().positive().optional().describe("consumer-stall: messages a second instead of none"),
-  })
-  .superRefine((f, ctx) => {
-    const t = TARGETS[f.kind];
-    if (!t.pattern.test(f.target)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["target"],
-        message: `"${f.target}" is not a target of ${f.kind}; use ${t.example}`,
-      });
-    }
-    const need = REQUIRED_PARAMS[f.kind];
-    if (need && f[need] === undefined) {
-      ctx.addIssue({ code: "custom", path: [need], message: `${f.kind} needs ${need}` });
-    }
-    for (const p of ["latencyMs", "bytesPerSec", "slowRate"] as const) {
-      const owner =
-        p === "slowRate" ? "consumer-stall" : p === "latencyMs" ? "network-latency" : "network-bandwidth";
-      if (f[p] !== undefined && f.kind !== owner) {
-        ctx.addIssue({ code: "custom", path: [p], message: `${p} only applies to ${owner}` });
-      }
-    }
-  });
-export type FaultSpec = z.output<typeof faultSchema>;
 
 export const lateGroupSchema = z.strictObject({
   joinAtS: seconds.describe("seconds after producing starts when the group's consumers are created"),
@@ -158,6 +94,12 @@ export const workloadFields = {
     .array(faultSchema)
     .default([])
     .describe("faults to inject: [{at, duration, kind, target, ...}] (README: Fault injection)"),
+  nemesis: nemesisSchema
+    .nullable()
+    .default(null)
+    .describe(
+      "a generated fault schedule {kind, every, jitter?, duration, count?, seed?, target?, from?} added to faults (README: Nemesis)",
+    ),
   lateGroup: lateGroupSchema
     .nullable()
     .default(null)

@@ -129,6 +129,62 @@ describe("workload files", () => {
     );
   });
 
+  it("expands a nemesis into faults, the same for the same seed, and records a random seed", () => {
+    const text = (extra: string) =>
+      `durationS: 20\nserver: spawn\nnemesis: { kind: broker-crash, every: 1, jitter: 0.3, duration: 0.2${extra} }\n`;
+    const [a] = parse(text(", seed: 42"));
+    const [b] = parse(text(", seed: 42"));
+    const [c] = parse(text(", seed: 43"));
+    const faults = a!.workload.faults;
+    // From 1 s on, one a second while a fault still ends before producing does (20 s).
+    expect(faults.length).toBeGreaterThanOrEqual(18);
+    expect(
+      faults.every((f) => f.kind === "broker-crash" && f.target === "broker" && f.duration === 0.2),
+    ).toBe(true);
+    expect(faults.every((f, k) => Math.abs(f.at - (1 + k)) <= 0.3 && f.at + f.duration <= 20)).toBe(true);
+    expect(b!.workload.faults).toEqual(faults);
+    expect(c!.workload.faults).not.toEqual(faults);
+    expect(a!.workload.nemesis?.seed).toBe(42);
+    const [d] = parse(text(""));
+    const seed = d!.workload.nemesis?.seed;
+    expect(Number.isInteger(seed)).toBe(true);
+    const [e] = parse(text(`, seed: ${seed}`));
+    expect(e!.workload.faults).toEqual(d!.workload.faults);
+    // Written faults come first; the generated ones follow.
+    const [w] = parse(
+      `${text(", count: 3, seed: 1")}faults:\n  - { at: 5, duration: 1, kind: producer-ack-loss, target: producer:0 }\n`,
+    );
+    expect(w!.workload.faults.map((f) => f.kind)).toEqual([
+      "producer-ack-loss",
+      "broker-crash",
+      "broker-crash",
+      "broker-crash",
+    ]);
+  });
+
+  it("names the nemesis field that cannot be honoured", () => {
+    const nemesis = (fields: string, extra = "server: spawn\n") =>
+      errorOf(() => parse(`durationS: 10\n${extra}nemesis: { ${fields} }\n`));
+    expect(nemesis("kind: broker-crash, every: 1, duration: 0.5, count: 20, seed: 1")).toMatch(
+      /^w\.yaml: field "nemesis\.count": 20 faults every 1 s from 1 s: fault 10 would end at 10\.5 s, after producing ends \(durationS 10\)/,
+    );
+    expect(nemesis("kind: consumer-crash, every: 1, duration: 0.5")).toMatch(
+      /field "nemesis\.target": consumer-crash needs a target \(consumer:0 or group:g1\/consumer:1\)/,
+    );
+    expect(nemesis("kind: consumer-crash, target: consumer:3, every: 1, duration: 0.5")).toMatch(
+      /field "nemesis\.target": consumer:3 does not exist/,
+    );
+    expect(nemesis("kind: broker-crash, every: 1, duration: 0.5", "")).toMatch(
+      /field "nemesis\.kind": broker-crash needs `server: spawn`/,
+    );
+    expect(nemesis("kind: network-latency, every: 1, duration: 0.5")).toMatch(
+      /field "nemesis\.latencyMs": network-latency needs latencyMs/,
+    );
+    expect(nemesis("kind: broker-crash, every: 1, duration: 0.5, often: true")).toMatch(
+      /unknown field "nemesis\.often"/,
+    );
+  });
+
   it("expands a matrix over fault schedules", () => {
     const runs = parse(
       [
