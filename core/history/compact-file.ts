@@ -4,7 +4,7 @@
  * recorder killed mid-write) is skipped with a note, as a JSON history's unterminated last line is;
  * anywhere else a damaged block is an error naming it.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { ByteWriter } from "./byte-writer.js";
 import {
   BLOCK_HEADER_BYTES,
@@ -159,6 +159,25 @@ export function blockLines(path: string, ref: BlockRef, payload: Uint8Array): st
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return lines;
+}
+
+/**
+ * A history file's whole text as JSON lines, whichever encoding it is in: for tests and small
+ * histories (it holds the text in memory).
+ */
+export function readHistoryText(path: string): string {
+  if (!isCompactFile(path)) return readFileSync(path, "utf8");
+  const reader = new CompactFileReader(path);
+  const out: string[] = [];
+  try {
+    for (let b = reader.next(); b !== null; b = reader.next()) {
+      verifyBlock(path, b.ref, b.payload);
+      for (const line of blockLines(path, b.ref, b.payload)) out.push(line, "\n");
+    }
+  } finally {
+    reader.close();
+  }
+  return out.join("");
 }
 
 /**

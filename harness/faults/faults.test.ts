@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import type { RunResult } from "../../core/results.js";
 import { executeRun } from "../runner/index.js";
 import { parseWorkloadText } from "../workload/index.js";
@@ -32,7 +33,7 @@ async function run(yaml: string, settings: Record<string, string> = {}): Promise
 }
 
 const lines = (r: RunResult) =>
-  readFileSync(join((r as { dir?: string }).dir!, "history.jsonl"), "utf8")
+  readHistoryText(join((r as { dir?: string }).dir!, "history.bbh"))
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as { type: string; f: string; process?: number; value?: unknown });

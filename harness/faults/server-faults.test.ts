@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import type { RunResult } from "../../core/results.js";
 import { executeRun } from "../runner/index.js";
 import { builtinWorkloadDir, parseWorkloadText } from "../workload/index.js";
@@ -58,7 +59,7 @@ describe.skipIf(!built)("faults against a spawned reference server (skipped with
     expect(r.verdict?.valid).toBe(true);
     expect(r.faults).toMatchObject([{ kind: "broker-crash", target: "broker" }]);
     // Producing went on after the restart.
-    const h = readFileSync(join(r.dir, "history.jsonl"), "utf8")
+    const h = readHistoryText(join(r.dir, "history.bbh"))
       .split("\n")
       .filter((l) => l !== "");
     const end = h.findIndex((l) => l.includes('"f":"fault"') && l.includes('"end"'));

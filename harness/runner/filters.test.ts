@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { matchesAny, patternMatches } from "../../adapters/patterns.js";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import type { RunResult } from "../../core/results.js";
 import { main } from "../cli/cli.js";
 import { filterPatterns, filterSubscription, filterTopicNames } from "./filters.js";
@@ -57,7 +58,7 @@ describe("brokerbench run with filters", () => {
     expect(ref.counts.ackedMsgs).toBeGreaterThan(500);
     expect(ref.counts.deliveredMsgs["g1"]).toBe(ref.counts.ackedMsgs);
     expect(ref.verdict?.valid).toBe(true);
-    const history = readFileSync(join(dir, "f-reference", "history.jsonl"), "utf8");
+    const history = readHistoryText(join(dir, "f-reference", "history.bbh"));
     expect(history).toMatch(/"topic":"bb\.[0-9a-f]{6}\.t\.0"/);
     const refused = read("f-jetstream");
     expect(refused.status).toBe("not-supported");

@@ -5,7 +5,7 @@ export { brokerbenchVersion, environment } from "./environment.js";
 export { brokerAddress, RunInfrastructure } from "./infrastructure.js";
 export { KeyGenerator } from "./keys.js";
 export {
-  HISTORY_FILE,
+  DEFAULT_HISTORY_ENCODING,
   type HistoryChecker,
   RESULTS_FILE,
   type RunOptions,

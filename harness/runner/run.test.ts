@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import type { RunResult } from "../../core/results.js";
 import { main } from "../cli/cli.js";
 
@@ -23,13 +24,13 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 const readResult = (runDir: string) =>
   JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as RunResult;
 const historyLines = (runDir: string) =>
-  readFileSync(join(runDir, "history.jsonl"), "utf8")
+  readHistoryText(join(runDir, "history.bbh"))
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as { type: string; f: string; group?: string; value?: unknown });
 
 describe("brokerbench run on the embedded reference broker", () => {
-  it("runs a matrix end to end: results.json, history.jsonl, a valid verdict and a summary", async () => {
+  it("runs a matrix end to end: results.json, history.bbh, a valid verdict and a summary", async () => {
     const file = join(dir, "e2e.yaml");
     writeFileSync(
       file,
@@ -64,7 +65,7 @@ describe("brokerbench run on the embedded reference broker", () => {
         format: 1,
         status: "completed",
         reason: null,
-        history: "history.jsonl",
+        history: "history.bbh",
       });
       expect(result.adapter.name).toBe("reference");
       expect(result.workload.params).toMatchObject({ rate: 4000, start: "earliest", order: "partition" });

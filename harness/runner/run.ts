@@ -12,10 +12,11 @@
  * broker it drives.
  */
 import { mkdir } from "node:fs/promises";
+import { basename } from "node:path";
 import type { RunResult } from "../../core/results.js";
 import { drainPhase } from "./drain.js";
 import { progressOf } from "./monitor.js";
-import { HISTORY_FILE, type RunOptions } from "./options.js";
+import type { RunOptions } from "./options.js";
 import { planRun } from "./plan.js";
 import { produce } from "./produce.js";
 import { writeResult } from "./result-file.js";
@@ -61,7 +62,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     skippedFaults: session.faults?.skipped() ?? [],
     warnings: log.warnings,
     verdict,
-    history: session.recorder ? HISTORY_FILE : null,
+    history: session.recorder ? basename(session.historyPath) : null,
     durationS,
   });
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Adapter } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
 import { FaultScheduler } from "../faults/index.js";
-import { HistoryRecorder } from "../history/index.js";
+import { HistoryRecorder, historyFileName } from "../history/index.js";
 import { RunMetrics } from "../metrics/index.js";
 import { RunClients } from "./clients.js";
 import type { GroupState } from "./consumer-loop.js";
@@ -20,7 +20,7 @@ import { RunFaultEnv, tableActions } from "./fault-env.js";
 import { filterTopicNames } from "./filters.js";
 import { RunInfrastructure } from "./infrastructure.js";
 import { progressOf, RunMonitor } from "./monitor.js";
-import { HISTORY_FILE, type RunOptions } from "./options.js";
+import { DEFAULT_HISTORY_ENCODING, type RunOptions } from "./options.js";
 import { Outage } from "./outage.js";
 import type { RunPlan } from "./plan.js";
 import type { LoopContext } from "./producer-loop.js";
@@ -89,7 +89,7 @@ export async function openSession(
       : Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
   const groups: GroupState[] = plan.groups.map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
   if (w.lateGroup !== null) groups[groups.length - 1]!.start = w.lateGroup.start;
-  const historyPath = join(options.dir, HISTORY_FILE);
+  const historyPath = join(options.dir, historyFileName(options.historyEncoding ?? DEFAULT_HISTORY_ENCODING));
   const recorder = options.history ? new HistoryRecorder(historyPath) : null;
   recorder?.meta({
     adapter: options.factory.name,

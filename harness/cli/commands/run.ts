@@ -12,7 +12,7 @@ import { checkHistoryFile } from "../../../checkers/index.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import type { RunResult } from "../../../core/results.js";
 import { parseFormats, writeReports } from "../../../reports/index.js";
-import { encodingOf } from "../../history/index.js";
+import { HISTORY_ENCODINGS, type HistoryEncoding } from "../../history/index.js";
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -21,7 +21,7 @@ import {
   provisionableAdapters,
   provisionBroker,
 } from "../../provision/index.js";
-import { executeRun, HISTORY_FILE, type HistoryChecker } from "../../runner/index.js";
+import { DEFAULT_HISTORY_ENCODING, executeRun, type HistoryChecker } from "../../runner/index.js";
 import {
   DEFAULT_WORKLOAD,
   loadWorkloadFile,
@@ -45,6 +45,8 @@ export interface RunArgs {
   readonly rate: string | undefined;
   readonly set: readonly string[];
   readonly history: boolean;
+  /** `--history-format`: compact (history.bbh, the default) or jsonl (history.jsonl). */
+  readonly historyFormat?: HistoryEncoding;
   /** `--no-disk-check`: run even when the histories may not fit on the output disk. */
   readonly diskCheck?: boolean;
   readonly report: string;
@@ -253,7 +255,13 @@ export const runCommand = defineCommand<RunArgs>({
       .option("history", {
         type: "boolean",
         default: true,
-        describe: "record history.jsonl and check it (--no-history: figures only, no verdict)",
+        describe: "record the history and check it (--no-history: figures only, no verdict)",
+      })
+      .option("history-format", {
+        choices: HISTORY_ENCODINGS,
+        default: DEFAULT_HISTORY_ENCODING,
+        describe:
+          "compact: history.bbh, a few bytes a message (`brokerbench history` prints it as JSON lines); jsonl: history.jsonl",
       })
       .option("disk-check", {
         type: "boolean",
@@ -281,10 +289,11 @@ export const runCommand = defineCommand<RunArgs>({
     let planned = await planRuns(args);
     const outDir = resolve(args.out ?? join("results", timestamp()));
     const out = await prepareOutDir(outDir, args.out !== undefined);
+    const historyFormat = args.historyFormat ?? DEFAULT_HISTORY_ENCODING;
     if (args.history && args.diskCheck !== false) {
       const workloads = planned.map((p) => p.run.workload);
       try {
-        checkHistoriesFit(workloads, encodingOf(HISTORY_FILE), outDir, await freeBytes(outDir));
+        checkHistoriesFit(workloads, historyFormat, outDir, await freeBytes(outDir));
       } catch (err) {
         if (out.created) await rm(outDir, { recursive: true, force: true });
         throw err;
@@ -307,6 +316,7 @@ export const runCommand = defineCommand<RunArgs>({
             settings: p.settings,
             dir: join(outDir, p.runId),
             history: args.history,
+            historyEncoding: historyFormat,
             check: checkHistory,
             onProgress: (pr) => bar.update(pr),
           });
