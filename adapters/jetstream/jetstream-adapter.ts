@@ -28,6 +28,7 @@ import {
 } from "./consumer.js";
 import { JetStreamProducer } from "./producer.js";
 import {
+  cleanStreams,
   createStreams,
   deleteStreams,
   discoverPartitions,
@@ -149,6 +150,13 @@ class JetStreamAdapter implements Adapter {
   async deleteTopic(name: string): Promise<void> {
     this.partitions.delete(name);
     await deleteStreams(this.jsm, name);
+  }
+
+  /** Deletes the streams of topics named with `prefix` (their durable consumers go with them). */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const removed = await cleanStreams(this.jsm, prefix);
+    this.partitions.clear();
+    return removed;
   }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {

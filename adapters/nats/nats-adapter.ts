@@ -188,6 +188,11 @@ class NatsAdapter implements Adapter {
 
   async deleteTopic(): Promise<void> {}
 
+  /** Core NATS keeps nothing: subjects and queue groups exist only while subscribed. */
+  async clean(_prefix: string): Promise<readonly string[]> {
+    return [];
+  }
+
   async createProducer(options: ProducerOptions): Promise<Producer> {
     refuseMode(options.mode);
     return new NatsProducer(

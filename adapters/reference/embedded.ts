@@ -82,6 +82,17 @@ export class EmbeddedAdapter implements Adapter {
     }
   }
 
+  /** Deletes this in-process broker's topics named with `prefix` (nothing outlives the process). */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const names = this.broker
+      .listTopics()
+      .map((t) => t.name)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+    for (const name of names) await this.deleteTopic(name);
+    return names;
+  }
+
   async createProducer(options: ProducerOptions): Promise<Producer> {
     const s = this.settings;
     const idempotent =

@@ -7,6 +7,7 @@ import yargs, { type Argv } from "yargs";
 import { EXIT, type ExitCode, internalErrorLine, printable, UsageError } from "../../core/errors.js";
 import { brokerCommand } from "./commands/broker.js";
 import { checkCommand } from "./commands/check.js";
+import { cleanCommand } from "./commands/clean.js";
 import type { Command } from "./commands/command.js";
 import { historyCommand } from "./commands/history.js";
 import { listCommand } from "./commands/list.js";
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command<unknown>[] = [
   runCommand,
   checkCommand,
   historyCommand,
+  cleanCommand,
   listCommand,
   reportCommand,
   brokerCommand,

@@ -16,6 +16,7 @@ import type { RunMetrics } from "../metrics/index.js";
 import type { Workload } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { filterSubscription } from "./filters.js";
+import { brokerGroupName } from "./names.js";
 import type { RunPlan } from "./plan.js";
 import type { LoopContext } from "./producer-loop.js";
 
@@ -124,7 +125,7 @@ export class RunClients {
     };
     const consumer = await this.adapter.createConsumer({
       process,
-      group: g.name,
+      group: brokerGroupName(this.options.nonce, g.name),
       topics: this.topics,
       ...filterSubscription(w.filters, this.options.nonce),
       delivery: w.delivery,

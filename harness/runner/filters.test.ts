@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
+import { RESOURCE_PREFIX } from "../../adapters/contract.js";
 import { matchesAny, patternMatches } from "../../adapters/patterns.js";
 import { readHistoryText } from "../../core/history/compact-file.js";
 import type { RunResult } from "../../core/results.js";
@@ -17,10 +18,12 @@ describe("workload filters", () => {
         expect(patterns).toHaveLength(n);
         expect(new Set(patterns).size).toBe(n);
         for (const t of filterTopicNames("a1b2c3", topics)) {
-          expect(patterns.filter((p) => patternMatches(p, t))).toEqual(["bb.a1b2c3.t.>"]);
+          expect(patterns.filter((p) => patternMatches(p, t))).toEqual(["bb-a1b2c3.t.>"]);
         }
-        // Nothing of another run matches.
-        expect(matchesAny(patterns, "bb.ffffff.t.0")).toBe(false);
+        // Nothing of another run matches; every name carries the resource prefix.
+        expect(matchesAny(patterns, "bb-ffffff.t.0")).toBe(false);
+        for (const name of [...patterns, ...filterTopicNames("a1b2c3", topics)])
+          expect(name.startsWith(RESOURCE_PREFIX)).toBe(true);
       }),
       { numRuns: 100 },
     );
@@ -28,7 +31,7 @@ describe("workload filters", () => {
 
   it("plain topics when filters is 0", () => {
     expect(filterSubscription(0, "x")).toEqual({});
-    expect(filterSubscription(2, "x")).toEqual({ patterns: ["bb.x.t.>", "bb.x.o0.>"] });
+    expect(filterSubscription(2, "x")).toEqual({ patterns: ["bb-x.t.>", "bb-x.o0.>"] });
   });
 });
 
@@ -59,7 +62,7 @@ describe("brokerbench run with filters", () => {
     expect(ref.counts.deliveredMsgs["g1"]).toBe(ref.counts.ackedMsgs);
     expect(ref.verdict?.valid).toBe(true);
     const history = readHistoryText(join(dir, "f-reference", "history.bbh"));
-    expect(history).toMatch(/"topic":"bb\.[0-9a-f]{6}\.t\.0"/);
+    expect(history).toMatch(/"topic":"bb-[0-9a-f]{6}\.t\.0"/);
     const refused = read("f-jetstream");
     expect(refused.status).toBe("not-supported");
     expect(refused.reason).toMatch(/pattern subscriptions \(filters\) are not supported/);

@@ -17,9 +17,9 @@ import { RunMetrics } from "../metrics/index.js";
 import { RunClients } from "./clients.js";
 import type { GroupState } from "./consumer-loop.js";
 import { RunFaultEnv, tableActions } from "./fault-env.js";
-import { filterTopicNames } from "./filters.js";
 import { RunInfrastructure } from "./infrastructure.js";
 import { progressOf, RunMonitor } from "./monitor.js";
+import { topicNames } from "./names.js";
 import { DEFAULT_HISTORY_ENCODING, type RunOptions } from "./options.js";
 import { Outage } from "./outage.js";
 import type { RunPlan } from "./plan.js";
@@ -83,10 +83,7 @@ export async function openSession(
     // versions are informational only
   }
   const nonce = randomBytes(3).toString("hex");
-  const topics =
-    w.filters > 0
-      ? filterTopicNames(nonce, w.topics)
-      : Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
+  const topics = topicNames(nonce, w.topics, w.filters);
   const groups: GroupState[] = plan.groups.map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
   if (w.lateGroup !== null) groups[groups.length - 1]!.start = w.lateGroup.start;
   const historyPath = join(options.dir, historyFileName(options.historyEncoding ?? DEFAULT_HISTORY_ENCODING));
