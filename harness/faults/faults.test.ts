@@ -2,7 +2,7 @@
  * Fault injection end to end on the embedded reference broker: each fault's effect is what the
  * checker finds in the history (short runs: ~2 s each).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

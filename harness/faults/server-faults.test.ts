@@ -2,7 +2,7 @@
  * Faults that need the reference broker as a child server (`server: spawn`, compiled dist/):
  * broker crash and restart, and network faults through the proxy. ~3 s each.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /** The producer window: `inFlight` lanes, each its own history process, over one adapter producer. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
