@@ -10,7 +10,8 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+/** 130: stopped by Ctrl-C (128 + SIGINT), what was measured kept. */
+export const EXIT = { ok: 0, invalid: 1, usage: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /**

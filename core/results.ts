@@ -67,7 +67,15 @@ export interface SkippedFault {
   readonly reason: string;
 }
 
-export type RunStatus = "completed" | "not-supported" | "error";
+/**
+ * `completed`: ran and measured. `inconclusive`: ran, but without the evidence a figure or a verdict
+ * needs (every or most sends failed, nothing delivered, every message inside the warmup): `reason`
+ * says which, and there is no verdict. `interrupted`: stopped by Ctrl-C (SIGINT); what was measured
+ * until then is kept, without a verdict. `not-supported`: the adapter cannot do it; nothing ran.
+ * `error`: it failed (an unreachable broker, a stalled one, ...).
+ */
+export const RUN_STATUSES = ["completed", "inconclusive", "interrupted", "not-supported", "error"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunResult {
   readonly format: typeof RESULTS_FORMAT;
@@ -89,7 +97,7 @@ export interface RunResult {
   };
   readonly environment: RunEnvironment;
   readonly status: RunStatus;
-  /** Why the run is `not-supported` or `error`. */
+  /** Why the run is not `completed`. */
   readonly reason: string | null;
   readonly startedAt: string;
   readonly durationS: number;
@@ -131,10 +139,17 @@ export interface RunResult {
   readonly skippedFaults?: readonly SkippedFault[];
   /**
    * What went wrong without failing the run, one line each: consumer operations that failed (the
-   * consumer went on as a new history process), producer lanes stopped by an unknown outcome,
-   * injected faults. Absent in results written before it existed.
+   * consumer went on as a new history process), producer lanes stopped by an unknown outcome.
+   * Absent in results written before it existed.
    */
   readonly warnings?: readonly string[];
+  /**
+   * What the injected faults did, one line each (a consumer crashed and replaced, clients
+   * reconnected, acknowledgements lost): the schedule working, not warnings. Absent without faults.
+   */
+  readonly faultLog?: readonly string[];
+  /** The prefix of every name the run created on the broker (`bb-<nonce>`; `brokerbench clean --prefix`). */
+  readonly brokerPrefix?: string;
   readonly verdict: Verdict | null;
   /** File name of the history, relative to results.json. */
   readonly history: string | null;

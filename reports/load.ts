@@ -7,7 +7,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../core/errors.js";
-import { RESULTS_FORMAT, type RunResult } from "../core/results.js";
+import { RESULTS_FORMAT, RUN_STATUSES, type RunResult } from "../core/results.js";
 
 export const RESULTS_FILE = "results.json";
 
@@ -59,7 +59,7 @@ const runResultSchema = z.looseObject({
     cpus: num,
     adapterVersions: z.record(z.string(), z.string()),
   }),
-  status: z.enum(["completed", "not-supported", "error"]),
+  status: z.enum(RUN_STATUSES),
   reason: z.string().nullable(),
   startedAt: z.string(),
   durationS: num,

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseWorkloadText } from "../workload/index.js";
+import { maxMessages, parseWorkloadText } from "../workload/index.js";
 import { main } from "./cli.js";
-import { checkHistoriesFit, maxMessages, runHistoryBytes } from "./disk.js";
+import { checkHistoriesFit, runHistoryBytes } from "./disk.js";
 
 const workload = (text: string) => parseWorkloadText(text, "w.yaml")[0]!.workload;
 

@@ -5,21 +5,14 @@
  */
 import { statfs } from "node:fs/promises";
 import { UsageError } from "../../core/errors.js";
-import { estimateHistoryBytes, MAX_RATE_ASSUMED } from "../history/estimate.js";
+import { estimateHistoryBytes } from "../history/estimate.js";
 import type { HistoryEncoding } from "../history/index.js";
-import type { Workload } from "../workload/index.js";
-
-/** Messages a run sends at most: its count, or its rate (max: MAX_RATE_ASSUMED) over its duration. */
-export function maxMessages(w: Workload): number {
-  const sent = w.messages ?? Math.ceil((w.rate === "max" ? MAX_RATE_ASSUMED : w.rate) * w.durationS);
-  // Reacting consumers send an answer for a fraction of what they receive.
-  return Math.ceil(sent * (1 + (w.reactors?.fraction ?? 0)));
-}
+import { MAX_RATE_ASSUMED, maxMessages, readingGroups, type Workload } from "../workload/index.js";
 
 export function runHistoryBytes(w: Workload, encoding: HistoryEncoding): number {
   return estimateHistoryBytes(encoding, {
     messages: maxMessages(w),
-    groups: w.groups + (w.lateGroup === null ? 0 : 1),
+    groups: readingGroups(w),
     keyed: w.keys !== "none",
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The summary table `brokerbench run` prints: one row per run, figures after warmup, latencies
- * from the intended send time (coordinated-omission corrected), then one line per run that did not
- * complete or was judged invalid, saying why.
+ * from the intended send time (coordinated-omission corrected), why a run is not a plain completion
+ * at the end of its row (shortened), then one line per run that did not complete or was judged
+ * invalid, saying why in full.
  */
 import { ANOMALIES } from "../../checkers/verdict.js";
 import type { RunResult } from "../../core/results.js";
@@ -21,7 +22,11 @@ const COLUMNS = [
   "lost",
   "dup",
   "verdict",
+  "why",
 ] as const;
+
+/** Longest reason shown in the row (the note under the table has it whole). */
+const WHY_CHARS = 70;
 
 /** Right-aligned columns (numbers). */
 const NUMERIC = new Set<string>(COLUMNS.slice(3, 13));
@@ -33,13 +38,23 @@ function num(n: number): string {
 }
 
 function verdictCell(r: RunResult): string {
+  if (r.status === "inconclusive") return "no evidence";
   if (r.status !== "completed") return "-";
   if (!r.verdict) return r.history ? "unchecked" : "no history";
   return r.verdict.valid ? "valid" : "INVALID";
 }
 
+function whyCell(r: RunResult): string {
+  if (r.status === "completed") return r.verdict && !r.verdict.valid ? "forbidden anomalies (below)" : "";
+  const why = r.reason ?? "no reason given";
+  return why.length > WHY_CHARS ? `${why.slice(0, WHY_CHARS - 1)}…` : why;
+}
+
+/** Runs that measured something: their figures are shown even when they are not `completed`. */
+const MEASURED = new Set(["completed", "inconclusive", "interrupted"]);
+
 export function summaryRow(r: RunResult): string[] {
-  const done = r.status === "completed";
+  const done = MEASURED.has(r.status);
   const e2e = r.latency.endToEnd.corrected;
   const v = r.verdict;
   const dash = "-";
@@ -58,6 +73,7 @@ export function summaryRow(r: RunResult): string[] {
     v ? String(v.counts.lost) : dash,
     v ? String(v.counts["duplicate-delivery"]) : dash,
     verdictCell(r),
+    whyCell(r),
   ];
 }
 

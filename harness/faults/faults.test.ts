@@ -75,7 +75,9 @@ describe("fault injection on the embedded reference broker", () => {
       "start",
       "end",
     ]);
-    expect(r.warnings?.some((w) => w.includes("crashed"))).toBe(true);
+    // What the fault did is in faultLog, not among the warnings (issue 11, defect 9).
+    expect(r.faultLog?.some((w) => w.includes("crashed"))).toBe(true);
+    expect(r.warnings?.some((w) => w.includes("crashed"))).toBe(false);
   });
 
   it("consumer-crash under at-most-once (commit before processing): loss, no duplicate", async () => {
@@ -121,7 +123,8 @@ describe("fault injection on the embedded reference broker", () => {
     expect(r.verdict?.counts["duplicate-write"]).toBe(0);
     expect(r.verdict?.counts.lost).toBe(0);
     expect(r.verdict?.valid).toBe(true);
-    expect(r.warnings?.some((w) => w.includes("acknowledgement lost"))).toBe(true);
+    expect(r.faultLog?.some((w) => w.includes("acknowledgement lost"))).toBe(true);
+    expect(r.warnings?.some((w) => w.includes("acknowledgement lost"))).toBe(false);
   });
 
   it("producer-ack-loss without idempotence: the retries are written twice", async () => {

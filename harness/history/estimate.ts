@@ -12,8 +12,6 @@
  */
 import type { HistoryEncoding } from "./encoders.js";
 
-/** The highest rate a `rate: max` run is assumed to reach (the embedded broker's best, rounded up). */
-export const MAX_RATE_ASSUMED = 2_000_000;
 /** Lines besides messages (meta, assignments, drains, faults, commits): a margin per run. */
 const PER_RUN_BYTES = 1 << 20;
 

@@ -2,8 +2,10 @@ export { RunClients } from "./clients.js";
 export { ConsumerLoop, type ConsumerPlan, type GroupState } from "./consumer-loop.js";
 export { drain } from "./drain.js";
 export { brokerbenchVersion, environment } from "./environment.js";
+export { missingEvidence } from "./evidence.js";
 export { brokerAddress, RunInfrastructure } from "./infrastructure.js";
 export { KeyGenerator } from "./keys.js";
+export { MEMORY_BOUND_BYTES, memoryEstimate, memoryWarning } from "./memory.js";
 export {
   DEFAULT_HISTORY_ENCODING,
   type HistoryChecker,
@@ -21,6 +23,7 @@ export {
   redactSettings,
   resolveOrder,
   resolveStart,
+  sizeRefusal,
 } from "./plan.js";
 export { type LoopContext, type ProducerOutcome, type ProducerPlan, runProducer } from "./producer-loop.js";
 export { executeRun } from "./run.js";

@@ -36,4 +36,11 @@ export interface RunOptions {
   readonly historyEncoding?: HistoryEncoding;
   readonly check: HistoryChecker | null;
   readonly onProgress?: (p: RunProgress) => void;
+  /** Warnings known before the run starts (it may hold more memory than the stated bound), as they come. */
+  readonly onWarning?: (line: string) => void;
+  /**
+   * Aborted: stop producing, drain briefly, remove the run's broker resources, record what was
+   * measured with status `interrupted` (the CLI aborts it on the first Ctrl-C).
+   */
+  readonly signal?: AbortSignal;
 }

@@ -19,7 +19,7 @@ import type { GroupState } from "./consumer-loop.js";
 import { RunFaultEnv, tableActions } from "./fault-env.js";
 import { RunInfrastructure } from "./infrastructure.js";
 import { progressOf, RunMonitor } from "./monitor.js";
-import { topicNames } from "./names.js";
+import { runPrefix, topicNames } from "./names.js";
 import { DEFAULT_HISTORY_ENCODING, type RunOptions } from "./options.js";
 import { Outage } from "./outage.js";
 import type { RunPlan } from "./plan.js";
@@ -35,7 +35,7 @@ export interface RunSession {
   readonly historyPath: string;
   readonly metrics: RunMetrics;
   /** What the producer and consumer loops share: the metrics, the recorder, the abort flag. */
-  readonly ctx: LoopContext & { readonly abort: { aborted: boolean } };
+  readonly ctx: LoopContext & { readonly abort: { aborted: boolean; stopProducing: boolean } };
   readonly clients: RunClients;
   readonly outage: Outage;
   readonly faultEnv: RunFaultEnv;
@@ -47,6 +47,10 @@ export interface RunSession {
   readonly openedAt: number;
   /** Whether producing is under way (set by the produce phase). */
   readonly producing: { active: boolean };
+  /** The prefix of every name the run creates on the broker (`bb-<nonce>`). */
+  readonly prefix: string;
+  /** Set when the run was interrupted (RunOptions.signal): it winds down, keeping what it measured. */
+  readonly interrupted: { at: number | null };
 }
 
 /** Starts the infrastructure and connects; an error here ends the run before anything is recorded. */
@@ -102,7 +106,7 @@ export async function openSession(
     messageBytes: w.messageSize,
     groups: plan.groups,
   });
-  const ctx = { metrics, recorder, abort: { aborted: false } };
+  const ctx = { metrics, recorder, abort: { aborted: false, stopProducing: false } };
   const log = new RunLog();
   const clients = new RunClients(adapter, {
     plan,
@@ -113,6 +117,7 @@ export async function openSession(
     groups,
     ctx,
     warn: (line) => log.warn(line),
+    faultLog: (line) => log.fault(line),
   });
   const outage = new Outage(clients);
   const producing = { active: false };
@@ -162,7 +167,25 @@ export async function openSession(
     log,
     openedAt,
     producing,
+    prefix: runPrefix(nonce),
+    interrupted: { at: null },
   };
+}
+
+/**
+ * Wires the run's abort signal: on abort, producers stop at their next batch and the session is
+ * marked interrupted. Returns the function that unwires it.
+ */
+export function watchInterrupt(session: RunSession): () => void {
+  const signal = session.options.signal;
+  if (signal === undefined) return () => {};
+  const onAbort = () => {
+    session.interrupted.at ??= performance.now();
+    session.ctx.abort.stopProducing = true;
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
 
 /** Topics, consumers, producers; returns once every consumer has its partitions. */

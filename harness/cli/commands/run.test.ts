@@ -128,6 +128,18 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
   });
 });
 
+describe("brokerbench run: nothing ran is not a success (issue 11, defect 10)", () => {
+  it("every point not supported: says that nothing ran, exit 1", async () => {
+    // The default suite is at-least-once, which core NATS does not offer: refused before connecting.
+    const r = await cli("run", "--adapter", "nats", "--report", "none", "--out", join(dir, "none-ran"));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/nats\s+not-supported/);
+    expect(r.err.split("\n").at(-1)).toBe(
+      "brokerbench: nothing ran: every run is not supported by its adapter (4 of 4; reasons above)",
+    );
+  });
+});
+
 describe("brokerbench help and list", () => {
   it("every command has --help", async () => {
     for (const cmd of ["run", "list"]) {

@@ -150,6 +150,42 @@ export async function prepareOutDir(outDir: string, given: boolean): Promise<{ c
   return { created };
 }
 
+/** A run that makes `brokerbench run` exit 1: it failed, measured nothing to go by, or was judged invalid. */
+export function failedRun(r: RunResult): boolean {
+  return r.status === "error" || r.status === "inconclusive" || (r.verdict !== null && !r.verdict.valid);
+}
+
+/**
+ * Ctrl-C while running: the first stops the current run gracefully (it stops producing, drains
+ * briefly, removes its broker resources and writes what it measured) and no further run starts;
+ * the second exits at once.
+ */
+function interruptOnCtrlC(): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  // Whoever listened before (nobody, from the command line) hears nothing until the runs are over.
+  const before = process.listeners("SIGINT");
+  process.removeAllListeners("SIGINT");
+  const onSigint = () => {
+    if (!controller.signal.aborted) {
+      console.error(
+        "\nbrokerbench: interrupted: stopping this run and keeping what it measured (Ctrl-C again to quit at once)",
+      );
+      controller.abort();
+      return;
+    }
+    console.error("brokerbench: quitting at once");
+    process.exit(EXIT.interrupted);
+  };
+  process.on("SIGINT", onSigint);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSigint);
+      for (const l of before) process.on("SIGINT", l as () => void);
+    },
+  };
+}
+
 function timestamp(d = new Date()): string {
   return d.toISOString().replace(/:/g, "-").replace(/\..*$/, "");
 }
@@ -301,9 +337,11 @@ export const runCommand = defineCommand<RunArgs>({
     }
     const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
+    const interrupt = interruptOnCtrlC();
     try {
       if (args.provision) planned = await provision(planned, args.provision, started);
       for (const [i, p] of planned.entries()) {
+        if (interrupt.signal.aborted) break;
         const label = `[${i + 1}/${planned.length}] ${p.runId}`;
         const bar = progressDisplay(label);
         const runStarted = performance.now();
@@ -319,6 +357,11 @@ export const runCommand = defineCommand<RunArgs>({
             historyEncoding: historyFormat,
             check: checkHistory,
             onProgress: (pr) => bar.update(pr),
+            signal: interrupt.signal,
+            onWarning: (line) => {
+              bar.stop();
+              console.error(`brokerbench: warning: ${label}: ${line}`);
+            },
           });
         } finally {
           bar.stop();
@@ -330,6 +373,7 @@ export const runCommand = defineCommand<RunArgs>({
         console.error(`${label} on ${p.factory.name}: ${result.status}${verdict} (${tookS.toFixed(1)} s)`);
       }
     } finally {
+      interrupt.dispose();
       for (const b of started) {
         await b
           .stop()
@@ -346,7 +390,20 @@ export const runCommand = defineCommand<RunArgs>({
         console.error(`brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`);
       }
     }
-    const failed = results.some((r) => r.status === "error" || (r.verdict !== null && !r.verdict.valid));
-    return failed ? EXIT.invalid : EXIT.ok;
+    if (interrupt.signal.aborted) {
+      const skipped = planned.length - results.length;
+      console.error(
+        `brokerbench: interrupted: results.json, the reports and the history of what ran are in ${outDir}` +
+          (skipped > 0 ? `; ${skipped} run(s) not started` : ""),
+      );
+      return EXIT.interrupted;
+    }
+    if (results.length > 0 && results.every((r) => r.status === "not-supported")) {
+      console.error(
+        `brokerbench: nothing ran: every run is not supported by its adapter (${results.length} of ${results.length}; reasons above)`,
+      );
+      return EXIT.invalid;
+    }
+    return results.some(failedRun) ? EXIT.invalid : EXIT.ok;
   },
 });
