@@ -3,10 +3,11 @@
  * otherwise; data survives restarts in --data-dir. SIGTERM/SIGINT shut it down gracefully: stop
  * accepting, answer in-flight requests, flush and close every log.
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { serveUntilSignal } from "../../../adapters/reference/server/run.js";
 import { FLUSH_POLICIES, type FlushPolicy } from "../../../adapters/reference/storage/file-log.js";
+import { makeDirs } from "../../../core/dirs.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import { defineCommand } from "./command.js";
 
@@ -27,7 +28,7 @@ function checkDataDir(given: string, dataDir: string): void {
   if (existsSync(dataDir) && !statSync(dataDir).isDirectory())
     throw new UsageError(`--data-dir ${given}: is a file, not a directory; name a directory for the logs`);
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirs(dataDir);
     accessSync(dataDir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

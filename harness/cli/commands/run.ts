@@ -3,12 +3,13 @@
  * one directory per run under --out, a summary table on stdout, then the reports.
  */
 import { constants } from "node:fs";
-import { access, mkdir, rm, stat } from "node:fs/promises";
+import { access, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../../adapters/contract.js";
 import { ADAPTERS, findAdapter } from "../../../adapters/registry.js";
 import { checkHistoryFile } from "../../../checkers/index.js";
+import { makeDirs } from "../../../core/dirs.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import type { RunResult } from "../../../core/results.js";
 import { parseFormats, writeReports } from "../../../reports/index.js";
@@ -140,7 +141,7 @@ export async function prepareOutDir(outDir: string, given: boolean): Promise<{ c
       throw new UsageError(`${flag}: cannot use it (${(err as Error).message})`);
   }
   try {
-    await mkdir(outDir, { recursive: true });
+    makeDirs(outDir);
     await access(outDir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
