@@ -29,6 +29,11 @@ describe("brokerbench broker", () => {
     expect(under.code).toBe(2);
     expect(under.err).toHaveLength(1);
     expect(under.err[0]).toMatch(/cannot create or write it \(a part of the path is a file\)$/);
+    if (process.platform === "linux") {
+      const proc = await cli("broker", "--port", "0", "--data-dir", "/proc/brokerbench-nope");
+      expect(proc.code).toBe(2);
+      expect(proc.err[0]).toMatch(/--data-dir \/proc\/brokerbench-nope: cannot create or write it \(ENOENT/);
+    }
   });
 
   it("--host that does not resolve", async () => {

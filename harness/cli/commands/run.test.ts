@@ -125,6 +125,14 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
     expect(under.err).toMatch(
       /--out .*not-a-dir\/sub: cannot create or write it \(a part of the path is a file\)$/,
     );
+    if (process.platform === "linux") {
+      // Node's recursive mkdir never returns under /proc: this hung instead of answering.
+      const proc = await cli("run", "--duration", "2", "-o", "/proc/brokerbench-nope");
+      expect(proc.code).toBe(2);
+      expect(proc.err).toMatch(
+        /^brokerbench: --out \/proc\/brokerbench-nope: cannot create or write it \(ENOENT/,
+      );
+    }
   });
 });
 
