@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { RunResult } from "../../../core/results.js";
 import { findContainerRuntime, hostProbe } from "../../provision/index.js";
 import { main } from "../cli.js";
 
@@ -134,6 +136,43 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
       );
     }
   });
+});
+
+describe("brokerbench run: a connection that times out (issue 11, defect 7: it said 0.0 s)", () => {
+  it("the progress line and results.json give the time it took", async () => {
+    // Accepts and never speaks: the NATS client waits for the server's INFO until its timeout.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const sockets: Socket[] = [];
+    silent.on("connection", (s) => sockets.push(s));
+    try {
+      const file = workload("amo-once.yaml", "deliveryMode: at-most-once\ndurationS: 1\nwarmupS: 0\n");
+      const out = join(dir, "timeout");
+      const r = await cli(
+        "run",
+        file,
+        "--adapter",
+        "nats",
+        "--set",
+        `url=nats://127.0.0.1:${port}`,
+        "--set",
+        "connectTimeoutMs=1500",
+        "--report",
+        "none",
+        "-o",
+        out,
+      );
+      expect(r.code).toBe(1);
+      const took = Number(/amo-once on nats: error \(([\d.]+) s\)/.exec(r.err)?.[1]);
+      expect(took).toBeGreaterThanOrEqual(1.4);
+      const result = JSON.parse(readFileSync(join(out, "amo-once", "results.json"), "utf8")) as RunResult;
+      expect(result.durationS).toBeGreaterThanOrEqual(1.4);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 30_000);
 });
 
 describe("brokerbench run: nothing ran is not a success (issue 11, defect 10)", () => {
