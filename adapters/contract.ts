@@ -6,11 +6,16 @@
  * capabilities and the runner reports the workload as *not supported* instead of faking it.
  *
  * Message identity travels inside the payload (the harness encodes it, see core/payload.ts):
- * adapters move opaque bytes and never invent ids, so a history is only as truthful as the broker.
+ * adapters move opaque bytes and never decode them or invent ids, so a history is only as truthful
+ * as the broker. A broker that deduplicates by message id gets the id beside the payload
+ * (`OutgoingMessage.id`).
  */
 
-import type { DeliveryMode, DeliveryStyle, OrderScope, StartPosition } from "../core/vocabulary.js";
+import type { Capabilities } from "../core/capabilities.js";
+import type { DeliveryMode, DeliveryStyle, StartPosition } from "../core/vocabulary.js";
 
+// What a system under test can do is part of results.json too: its schema lives in core/.
+export { type Capabilities, capabilitiesSchema } from "../core/capabilities.js";
 // The delivery vocabulary is shared with the workload schema and the checkers; it lives in core/.
 export {
   DELIVERY_MODES,
@@ -22,40 +27,6 @@ export {
   START_POSITIONS,
   type StartPosition,
 } from "../core/vocabulary.js";
-
-/** What a system under test can really do. Everything `false` is refused by the runner. */
-export interface Capabilities {
-  /** History model: `log` (offsets, replay, committed positions) or `queue` (per-message acks). */
-  readonly model: "log" | "queue";
-  readonly push: boolean;
-  readonly pull: boolean;
-  /** Competing consumers: the consumers of one group share its messages, each message to one of them. */
-  readonly queue: boolean;
-  /** Several groups each receive every message of a topic. */
-  readonly pubsub: boolean;
-  /** A consumer can start from the earliest retained message / an explicit position. */
-  readonly replay: boolean;
-  /** Topics can have more than one partition (otherwise every topic is one ordered stream, partition 0). */
-  readonly partitions: boolean;
-  /** Delivery modes the broker can actually provide. */
-  readonly deliveryModes: readonly DeliveryMode[];
-  /** The strongest order the broker guarantees to one consumer. */
-  readonly ordering: OrderScope;
-  /** The broker deduplicates retried publishes (idempotent producer / message-id dedup). */
-  readonly idempotentProduce: boolean;
-  /**
-   * Pattern subscriptions (`ConsumerOptions.patterns`, syntax in adapters/patterns.ts). Absent:
-   * false. Whether a message matching several of one consumer's patterns arrives once or once per
-   * pattern is the broker's own behaviour, stated in each adapter's README.
-   */
-  readonly filtering?: boolean;
-  /**
-   * The largest message payload (bytes) the broker accepts under the adapter's settings, where it
-   * has a limit (NATS max_payload, a frame cap, ...). The runner refuses a workload whose
-   * messageSize exceeds it before connecting. Absent: no known limit.
-   */
-  readonly maxMessageBytes?: number;
-}
 
 /** Every topic, queue, stream, group or subscription brokerbench creates on a broker starts with this. */
 export const RESOURCE_PREFIX = "bb-";
@@ -81,6 +52,12 @@ export interface OutgoingMessage {
   /** Routing key; `null` lets the broker spread messages (round-robin or single partition). */
   readonly key: string | null;
   readonly payload: Uint8Array;
+  /**
+   * The message's identity (its history id, `<process>-<sequence>`), the same on every retry. Set
+   * by the harness for exactly-once and idempotent producers, for brokers that deduplicate by a
+   * message id the client gives (JetStream's `Nats-Msg-Id`); an adapter uses it for nothing else.
+   */
+  readonly id?: string;
 }
 
 /** What the broker acknowledged for one message. */

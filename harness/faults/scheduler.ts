@@ -12,7 +12,7 @@
  * never as an error.
  */
 import { wallMs } from "../../core/clock.js";
-import type { SkippedFault } from "../../core/results.js";
+import type { FaultRecord, SkippedFault } from "../../core/results.js";
 import type { Recovery } from "./env.js";
 import type { FaultSpec, Hold } from "./kinds.js";
 
@@ -28,18 +28,8 @@ export interface FaultActions {
   settle?(fault: FaultSpec): Promise<Recovery | null> | undefined;
 }
 
-export interface FaultRecord {
-  readonly kind: string;
-  readonly target: string;
-  readonly startS: number;
-  readonly endS: number;
-  /** Seconds the fault waited for a colliding one (absent when it started on time). */
-  readonly delayedS?: number;
-  /** An outage: seconds from lifting it until the broker served again (the restart). */
-  readonly healS?: number;
-  /** An outage: seconds from the broker serving again until the run was (null: not within the timeout). */
-  readonly recoveryS?: number | null;
-}
+/** What results.json records of a fault that took place (core/results.ts). */
+export type { FaultRecord } from "../../core/results.js";
 
 /** Writes a fault's phase into the history (the recorder's `fault` line). */
 export type FaultLog = (

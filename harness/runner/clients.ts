@@ -53,6 +53,8 @@ export class RunClients {
   readonly topics: readonly string[];
   private adapter: Adapter;
   private readonly options: ClientsOptions;
+  /** Consumers are held back (backlog mode): new ones are created held too. */
+  private held = false;
   private readonly w: Workload;
   private nextProcess: number;
 
@@ -79,6 +81,11 @@ export class RunClients {
 
   get metrics(): RunMetrics {
     return this.options.ctx.metrics;
+  }
+
+  /** Whether messages carry their id beside the payload (exactly-once: brokers that deduplicate by id). */
+  get messageIds(): boolean {
+    return this.w.deliveryMode === "exactly-once";
   }
 
   /** The reacting group's index (workload `reactors`), or -1. */
@@ -117,6 +124,7 @@ export class RunClients {
             maxSource: this.producerCount * w.inFlight,
             topic: this.topics[0]!,
             messageSize: w.messageSize,
+            messageIds: this.messageIds,
           }
         : undefined;
     const recorder = this.recorder;
@@ -156,6 +164,7 @@ export class RunClients {
     );
     holder.loop = loop;
     if (holder.assigned !== null) loop.onAssign(holder.assigned);
+    if (this.held) loop.hold();
     return loop;
   }
 
@@ -254,6 +263,17 @@ export class RunClients {
     return this.topics.every((t) =>
       Array.from({ length: this.w.partitions }, (_, p) => p).every((p) => owned.has(`${t}\u0000${p}`)),
     );
+  }
+
+  /** Holds every consumer back, present and future, until `releaseConsumers` (backlog mode). */
+  holdConsumers(): void {
+    this.held = true;
+    for (const c of this.consumers) c.hold();
+  }
+
+  releaseConsumers(): void {
+    this.held = false;
+    for (const c of this.consumers) c.release();
   }
 
   /** Every consumer loop the run had, crashed ones included (for their warnings). */

@@ -4,6 +4,8 @@
  * active faults end too and crashed consumers are replaced, so the groups can drain.
  */
 import { wallMs } from "../../core/clock.js";
+import type { BacklogReport } from "../../core/results.js";
+import { BacklogMode } from "./backlog.js";
 import type { ConsumerLoop, GroupState } from "./consumer-loop.js";
 import { KeyGenerator } from "./keys.js";
 import { type ProducerOutcome, runProducer } from "./producer-loop.js";
@@ -12,14 +14,23 @@ import type { RunSession } from "./setup.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Produces; resolves with the seconds producing lasted. */
-export async function produce(session: RunSession): Promise<number> {
+export interface ProduceOutcome {
+  /** Seconds producing lasted. */
+  readonly producingS: number;
+  /** Backlog mode: how the backlog built and drained. */
+  readonly backlog: BacklogReport | null;
+}
+
+export async function produce(session: RunSession): Promise<ProduceOutcome> {
   const { plan, clients, metrics, ctx, faults, faultEnv, outage, log, monitor } = session;
   const w = plan.workload;
   const producersTotal = clients.producerCount;
   const startMs = wallMs() + 5;
   metrics.begin(startMs);
-  const endMs = w.messages === null ? startMs + w.durationS * 1000 : Number.POSITIVE_INFINITY;
+  const backlog = w.backlogBytes === null ? null : new BacklogMode(session, startMs, w.backlogBytes);
+  const fixedEndMs = w.messages === null ? startMs + w.durationS * 1000 : Number.POSITIVE_INFINITY;
+  // In backlog mode producing ends a measured time after the backlog has drained.
+  const endMs = backlog === null ? () => fixedEndMs : () => backlog.endMs();
   const keyGens = Array.from(
     { length: producersTotal },
     (_, i) => new KeyGenerator(w.keys, w.keyCount, i * 7919),
@@ -29,7 +40,8 @@ export async function produce(session: RunSession): Promise<number> {
 
   session.producing.active = true;
   monitor.start(startMs);
-  faults?.arm(startMs, w.messages === null ? endMs : null);
+  faults?.arm(startMs, w.messages === null && backlog === null ? fixedEndMs : null);
+  const backlogDone = backlog?.run().catch((err) => log.fail(`backlog mode: ${errorMessage(err)}`));
   const lateGroup = clients.groups.find((g) => g.start !== undefined);
   const lateJoin =
     lateGroup === undefined || w.lateGroup === null
@@ -48,6 +60,7 @@ export async function produce(session: RunSession): Promise<number> {
           ackLost: () => faultEnv.ackLoss.has(i),
           // An at-most-once producer never sends a message twice: a lost acknowledgement stays unknown.
           retryLostAcks: w.deliveryMode !== "at-most-once",
+          messageIds: clients.messageIds,
           recover: () => outage.recover(i),
           topic: clients.topics[i % clients.topics.length]!,
           ratePerSec: ratePerProducer,
@@ -65,6 +78,8 @@ export async function produce(session: RunSession): Promise<number> {
   session.producing.active = false;
   monitor.phase = "draining";
   const producingS = (wallMs() - startMs) / 1000;
+  backlog?.stop();
+  await backlogDone;
   await lateJoin;
   // Faults end with producing: crashed consumers are replaced before the groups drain.
   await faults?.stop();
@@ -78,7 +93,7 @@ export async function produce(session: RunSession): Promise<number> {
   if (producerErrors.length === clients.producers.length && log.error === null) {
     log.fail(`every producer failed: ${producerErrors[0]?.error}`);
   }
-  return producingS;
+  return { producingS, backlog: backlog?.report() ?? null };
 }
 
 /** The late group's consumers join at `atMs`; a `latest` group is then owed only what follows. */

@@ -10,6 +10,7 @@
  */
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
+import { messageId } from "../../core/payload.js";
 import type { HistoryRecorder, SentBatch } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { KeyGenerator } from "./keys.js";
@@ -26,12 +27,15 @@ export interface ProducerPlan {
   /** Messages this producer sends, or null to send until `endMs`. */
   readonly limit: number | null;
   readonly startMs: number;
-  readonly endMs: number;
+  /** When producing ends (wall-clock ms); read before each batch, as it may move (backlog mode). */
+  readonly endMs: () => number;
   readonly keys: KeyGenerator;
   /** Hands out a fresh process id (unique in the run), for a lane whose process is spent. */
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
   readonly ackLost?: () => boolean;
+  /** Give each message its id (`OutgoingMessage.id`), for brokers that deduplicate by id (exactly-once). */
+  readonly messageIds?: boolean;
   /** Whether a batch whose acknowledgement was lost is sent again (at-least/exactly-once) or left unknown (at-most-once). */
   readonly retryLostAcks?: boolean;
   /**
@@ -133,7 +137,7 @@ async function runLane(
     let intendedMs: number;
     if (batchIntervalMs > 0) {
       intendedMs = plan.startMs + schedule.k * batchIntervalMs;
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.k++;
       schedule.claimed += count;
       // Timers have 1 ms resolution: sleep while a whole millisecond remains, then send. A batch
@@ -145,7 +149,7 @@ async function runLane(
       }
     } else {
       intendedMs = wallMs();
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.claimed += count;
     }
     const keys = plan.keys.batch(count);
@@ -154,7 +158,10 @@ async function runLane(
     const payloads = encoder.encode(count, seq, intendedMs, sentMs);
     const messages = new Array<OutgoingMessage>(count);
     for (let i = 0; i < count; i++) {
-      messages[i] = { topic: plan.topic, key: keys === null ? null : keys[i]!, payload: payloads[i]! };
+      const key = keys === null ? null : keys[i]!;
+      messages[i] = plan.messageIds
+        ? { topic: plan.topic, key, payload: payloads[i]!, id: messageId(source, seq + i) }
+        : { topic: plan.topic, key, payload: payloads[i]! };
     }
     let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys };
     metrics.onSending(count);

@@ -2,7 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Verdict } from "../../checkers/verdict.js";
-import type { RunResult, RunStatus, SkippedFault } from "../../core/results.js";
+import type { BacklogReport, RunResult, RunStatus, SkippedFault } from "../../core/results.js";
 import type { FaultRecord } from "../faults/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
 import { environment } from "./environment.js";
@@ -22,6 +22,7 @@ export interface RunOutcome {
   readonly verdict?: Verdict | null;
   readonly history?: string | null;
   readonly durationS?: number;
+  readonly backlogMode?: BacklogReport;
 }
 
 /** Composes results.json and writes it into `dir`. */
@@ -51,6 +52,7 @@ export async function writeResult(plan: RunPlan, dir: string, outcome: RunOutcom
     throughput: s.throughput,
     latency: s.latency,
     backlog: s.backlog,
+    ...(outcome.backlogMode !== undefined ? { backlogMode: outcome.backlogMode } : {}),
     timeseries: s.timeseries,
     faults: outcome.faults ?? [],
     ...(outcome.skippedFaults !== undefined && outcome.skippedFaults.length > 0

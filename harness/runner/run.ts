@@ -21,7 +21,7 @@ import { missingEvidence } from "./evidence.js";
 import { progressOf } from "./monitor.js";
 import type { RunOptions } from "./options.js";
 import { planRun, sizeRefusal } from "./plan.js";
-import { produce } from "./produce.js";
+import { type ProduceOutcome, produce } from "./produce.js";
 import { writeResult } from "./result-file.js";
 import { errorMessage } from "./run-log.js";
 import { connect, openSession, prepare, watchInterrupt } from "./setup.js";
@@ -67,10 +67,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   for (const line of planWarnings) log.warn(line);
   const unwatch = watchInterrupt(session);
 
-  let producingS = 0;
+  let produced: ProduceOutcome = { producingS: 0, backlog: null };
   try {
     await prepare(session);
-    if (session.interrupted.at === null) producingS = await produce(session);
+    if (session.interrupted.at === null) produced = await produce(session);
     await drainPhase(session);
   } catch (err) {
     log.fail(errorMessage(err));
@@ -91,10 +91,10 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   } else if (session.interrupted.at !== null) {
     status = "interrupted";
     reason =
-      `interrupted (Ctrl-C) after ${producingS.toFixed(1)} s of producing: what was measured is kept, ` +
+      `interrupted (Ctrl-C) after ${produced.producingS.toFixed(1)} s of producing: what was measured is kept, ` +
       `without a verdict${session.recorder ? ` (brokerbench check ${basename(session.historyPath)} judges what was recorded)` : ""}`;
   } else {
-    verdict = await judge(session, producingS);
+    verdict = await judge(session, produced.producingS);
     const missing = missingEvidence(summary, plan.workload, log.firstSendFailure);
     // A forbidden anomaly is evidence enough (INVALID); a clean verdict over nothing is not.
     if (log.error !== null) {
@@ -119,5 +119,6 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     verdict,
     history: session.recorder ? basename(session.historyPath) : null,
     durationS,
+    ...(produced.backlog !== null ? { backlogMode: produced.backlog } : {}),
   });
 }

@@ -1,6 +1,12 @@
-export { checkFaultTargets, loadWorkloadFile, parseWorkloadText, type WorkloadRun } from "./load.js";
+export {
+  checkFaultTargets,
+  type LoadOptions,
+  loadWorkloadFile,
+  parseWorkloadText,
+  type WorkloadRun,
+} from "./load.js";
 export { expandMatrix, MatrixError, type MatrixPoint, pointId } from "./matrix.js";
-export { fromOmb, isOmbWorkload, type OmbWorkload, ombSchema } from "./omb.js";
+export { fromOmb, isOmbWorkload, OMB_FIELD_OF, type OmbWorkload, ombSchema } from "./omb.js";
 export { builtinWorkloadDir, builtinWorkloads, DEFAULT_WORKLOAD, resolveWorkloadArg } from "./resolve.js";
 export {
   FAULT_KINDS,

@@ -9,8 +9,8 @@ import type { z } from "zod";
 import { UsageError } from "../../core/errors.js";
 import { type FaultContext, type FaultSpec, faultProblem } from "../faults/kinds.js";
 import { expandNemesis, NemesisError, randomSeed } from "../faults/nemesis.js";
-import { expandMatrix, MatrixError, pointId } from "./matrix.js";
-import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
+import { expandMatrix, MatrixError, pointId, withSettings } from "./matrix.js";
+import { fromOmb, isOmbWorkload, OMB_FIELD_OF, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
 
 /**
@@ -34,6 +34,8 @@ export function checkFaultTargets(w: Workload): string | null {
     const problem = faultProblem(f, context);
     if (problem !== null) return `field "faults.${i}.${problem.field}": ${problem.message}`;
   }
+  if (w.backlogBytes !== null && w.messages !== null)
+    return 'field "backlogBytes": backlog mode runs for a duration (durationS), not a message count';
   if (w.reactors !== null && w.reactors.group > w.groups)
     return `field "reactors.group": group ${w.reactors.group} does not exist (groups: ${w.groups})`;
   if (w.lateGroup !== null && w.messages === null && w.lateGroup.joinAtS >= w.durationS)
@@ -98,8 +100,32 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** How a native field is named to the user: its command-line flag, the OMB field it came from, or itself. */
+type FieldNamer = (field: string) => string;
+
+/** Command-line options that set workload fields (`brokerbench run --duration …`). */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  durationS: "--duration",
+  warmupS: "--warmup",
+  messages: "--messages",
+  rate: "--rate",
+};
+
+function fieldNamer(overrides: Readonly<Record<string, unknown>>, format: WorkloadRun["format"]): FieldNamer {
+  return (field) => {
+    const flag = FLAG_OF[field];
+    if (flag !== undefined && field in overrides) return flag;
+    const omb = format === "omb" ? OMB_FIELD_OF[field] : undefined;
+    return `field "${omb ?? field}"`;
+  };
+}
+
 /** The first zod issue as `field "x": message` (one line). */
-function describeIssue(error: z.ZodError, knownKeys: Iterable<string>): string {
+function describeIssue(
+  error: z.ZodError,
+  knownKeys: Iterable<string>,
+  name: FieldNamer = (f) => `field "${f}"`,
+): string {
   const issue = error.issues[0];
   if (!issue) return "invalid workload";
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : "";
@@ -109,7 +135,9 @@ function describeIssue(error: z.ZodError, knownKeys: Iterable<string>): string {
     const hint = issue.path.length === 0 ? closest(key, knownKeys) : null;
     return `unknown field "${prefix}${key}"${hint ? ` (did you mean "${hint}"?)` : ""}${more}`;
   }
-  const field = issue.path.length > 0 ? `field "${issue.path.join(".")}": ` : "";
+  const path = issue.path.map(String);
+  const field =
+    path.length === 1 ? `${name(path[0]!)}: ` : path.length > 1 ? `field "${path.join(".")}": ` : "";
   const message = issue.message.replace(/^Invalid input: /, "");
   return `${field}${message}${more}`;
 }
@@ -128,11 +156,24 @@ export function yamlError(err: unknown, text: string, file: string): string {
   return `${file}:${pos.line}:${pos.col}: not valid YAML: ${what}: ${JSON.stringify(shown)}`;
 }
 
-/** Parses the text of a workload file into its runs. `file` names it in errors. */
+/** How a file is loaded besides its own fields. */
+export interface LoadOptions {
+  /**
+   * Multiplies the backlog mode's size (`backlogBytes`, OMB's `consumerBacklogSizeGB`), so a
+   * workload written for a large machine builds a backlog this one can hold (`--backlog-scale`).
+   */
+  readonly backlogScale?: number;
+}
+
+/**
+ * Parses the text of a workload file into its runs. `file` names it in errors; `overrides` are the
+ * command line's fields (durationS, warmupS, messages, rate), which win over the file's.
+ */
 export function parseWorkloadText(
   text: string,
   file: string,
   overrides: Readonly<Record<string, unknown>> = {},
+  options: LoadOptions = {},
 ): WorkloadRun[] {
   let raw: unknown;
   try {
@@ -154,6 +195,11 @@ export function parseWorkloadText(
     }
     fields = fromOmb(omb.data);
     format = "omb";
+    // OMB runs its test for testDurationMinutes after the warmup: a warmup given on the command
+    // line replaces the file's in that sum, unless the duration is given too.
+    if ("warmupS" in overrides && !("durationS" in overrides) && typeof overrides["warmupS"] === "number") {
+      fields["durationS"] = omb.data.testDurationMinutes * 60 + overrides["warmupS"];
+    }
   } else {
     const { matrix: m, ...rest } = raw as Record<string, unknown>;
     matrix = m;
@@ -179,15 +225,19 @@ export function parseWorkloadText(
     throw err;
   }
   return points.map((point) => {
-    const merged = { ...fields, ...point.overrides, ...overrides };
+    const merged = withSettings({ ...fields, ...point.overrides, ...overrides }, fields, point.overrides);
     // A count given on the command line replaces the workload's duration and vice versa.
     if ("durationS" in overrides && !("messages" in overrides)) merged["messages"] = null;
+    const name = fieldNamer(overrides, format);
     const parsed = workloadSchema.safeParse(merged);
     if (!parsed.success) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
-      throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS)}${where}`);
+      throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS, name)}${where}`);
     }
     let w = parsed.data;
+    if (w.backlogBytes !== null && options.backlogScale !== undefined) {
+      w = { ...w, backlogBytes: Math.max(1, Math.round(w.backlogBytes * options.backlogScale)) };
+    }
     if (w.nemesis !== null) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
       w = withNemesis(
@@ -199,7 +249,7 @@ export function parseWorkloadText(
     if (w.messages === null && w.warmupS >= w.durationS) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
       throw new UsageError(
-        `${file}: field "warmupS": ${w.warmupS} s leaves nothing of durationS ${w.durationS} s to measure${where}`,
+        `${file}: ${warmupProblem(w, name, format, overrides, raw as Record<string, unknown>)}${where}`,
       );
     }
     const faultProblem = checkFaultTargets(w);
@@ -217,10 +267,43 @@ export function parseWorkloadText(
   });
 }
 
+/**
+ * The warmup leaves nothing to measure: named as the user wrote it (an OMB file's minutes, the
+ * command line's flags), with what to change.
+ */
+function warmupProblem(
+  w: Workload,
+  name: FieldNamer,
+  format: WorkloadRun["format"],
+  overrides: Readonly<Record<string, unknown>>,
+  raw: Readonly<Record<string, unknown>>,
+): string {
+  const fromFile = (field: "durationS" | "warmupS") => !(field in overrides);
+  if (format === "omb") {
+    const warmup = !fromFile("warmupS")
+      ? `--warmup ${w.warmupS}`
+      : "warmupDurationMinutes" in raw
+        ? `warmupDurationMinutes ${raw["warmupDurationMinutes"]} (${w.warmupS} s)`
+        : `OMB's default warmup of 1 min (the file sets no warmupDurationMinutes)`;
+    const duration = fromFile("durationS")
+      ? `testDurationMinutes + warmup (${w.durationS} s)`
+      : `--duration ${w.durationS} (warmup included)`;
+    const fix = fromFile("warmupS")
+      ? "shorten the warmup with --warmup S"
+      : "give a longer --duration or a shorter --warmup";
+    return `${warmup} leaves nothing of ${duration} to measure; ${fix}`;
+  }
+  if (!fromFile("warmupS") || !fromFile("durationS")) {
+    return `${name("warmupS")} ${w.warmupS} s leaves nothing of ${name("durationS")} ${w.durationS} s to measure (warmup is included in the duration)`;
+  }
+  return `field "warmupS": ${w.warmupS} s leaves nothing of durationS ${w.durationS} s to measure`;
+}
+
 /** Reads and parses one workload file. */
 export async function loadWorkloadFile(
   file: string,
   overrides: Readonly<Record<string, unknown>> = {},
+  options: LoadOptions = {},
 ): Promise<WorkloadRun[]> {
   let text: string;
   try {
@@ -231,5 +314,5 @@ export async function loadWorkloadFile(
       code === "ENOENT" ? `${file}: no such workload file` : `${file}: cannot read (${code ?? String(err)})`,
     );
   }
-  return parseWorkloadText(text, file, overrides);
+  return parseWorkloadText(text, file, overrides, options);
 }

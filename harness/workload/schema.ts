@@ -74,6 +74,21 @@ export const workloadFields = {
     .describe("total messages to send instead of a duration (null: use durationS)"),
   warmupS: seconds.default(1).describe("seconds at the start left out of every figure"),
   drainTimeoutS: seconds.default(30).describe("longest wait for the groups to catch up after producing"),
+  backlogBytes: count(1)
+    .nullable()
+    .default(null)
+    .describe(
+      "backlog mode: after warmup every consumer is held back until this many bytes are acknowledged and unread (summed over groups), then the drain is measured",
+    ),
+  backlogDrainRatio: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe("backlog mode: share of the backlog drained before the measured durationS − warmupS begins"),
+  backlogTimeoutS: seconds
+    .default(600)
+    .describe("backlog mode: longest the backlog may take to build and then to drain"),
   prefetch: count(1).default(1000).describe("push: unacknowledged messages a consumer may hold"),
   pollMax: count(1).default(500).describe("pull: most messages one poll returns"),
   inFlight: count(1)

@@ -25,7 +25,13 @@ describe("experiment suites", () => {
 
   it("push-vs-pull: push and pull, each with a stall and then a consumer down and back", async () => {
     const runs = await load("push-vs-pull");
-    expect(runs.map((r) => r.workload.delivery)).toEqual(["push", "pull"]);
+    expect(runs.map((r) => r.workload.delivery)).toEqual(["push", "pull", "push"]);
+    // The reference broker's bounded push buffer is a point of its own, scoped to that adapter.
+    expect(runs[2]?.workload.settings).toEqual({
+      "reference.push": "buffer",
+      "reference.overflow": "drop",
+      "reference.pushBuffer": "1000",
+    });
     for (const run of runs) expect(kinds(run)).toEqual(["consumer-stall", "consumer-crash"]);
   });
 

@@ -185,6 +185,31 @@ describe("workload files", () => {
     );
   });
 
+  it("a matrix variant adds adapter settings to the workload's, key by key", () => {
+    const runs = parse(
+      [
+        "settings: { url: 127.0.0.1:9092, acks: leader }",
+        "matrix:",
+        "  delivery: [push, pull]",
+        "  push:",
+        "    credit: {}",
+        "    buffer: { settings: { reference.push: buffer, acks: flushed } }",
+      ].join("\n"),
+    );
+    expect(runs.map((r) => [r.id, r.workload.settings])).toEqual([
+      ["w-delivery=push-push=credit", { url: "127.0.0.1:9092", acks: "leader" }],
+      ["w-delivery=push-push=buffer", { url: "127.0.0.1:9092", acks: "flushed", "reference.push": "buffer" }],
+      ["w-delivery=pull-push=credit", { url: "127.0.0.1:9092", acks: "leader" }],
+      ["w-delivery=pull-push=buffer", { url: "127.0.0.1:9092", acks: "flushed", "reference.push": "buffer" }],
+    ]);
+    expect(errorOf(() => parse("matrix:\n  settings: [{ a: 1 }]\n"))).toMatch(
+      /field "matrix\.settings": settings vary by named variants/,
+    );
+    expect(errorOf(() => parse("matrix:\n  x:\n    a: { settings: 3 }\n"))).toMatch(
+      /field "matrix\.x\.a\.settings": settings must be a mapping/,
+    );
+  });
+
   it("expands a matrix over fault schedules", () => {
     const runs = parse(
       [
@@ -283,10 +308,76 @@ describe("OpenMessaging Benchmark files", () => {
 
   it("takes producerRate 0 as max and refuses what it cannot honour", () => {
     expect(parse(omb.replace("producerRate: 50000", "producerRate: 0"))[0]?.workload.rate).toBe("max");
-    expect(
-      errorOf(() => parse(omb.replace("consumerBacklogSizeGB: 0", "consumerBacklogSizeGB: 10"))),
-    ).toMatch(/OpenMessaging Benchmark workload: field "consumerBacklogSizeGB": backlog/);
     expect(errorOf(() => parse(`${omb}\nproducerRat: 5`))).toMatch(/unknown field "producerRat"/);
+    expect(errorOf(() => parse(`${omb}\nbacklogDrainRatio: 2`))).toMatch(
+      /OpenMessaging Benchmark workload: field "backlogDrainRatio": .*1/,
+    );
+  });
+
+  it("backlog mode: consumerBacklogSizeGB and backlogDrainRatio, scaled for a small machine", () => {
+    const backlog = omb.replace(
+      "consumerBacklogSizeGB: 0",
+      "consumerBacklogSizeGB: 10\nbacklogDrainRatio: 0.9",
+    );
+    expect(parse(backlog)[0]?.workload).toMatchObject({ backlogBytes: 10 * 2 ** 30, backlogDrainRatio: 0.9 });
+    const scaled = parseWorkloadText(backlog, "w.yaml", {}, { backlogScale: 0.001 })[0]?.workload;
+    expect(scaled?.backlogBytes).toBe(Math.round(10 * 2 ** 30 * 0.001));
+    expect(parse(omb)[0]?.workload.backlogBytes).toBeNull();
+    expect(errorOf(() => parse("backlogBytes: 1000\nmessages: 100\n"))).toMatch(
+      /field "backlogBytes": backlog mode runs for a duration/,
+    );
+  });
+
+  describe("real OMB files (openmessaging/benchmark workloads/, Apache 2.0)", () => {
+    const fixture = (name: string) => new URL(`./fixtures/omb/${name}`, import.meta.url).pathname;
+    const simple = fixture("1-topic-1-partition-1kb.yaml");
+
+    it("load as they are", async () => {
+      const [run] = await loadWorkloadFile(simple);
+      expect(run?.format).toBe("omb");
+      // testDurationMinutes 15 after OMB's default warmup of 1 minute.
+      expect(run?.workload).toMatchObject({
+        rate: 50000,
+        messageSize: 1024,
+        durationS: 16 * 60,
+        warmupS: 60,
+      });
+      const [backlog] = await loadWorkloadFile(fixture("backlog-1-topic-1-partition-1kb.yaml"));
+      expect(backlog?.workload).toMatchObject({ backlogBytes: 100 * 2 ** 30, backlogDrainRatio: 1 });
+    });
+
+    it("--duration and --warmup override their times; a message names the user's own fields", async () => {
+      const message = async (overrides: Record<string, unknown>) => {
+        try {
+          await loadWorkloadFile(simple, overrides);
+        } catch (err) {
+          expect(err).toBeInstanceOf(UsageError);
+          return (err as Error).message;
+        }
+        throw new Error("expected an error");
+      };
+      const short = await message({ durationS: 10 });
+      expect(short).toMatch(
+        /OMB's default warmup of 1 min \(the file sets no warmupDurationMinutes\) leaves nothing of --duration 10 \(warmup included\) to measure; shorten the warmup with --warmup S$/,
+      );
+      expect(short).not.toMatch(/warmupS|durationS/);
+      expect(await message({ durationS: 1, warmupS: 2 })).toMatch(
+        /--warmup 2 leaves nothing of --duration 1/,
+      );
+      const [run] = await loadWorkloadFile(simple, { durationS: 10, warmupS: 2 });
+      expect(run?.workload).toMatchObject({ durationS: 10, warmupS: 2, messages: null });
+      // --warmup alone keeps the file's test minutes after the new warmup.
+      const [kept] = await loadWorkloadFile(simple, { warmupS: 2 });
+      expect(kept?.workload).toMatchObject({ durationS: 15 * 60 + 2, warmupS: 2 });
+      const text = (await import("node:fs")).readFileSync(simple, "utf8");
+      expect(errorOf(() => parse(text.replace("topics: 1\n", "topics: 0\n")))).toMatch(
+        /OpenMessaging Benchmark workload/,
+      );
+      expect(errorOf(() => parse(text.replace("messageSize: 1024", "messageSize: 10")))).toMatch(
+        /field "messageSize": /,
+      );
+      expect(errorOf(() => parse(text, { rate: -5 }))).toMatch(/^w\.yaml: --rate: /);
+    });
   });
 });
 

@@ -42,7 +42,9 @@ export interface RunArgs {
   readonly out: string | undefined;
   /** As typed (parsed by workloadOverrides, so that an error can echo what was given). */
   readonly duration: string | number | undefined;
+  readonly warmup: string | number | undefined;
   readonly messages: string | number | undefined;
+  readonly backlogScale: number | undefined;
   readonly rate: string | undefined;
   readonly set: readonly string[];
   readonly history: boolean;
@@ -98,21 +100,48 @@ export function parseSettings(pairs: readonly string[]): {
   return { all, byAdapter };
 }
 
-/** A positive number given on the command line, or a usage error that echoes what was typed. */
-function positiveNumber(flag: string, given: string | number): number {
+/** A number given on the command line (positive, or ≥ 0), or a usage error echoing what was typed. */
+function numberArg(flag: string, given: string | number, zeroAllowed = false): number {
   const text = String(given).trim();
   const v = text === "" ? Number.NaN : Number(text);
-  if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`${flag} ${given}: expected a positive number`);
+  if (!(Number.isFinite(v) && (v > 0 || (zeroAllowed && v === 0))))
+    throw new UsageError(
+      `${flag} ${given}: expected ${zeroAllowed ? "seconds (0 or more)" : "a positive number"}`,
+    );
   return v;
+}
+
+/**
+ * A workload's `settings:` for one adapter: `key` applies to every adapter, `adapter.key` to that
+ * adapter only (as with --set), so a matrix variant can set the reference broker's push mode
+ * without passing it to the others.
+ */
+export function settingsFor(
+  settings: Readonly<Record<string, string>>,
+  adapter: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const scoped: Record<string, string> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    const dot = key.indexOf(".");
+    const scope = dot > 0 ? key.slice(0, dot) : null;
+    if (scope !== null && ADAPTERS.some((a) => a.name === scope)) {
+      if (scope === adapter) scoped[key.slice(dot + 1)] = value;
+    } else {
+      out[key] = value;
+    }
+  }
+  return { ...out, ...scoped };
 }
 
 /** The command line's workload overrides, checked like workload fields. */
 export function workloadOverrides(
-  args: Pick<RunArgs, "duration" | "messages" | "rate">,
+  args: Pick<RunArgs, "duration" | "messages" | "rate"> & Partial<Pick<RunArgs, "warmup">>,
 ): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  if (args.duration !== undefined) o["durationS"] = positiveNumber("--duration", args.duration);
-  if (args.messages !== undefined) o["messages"] = positiveNumber("--messages", args.messages);
+  if (args.duration !== undefined) o["durationS"] = numberArg("--duration", args.duration);
+  if (args.warmup !== undefined) o["warmupS"] = numberArg("--warmup", args.warmup, true);
+  if (args.messages !== undefined) o["messages"] = numberArg("--messages", args.messages);
   if (args.rate !== undefined) {
     const rate = args.rate === "max" ? "max" : Number(args.rate);
     if (rate !== "max" && !(Number.isFinite(rate) && rate > 0)) {
@@ -199,27 +228,56 @@ export interface PlannedRun {
   readonly settings: AdapterSettings;
   /** The command line's `--set` for this adapter alone (wins over a provisioned broker's settings). */
   readonly cliSettings: AdapterSettings;
+  /** The workload's `settings:` that apply to this adapter. */
+  readonly workloadSettings: AdapterSettings;
 }
 
-/** Loads and validates everything before anything runs, so bad input costs no broker time. */
-export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
+/**
+ * Loads and validates everything before anything runs, so bad input costs no broker time. A matrix
+ * point that differs from an earlier one only by settings scoped to other adapters is the same run
+ * on this adapter: it is left out, and `onSkip` says so.
+ */
+export async function planRuns(
+  args: RunArgs,
+  onSkip: (line: string) => void = () => {},
+): Promise<PlannedRun[]> {
   const overrides = workloadOverrides(args);
   const cliSettings = parseSettings(args.set);
   const names = args.workloads.length > 0 ? args.workloads : [DEFAULT_WORKLOAD];
   const runs: WorkloadRun[] = [];
-  for (const name of names) runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides)));
+  if (args.backlogScale !== undefined && !(Number.isFinite(args.backlogScale) && args.backlogScale > 0)) {
+    throw new UsageError(`--backlog-scale ${args.backlogScale}: expected a positive factor (e.g. 0.001)`);
+  }
+  const options = args.backlogScale === undefined ? {} : { backlogScale: args.backlogScale };
+  for (const name of names) {
+    runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides, options)));
+  }
   const factories = chooseAdapters(args.adapter);
   const planned: PlannedRun[] = [];
   const used = new Set<string>();
+  /** Per adapter and workload (settings left out): the runs planned, with their effective settings. */
+  const seen = new Map<string, { runId: string; settings: string; raw: string }[]>();
   for (const run of runs) {
     for (const factory of factories) {
+      const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
+      const workloadSettings = settingsFor(run.workload.settings, factory.name);
+      const settings = { ...workloadSettings, ...cli };
+      const key = JSON.stringify([factory.name, run.file, { ...run.workload, settings: null }]);
+      const effective = JSON.stringify(Object.entries(settings).sort());
+      const raw = JSON.stringify(Object.entries(run.workload.settings).sort());
+      const same = seen.get(key)?.find((p) => p.settings === effective && p.raw !== raw);
+      if (same !== undefined) {
+        onSkip(
+          `${run.id} on ${factory.name}: the same run as ${same.runId} (its settings are for other adapters)`,
+        );
+        continue;
+      }
       let runId = factories.length > 1 ? `${run.id}-${factory.name}` : run.id;
       for (let n = 2; used.has(runId); n++) runId = `${run.id}-${n}`;
       used.add(runId);
-      const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
-      const settings = { ...run.workload.settings, ...cli };
       capabilitiesOf(factory, settings); // a setting the adapter refuses is a usage error, before any run
-      planned.push({ runId, run, factory, settings, cliSettings: cli });
+      planned.push({ runId, run, factory, settings, cliSettings: cli, workloadSettings });
+      seen.set(key, [...(seen.get(key) ?? []), { runId, settings: effective, raw }]);
     }
   }
   return planned;
@@ -247,7 +305,7 @@ async function provision(
   }
   return planned.map((p) => {
     const s = settings.get(p.factory.name);
-    return s ? { ...p, settings: { ...p.run.workload.settings, ...s, ...p.cliSettings } } : p;
+    return s ? { ...p, settings: { ...p.workloadSettings, ...s, ...p.cliSettings } } : p;
   });
 }
 
@@ -280,7 +338,17 @@ export const runCommand = defineCommand<RunArgs>({
         type: "string",
         describe: "seconds of producing per run (replaces durationS/messages)",
       })
+      .option("warmup", {
+        type: "string",
+        describe:
+          "seconds at the start left out of the figures (replaces warmupS / OMB's warmupDurationMinutes)",
+      })
       .option("messages", { type: "string", describe: "messages to send per run (replaces the duration)" })
+      .option("backlog-scale", {
+        type: "number",
+        describe:
+          "multiply the backlog mode's size (backlogBytes, OMB consumerBacklogSizeGB), for a smaller machine",
+      })
       .option("rate", { type: "string", describe: "messages per second over all producers, or max" })
       .option("set", {
         type: "string",
@@ -323,7 +391,7 @@ export const runCommand = defineCommand<RunArgs>({
       ) as unknown as Argv<RunArgs>,
   run: async (args) => {
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
-    let planned = await planRuns(args);
+    let planned = await planRuns(args, (line) => console.error(`brokerbench: skipped ${line}`));
     const outDir = resolve(args.out ?? join("results", timestamp()));
     const out = await prepareOutDir(outDir, args.out !== undefined);
     const historyFormat = args.historyFormat ?? DEFAULT_HISTORY_ENCODING;

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { readHistoryText } from "../../core/history/compact-file.js";
-import type { RunResult } from "../../core/results.js";
-import { main } from "../cli/cli.js";
+import { readHistoryText } from "../../../core/history/compact-file.js";
+import type { RunResult } from "../../../core/results.js";
+import { main } from "../cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-run-"));
 

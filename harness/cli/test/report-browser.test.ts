@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunResult } from "../../core/results.js";
-import { main } from "../../harness/cli/cli.js";
+import type { RunResult } from "../../../core/results.js";
+import { main } from "../cli.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
