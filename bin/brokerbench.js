@@ -19,3 +19,6 @@ for (const event of ["uncaughtException", "unhandledRejection"]) {
   });
 }
 process.exitCode = await main(process.argv.slice(2));
+// Done: a client library that leaves a socket open (nats.js after a connect timeout) must not keep
+// an unattended command alive; everything else has closed by now, so this only fires in that case.
+setTimeout(() => process.exit(), 2000).unref();
