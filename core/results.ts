@@ -50,6 +50,11 @@ export const timeSampleSchema = z
     consumedMsgs: num,
     /** Acknowledged but not yet consumed, summed over groups (each group counts its own backlog). */
     backlogMsgs: num,
+    /**
+     * End-to-end latency of the messages received in this second, from their intended send time
+     * (corrected); null when none arrived. The p50 is absent in results written before it existed.
+     */
+    e2eP50Ms: num.nullable().optional(),
     e2eP99Ms: num.nullable(),
     publishP99Ms: num.nullable(),
   })

@@ -6,8 +6,19 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { z } from "zod";
 import { UsageError } from "../core/errors.js";
 import { RESULTS_FORMAT, type RunResult, runResultSchema } from "../core/results.js";
+
+/**
+ * results.json's schema with one tolerance: any status string. A report shows a status this build
+ * does not know yet (a newer runner's `interrupted`, say) as written, with its reason, rather than
+ * refusing the file; everything else is checked as the runner writes it.
+ */
+const reportedResultSchema = runResultSchema
+  .unwrap()
+  .extend({ status: z.string().min(1) })
+  .readonly();
 
 export const RESULTS_FILE = "results.json";
 
@@ -39,13 +50,14 @@ export function parseRunResult(text: string, file: string): RunResult {
         "use the brokerbench version that wrote it",
     );
   }
-  const parsed = runResultSchema.safeParse(json);
+  const parsed = reportedResultSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
     throw new UsageError(`${file}: not a brokerbench results.json: ${where}${issue?.message ?? "invalid"}`);
   }
-  return parsed.data;
+  // The status may be one this build's RunStatus does not name; the report reads it as a string.
+  return parsed.data as RunResult;
 }
 
 async function readRun(file: string): Promise<LoadedRun> {

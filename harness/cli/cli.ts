@@ -13,6 +13,7 @@ import { historyCommand } from "./commands/history.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
+import { serviceCommand } from "./commands/service.js";
 
 /** Commands, in the order `--help` lists them. Each lives in harness/cli/commands/<name>.ts. */
 const COMMANDS: readonly Command<unknown>[] = [
@@ -23,6 +24,7 @@ const COMMANDS: readonly Command<unknown>[] = [
   listCommand,
   reportCommand,
   brokerCommand,
+  serviceCommand,
 ];
 
 export function buildCli(argv: readonly string[]): Argv {

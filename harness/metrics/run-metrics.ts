@@ -170,6 +170,7 @@ export class RunMetrics {
         publishedMsgs: this.intervalPublished,
         consumedMsgs: this.intervalConsumed,
         backlogMsgs: backlog,
+        e2eP50Ms: this.intervalE2e.totalCount > 0 ? valueAtPercentile(this.intervalE2e, 50) / 1000 : null,
         e2eP99Ms: this.intervalE2e.totalCount > 0 ? valueAtPercentile(this.intervalE2e, 99) / 1000 : null,
         publishP99Ms:
           this.intervalPublish.totalCount > 0 ? valueAtPercentile(this.intervalPublish, 99) / 1000 : null,

@@ -181,7 +181,7 @@ describe("brokerbench run: nothing ran is not a success (issue 11, defect 10)", 
     // The default suite is at-least-once, which core NATS does not offer: refused before connecting.
     const r = await cli("run", "--adapter", "nats", "--report", "none", "--out", join(dir, "none-ran"));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/nats\s+not-supported/);
+    expect(r.out).toMatch(/not supported \(4 of 4 points/);
     expect(r.err.split("\n").at(-1)).toBe(
       "brokerbench: nothing ran: every run is not supported by its adapter (4 of 4; reasons above)",
     );
@@ -202,6 +202,7 @@ describe("brokerbench run: planning", () => {
     history: true,
     report: "none",
     provision: undefined,
+    wide: false,
     ...over,
   });
 

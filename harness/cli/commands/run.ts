@@ -12,8 +12,10 @@ import { checkHistoryFile } from "../../../checkers/index.js";
 import { makeDirs } from "../../../core/dirs.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import type { RunResult } from "../../../core/results.js";
-import { parseFormats, writeReports } from "../../../reports/index.js";
+
+import { OMB_LATENCY_NOTE, parseFormats, writeReports } from "../../../reports/index.js";
 import { HISTORY_ENCODINGS, type HistoryEncoding } from "../../history/index.js";
+
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -31,7 +33,7 @@ import {
 } from "../../workload/index.js";
 import { checkHistoriesFit, freeBytes } from "../disk.js";
 import { progressDisplay } from "../progress.js";
-import { renderSummary } from "../summary.js";
+import { renderSummary, SUMMARY_WIDTH, wrap } from "../summary.js";
 import { defineCommand } from "./command.js";
 
 export const DEFAULT_ADAPTER = "reference";
@@ -54,6 +56,7 @@ export interface RunArgs {
   readonly diskCheck?: boolean;
   readonly report: string;
   readonly provision: ProvisionMethod | undefined;
+  readonly wide: boolean;
 }
 
 /** `--adapter a,b --adapter c` / `all` → factories, in registry order for `all`. */
@@ -383,6 +386,11 @@ export const runCommand = defineCommand<RunArgs>({
         default: "html,md",
         describe: "report formats written into --out after the runs (html,svg,png,md,omb), or none",
       })
+      .option("wide", {
+        type: "boolean",
+        default: false,
+        describe: "summary with every column and a row per point, however wide (default: fits 120 columns)",
+      })
       .example("$0 run", "the default suite on the embedded reference broker")
       .example("$0 run default --adapter all", "the default suite on every adapter")
       .example(
@@ -449,12 +457,18 @@ export const runCommand = defineCommand<RunArgs>({
           .catch((err: unknown) => console.error(`brokerbench: stopping ${b.address} failed: ${err}`));
       }
     }
-    console.log(renderSummary(results));
+    console.log(renderSummary(results, { wide: args.wide }));
     console.log(`\nresults: ${outDir}`);
     if (formats) {
       try {
         const written = await writeReports(outDir, { formats });
-        if (written.length > 0) console.log(`reports: ${written.join(", ")}`);
+        const documents = written.filter((f) => /report\.(html|md)$/.test(f));
+        if (written.length > 0)
+          console.log(
+            `reports: ${(documents.length > 0 ? documents : [outDir]).join(", ")}` +
+              (written.length > documents.length ? ` (${written.length} files)` : ""),
+          );
+        if (formats.includes("omb")) console.log(wrap(OMB_LATENCY_NOTE, SUMMARY_WIDTH, "").join("\n"));
       } catch (err) {
         console.error(`brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`);
       }
