@@ -7,7 +7,7 @@
  */
 import { freemem } from "node:os";
 import type { AdapterSettings } from "../../adapters/contract.js";
-import { maxMessages, type Workload } from "../workload/index.js";
+import { maxMessages, readingGroups, type Workload } from "../workload/index.js";
 
 /** The stated bound: payloads beyond this are warned about (a fraction of a laptop's memory). */
 export const MEMORY_BOUND_BYTES = 2 * 2 ** 30;
@@ -27,16 +27,19 @@ function embedded(adapter: string, settings: AdapterSettings): boolean {
 
 export function memoryEstimate(w: Workload, adapter: string, settings: AdapterSettings): MemoryEstimate {
   const size = w.messageSize;
+  const messages = maxMessages(w);
   const producers = w.topics * w.producersPerTopic;
   const consumers = (w.groups + (w.lateGroup?.consumers ?? 0)) * w.consumersPerGroup;
-  const inFlight = producers * w.inFlight * w.batchSize * size;
-  const prefetched = w.delivery === "push" ? consumers * w.prefetch * size : consumers * w.pollMax * size;
+  // No more can be in flight or fetched ahead than the run sends (each group reads them all).
+  const inFlight = Math.min(producers * w.inFlight * w.batchSize, messages) * size;
+  const ahead = w.delivery === "push" ? w.prefetch : w.pollMax;
+  const prefetched = Math.min(consumers * ahead, messages * readingGroups(w)) * size;
   const parts = [`${GiB(inFlight)} in flight from producers`, `${GiB(prefetched)} pushed or polled ahead`];
   let bytes = inFlight + prefetched;
   if (embedded(adapter, settings)) {
     const retained = settings["retentionBytes"]
-      ? Math.min(maxMessages(w) * size, Number(settings["retentionBytes"]) * w.topics * w.partitions)
-      : maxMessages(w) * size;
+      ? Math.min(messages * size, Number(settings["retentionBytes"]) * w.topics * w.partitions)
+      : messages * size;
     bytes += retained;
     parts.unshift(`${GiB(retained)} kept by the embedded broker's log`);
   }

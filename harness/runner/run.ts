@@ -49,6 +49,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     return writeResult(plan, options.dir, {
       status: "error",
       reason: connected.error,
+      warnings: planWarnings,
       durationS: elapsedS(),
     });
   // A limit the broker states once connected (NATS max_payload): refused before anything is created.
@@ -59,6 +60,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     return writeResult(plan, options.dir, {
       status: "not-supported",
       reason: tooLarge,
+      warnings: planWarnings,
       durationS: elapsedS(),
     });
   }

@@ -149,12 +149,18 @@ describe("message sizes and memory (defect 8)", () => {
     // The same over a broker elsewhere keeps only what is in flight.
     expect(memoryEstimate(heavy, "reference", { url: "h:1" }).bytes).toBeLessThan(MEMORY_BOUND_BYTES);
     expect(memoryWarning(workload("rate: 1000\ndurationS: 3\n"), "reference", {})).toBeNull();
-    // In results.json warnings and reported before the run starts.
-    const r = await run(
-      "rate: 1\ndurationS: 0.5\nwarmupS: 0\nbatchSize: 1\nmessageSize: 16000000\nprefetch: 1000\n",
-    );
+    // No more than the run sends can be prefetched: 5 messages of 16 MB warn of nothing.
+    const five = workload("messages: 5\nbatchSize: 1\nmessageSize: 16000000\nprefetch: 1000\n");
+    expect(memoryWarning(five, "reference", {})).toBeNull();
+    // Reported before the run starts, and in results.json (here a broker that is not there: the
+    // run ends at once, its warning kept).
+    const r = await run("rate: 1000\ndurationS: 10\nbatchSize: 1\nmessageSize: 16000000\nprefetch: 1000\n", {
+      settings: { url: "127.0.0.1:1" },
+    });
+    expect(r.status).toBe("error");
     expect(r.warned).toHaveLength(1);
-    expect(r.warnings).toContain(r.warned[0]);
+    expect(r.warned[0]).toMatch(/GiB pushed or polled ahead/);
+    expect(r.warnings).toEqual(r.warned);
   });
 });
 
