@@ -12,6 +12,7 @@
  */
 
 import type { Capabilities } from "../core/capabilities.js";
+import type { Predicate, Properties } from "../core/predicates.js";
 import type { DeliveryMode, DeliveryStyle, StartPosition } from "../core/vocabulary.js";
 
 // What a system under test can do is part of results.json too: its schema lives in core/.
@@ -58,6 +59,8 @@ export interface OutgoingMessage {
    * message id the client gives (JetStream's `Nats-Msg-Id`); an adapter uses it for nothing else.
    */
   readonly id?: string;
+  /** Message properties (only when `capabilities.predicates`): what a group's predicate is evaluated on. */
+  readonly properties?: Properties;
 }
 
 /** What the broker acknowledged for one message. */
@@ -140,6 +143,12 @@ export interface ConsumerOptions {
    * broker's filter (MQTT `+`/`#`, AMQP topic exchange `*`/`#`, Redis glob, ...) and the broker matches.
    */
   readonly patterns?: readonly string[];
+  /**
+   * The group subscribes with this predicate over message properties (only when
+   * `capabilities.predicates`): its consumers receive exactly the messages it matches. Every
+   * consumer of one group passes the same one.
+   */
+  readonly predicate?: Predicate;
   readonly delivery: DeliveryStyle;
   readonly mode: DeliveryMode;
   readonly start: StartPosition;
@@ -193,6 +202,16 @@ export interface Adapter {
    * its broker's resources, and `clean` says so.
    */
   clean?(prefix: string): Promise<readonly string[]>;
+  /**
+   * Makes a group's subscription to a topic, with its predicate (null: every message), as a group
+   * would have before any of its consumers connects: from now on the broker matches each message
+   * against it. Removed with the topic. Present only where `capabilities.predicates`.
+   */
+  createSubscription?(subscription: {
+    readonly topic: string;
+    readonly group: string;
+    readonly predicate: Predicate | null;
+  }): Promise<void>;
   createProducer(options: ProducerOptions): Promise<Producer>;
   createConsumer(options: ConsumerOptions): Promise<Consumer>;
   close(): Promise<void>;
@@ -237,6 +256,11 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
+/** The delivery modes the broker provides with this delivery style. */
+export function deliveryModesOf(caps: Capabilities, style: DeliveryStyle): readonly DeliveryMode[] {
+  return caps.deliveryModesByStyle?.[style] ?? caps.deliveryModes;
+}
+
 /** Why a workload cannot run on an adapter, or `null` when it can. Used by the runner and `list`. */
 export function unsupportedReason(
   caps: Capabilities,
@@ -249,18 +273,25 @@ export function unsupportedReason(
     readonly start: StartPosition;
     /** Pattern subscriptions per consumer (workload `filters`); 0 or absent: plain topics. */
     readonly filters?: number;
+    /** Groups subscribe with predicates over message properties (workload `predicates`). */
+    readonly predicates?: boolean;
   },
 ): string | null {
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
   if (need.delivery === "pull" && !caps.pull) return "pull delivery is not supported";
   if (!caps.deliveryModes.includes(need.mode)) return `delivery mode ${need.mode} is not supported`;
+  if (!deliveryModesOf(caps, need.delivery).includes(need.mode))
+    return `delivery mode ${need.mode} is not supported with ${need.delivery} delivery`;
   if (need.consumersPerGroup > 1 && !caps.queue)
     return "competing consumers in one group (queue) are not supported";
   if (need.groups > 1 && !caps.pubsub) return "several groups on one topic (pub-sub) are not supported";
   if (need.partitions > 1 && !caps.partitions) return "more than one partition per topic is not supported";
   if (need.start === "earliest" && !caps.replay)
     return "starting from the earliest message (replay) is not supported";
-  if ((need.filters ?? 0) > 0 && caps.filtering !== true)
+  if (need.predicates === true) {
+    // With predicates, `filters` counts predicate subscriptions, not patterns.
+    if (caps.predicates !== true) return "predicate subscriptions (property filters) are not supported";
+  } else if ((need.filters ?? 0) > 0 && caps.filtering !== true)
     return "pattern subscriptions (filters) are not supported";
   return null;
 }

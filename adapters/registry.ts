@@ -3,10 +3,12 @@
  * AdapterFactory from its index.ts; add it here with one import and one entry.
  */
 import { UsageError } from "../core/errors.js";
+import { artemisFactory } from "./artemis/index.js";
 import type { AdapterFactory } from "./contract.js";
 import { jetstreamFactory } from "./jetstream/index.js";
 import { mqttFactory } from "./mqtt/index.js";
 import { natsFactory } from "./nats/index.js";
+import { pubsubFactory } from "./pubsub/index.js";
 import { rabbitmqFactory } from "./rabbitmq/index.js";
 import { redisPubSubFactory } from "./redis-pubsub/index.js";
 import { redisStreamsFactory } from "./redis-streams/index.js";
@@ -20,6 +22,8 @@ export const ADAPTERS: readonly AdapterFactory[] = [
   natsFactory,
   jetstreamFactory,
   mqttFactory,
+  pubsubFactory,
+  artemisFactory,
 ];
 
 export function findAdapter(name: string): AdapterFactory {

@@ -3,9 +3,11 @@
  * another, and prints each figure. Figures are comparable as ratios within one run only: the
  * machine is shared. Each benchmark module registers itself below with one line.
  */
+import { artemisStartBenchmark } from "./artemis-start.js";
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { nemesisBenchmark } from "./nemesis.js";
+import { pubsubPushBenchmark } from "./pubsub-push.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { reportsBenchmark } from "./reports.js";
@@ -21,6 +23,8 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceTcpBenchmark,
   checkersBenchmark,
   nemesisBenchmark,
+  artemisStartBenchmark,
+  pubsubPushBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

@@ -4,9 +4,12 @@
  * builder whichever encoding the history is in. Field for field what scan.ts extracts from the
  * JSON line the formatter writes for the same event; whole lines (TEXT) go to the reference reader.
  */
+
+import { ByteWriter } from "../core/history/byte-writer.js";
 import { type BlockHeader, blockIntact, CompactFormatError, decodeBlock } from "../core/history/compact.js";
 import type { EventChunk } from "../core/history/events.js";
 import { OP as EV } from "../core/history/events.js";
+import { HistoryFormatter } from "../core/history/formatter.js";
 import { ITEM_WIDTH, OP, OP_WIDTH, type ScanResult } from "./scan.js";
 
 /** Ids "P-S" outside these bounds are kept by text, as scan.ts does. */
@@ -57,6 +60,12 @@ export function scanEvents(chunk: EventChunk, lines: number, itemCount = 1024): 
   const proc = (p: number) => processes.of(p);
 
   const ev = chunk.events;
+  // One event back to its JSON line, for the lines the columns cannot hold.
+  let formatter: { render: (events: Float64Array) => string } | null = null;
+  const renderLine = (events: Float64Array): string => {
+    formatter ??= lineRenderer(chunk);
+    return formatter.render(events);
+  };
   let items = new Int32Array(ITEM_WIDTH * Math.max(1, itemCount));
   let offsets = new Float64Array(Math.max(1, itemCount));
   let nItems = 0;
@@ -120,7 +129,17 @@ export function scanEvents(chunk: EventChunk, lines: number, itemCount = 1024): 
       const count = ev[i + 6]!;
       const hasKeys = ev[i + 7] === 1;
       const keysAt = i + 8;
-      let at = keysAt + (hasKeys ? count : 0);
+      const propsFlag = keysAt + (hasKeys ? count : 0);
+      const hasProps = ev[propsFlag] === 1;
+      let at = propsFlag + 1 + (hasProps ? count : 0);
+      if (hasProps) {
+        // Message properties: the reference reader keeps them (as scan.ts leaves such lines to it).
+        const end = at + (ok ? 2 * count : 0);
+        raws.push(renderLine(ev.subarray(i, end)));
+        op(OP.raw, 0, 0, 0, line, nItems, raws.length - 1);
+        i = end;
+        continue;
+      }
       const start = nItems;
       room(count);
       for (let m = 0; m < count; m++) {
@@ -199,6 +218,38 @@ export function scanEvents(chunk: EventChunk, lines: number, itemCount = 1024): 
     lines: line,
     lineStarts: new Int32Array(0),
     unterminated: false,
+  };
+}
+
+/** Renders single events of `chunk` back to their JSON lines (without the newline). */
+function lineRenderer(chunk: EventChunk): { render: (events: Float64Array) => string } {
+  const out: Buffer[] = [];
+  const writer = new ByteWriter(1 << 16, (c, release) => {
+    out.push(Buffer.from(c));
+    release();
+  });
+  const f = new HistoryFormatter(writer);
+  const empty = new Float64Array(0);
+  const { strings, firstString } = chunk;
+  f.consume({
+    events: empty,
+    length: 0,
+    firstString,
+    strings,
+    ...(chunk.stringIds ? { stringIds: chunk.stringIds } : {}),
+  });
+  return {
+    render(events) {
+      f.consume({
+        events: Float64Array.from(events),
+        length: events.length,
+        firstString: 0,
+        strings: [],
+        stringIds: [],
+      });
+      writer.flush();
+      return Buffer.concat(out.splice(0)).toString("utf8").replace(/\n$/, "");
+    },
   };
 }
 

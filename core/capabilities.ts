@@ -21,6 +21,18 @@ export const capabilitiesSchema = z
     partitions: z.boolean(),
     /** Delivery modes the broker can actually provide. */
     deliveryModes: z.array(z.enum(DELIVERY_MODES)).readonly(),
+    /**
+     * The delivery modes of one delivery style, where narrower than `deliveryModes` (Pub/Sub: a push
+     * subscription has no exactly-once delivery). Absent for a style: `deliveryModes`. Read it
+     * through `deliveryModesOf`.
+     */
+    deliveryModesByStyle: z
+      .object({
+        push: z.array(z.enum(DELIVERY_MODES)).readonly().optional(),
+        pull: z.array(z.enum(DELIVERY_MODES)).readonly().optional(),
+      })
+      .readonly()
+      .optional(),
     /** The strongest order the broker guarantees to one consumer. */
     ordering: z.enum(ORDER_SCOPES),
     /** The broker deduplicates retried publishes (idempotent producer / message-id dedup). */
@@ -31,6 +43,20 @@ export const capabilitiesSchema = z
      * pattern is the broker's own behaviour, stated in each adapter's README.
      */
     filtering: z.boolean().optional(),
+    /**
+     * Property filters: messages carry `OutgoingMessage.properties`, a consumer's group subscribes
+     * with `ConsumerOptions.predicate` (syntax and semantics in core/predicates.ts, translated
+     * exactly into the broker's own filter, never widened) and `createSubscription` makes a group's
+     * subscription without a consumer. Absent: false.
+     */
+    predicates: z.boolean().optional(),
+    /**
+     * How long a killed consumer's unacknowledged messages can take to be delivered again, where
+     * that is more than a moment (Pub/Sub: the lease a dead subscriber held runs out with its ack
+     * deadline, at least 10 s on a StreamingPull stream). The runner's drain waits at least this
+     * long with nothing arriving before it concludes that the rest is not coming. Absent: 0.
+     */
+    redeliveryDelayMs: z.number().nonnegative().optional(),
     /**
      * The largest message payload (bytes) the broker accepts under the adapter's settings, where it
      * has a limit (NATS max_payload, a frame cap, ...). The runner refuses a workload whose

@@ -130,6 +130,30 @@ describe("compact histories", () => {
     expect(t.compactFast.valid).toBe(t.jsonlScan.valid);
   });
 
+  it("carry message properties (predicate groups) as events, judged as their JSON lines", async () => {
+    const sent = (id: string, props: string, offset: number) =>
+      `{"id":"${id}","topic":"t","props":${props},"partition":0,"offset":${offset}}`;
+    const invoked = (id: string, props: string) => `{"id":"${id}","topic":"t","props":${props}}`;
+    const eu = '{"region":"eu","priority":5}';
+    const us = '{"region":"us","priority":9}';
+    const lines = [
+      `{"type":"ok","f":"meta","value":{"format":1,"model":"log","expect":{"delivery":"at-least-once","order":"none"},"predicates":{"g1":"region = 'eu'"}}}`,
+      `{"type":"invoke","f":"send","process":1,"time":10,"value":[${invoked("1-0", eu)},${invoked("1-1", us)},${invoked("1-2", eu)}]}`,
+      `{"type":"ok","f":"send","process":1,"time":20,"value":[${sent("1-0", eu, 0)},${sent("1-1", us, 1)},${sent("1-2", eu, 2)}]}`,
+      // g1 gets 1-0 and, although its predicate does not match it, 1-1; it never gets 1-2.
+      `{"type":"ok","f":"poll","process":7,"group":"g1","time":30,"value":[{"id":"1-0","topic":"t","partition":0,"offset":0,"redelivered":false},{"id":"1-1","topic":"t","partition":0,"offset":1,"redelivered":false}]}`,
+      `{"type":"ok","f":"drain","group":"g1","time":40,"value":{"complete":true}}`,
+    ];
+    const f = files(`${lines.join("\n")}\n`);
+    expect(f.eventLines).toBe(3); // both sends and the poll
+    const v = await verdicts(f);
+    expect(v.compactFast).toEqual(v.jsonlScan);
+    expect(v.compactJson).toEqual(v.jsonlScan);
+    expect(v.jsonlScan.counts.unexpected).toBe(1);
+    expect(v.jsonlScan.counts.lost).toBe(1);
+    expect(v.compactFast.valid).toBe(false);
+  });
+
   it("refuse a block damaged in the middle, and skip a torn last block with a warning", async () => {
     const recs = simulate({
       seed: 3,

@@ -10,7 +10,7 @@
  *   record = tag u8, fields (uv: unsigned LEB128; num: a number code, below)
  *
  *   1 SEND_INVOKE process uv, Δtime num, topic uv, source uv, firstSeq uv, count uv, hasKeys u8,
- *                 [key+1 uv × count]
+ *                 [key+1 uv × count], hasProps u8, [props uv × count] (a string id: the JSON text)
  *   2 SEND_OK     as SEND_INVOKE, then ack runs covering count: partition uv, offset num, length uv
  *   3 POLL_INVOKE process uv, Δtime num, group uv
  *   4 POLL_OK     process uv, Δtime num, group uv, count uv, then runs covering count:
@@ -20,7 +20,7 @@
  *   7 TEXT        string id uv, byte length uv, UTF-8 bytes: a whole JSON line (its newline left out)
  *  16 STRING      string id uv, byte length uv, UTF-8 bytes: defines a topic, group or key (no line)
  *
- * topic, group and key are string ids; a block defines (STRING) every id it uses before its first
+ * topic, group, key and props are string ids; a block defines (STRING) every id it uses before its first
  * use, so each block decodes alone (the checker reads blocks in parallel, witness texts decode one).
  * Δtime is the difference from the previous record's time in the block (the first: from 0).
  * A run is consecutive messages whose sequence and offset both go up by one (an offset that is
@@ -238,9 +238,13 @@ export class CompactEncoder {
     const count = ev[at + 6]!;
     const hasKeys = ev[at + 7] === 1;
     let i = at + 8;
+    const keysAt = i;
+    const hasProps = ev[keysAt + (hasKeys ? count : 0)] === 1;
+    const propsAt = keysAt + (hasKeys ? count : 0) + 1;
     this.define(topic);
-    if (hasKeys) for (let m = 0; m < count; m++) if (ev[i + m]! >= 0) this.define(ev[i + m]!);
-    this.room(80 + (hasKeys ? 10 * count : 0) + (ok ? 30 * count : 0));
+    if (hasKeys) for (let m = 0; m < count; m++) if (ev[keysAt + m]! >= 0) this.define(ev[keysAt + m]!);
+    if (hasProps) for (let m = 0; m < count; m++) this.define(ev[propsAt + m]!);
+    this.room(80 + (hasKeys ? 10 * count : 0) + (hasProps ? 10 * count : 0) + (ok ? 30 * count : 0));
     this.head(ok ? OP.SEND_OK : OP.SEND_INVOKE, ev[at + 1]!, ev[at + 2]!);
     this.uv(topic);
     this.uv(ev[at + 4]!);
@@ -249,6 +253,12 @@ export class CompactEncoder {
     this.buf[this.pos++] = hasKeys ? 1 : 0;
     if (hasKeys) {
       for (let m = 0; m < count; m++) this.uv(ev[i + m]! + 1);
+      i += count;
+    }
+    this.buf[this.pos++] = hasProps ? 1 : 0;
+    i += 1;
+    if (hasProps) {
+      for (let m = 0; m < count; m++) this.uv(ev[i + m]!);
       i += count;
     }
     if (ok) {
@@ -439,7 +449,7 @@ class Cursor {
  */
 export function decodeBlock(payload: Uint8Array, header: BlockHeader, where: string): EventChunk {
   const c = new Cursor(payload);
-  let ev = new Float64Array(8 * header.lines + 6 * header.items + 16);
+  let ev = new Float64Array(9 * header.lines + 6 * header.items + 16);
   let n = 0;
   const strings: string[] = [];
   const stringIds: number[] = [];
@@ -485,13 +495,16 @@ export function decodeBlock(payload: Uint8Array, header: BlockHeader, where: str
       const count = c.uv();
       const hasKeys = payload[c.i++]!;
       if (count > header.items) throw bad("a send longer than its block");
-      ensure(5 + count * 3);
+      ensure(6 + count * 4);
       ev[n++] = topic;
       ev[n++] = source;
       ev[n++] = firstSeq;
       ev[n++] = count;
       ev[n++] = hasKeys;
       if (hasKeys === 1) for (let m = 0; m < count; m++) ev[n++] = c.uv() - 1;
+      const hasProps = payload[c.i++]!;
+      ev[n++] = hasProps;
+      if (hasProps === 1) for (let m = 0; m < count; m++) ev[n++] = c.uv();
       if (tag === OP.SEND_OK) {
         for (let m = 0; m < count; ) {
           const part = c.uv();

@@ -155,7 +155,11 @@ export class JsonLinesToCompact {
     if (head === null) return null;
     const topic = first["topic"];
     const keyed = value.some((m) => isObject(m) && "key" in m);
+    // Properties are all or nothing in a recorded batch; anything else stays text.
+    const withProps = value.filter((m) => isObject(m) && "props" in m).length;
+    if (withProps !== 0 && withProps !== value.length) return null;
     const keys: number[] = [];
+    const props: number[] = [];
     const acks: number[] = [];
     for (const [i, m] of value.entries()) {
       if (!isObject(m) || m["topic"] !== topic) return null;
@@ -164,6 +168,10 @@ export class JsonLinesToCompact {
       const key = m["key"];
       if (key !== undefined && typeof key !== "string") return null;
       if (keyed) keys.push(key === undefined ? -1 : this.str(key));
+      if (withProps > 0) {
+        if (!isObject(m["props"])) return null;
+        props.push(this.str(JSON.stringify(m["props"])));
+      }
       if (ok) {
         const offset = m["offset"];
         if (!isUint(m["partition"]) || !(offset === null || typeof offset === "number")) return null;
@@ -180,6 +188,8 @@ export class JsonLinesToCompact {
       value.length,
       keyed ? 1 : 0,
       ...keys,
+      withProps > 0 ? 1 : 0,
+      ...props,
       ...acks,
     ];
   }

@@ -155,6 +155,7 @@ describe.skipIf(!built)("Ctrl-C during brokerbench run (needs dist/: npm run bui
     const e = await runAndInterrupt([long, "-o", out], out, "long", [0, 200], 1000);
     expect(e.code).toBe(130);
     expect(e.stderr).toMatch(/quitting at once/);
-    expect(e.afterSignalMs).toBeLessThan(1500);
+    // The graceful path takes its 2 s drain and a teardown: "at once" is well below that, even loaded.
+    expect(e.afterSignalMs).toBeLessThan(2000);
   }, 60_000);
 });

@@ -40,6 +40,14 @@ const offsetArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(2 ** 40, 2 ** 53 - 1, 2 ** 53 + 2, 1.5) },
 );
 
+/** Message properties (workload `predicates`), as the recorder gets them: JSON objects' text. */
+const propsArb = fc.constantFrom(
+  '{"region":"eu","priority":5}',
+  '{"region":"us"}',
+  "{}",
+  '{"note":"a \\"quoted\\" é"}',
+);
+
 /** Offsets for `n` messages: mostly runs (as brokers assign them), sometimes anything. */
 function offsetsArb(n: number): fc.Arbitrary<(number | null)[]> {
   return fc.oneof(
@@ -59,14 +67,19 @@ const sendArb: fc.Arbitrary<Call> = fc
     firstSeq: fc.oneof(fc.nat(100_000), fc.constantFrom(2 ** 26 - 2, 2 ** 31 + 5)),
     count: fc.integer({ min: 1, max: 12 }),
     keyed: fc.boolean(),
+    propertied: fc.boolean(),
     outcome: fc.constantFrom("invoke", "ok", "fail", "info"),
     partitions: fc.array(fc.nat(3), { minLength: 12, maxLength: 12 }),
     samePartition: fc.boolean(),
   })
   .chain((s) =>
     fc
-      .tuple(fc.array(keyArb, { minLength: s.count, maxLength: s.count }), offsetsArb(s.count))
-      .map(([keys, offsets]): Call => {
+      .tuple(
+        fc.array(keyArb, { minLength: s.count, maxLength: s.count }),
+        offsetsArb(s.count),
+        fc.array(propsArb, { minLength: s.count, maxLength: s.count }),
+      )
+      .map(([keys, offsets, props]): Call => {
         const batch = {
           process: s.process,
           ...(s.source !== undefined ? { source: s.source } : {}),
@@ -74,6 +87,7 @@ const sendArb: fc.Arbitrary<Call> = fc
           firstSeq: s.firstSeq,
           count: s.count,
           keys: s.keyed ? keys : null,
+          ...(s.propertied ? { props } : {}),
         };
         const acks: SendAck[] = offsets.map((offset, i) => ({
           partition: s.samePartition ? s.partitions[0]! : s.partitions[i]!,

@@ -26,6 +26,8 @@ export interface HistoryMeta {
   readonly workload: string;
   readonly model: "log" | "queue";
   readonly expect: Expectation;
+  /** Each group's predicate (workload `predicates`), in the neutral syntax of core/predicates.ts. */
+  readonly predicates?: Readonly<Record<string, string>>;
 }
 
 /** A batch one producer sends to one topic: messages `${source ?? process}-${firstSeq + i}`. */
@@ -39,6 +41,8 @@ export interface SentBatch {
   readonly count: number;
   /** Per message, or null when the batch carries no keys. */
   readonly keys: readonly (string | null)[] | null;
+  /** Per message, its properties as a JSON object's text (workload `predicates`); absent or null: none. */
+  readonly props?: readonly string[] | null;
 }
 
 /** Ids of delivered messages, decoded from their payloads: message i is `${procs[i]}-${seqs[i]}`. */
@@ -217,7 +221,14 @@ export class HistoryRecorder {
         keyIds[i] = k == null ? -1 : enc.str(k);
       }
     }
-    const ev = enc.reserve(8 + (keyIds ? count : 0) + (acks ? 2 * count : 0));
+    // Few distinct property sets: interned like keys.
+    const props = batch.props ?? null;
+    let propIds: number[] | null = null;
+    if (props !== null) {
+      propIds = new Array<number>(count);
+      for (let i = 0; i < count; i++) propIds[i] = enc.str(props[i]!);
+    }
+    const ev = enc.reserve(9 + (keyIds ? count : 0) + (propIds ? count : 0) + (acks ? 2 * count : 0));
     let n = enc.n;
     ev[n++] = op;
     ev[n++] = batch.process;
@@ -228,6 +239,8 @@ export class HistoryRecorder {
     ev[n++] = count;
     ev[n++] = keyIds ? 1 : 0;
     if (keyIds) for (let i = 0; i < count; i++) ev[n++] = keyIds[i]!;
+    ev[n++] = propIds ? 1 : 0;
+    if (propIds) for (let i = 0; i < count; i++) ev[n++] = propIds[i]!;
     if (acks) {
       for (let i = 0; i < count; i++) {
         const a = acks[i]!;
@@ -250,10 +263,12 @@ export class HistoryRecorder {
   sendFailed(batch: SentBatch, definite: boolean, error: string): void {
     const value = Array.from({ length: batch.count }, (_, i) => {
       const key = batch.keys?.[i];
+      const props = batch.props?.[i];
       return {
         id: `${batch.source ?? batch.process}-${batch.firstSeq + i}`,
         topic: batch.topic,
         ...(key != null ? { key } : {}),
+        ...(props != null ? { props: JSON.parse(props) as unknown } : {}),
       };
     });
     this.text(

@@ -63,6 +63,7 @@ export class RunMetrics {
   private intervalPublished = 0;
   private intervalConsumed = 0;
   private maxBacklog = 0;
+  private owedPerGroup: number[] | null = null;
 
   /**
    * `startMs`: when the run's clock starts; a runner that sets up clients first creates the metrics
@@ -141,10 +142,25 @@ export class RunMetrics {
     }
   }
 
-  /** Acknowledged and not yet delivered, summed over groups (never below 0 per group). */
+  /**
+   * Groups that receive only part of the messages (workload `predicates`): from the first call on,
+   * a group is owed what `onOwed` counted for it instead of every acknowledged message.
+   */
+  onOwed(group: number, count: number): void {
+    this.owedPerGroup ??= this.groups.map(() => 0);
+    this.owedPerGroup[group]! += count;
+  }
+
+  /** Messages group number `group` is owed: every acknowledged one, or what `onOwed` counted. */
+  owedTo(group: number): number {
+    return this.owedPerGroup === null ? this.ackedCount : (this.owedPerGroup[group] ?? 0);
+  }
+
+  /** Owed and not yet delivered, summed over groups (never below 0 per group). */
   backlog(): number {
     let total = 0;
-    for (const d of this.deliveredPerGroup) total += Math.max(0, this.ackedCount - d);
+    for (let g = 0; g < this.deliveredPerGroup.length; g++)
+      total += Math.max(0, this.owedTo(g) - this.deliveredPerGroup[g]!);
     return total;
   }
 

@@ -18,7 +18,11 @@ import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { filterSubscription } from "./filters.js";
 import { brokerGroupName } from "./names.js";
 import type { RunPlan } from "./plan.js";
+import { groupPredicate, otherPredicates } from "./predicates.js";
 import type { LoopContext } from "./producer-loop.js";
+
+/** Subscriptions created at once on the broker (workload `predicates` with `filters`). */
+const SUBSCRIBE_CONCURRENCY = 16;
 
 /** Longest wait for every consumer to be assigned its partitions. */
 const ASSIGN_WAIT_MS = 3000;
@@ -97,6 +101,30 @@ export class RunClients {
     for (const name of this.topics) await this.adapter.createTopic({ name, partitions: this.w.partitions });
   }
 
+  /**
+   * Workload `predicates` with `filters: N`: N − 1 subscriptions per topic that match no message,
+   * without consumers (named `bb-other-<k>`), so that the broker tests each message against N
+   * predicates. They go with the topics.
+   */
+  async createOtherSubscriptions(): Promise<void> {
+    const spec = this.w.predicates;
+    if (spec === null || this.w.filters <= 1) return;
+    const subscribe = this.adapter.createSubscription?.bind(this.adapter);
+    if (subscribe === undefined) {
+      throw new Error(`${this.options.factory.name} declares predicates but cannot create subscriptions`);
+    }
+    const others = otherPredicates(spec, this.w.filters - 1);
+    const jobs = this.topics.flatMap((topic) =>
+      others.map((predicate, k) => () => subscribe({ topic, group: `bb-other-${k}`, predicate })),
+    );
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(SUBSCRIBE_CONCURRENCY, jobs.length) }, async () => {
+        while (next < jobs.length) await jobs[next++]!();
+      }),
+    );
+  }
+
   /** The workload's producers, first process ids 1, 1 + inFlight, … */
   async createProducers(): Promise<void> {
     for (let i = 0; i < this.producerCount; i++) {
@@ -137,7 +165,9 @@ export class RunClients {
       process,
       group: brokerGroupName(this.options.nonce, g.name),
       topics: this.topics,
-      ...filterSubscription(w.filters, this.options.nonce),
+      ...(w.predicates === null
+        ? filterSubscription(w.filters, this.options.nonce)
+        : { predicate: groupPredicate(w.predicates, g.index) }),
       delivery: w.delivery,
       mode: w.deliveryMode,
       start: g.start ?? this.options.plan.start,

@@ -19,6 +19,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export const INTERRUPTED_DRAIN_MS = 2000;
 
 /**
+ * The quiet that ends a group's drain: longer than the broker's redelivery delay, so that what a
+ * killed consumer left unacknowledged has come back before the rest is judged lost.
+ */
+export function quietFor(redeliveryDelayMs = 0): number {
+  return Math.max(DRAIN_QUIET_MS, redeliveryDelayMs + 1000);
+}
+
+/**
  * Drains the session's groups (briefly when the run was interrupted; not at all when it was
  * aborted by an error), then records the first consumer error as the run's error.
  */
@@ -34,6 +42,7 @@ export async function drainPhase(session: RunSession): Promise<void> {
       recorder,
       interrupted ? Math.min(timeoutMs, INTERRUPTED_DRAIN_MS) : timeoutMs,
       clients.reactorGroup,
+      quietFor(plan.caps.redeliveryDelayMs),
     );
   }
   const consumerError = clients.consumers.find((c) => c.error !== null)?.error;
@@ -56,6 +65,7 @@ export async function drain(
   recorder: HistoryRecorder | null,
   timeoutMs: number,
   reactorGroup = -1,
+  quietMs = DRAIN_QUIET_MS,
 ): Promise<void> {
   const startMs = wallMs();
   for (const g of groups) recorder?.drain(g.name, false);
@@ -70,9 +80,9 @@ export async function drain(
         pending.delete(g);
         continue;
       }
-      const quietMs = now - Math.max(g.lastDeliveryMs, startMs);
-      const caughtUp = metrics.deliveredTo(g.index) >= metrics.ackedMsgs - (g.joinedAckedMsgs ?? 0);
-      if ((caughtUp && quietMs >= DRAIN_SETTLE_MS) || quietMs >= DRAIN_QUIET_MS) {
+      const quietSinceMs = now - Math.max(g.lastDeliveryMs, startMs);
+      const caughtUp = metrics.deliveredTo(g.index) >= metrics.owedTo(g.index) - (g.joinedAckedMsgs ?? 0);
+      if ((caughtUp && quietSinceMs >= DRAIN_SETTLE_MS) || quietSinceMs >= quietMs) {
         if (g.start !== "latest") recorder?.drain(g.name, true);
         pending.delete(g);
       }

@@ -151,6 +151,7 @@ function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
     partitions: w.partitions,
     start: plan.start,
     filters: w.filters,
+    predicates: w.predicates !== null,
   });
   if (reason !== null) return { status: "not-supported", reason: `${adapter}: ${reason}` };
   const tooLarge = sizeRefusal(w, caps, adapter);

@@ -8,6 +8,7 @@ import type { BacklogReport } from "../../core/results.js";
 import { BacklogMode } from "./backlog.js";
 import type { ConsumerLoop, GroupState } from "./consumer-loop.js";
 import { KeyGenerator } from "./keys.js";
+import { groupPredicate, PropertyCycle } from "./predicates.js";
 import { type ProducerOutcome, runProducer } from "./producer-loop.js";
 import { errorMessage } from "./run-log.js";
 import type { RunSession } from "./setup.js";
@@ -36,6 +37,9 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
     (_, i) => new KeyGenerator(w.keys, w.keyCount, i * 7919),
   );
   const ratePerProducer = w.rate === "max" ? null : w.rate / producersTotal;
+  const properties = w.predicates === null ? null : new PropertyCycle(w.predicates);
+  const spec = w.predicates;
+  const groupPredicates = spec === null ? undefined : plan.groups.map((_, g) => groupPredicate(spec, g));
   const limits = splitEvenly(w.messages, producersTotal);
 
   session.producing.active = true;
@@ -70,6 +74,8 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
           startMs,
           endMs,
           keys: keyGens[i]!,
+          properties,
+          ...(groupPredicates === undefined ? {} : { groupPredicates }),
         },
         ctx,
       ),

@@ -11,10 +11,12 @@
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
 import { messageId } from "../../core/payload.js";
+import type { Predicate } from "../../core/predicates.js";
 import type { HistoryRecorder, SentBatch } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { KeyGenerator } from "./keys.js";
 import { BatchEncoder } from "./payloads.js";
+import type { PropertyCycle } from "./predicates.js";
 
 export interface ProducerPlan {
   /** History process ids of the lanes (one per batch that may be outstanding); also payload producer ids. */
@@ -30,6 +32,10 @@ export interface ProducerPlan {
   /** When producing ends (wall-clock ms); read before each batch, as it may move (backlog mode). */
   readonly endMs: () => number;
   readonly keys: KeyGenerator;
+  /** Message properties by sequence number (workload `predicates`), or null. */
+  readonly properties?: PropertyCycle | null;
+  /** Each group's predicate, in group order (with `properties`): what each group is owed. */
+  readonly groupPredicates?: readonly Predicate[];
   /** Hands out a fresh process id (unique in the run), for a lane whose process is spent. */
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
@@ -157,13 +163,19 @@ async function runLane(
     if (intendedMs > sentMs) intendedMs = sentMs;
     const payloads = encoder.encode(count, seq, intendedMs, sentMs);
     const messages = new Array<OutgoingMessage>(count);
+    const cycle = plan.properties ?? null;
+    const props = cycle === null ? null : new Array<string>(count);
     for (let i = 0; i < count; i++) {
       const key = keys === null ? null : keys[i]!;
-      messages[i] = plan.messageIds
-        ? { topic: plan.topic, key, payload: payloads[i]!, id: messageId(source, seq + i) }
-        : { topic: plan.topic, key, payload: payloads[i]! };
+      const id = plan.messageIds ? { id: messageId(source, seq + i) } : {};
+      if (cycle === null) messages[i] = { topic: plan.topic, key, payload: payloads[i]!, ...id };
+      else {
+        const p = cycle.of(seq + i);
+        props![i] = p.json;
+        messages[i] = { topic: plan.topic, key, payload: payloads[i]!, ...id, properties: p.properties };
+      }
     }
-    let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys };
+    let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys, props };
     metrics.onSending(count);
     recorder?.sendInvoke(batch);
     seq += count;
@@ -199,6 +211,11 @@ async function runLane(
         acks = await (producer.retry ? producer.retry(messages) : producer.send(messages));
       }
       metrics.onAcked(count, intendedMs, sentMs, wallMs());
+      if (cycle !== null && plan.groupPredicates !== undefined) {
+        const owed = plan.groupPredicates.map(() => 0);
+        cycle.owed(plan.groupPredicates, batch.firstSeq, count, owed);
+        for (let g = 0; g < owed.length; g++) metrics.onOwed(g, owed[g]!);
+      }
       recorder?.sendOk(batch, acks);
     } catch (err) {
       const definite = err instanceof SendError && err.definite;

@@ -23,6 +23,7 @@ import { runPrefix, topicNames } from "./names.js";
 import { DEFAULT_HISTORY_ENCODING, type RunOptions } from "./options.js";
 import { Outage } from "./outage.js";
 import type { RunPlan } from "./plan.js";
+import { predicatesMeta } from "./predicates.js";
 import type { LoopContext } from "./producer-loop.js";
 import { errorMessage, RunLog } from "./run-log.js";
 
@@ -87,7 +88,8 @@ export async function openSession(
     // versions are informational only
   }
   const nonce = randomBytes(3).toString("hex");
-  const topics = topicNames(nonce, w.topics, w.filters);
+  // With predicates, `filters` counts predicate subscriptions: plain topic names.
+  const topics = topicNames(nonce, w.topics, w.predicates === null ? w.filters : 0);
   const groups: GroupState[] = plan.groups.map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
   if (w.lateGroup !== null) groups[groups.length - 1]!.start = w.lateGroup.start;
   const historyPath = join(options.dir, historyFileName(options.historyEncoding ?? DEFAULT_HISTORY_ENCODING));
@@ -97,6 +99,7 @@ export async function openSession(
     workload: options.runId,
     model: plan.caps.model,
     expect: plan.expect,
+    ...(w.predicates === null ? {} : { predicates: predicatesMeta(w.predicates, plan.groups) }),
   });
   const openedAt = performance.now();
   // One metrics object for the run; the produce phase starts its clock (setup time is not run time).
@@ -192,6 +195,7 @@ export function watchInterrupt(session: RunSession): () => void {
 export async function prepare(session: RunSession): Promise<void> {
   const { clients } = session;
   await clients.createTopics();
+  await clients.createOtherSubscriptions();
   await clients.createConsumers();
   await clients.createProducers();
   await clients.startConsumers();

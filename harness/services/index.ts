@@ -1,4 +1,7 @@
 /** Services brokerbench starts itself: see README.md in this folder. */
+
+export { ARTEMIS_PROFILES, artemisService, artemisUrl } from "./artemis/artemis.js";
+export { ARTEMIS_VERSION, artemisHome, cachedArtemisHome } from "./artemis/distribution.js";
 export type {
   MachineContext,
   NodeCondition,
@@ -32,5 +35,6 @@ export {
 } from "./maven.js";
 export { freePort, freePorts, LOOPBACK, portFree, preferredOrFreePort, requireFreePorts } from "./ports.js";
 export { type NodeRecipe, type ProcessServiceOptions, startProcesses } from "./processes.js";
+export { emulatorArgs, probeEmulator, pubsubService } from "./pubsub/pubsub.js";
 export { SERVICES, serviceDefinition, serviceNames } from "./registry.js";
 export { brokerbenchHome, cacheDir, instanceDir, nodeDataDir } from "./state.js";

@@ -41,7 +41,7 @@ export function classpathOf(libs: string): string {
   return join(libs, "*");
 }
 
-function runMaven(
+export function runMaven(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number; output: string }> {

@@ -3,11 +3,18 @@
  * usually in harness/services/<name>/) and one line here.
  */
 import { UsageError } from "../../core/errors.js";
+import { artemisService } from "./artemis/artemis.js";
 import type { ServiceDefinition } from "./definition.js";
 import { kafkaService } from "./kafka/kafka.js";
+import { pubsubService } from "./pubsub/pubsub.js";
 import { referenceService } from "./reference/reference.js";
 
-export const SERVICES: readonly ServiceDefinition[] = [kafkaService, referenceService];
+export const SERVICES: readonly ServiceDefinition[] = [
+  kafkaService,
+  referenceService,
+  artemisService,
+  pubsubService,
+];
 
 export function serviceNames(): string[] {
   return SERVICES.map((s) => s.name);

@@ -15,6 +15,8 @@ export {
   faultSchema,
   KEY_DISTRIBUTIONS,
   type KeyDistribution,
+  type PredicatesSpec,
+  predicatesSchema,
   WORKLOAD_FIELD_NAMES,
   type Workload,
   type WorkloadField,

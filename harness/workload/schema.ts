@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
+import { parsePredicate, propertyNameProblem, propertyValueProblem } from "../../core/predicates.js";
 import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../core/vocabulary.js";
 import { faultSchema } from "../faults/kinds.js";
 import { nemesisSchema } from "../faults/nemesis.js";
@@ -34,6 +35,41 @@ export const reactorsSchema = z.strictObject({
     .describe("share of the producers' messages each reacting consumer answers"),
 });
 export type ReactorsSpec = z.output<typeof reactorsSchema>;
+
+export const predicatesSchema = z
+  .strictObject({
+    properties: z
+      .record(z.string(), z.array(z.union([z.string(), z.number(), z.null()])).min(1))
+      .describe(
+        "per property, the values the producers attach, in turn by sequence number (every combination; null: absent)",
+      ),
+    subscribe: z
+      .array(z.string())
+      .min(1)
+      .describe("the predicate each group subscribes with: group i takes subscribe[(i − 1) mod length]"),
+  })
+  .superRefine((v, ctx) => {
+    const names = Object.keys(v.properties);
+    if (names.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["properties"], message: "lists no property" });
+    }
+    for (const name of names) {
+      const problem = propertyNameProblem(name);
+      if (problem !== null) ctx.addIssue({ code: "custom", path: ["properties", name], message: problem });
+      for (const [i, value] of (v.properties[name] ?? []).entries()) {
+        const bad = value === null ? null : propertyValueProblem(value);
+        if (bad !== null) ctx.addIssue({ code: "custom", path: ["properties", name, i], message: bad });
+      }
+    }
+    for (const [i, text] of v.subscribe.entries()) {
+      try {
+        parsePredicate(text, `predicate ${i + 1}`);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", path: ["subscribe", i], message: (err as Error).message });
+      }
+    }
+  });
+export type PredicatesSpec = z.output<typeof predicatesSchema>;
 
 /** Every workload field with its default; `.describe` texts feed `brokerbench list` and the README. */
 export const workloadFields = {
@@ -104,7 +140,15 @@ export const workloadFields = {
     .describe("server: spawn: its --flush policy (always: fsync before every acknowledgement)"),
   filters: count(0)
     .default(0)
-    .describe("pattern subscriptions per consumer, one matching the topics (0: plain topic subscriptions)"),
+    .describe(
+      "pattern subscriptions per consumer, one matching the topics (0: plain topic subscriptions); with predicates: predicate subscriptions per topic, the groups' and N − 1 that match nothing",
+    ),
+  predicates: predicatesSchema
+    .nullable()
+    .default(null)
+    .describe(
+      "property filtering: {properties: {name: [values]}, subscribe: [predicate per group]} (README: Predicate filtering)",
+    ),
   faults: z
     .array(faultSchema)
     .default([])

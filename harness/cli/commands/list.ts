@@ -1,11 +1,25 @@
 /** `brokerbench list`: the built-in workloads and the adapters with their capabilities and settings. */
 import type { Argv } from "yargs";
-import { type AdapterFactory, capabilitiesOf } from "../../../adapters/contract.js";
+import {
+  type AdapterFactory,
+  type Capabilities,
+  capabilitiesOf,
+  DELIVERY_STYLES,
+  type DeliveryMode,
+  deliveryModesOf,
+} from "../../../adapters/contract.js";
 import { ADAPTERS } from "../../../adapters/registry.js";
 import { EXIT } from "../../../core/errors.js";
 import { builtinWorkloads, loadWorkloadFile, resolveWorkloadArg } from "../../workload/index.js";
 import { renderTable } from "../summary.js";
 import { defineCommand } from "./command.js";
+
+/** A delivery mode, marked when only one of the adapter's delivery styles has it ("exactly-once (pull only)"). */
+function modeLabel(c: Capabilities, mode: DeliveryMode): string {
+  const styles = DELIVERY_STYLES.filter((s) => c[s]);
+  const with_ = styles.filter((s) => deliveryModesOf(c, s).includes(mode));
+  return with_.length < styles.length && with_.length > 0 ? `${mode} (${with_.join(", ")} only)` : mode;
+}
 
 /** One row per adapter, one column per capability: the matrix a user compares brokers by. */
 export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
@@ -23,7 +37,8 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       mark(c.partitions),
       mark(c.idempotentProduce),
       mark(c.filtering === true),
-      c.deliveryModes.join(", "),
+      mark(c.predicates === true),
+      c.deliveryModes.map((m) => modeLabel(c, m)).join(", "),
       c.ordering,
     ];
   });
@@ -39,6 +54,7 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       "partitions",
       "idempotent",
       "patterns",
+      "predicates",
       "delivery modes",
       "order",
     ],

@@ -264,9 +264,11 @@ describe("brokerbench help and list", () => {
     // The capability matrix: one row per adapter, one column per capability.
     expect(r.out).toMatch(/adapter\s+model\s+push\s+pull\s+queue\s+pub-sub\s+replay/);
     expect(r.out).toMatch(
-      /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+at-most-once, at-least-once, exactly-once\s+partition/,
+      /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+-\s+at-most-once, at-least-once, exactly-once\s+partition/,
     );
     expect(r.out).toMatch(/redis-pubsub\s+queue\s+yes\s+-\s+-\s+yes/);
+    // A mode only one delivery style has is marked.
+    expect(r.out).toMatch(/pubsub\s+queue\s+.*at-least-once, exactly-once \(pull only\)\s+none/);
   });
 });
 
