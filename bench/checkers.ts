@@ -2,7 +2,8 @@
  * Checkers at scale: writes a valid history of N messages (batches of 100 over 16 partitions,
  * consumed by 2 groups), then checks it with every family, each measurement in a fresh process
  * (wall time, parsing included, and peak RSS), beside the time of a plain JSON.parse of each
- * line of the same file. Sizes: BENCH_CHECKERS_MESSAGES (default "1000000,10000000").
+ * line of the same file, and the check of the same history compactly encoded (what a run records by
+ * default). Sizes: BENCH_CHECKERS_MESSAGES (default "1000000,10000000").
  * Targets at 10 M: ≤ 20 s, ≤ 2 GiB; cost linear: 10× the history ≤ 11× the time.
  */
 import { execFileSync } from "node:child_process";
@@ -10,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jsonLinesFileToCompact } from "../core/history/from-json-lines.js";
 import type { Benchmark } from "./bench.js";
 import { writeBenchHistory } from "./checkers-history.js";
 
@@ -50,8 +52,18 @@ export const checkersBenchmark: Benchmark = {
           `${label}: wrote ${stats.lines} lines, ${(stats.bytes / 2 ** 20).toFixed(0)} MiB, ` +
             `${stats.messageEntries} message entries (send invoke + send ok + polls) in ${genS.toFixed(1)} s`,
         );
+        const compactPath = join(dir, `history-${messages}.bbh`);
+        const c0 = performance.now();
+        const converted = jsonLinesFileToCompact(path, compactPath);
+        const convertS = (performance.now() - c0) / 1000;
+        console.log(
+          `${label}: compact encoding ${(converted.bytes / 2 ** 20).toFixed(1)} MiB ` +
+            `(${(converted.bytes / messages).toFixed(2)} bytes a message, ${(stats.bytes / converted.bytes).toFixed(0)}× ` +
+            `smaller; ${converted.textLines} of ${converted.lines} lines kept as text), converted in ${convertS.toFixed(1)} s`,
+        );
         const parse = measure("json-parse", path);
         const check = measure("check", path);
+        const compact = measure("check", compactPath);
         checkS.push(check.seconds);
         checkCpuS.push(check.cpuS);
         console.log(
@@ -61,6 +73,23 @@ export const checkersBenchmark: Benchmark = {
             `plain JSON.parse of every line ${parse.seconds.toFixed(2)} s wall, ${parse.cpuS.toFixed(2)} s CPU ` +
             `(${(parse.seconds / check.seconds).toFixed(2)}× the check's wall time)`,
         );
+        console.log(
+          `${label}: check of the compact history ${compact.seconds.toFixed(2)} s wall, ${compact.cpuS.toFixed(2)} s CPU, ` +
+            `peak RSS ${compact.maxRssMiB.toFixed(0)} MiB, valid=${compact.valid} ${JSON.stringify(compact.anomalies)} ` +
+            `(${(compact.seconds / check.seconds).toFixed(2)}× the JSON lines check's wall time, ` +
+            `${(compact.cpuS / check.cpuS).toFixed(2)}× its CPU)`,
+        );
+        if (
+          compact.valid !== check.valid ||
+          JSON.stringify(compact.anomalies) !== JSON.stringify(check.anomalies)
+        )
+          throw new Error("the compact and JSON lines checks disagree");
+        figures[`compactCheck${label}S`] = Number(compact.seconds.toFixed(2));
+        figures[`compactCheck${label}CpuS`] = Number(compact.cpuS.toFixed(2));
+        figures[`compactCheck${label}PeakRssMiB`] = Math.round(compact.maxRssMiB);
+        figures[`compactHistory${label}MiB`] = Number((converted.bytes / 2 ** 20).toFixed(1));
+        figures[`compactBytesPerMsg${label}`] = Number((converted.bytes / messages).toFixed(2));
+        rmSync(compactPath);
         figures[`check${label}S`] = Number(check.seconds.toFixed(2));
         figures[`check${label}CpuS`] = Number(check.cpuS.toFixed(2));
         figures[`check${label}PeakRssMiB`] = Math.round(check.maxRssMiB);

@@ -9,4 +9,16 @@ if (!existsSync(fileURLToPath(entry))) {
   process.exit(2);
 }
 const { main } = await import(entry.href);
+const { internalErrorLine } = await import(new URL("../dist/core/errors.js", import.meta.url).href);
+// An error thrown outside any command's promise (a client library's stray event) is reported in
+// one line too, never as a stack trace (BROKERBENCH_DEBUG=1 shows it).
+for (const event of ["uncaughtException", "unhandledRejection"]) {
+  process.on(event, (err) => {
+    console.error(internalErrorLine(err));
+    process.exit(1);
+  });
+}
 process.exitCode = await main(process.argv.slice(2));
+// Done: a client library that leaves a socket open (nats.js after a connect timeout) must not keep
+// an unattended command alive; everything else has closed by now, so this only fires in that case.
+setTimeout(() => process.exit(), 2000).unref();

@@ -2,18 +2,29 @@
  * The checkers end to end: read a history once into the shared index, run every family over it,
  * and assemble the verdict for an expectation.
  */
+
+import { closeSync, openSync, readSync } from "node:fs";
+import { isCompact } from "../core/history/compact.js";
 import { checkCausal } from "./causal.js";
 import { checkDelivery } from "./delivery.js";
+import { NotAHistoryError } from "./errors.js";
 import { DEFAULT_EXPECTATION, forbiddenBy } from "./expectation.js";
 import { Findings, LOG } from "./findings.js";
 import { HistoryBuilder, type HistoryIndex, SEND } from "./history-index.js";
 import { checkKeyOrder } from "./key-order.js";
-import { fileLines, type LineSource, memoryLines, shorten, sparseFileLines } from "./lines.js";
+import {
+  compactFileLines,
+  fileLines,
+  type LineSource,
+  memoryLines,
+  shorten,
+  sparseFileLines,
+} from "./lines.js";
 import { buildLogOrder } from "./log-order.js";
 import { buildFromText } from "./parse-json.js";
 import { checkPartitionOrder } from "./partition.js";
-import { buildFromFileFast, LINE_STRIDE } from "./read-fast.js";
-import { buildFromFileJson } from "./read-file.js";
+import { buildFromCompactFile, buildFromFileFast, LINE_STRIDE } from "./read-fast.js";
+import { buildFromCompactJson, buildFromFileJson } from "./read-file.js";
 import { buildReceipts, type Receipts } from "./receipts.js";
 import { checkTotalOrder } from "./total-order.js";
 import {
@@ -49,9 +60,20 @@ export function checkHistory(history: string | readonly string[], options: Check
   return verdictOf(b.finish(), memoryLines(lines), options);
 }
 
-/** Checks a history file (JSON Lines). Throws HistoryParseError on a malformed line. */
+/**
+ * Checks a history file: JSON lines, or the compact encoding (recognised by its first bytes).
+ * Throws HistoryParseError on a malformed line, CompactFormatError on a damaged compact block.
+ */
 export async function checkHistoryFile(path: string, options: CheckOptions = {}): Promise<Verdict> {
   const b = new HistoryBuilder();
+  if (encodingOfFile(path) === "compact") {
+    const threads = options.threads === undefined ? {} : { threads: options.threads };
+    const read =
+      options.reader === "json"
+        ? buildFromCompactJson(b, path)
+        : await buildFromCompactFile(b, path, threads);
+    return verdictOf(b.finish(), compactFileLines(path, read.blocks), options);
+  }
   if (options.reader === "json") {
     const read = buildFromFileJson(b, path);
     return verdictOf(b.finish(), fileLines(path, read.lineStarts, read.fileSize), options);
@@ -62,6 +84,43 @@ export async function checkHistoryFile(path: string, options: CheckOptions = {})
     options.threads === undefined ? {} : { threads: options.threads },
   );
   return verdictOf(b.finish(), sparseFileLines(path, read.sparseStarts, LINE_STRIDE, read.fileSize), options);
+}
+
+const SNIFF_BYTES = 1 << 16;
+
+/**
+ * What the file holds, from its first bytes: the compact encoding (its magic), or text. Anything
+ * else (a NUL byte, bytes that are not UTF-8) is not a history: NotAHistoryError.
+ */
+export function encodingOfFile(path: string): "compact" | "jsonl" {
+  const fd = openSync(path, "r");
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    head = buf.subarray(0, readSync(fd, buf, 0, SNIFF_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+  if (isCompact(head)) return "compact";
+  const nul = head.indexOf(0);
+  let problem = nul >= 0 ? `a NUL byte at offset ${nul}` : null;
+  if (problem === null) {
+    // A multi-byte character cut by the sniff window is not an error: leave out a partial one.
+    let end = head.length;
+    let back = 0;
+    while (back < 3 && end - back > 0 && (head[end - back - 1]! & 0xc0) === 0x80) back++;
+    if (end - back > 0 && head[end - back - 1]! >= 0xc0) end -= back + 1;
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(head.subarray(0, end));
+    } catch {
+      problem = "bytes that are not UTF-8 text";
+    }
+  }
+  if (problem !== null)
+    throw new NotAHistoryError(
+      `${path}: not a history (${problem}): a history is JSON lines (docs/HISTORY.md) or their compact encoding (.bbh)`,
+    );
+  return "jsonl";
 }
 
 function logOrderFamilies(ix: HistoryIndex, findings: Findings): Receipts {

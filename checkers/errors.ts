@@ -7,3 +7,11 @@ export class HistoryParseError extends Error {
     this.line = line;
   }
 }
+
+/** A file that is not a history at all (binary content that is not the compact encoding). */
+export class NotAHistoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotAHistoryError";
+  }
+}

@@ -1,6 +1,6 @@
 /** The history checkers: docs/HISTORY.md in, a Verdict out. */
 export { type CheckOptions, checkHistory, checkHistoryFile, DEFAULT_WITNESSES, verdictOf } from "./check.js";
-export { HistoryParseError } from "./errors.js";
+export { HistoryParseError, NotAHistoryError } from "./errors.js";
 export { DEFAULT_EXPECTATION, forbiddenBy } from "./expectation.js";
 export { formatVerdict, GROUP_ANOMALIES, LOG_ANOMALIES } from "./format.js";
 export { HistoryBuilder, type HistoryIndex, type Model, SEND } from "./history-index.js";
@@ -13,6 +13,7 @@ export {
   type DeliveryExpectation,
   type Expectation,
   type GroupVerdict,
+  nothingJudged,
   type Verdict,
   type Witness,
   type WitnessLine,

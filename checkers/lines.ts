@@ -3,6 +3,7 @@
  * verdict cites is fetched at the end, from memory or from the file by byte offset.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import { type BlockRef, blockLines, CompactFileReader } from "../core/history/compact-file.js";
 import type { Float64Column } from "./columns.js";
 
 /** Longest witness text; longer lines are cut around the message they are cited for. */
@@ -86,6 +87,33 @@ export function sparseFileLines(
       } finally {
         closeSync(fd);
       }
+    },
+  };
+}
+
+/** Lines of a compact history: the block holding the line, rendered to JSON lines (the last one kept). */
+export function compactFileLines(path: string, blocks: readonly BlockRef[]): LineSource {
+  let cached: { ref: BlockRef; lines: string[] } | null = null;
+  return {
+    text(line) {
+      let lo = 0;
+      let hi = blocks.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (blocks[mid]!.firstLine <= line) lo = mid;
+        else hi = mid - 1;
+      }
+      const ref = blocks[lo];
+      if (ref === undefined || line < ref.firstLine) return "";
+      if (cached?.ref !== ref) {
+        const reader = new CompactFileReader(path);
+        try {
+          cached = { ref, lines: blockLines(path, ref, reader.payloadOf(ref)) };
+        } finally {
+          reader.close();
+        }
+      }
+      return cached.lines[line - ref.firstLine] ?? "";
     },
   };
 }

@@ -2,6 +2,7 @@
  * The reference reader: each line through JSON.parse, then into the builder. Used for in-memory
  * histories (tests, small files); the byte scanner (scan.ts) must agree with it on every input.
  */
+import { printable } from "../core/errors.js";
 import { type Predicate, parsePredicate, propertyValueProblem } from "../core/predicates.js";
 import type { OrderScope } from "../core/vocabulary.js";
 import { ORDER_SCOPES } from "../core/vocabulary.js";
@@ -249,7 +250,7 @@ export function applyLine(
       b.warn(`${source}:${line}: truncated last line skipped (the recorder likely died mid-line)`);
       return;
     }
-    throw new HistoryParseError(line, `not valid JSON (${(err as Error).message})`, source);
+    throw new HistoryParseError(line, `not valid JSON (${printable((err as Error).message)})`, source);
   }
   try {
     applyRecord(b, rec, line);

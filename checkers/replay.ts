@@ -7,12 +7,35 @@ import type { HistoryBuilder } from "./history-index.js";
 import { applyLine } from "./parse-json.js";
 import { ITEM_WIDTH, OP, OP_WIDTH, type ScanResult, TYPE_NAMES } from "./scan.js";
 
-/** One scanner's local ids → global ids (a scanner interns across all the chunks it reads). */
+/**
+ * One scanner's local ids → global ids (a scanner interns across all the chunks it reads). A name
+ * is registered with the builder when the replay first uses it, so every reader registers names in
+ * the order their lines use them (as the JSON reader does), whichever lines the scanner kept whole.
+ */
+class NameMap {
+  readonly names: string[] = [];
+  readonly ids: number[] = [];
+  constructor(private readonly register: (b: HistoryBuilder, name: string) => number) {}
+  add(names: readonly string[]): void {
+    for (const n of names) {
+      this.names.push(n);
+      this.ids.push(-1);
+    }
+  }
+  get(b: HistoryBuilder, local: number): number {
+    const id = this.ids[local]!;
+    if (id >= 0) return id;
+    const g = this.register(b, this.names[local]!);
+    this.ids[local] = g;
+    return g;
+  }
+}
+
 export class LocalNames {
-  readonly processes: number[] = [];
-  readonly groups: number[] = [];
-  readonly topics: number[] = [];
-  readonly keys: number[] = [];
+  readonly processes = new NameMap((b, n) => b.process(n));
+  readonly groups = new NameMap((b, n) => b.group(n));
+  readonly topics = new NameMap((b, n) => b.topic(n));
+  readonly keys = new NameMap((b, n) => b.key(n));
 }
 
 /** (topic, partition) → the builder's pair index, cached in arrays. */
@@ -48,10 +71,10 @@ export class Replayer {
   /** Replays one chunk whose first line is line `lineBase + 1`; `final`: the file's last chunk. */
   replay(r: ScanResult, names: LocalNames, lineBase: number, final: boolean): void {
     const b = this.b;
-    for (const n of r.names.processes) names.processes.push(b.process(n));
-    for (const n of r.names.groups) names.groups.push(b.group(n));
-    for (const n of r.names.topics) names.topics.push(b.topic(n));
-    for (const n of r.names.keys) names.keys.push(b.key(n));
+    names.processes.add(r.names.processes);
+    names.groups.add(r.names.groups);
+    names.topics.add(r.names.topics);
+    names.keys.add(r.names.keys);
     const { ops, items, offsets, otherIds } = r;
     const pm = names.processes;
     const gm = names.groups;
@@ -80,7 +103,7 @@ export class Replayer {
       switch (op) {
         case OP.send: {
           const ok = type === 1;
-          b.beginSend(TYPE_NAMES[type]!, pm[ops[o + 2]!]!, line);
+          b.beginSend(TYPE_NAMES[type]!, pm.get(b, ops[o + 2]!), line);
           let last = -1;
           for (let k = from; k < to; k += ITEM_WIDTH) {
             const id = idAt(k);
@@ -89,8 +112,8 @@ export class Replayer {
               continue;
             }
             const t = items[k + 3]!;
-            const topic = t >= 0 ? tm[t]! : -1;
-            const key = items[k + 5]! >= 0 ? km[items[k + 5]!]! : -1;
+            const topic = t >= 0 ? tm.get(b, t) : -1;
+            const key = items[k + 5]! >= 0 ? km.get(b, items[k + 5]!) : -1;
             b.sendItem(
               id,
               topic,
@@ -104,36 +127,37 @@ export class Replayer {
           break;
         }
         case OP.poll: {
-          b.beginPoll(pm[ops[o + 2]!]!, gm[ops[o + 3]!]!, line);
+          b.beginPoll(pm.get(b, ops[o + 2]!), gm.get(b, ops[o + 3]!), line);
           for (let k = from; k < to; k += ITEM_WIDTH) {
             const t = items[k + 3]!;
-            const topic = t >= 0 ? tm[t]! : -1;
-            const key = items[k + 5]! >= 0 ? km[items[k + 5]!]! : -1;
+            const topic = t >= 0 ? tm.get(b, t) : -1;
+            const key = items[k + 5]! >= 0 ? km.get(b, items[k + 5]!) : -1;
             b.pollItem(idAt(k), topic, key, partOf(k, topic, line), offsets[k / ITEM_WIDTH]!);
           }
           break;
         }
         case OP.commitOffsets:
-          b.beginCommit(pm[ops[o + 2]!]!, gm[ops[o + 3]!]!, line);
+          b.beginCommit(pm.get(b, ops[o + 2]!), gm.get(b, ops[o + 3]!), line);
           for (let k = from; k < to; k += ITEM_WIDTH)
-            b.commitOffset(this.parts.get(tm[items[k + 3]!]!, items[k + 4]!), offsets[k / ITEM_WIDTH]!);
+            b.commitOffset(this.parts.get(tm.get(b, items[k + 3]!), items[k + 4]!), offsets[k / ITEM_WIDTH]!);
           b.endCommit();
           break;
         case OP.commitIds:
-          b.beginCommit(pm[ops[o + 2]!]!, gm[ops[o + 3]!]!, line);
+          b.beginCommit(pm.get(b, ops[o + 2]!), gm.get(b, ops[o + 3]!), line);
           for (let k = from; k < to; k += ITEM_WIDTH) b.commitId(idAt(k));
           b.endCommit();
           break;
         case OP.assign:
-          b.beginAssign(pm[ops[o + 2]!]!, gm[ops[o + 3]!]!, line);
+          b.beginAssign(pm.get(b, ops[o + 2]!), gm.get(b, ops[o + 3]!), line);
           for (let k = from; k < to; k += ITEM_WIDTH)
-            b.assignPartition(this.parts.get(tm[items[k + 3]!]!, items[k + 4]!));
+            b.assignPartition(this.parts.get(tm.get(b, items[k + 3]!), items[k + 4]!));
           break;
         case OP.crash:
-          b.crash(pm[ops[o + 2]!]!, line);
+          b.crash(pm.get(b, ops[o + 2]!), line);
           break;
         case OP.drain: {
-          const g = gm[ops[o + 3]!]!;
+          // The group is registered whatever the type, as the JSON reader does.
+          const g = gm.get(b, ops[o + 3]!);
           if (type === 1) b.drain(g, line, ops[o + 7] === 1);
           break;
         }

@@ -1,10 +1,22 @@
-/** A worker thread running the byte scanner over the chunks the reader sends it, in order. */
+/** A worker thread running the byte scanner (or the compact decoder) over the pieces the reader sends it, in order. */
 import { parentPort } from "node:worker_threads";
-import { Scanner } from "./scan.js";
+import { scanBlock } from "./compact-scan.js";
+import type { ScanRequest } from "./read-fast.js";
+import { Scanner, type ScanResult } from "./scan.js";
 
 const scanner = new Scanner();
-parentPort?.on("message", (m: { buffer: ArrayBuffer; length: number; unterminated: boolean }) => {
-  const r = scanner.scan(new Uint8Array(m.buffer, 0, m.length), m.unterminated);
+parentPort?.on("message", (m: ScanRequest) => {
+  const bytes = new Uint8Array(m.buffer, 0, m.length);
+  let r: ScanResult;
+  try {
+    r =
+      m.block === undefined
+        ? scanner.scan(bytes, m.unterminated)
+        : scanBlock(bytes, m.block.name, m.block.header);
+  } catch (err) {
+    parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) });
+    return;
+  }
   parentPort?.postMessage(r, [
     r.ops.buffer,
     r.items.buffer,

@@ -77,7 +77,14 @@ export const runEnvironmentSchema = z
   .readonly();
 export type RunEnvironment = z.output<typeof runEnvironmentSchema>;
 
-export const RUN_STATUSES = ["completed", "not-supported", "error"] as const;
+/**
+ * `completed`: ran and measured. `inconclusive`: ran, but without the evidence a figure or a verdict
+ * needs (every or most sends failed, nothing delivered, every message inside the warmup): `reason`
+ * says which, and there is no verdict. `interrupted`: stopped by Ctrl-C (SIGINT); what was measured
+ * until then is kept, without a verdict. `not-supported`: the adapter cannot do it; nothing ran.
+ * `error`: it failed (an unreachable broker, a stalled one, ...).
+ */
+export const RUN_STATUSES = ["completed", "inconclusive", "interrupted", "not-supported", "error"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** A fault injected during the run, for the report's bands. */
@@ -156,7 +163,7 @@ export const runResultSchema = z
       .readonly(),
     environment: runEnvironmentSchema,
     status: z.enum(RUN_STATUSES),
-    /** Why the run is `not-supported` or `error`. */
+    /** Why the run is not `completed`. */
     reason: z.string().nullable(),
     startedAt: z.string(),
     durationS: num,
@@ -190,10 +197,17 @@ export const runResultSchema = z
     skippedFaults: z.array(skippedFaultSchema).readonly().optional(),
     /**
      * What went wrong without failing the run, one line each: consumer operations that failed (the
-     * consumer went on as a new history process), producer lanes stopped by an unknown outcome,
-     * injected faults. Absent in results written before it existed.
+     * consumer went on as a new history process), producer lanes stopped by an unknown outcome, a
+     * run that may hold more memory than the stated bound. Absent in results written before it existed.
      */
     warnings: z.array(z.string()).readonly().optional(),
+    /**
+     * What the injected faults did, one line each (a consumer crashed and replaced, clients
+     * reconnected, acknowledgements lost): the schedule working, not warnings. Absent without faults.
+     */
+    faultLog: z.array(z.string()).readonly().optional(),
+    /** The prefix of every name the run created on the broker (`bb-<nonce>`; `brokerbench clean --prefix`). */
+    brokerPrefix: z.string().optional(),
     verdict: verdictSchema.nullable(),
     /** File name of the history, relative to results.json. */
     history: z.string().nullable(),

@@ -4,6 +4,7 @@
  * 10 000, on a log axis, and the maximum sits one decade past the last percentile shown.
  */
 import { decodeFromCompressedBase64, type Histogram } from "hdr-histogram-js";
+import { valueAtPercentile as clampedAt } from "../core/percentile.js";
 import type { LatencyPercentiles } from "../core/results.js";
 
 /** The last percentile drawn before the max (99.99%, x = 10^4). */
@@ -64,7 +65,7 @@ export function percentileDistribution(lat: LatencyPercentiles, ticksPerHalfDist
   const points: PercentilePoint[] = [];
   for (const p of percentileLadder(h.totalCount, ticksPerHalfDistance, LAST_PERCENTILE_X)) {
     if (p <= 0) continue;
-    points.push({ percentile: p, x: 1 / (1 - p / 100), valueMs: h.getValueAtPercentile(p) / 1000 });
+    points.push({ percentile: p, x: 1 / (1 - p / 100), valueMs: clampedAt(h, p, lat.maxMs * 1000) / 1000 });
   }
   points.push({ percentile: 100, x: MAX_X, valueMs: lat.maxMs });
   return points;
@@ -100,7 +101,7 @@ export function quantileMap(lat: LatencyPercentiles): Record<string, number> {
   }
   for (const p of percentileLadder(h.totalCount, 100, Number.POSITIVE_INFINITY)) {
     if (p <= 0) continue;
-    out[percentileKey(p)] = h.getValueAtPercentile(p) / 1000;
+    out[percentileKey(p)] = clampedAt(h, p, lat.maxMs * 1000) / 1000;
   }
   // The stored max, not the decoded one: a decoded histogram reports its bucket's upper bound.
   out[percentileKey(100)] = lat.maxMs;
@@ -110,7 +111,7 @@ export function quantileMap(lat: LatencyPercentiles): Record<string, number> {
 /** The value at one percentile, read from the histogram, or `fallback` when there is none. */
 export function valueAtPercentile(lat: LatencyPercentiles, percentile: number, fallback: number): number {
   const h = decodeHistogram(lat.histogram);
-  return h === null ? fallback : h.getValueAtPercentile(percentile) / 1000;
+  return h === null ? fallback : clampedAt(h, percentile, lat.maxMs * 1000) / 1000;
 }
 
 /** Java's Double.toString spelling (`50.0`, `99.21875`), as OMB's TreeMap<Double, ...> writes keys. */

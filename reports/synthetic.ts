@@ -6,6 +6,7 @@
 import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import type { Verdict } from "../checkers/verdict.js";
 import { ANOMALIES } from "../checkers/verdict.js";
+import { valueAtPercentile } from "../core/percentile.js";
 import type { LatencyPair, LatencyPercentiles, RunResult, TimeSample } from "../core/results.js";
 
 /** mulberry32: a small seeded generator, so fixtures are identical on every run. */
@@ -43,7 +44,7 @@ export function latencySamples(
 export function percentilesOf(samplesUs: readonly number[]): LatencyPercentiles {
   const h = build({ numberOfSignificantValueDigits: 3 });
   for (const v of samplesUs) h.recordValue(v);
-  const ms = (p: number) => h.getValueAtPercentile(p) / 1000;
+  const ms = (p: number) => valueAtPercentile(h, p) / 1000;
   const result: LatencyPercentiles = {
     count: h.totalCount,
     minMs: h.totalCount === 0 ? 0 : h.minNonZeroValue / 1000,

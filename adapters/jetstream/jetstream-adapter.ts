@@ -19,7 +19,14 @@ import {
   type ProducerOptions,
   type TopicSpec,
 } from "../contract.js";
-import { connectNats, NATS_CLIENT_VERSION, NATS_SETTINGS, numberSetting, setting } from "../nats/index.js";
+import {
+  connectNats,
+  NATS_CLIENT_VERSION,
+  NATS_SETTINGS,
+  numberSetting,
+  setting,
+  withServerLimit,
+} from "../nats/index.js";
 import {
   ensureDurable,
   type JetStreamConsumerSettings,
@@ -28,6 +35,7 @@ import {
 } from "./consumer.js";
 import { JetStreamProducer } from "./producer.js";
 import {
+  cleanStreams,
   createStreams,
   deleteStreams,
   discoverPartitions,
@@ -55,6 +63,8 @@ export const JETSTREAM_CAPABILITIES: Capabilities = {
   // no going back) is not a guarantee; ask for it with `order: partition` where it applies.
   ordering: "producer",
   idempotentProduce: true,
+  // The server's max_payload (1 MiB unless configured); a connection reads the server's own value.
+  maxMessageBytes: 1024 * 1024,
 };
 
 export const JETSTREAM_SETTINGS = {
@@ -101,7 +111,7 @@ function parseTuning(settings: AdapterSettings): JetStreamTuning {
 }
 
 class JetStreamAdapter implements Adapter {
-  readonly capabilities = JETSTREAM_CAPABILITIES;
+  readonly capabilities: Capabilities;
   private readonly stream: StreamSettings;
   private readonly consumer: JetStreamConsumerSettings;
   private readonly publishTimeoutMs: number;
@@ -126,6 +136,7 @@ class JetStreamAdapter implements Adapter {
     this.stream = tuning.stream;
     this.consumer = tuning.consumer;
     this.publishTimeoutMs = tuning.publishTimeoutMs;
+    this.capabilities = withServerLimit(JETSTREAM_CAPABILITIES, admin);
   }
 
   async versions(): Promise<Readonly<Record<string, string>>> {
@@ -149,6 +160,13 @@ class JetStreamAdapter implements Adapter {
   async deleteTopic(name: string): Promise<void> {
     this.partitions.delete(name);
     await deleteStreams(this.jsm, name);
+  }
+
+  /** Deletes the streams of topics named with `prefix` (their durable consumers go with them). */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const removed = await cleanStreams(this.jsm, prefix);
+    this.partitions.clear();
+    return removed;
   }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {

@@ -131,4 +131,19 @@ export async function deleteStreams(jsm: JetStreamManager, topic: string): Promi
   }
 }
 
+/** Deletes every stream of a topic named with `prefix` (`bb_<prefix>…`); returns their names. */
+export async function cleanStreams(jsm: JetStreamManager, prefix: string): Promise<string[]> {
+  const start = streamName(prefix);
+  const names: string[] = [];
+  for await (const name of jsm.streams.names()) if (name.startsWith(start)) names.push(name);
+  for (const name of names.sort()) {
+    try {
+      await jsm.streams.delete(name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return names;
+}
+
 export { isNotFound };

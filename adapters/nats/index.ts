@@ -6,5 +6,11 @@ export {
   numberSetting,
   setting,
 } from "./connection.js";
-export { checkSubject, NATS_CAPABILITIES, NATS_KEY_HEADER, natsFactory } from "./nats-adapter.js";
+export {
+  checkSubject,
+  NATS_CAPABILITIES,
+  NATS_KEY_HEADER,
+  natsFactory,
+  withServerLimit,
+} from "./nats-adapter.js";
 export { PushBatcher } from "./push-batcher.js";

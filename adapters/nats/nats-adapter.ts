@@ -31,6 +31,9 @@ import { PushBatcher } from "./push-batcher.js";
 
 export const NATS_KEY_HEADER = "bb-key";
 
+/** nats-server's default max_payload. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 export const NATS_CAPABILITIES: Capabilities = {
   model: "queue",
   push: true,
@@ -45,7 +48,15 @@ export const NATS_CAPABILITIES: Capabilities = {
   idempotentProduce: false,
   // Subject wildcards are NATS's own syntax: patterns go to the server as they are.
   filtering: true,
+  // The server's max_payload (1 MiB unless configured); a connection reads the server's own value.
+  maxMessageBytes: DEFAULT_MAX_PAYLOAD,
 };
+
+/** capabilities with the limit the server stated when the connection opened (its INFO max_payload). */
+export function withServerLimit(caps: Capabilities, nc: NatsConnection): Capabilities {
+  const max = nc.info?.max_payload;
+  return typeof max === "number" && max > 0 ? { ...caps, maxMessageBytes: max } : caps;
+}
 
 const NAME = "nats";
 
@@ -162,12 +173,14 @@ class NatsConsumer implements PushConsumer {
 }
 
 class NatsAdapter implements Adapter {
-  readonly capabilities = NATS_CAPABILITIES;
+  readonly capabilities: Capabilities;
 
   constructor(
     private readonly admin: NatsConnection,
     private readonly settings: AdapterSettings,
-  ) {}
+  ) {
+    this.capabilities = withServerLimit(NATS_CAPABILITIES, admin);
+  }
 
   async versions(): Promise<Readonly<Record<string, string>>> {
     return {
@@ -187,6 +200,11 @@ class NatsAdapter implements Adapter {
   }
 
   async deleteTopic(): Promise<void> {}
+
+  /** Core NATS keeps nothing: subjects and queue groups exist only while subscribed. */
+  async clean(_prefix: string): Promise<readonly string[]> {
+    return [];
+  }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {
     refuseMode(options.mode);

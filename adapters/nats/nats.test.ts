@@ -18,6 +18,7 @@ describeBrokerConformance(
     service: gate,
     unreachable: { settings: { url: "nats://127.0.0.1:1" }, address: "nats://127.0.0.1:1" },
     quietMs: 500,
+    clean: "stateless",
   },
 );
 

@@ -22,12 +22,14 @@ import {
   type ProducerOptions,
   type PullConsumer,
   type PushConsumer,
+  RESOURCE_PREFIX,
   type SendAck,
   SendError,
   type TopicSpec,
 } from "../contract.js";
 import { amqpBindingKey, amqpRoutingKey } from "../patterns.js";
 import { amqplibVersion, connectAmqp, destroySocket, serverProduct, serverVersion } from "./connection.js";
+import { listAmqpResources } from "./listing.js";
 
 export const NAME = "rabbitmq";
 
@@ -55,7 +57,7 @@ export const CAPABILITIES: Capabilities = {
  * pattern consumer exists, so that a message's routing key, its topic's name, can be matched by
  * pattern bindings across topics. Only topics this adapter created are bound.
  */
-export const PATTERN_EXCHANGE = "brokerbench.topics";
+export const PATTERN_EXCHANGE = `${RESOURCE_PREFIX}patterns`;
 /** The message key travels in this header (the routing key carries the topic name). */
 export const KEY_HEADER = "bb-key";
 /** Channels binding a pattern queue's keys in parallel (one channel's RPCs go one at a time). */
@@ -67,6 +69,8 @@ export interface RabbitSettings {
   readonly pollIntervalMs: number;
   /** Most deliveries handed to one onBatch call. */
   readonly maxBatch: number;
+  /** The management API (for `clean`); "" means port 15672 on the AMQP host. */
+  readonly managementUrl: string;
 }
 
 function refuse(o: { delivery?: string; mode: string }): void {
@@ -83,7 +87,7 @@ export function queueName(topic: string, group: string): string {
 /** A group's queue for a pattern list: named by the group and a digest of its patterns. */
 export function patternQueueName(group: string, patterns: readonly string[]): string {
   const digest = createHash("sha256").update(patterns.join("\n")).digest("hex").slice(0, 12);
-  return `${group}.patterns.${digest}`;
+  return `${RESOURCE_PREFIX}patterns.${group}.${digest}`;
 }
 
 function toBuffer(b: Uint8Array): Buffer {
@@ -181,6 +185,24 @@ export class RabbitAdapter implements Adapter {
       throw err;
     }
     return queue;
+  }
+
+  /**
+   * Deletes the queues, then the exchanges, named with `prefix` (their bindings go with them).
+   * AMQP cannot list them: listAmqpResources asks the management API or rabbitmqctl.
+   */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const { queues, exchanges } = await listAmqpResources(this.settings.url, this.settings.managementUrl);
+    const doomedQueues = queues.filter((q) => q.startsWith(prefix)).sort();
+    const doomedExchanges = exchanges.filter((e) => e.startsWith(prefix)).sort();
+    await this.withChannel(async (ch) => {
+      for (const q of doomedQueues) await ch.deleteQueue(q);
+      for (const e of doomedExchanges) await ch.deleteExchange(e);
+    });
+    for (const q of doomedQueues) this.patternQueues.delete(q);
+    this.freshGroups.clear();
+    this.declaring.clear();
+    return [...doomedQueues.map((q) => `queue ${q}`), ...doomedExchanges.map((e) => `exchange ${e}`)];
   }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {
@@ -514,5 +536,6 @@ export function parseSettings(
     url: settings.url ?? defaults.url,
     pollIntervalMs: int("pollIntervalMs", 5, 0),
     maxBatch: int("maxBatch", 100, 1),
+    managementUrl: settings["managementUrl"] ?? "",
   };
 }

@@ -11,6 +11,11 @@ export const rabbitmqFactory: AdapterFactory = {
     url: { default: DEFAULT_AMQP_URL, description: "amqp://user:password@host:port[/vhost]" },
     pollIntervalMs: { default: "5", description: "pull (basic.get): pause after an empty get" },
     maxBatch: { default: "100", description: "push: most deliveries handed to the consumer at once" },
+    managementUrl: {
+      default: "",
+      description:
+        "management API for `brokerbench clean` (http://user:pass@host:15672); default: port 15672 on the url's host, else rabbitmqctl on this host",
+    },
   },
   connect: (settings) => RabbitAdapter.connect(parseSettings(settings, { url: DEFAULT_AMQP_URL })),
 };

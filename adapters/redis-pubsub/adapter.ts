@@ -93,6 +93,11 @@ export class RedisPubSubAdapter implements Adapter {
 
   async deleteTopic(_name: string): Promise<void> {}
 
+  /** A channel exists only while subscribed: the broker keeps nothing brokerbench could leave behind. */
+  async clean(_prefix: string): Promise<readonly string[]> {
+    return [];
+  }
+
   async createProducer(options: ProducerOptions): Promise<Producer> {
     refuse({ delivery: "push", mode: options.mode });
     const redis = await connectRedis(NAME, this.settings.url, { name: `brokerbench-p${options.process}` });

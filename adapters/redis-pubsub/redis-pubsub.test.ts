@@ -11,5 +11,6 @@ describeBrokerConformance(
     service: gate,
     unreachable: { settings: { url: "redis://127.0.0.1:1" }, address: "127.0.0.1:1" },
     quietMs: 500,
+    clean: "stateless",
   },
 );

@@ -58,8 +58,9 @@ export interface StreamsSettings {
 const PAYLOAD_FIELD = "p";
 const KEY_FIELD = "k";
 
+/** Where a topic's base time lives: named after the topic, so whatever clean removes a topic's stream by its prefix removes this too. */
 function baseKey(topic: string): string {
-  return `brokerbench:stream-base:${topic}`;
+  return `${topic}:base`;
 }
 
 function refuse(o: { delivery?: string; mode: string }): void {
@@ -130,6 +131,22 @@ export class RedisStreamsAdapter implements Adapter {
   async deleteTopic(name: string): Promise<void> {
     await this.admin.del(name, baseKey(name));
     this.bases.set(name, null);
+  }
+
+  /** Deletes every key named with `prefix`: the streams (their groups and pending lists) and base keys. */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const names: string[] = [];
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.admin.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      names.push(...keys);
+    } while (cursor !== "0");
+    const unique = [...new Set(names)].sort();
+    for (let i = 0; i < unique.length; i += 500) await this.admin.del(...unique.slice(i, i + 500));
+    for (const name of unique) this.bases.set(name, null);
+    return unique;
   }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {

@@ -18,6 +18,7 @@ import { EmbeddedProducer } from "./embedded-producer.js";
 import { EmbeddedQueuePullConsumer, EmbeddedQueuePushConsumer } from "./embedded-queue-consumer.js";
 import { parseReferenceSettings, type ReferenceSettings } from "./embedded-settings.js";
 import { resolvePatterns } from "./patterns.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "./protocol/frame.js";
 import { MemoryLogFactory } from "./storage/memory-log-factory.js";
 
 export const REFERENCE_VERSION = "0.1.0";
@@ -36,6 +37,9 @@ export const REFERENCE_CAPABILITIES: Capabilities = {
   idempotentProduce: true,
   // Patterns resolved to the matching topics at subscribe time (patterns.ts).
   filtering: true,
+  // One message travels in one request frame (16 MiB, protocol/frame.ts) with room for its framing;
+  // the embedded broker holds to the same limit so that a workload runs the same way on both.
+  maxMessageBytes: DEFAULT_MAX_FRAME_BYTES - 4096,
 };
 
 export function capabilitiesFor(settings: ReferenceSettings): Capabilities {
@@ -80,6 +84,17 @@ export class EmbeddedAdapter implements Adapter {
     } catch (err) {
       if (!isBrokerError(err, "UNKNOWN_TOPIC_OR_PARTITION")) throw err;
     }
+  }
+
+  /** Deletes this in-process broker's topics named with `prefix` (nothing outlives the process). */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const names = this.broker
+      .listTopics()
+      .map((t) => t.name)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+    for (const name of names) await this.deleteTopic(name);
+    return names;
   }
 
   async createProducer(options: ProducerOptions): Promise<Producer> {

@@ -90,6 +90,13 @@ export class RemoteAdapter implements Adapter {
       throw new ServerError(r.errorCode, r.errorMessage);
   }
 
+  /** Deletes the server's topics named with `prefix` (Metadata lists them all). */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const names = (await remoteTopicNames(this.admin)).filter((n) => n.startsWith(prefix)).sort();
+    for (const name of names) await this.deleteTopic(name);
+    return names;
+  }
+
   async createProducer(options: ProducerOptions): Promise<Producer> {
     const s = this.settings;
     const idempotent =

@@ -4,7 +4,8 @@
  * consumers of one group share the messages, each once), pub-sub (each group gets every message),
  * a consumer killed and replaced (at-least-once: nothing acknowledged is lost, the dead consumer's
  * unacknowledged messages are redelivered; at-most-once: loss allowed, no duplicates), refusal of
- * what is not declared, and fail-fast connect errors. Everything is judged from the recorded history.
+ * what is not declared, fail-fast connect errors, and `clean` (what carries a prefix goes, nothing
+ * else). Everything is judged from the recorded history.
  *
  * Usage, in adapters/<name>/<name>.test.ts:
  *   const gate = await serviceGate("redis", "127.0.0.1", 6379);
@@ -50,6 +51,12 @@ export interface ConformanceOptions {
    * `capabilities.ordering` (which must also hold for competing consumers and redeliveries).
    */
   readonly loneConsumerOrder?: OrderScope;
+  /**
+   * What `Adapter.clean` does on this broker: `removes` (the default) lists and deletes what carries
+   * the prefix; `stateless`: the broker keeps nothing to remove (clean answers []); `unlisted`: the
+   * broker cannot list its resources, and the adapter has no clean.
+   */
+  readonly clean?: "removes" | "stateless" | "unlisted";
   /**
    * The broker does not always flag what a killed consumer left unacknowledged as redelivered
    * (say why in the adapter's README); the kill scenario then still requires every such message
@@ -126,7 +133,11 @@ export function describeBrokerConformance(
         const versions = await adapter.versions();
         expect(Object.keys(versions).length).toBeGreaterThanOrEqual(2);
         for (const v of Object.values(versions)) expect(v).toMatch(/\d/);
-        expect(adapter.capabilities).toEqual(factory.capabilities);
+        // A limit may be the server's own, read when connecting (NATS max_payload): the rest is declared.
+        const { maxMessageBytes: connectedLimit, ...connected } = adapter.capabilities;
+        const { maxMessageBytes: declaredLimit, ...declared } = factory.capabilities;
+        expect(connected).toEqual(declared);
+        expect(connectedLimit === undefined).toBe(declaredLimit === undefined);
       });
 
       if (options.unreachable) {
@@ -145,6 +156,51 @@ export function describeBrokerConformance(
           expect(Date.now() - started).toBeLessThan(5_000);
         });
       }
+
+      const cleaning = options.clean ?? "removes";
+      it(`clean: ${cleaning === "removes" ? "removes every resource named with the prefix, and nothing else" : cleaning === "stateless" ? "nothing is kept to remove" : "not offered: the broker cannot list its resources"}`, async () => {
+        if (cleaning === "unlisted") {
+          expect(adapter.clean).toBeUndefined();
+          return;
+        }
+        expect(adapter.clean).toBeDefined();
+        const clean = (prefix: string) => adapter.clean!(prefix);
+        const run = `bb-clean${process.pid}x${Date.now().toString(36)}`;
+        const [a0, a1, b0] = [`${run}-a-0`, `${run}-a-1`, `${run}-b-0`];
+        for (const t of [a0, a1, b0]) await adapter.createTopic({ name: t, partitions: 1 });
+        // A group read a0 and left (its queue / durable consumer / group stays on the broker), and
+        // messages wait in it.
+        const style = styles[0]!;
+        const mode = strongestMode(caps, style);
+        const history = new TestHistory();
+        const reader = await RunningConsumer.start(adapter, history, {
+          process: 50,
+          group: `${run}-a-g1`,
+          topics: [a0],
+          delivery: style,
+          mode,
+          start: startFor(caps),
+        });
+        await produce(adapter, history, { process: 51, topic: a0, mode, count: 10 });
+        await reader.close();
+        try {
+          const removed = await clean(`${run}-a`);
+          if (cleaning === "stateless") {
+            expect(removed).toEqual([]);
+            return;
+          }
+          expect(removed.some((n) => n.includes(a0))).toBe(true);
+          expect(removed.some((n) => n.includes(a1))).toBe(true);
+          expect(removed.some((n) => n.includes(`${run}-b`))).toBe(false);
+          // Its own listing finds nothing left under the prefix; the other prefix's topic is still there.
+          expect(await clean(`${run}-a`)).toEqual([]);
+          const rest = await clean(`${run}-b`);
+          expect(rest.some((n) => n.includes(b0))).toBe(true);
+          expect(await clean(run)).toEqual([]);
+        } finally {
+          for (const t of [a0, a1, b0]) await adapter.deleteTopic(t).catch(() => {});
+        }
+      });
 
       it("refuses what it does not declare, and unsupportedReason says so", async () => {
         const topic = freshTopic(name, "refuse");

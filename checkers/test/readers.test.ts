@@ -82,6 +82,24 @@ describe("scanner and JSON reader agree", () => {
     expect(scan.warnings.some((w) => w.includes("fault"))).toBe(false); // harness fault markers: skipped
   });
 
+  it("name groups in the order their lines use them, whichever lines the scanner keeps whole", async () => {
+    // g0 first appears in a line the scanner hands to JSON.parse (an escape), g1 in one it reads,
+    // and g2 only on a poll invoke and a failed commit, which register nothing in either reader.
+    const lines = [
+      `{"type":"ok","f":"meta","value":{"model":"log","expect":{"delivery":"at-least-once","order":"none"}}}`,
+      `{"type":"invoke","f":"poll","process":7,"group":"g2"}`,
+      `{"type":"fail","f":"commit","process":7,"group":"g2","value":[{"topic":"t","partition":0,"offset":1}]}`,
+      `{"type":"ok","f":"assign","process":8,"group":"g\u0030","value":{"partitions":[],"from":"committed"}}`,
+      `{"type":"ok","f":"send","process":1,"value":[{"id":"1-0","topic":"t","partition":0,"offset":0}]}`,
+      `{"type":"ok","f":"poll","process":9,"group":"g1","value":[{"id":"1-0","topic":"t","partition":0,"offset":0}]}`,
+      `{"type":"ok","f":"poll","process":8,"group":"g0","value":[{"id":"1-0","topic":"t","partition":0,"offset":0}]}`,
+    ];
+    const { scan, json, memory } = await both(`${lines.join("\n")}\n`);
+    expect(json.groups.map((g) => g.group)).toEqual(["g0", "g1"]);
+    expect(scan).toEqual(json);
+    expect(scan).toEqual(memory);
+  });
+
   it("report a malformed line with its number, the same way", async () => {
     const text = `{"type":"ok","f":"drain","group":"g"}\n{"type":"ok","f":"poll","process":1,"group":"g","value":[{"topic":"t"}]}\n`;
     const path = write(text);

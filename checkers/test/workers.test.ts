@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { writeBenchHistory } from "../../bench/checkers-history.js";
+import { jsonLinesFileToCompact } from "../../core/history/from-json-lines.js";
 import { checkHistoryFile } from "../check.js";
 
 const compiled = fileURLToPath(new URL("../../dist/checkers/index.js", import.meta.url));
@@ -35,6 +36,13 @@ describe("worker threads", () => {
         expect(viaWorkers).toEqual(inProcess);
         expect(viaWorkers.valid).toBe(true);
         expect(viaWorkers.messages.acknowledged).toBe(250_000);
+        // The same history compactly encoded, in many blocks dealt to the worker and this thread.
+        const compact = join(dir, "h.bbh");
+        const converted = jsonLinesFileToCompact(path, compact, { blockBytes: 16 << 10 });
+        expect(converted.eventLines).toBeGreaterThan(converted.lines * 0.99);
+        const compactWorkers = await dist.checkHistoryFile(compact, { threads: 1, witnesses: 2 });
+        expect(compactWorkers).toEqual(inProcess);
+        expect(await checkHistoryFile(compact, { threads: 0, witnesses: 2 })).toEqual(inProcess);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -1,12 +1,15 @@
 /**
  * The CLI: every command is wired here, and only here. `parseCli` is exported so tests drive the
- * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid, 2 usage or input error.
+ * CLI without spawning processes. Exit codes: 0 valid, 1 a verdict invalid or a failure, 2 usage or
+ * input error. Nothing prints a stack trace unless BROKERBENCH_DEBUG is set.
  */
 import yargs, { type Argv } from "yargs";
-import { EXIT, type ExitCode, UsageError } from "../../core/errors.js";
+import { EXIT, type ExitCode, internalErrorLine, printable, UsageError } from "../../core/errors.js";
 import { brokerCommand } from "./commands/broker.js";
 import { checkCommand } from "./commands/check.js";
+import { cleanCommand } from "./commands/clean.js";
 import type { Command } from "./commands/command.js";
+import { historyCommand } from "./commands/history.js";
 import { listCommand } from "./commands/list.js";
 import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
@@ -16,6 +19,8 @@ import { serviceCommand } from "./commands/service.js";
 const COMMANDS: readonly Command<unknown>[] = [
   runCommand,
   checkCommand,
+  historyCommand,
+  cleanCommand,
   listCommand,
   reportCommand,
   brokerCommand,
@@ -58,10 +63,13 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
       .parseAsync();
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`brokerbench: ${err.message}`);
+      console.error(`brokerbench: ${printable(err.message)}`);
       return EXIT.usage;
     }
-    throw err;
+    // Not the user's input: a failure (a broker gone, a disk full) or a bug. One line still; the
+    // stack only when asked for.
+    console.error(internalErrorLine(err));
+    return EXIT.invalid;
   }
   return failed ? EXIT.usage : exitCode;
 }

@@ -96,15 +96,38 @@ describe("summary --wide", () => {
     );
     const lines = text.split("\n");
     expect(lines[0]).toMatch(
-      /^run\s+adapter\s+status\s+pub msg\/s\s+cons msg\/s\s+cons\/group\s+pub p99 ms\s+e2e p50 ms.*lost\s+dup deliv\s+dup proc\s+verdict$/,
+      /^run\s+adapter\s+status\s+pub msg\/s\s+cons msg\/s\s+cons\/group\s+pub p99 ms\s+e2e p50 ms.*lost\s+dup deliv\s+dup proc\s+verdict\s+why$/,
     );
     expect(lines[2]).toMatch(/^ok-run\s+reference\s+completed\s+.*\s0\s+0\s+0\s+valid$/);
-    expect(lines[3]).toMatch(/^lossy\s+.*\s7\s+0\s+0\s+INVALID$/);
-    expect(lines[4]).toMatch(/^cannot\s+reference\s+not-supported(\s+-)+\s+not-supported$/);
+    expect(lines[3]).toMatch(/^lossy\s+.*\s7\s+0\s+0\s+INVALID\s+forbidden anomalies \(see below\)$/);
+    expect(lines[4]).toMatch(
+      /^cannot\s+reference\s+not-supported(\s+-)+\s+not-supported\s+nats: pull delivery is not supported$/,
+    );
     expect(text).toContain("lossy on reference: INVALID for delivery at-least-once, order partition: lost 7");
     expect(text).toContain("cannot on reference: not-supported: nats: pull delivery is not supported");
     expect(text).toContain("down on reference: error: redis: cannot reach the broker at 127.0.0.1:1");
     expect(text).not.toContain("ok-run on");
+  });
+
+  it("an inconclusive run says why on its row, with its figures and no verdict (issue 11, defect 1)", () => {
+    const why =
+      "every send failed: 20 of 20 message(s) (first error: MAX_PAYLOAD_EXCEEDED, the server's limit)";
+    const wide = renderSummary([result("huge", "inconclusive", why, null)], { wide: true });
+    const row = wide.split("\n")[2]!;
+    expect(row).toMatch(/^huge\s+reference\s+inconclusive\s+[\d,.]+\s+/);
+    expect(row).toMatch(
+      /\s+inconclusive\s+every send failed: 20 of 20 message\(s\) \(first error: MAX_PAYLOAD_EXCE…$/,
+    );
+    expect(wide).toContain(`huge on reference: inconclusive: ${why}`);
+    // The default (120 columns): figures, the status, the reason in the room left, whole below.
+    const narrow = renderSummary([result("huge", "inconclusive", why, null)]);
+    const lines = narrow.split("\n");
+    expect(lines[1]).toMatch(/\s+verdict\s+why$/);
+    expect(lines[3]).toMatch(
+      /^huge\s+[\d,.]+\s+.*\s+inconclusive\s+every send failed: 20 of 20 message\(s\)/,
+    );
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
+    expect(narrow).toContain("huge: inconclusive: every send failed: 20 of 20 message(s)");
   });
 
   it("aligns columns, numbers to the right", () => {

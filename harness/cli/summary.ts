@@ -2,7 +2,9 @@
  * The summary `brokerbench run` prints. By default it fits 120 columns: one row per run that ran
  * (named by the matrix values that tell the runs apart, the workload name in the heading), the
  * points an adapter could not run collapsed into a line per reason, then a note per run that is not
- * a plain valid completion, wrapped. `--wide` prints every column and every point.
+ * a plain valid completion, wrapped. `--wide` prints every column and every point. A run that is
+ * not a plain completion (inconclusive, interrupted, error, INVALID) says why at the end of its row,
+ * shortened to what fits (the note under the table has it whole).
  *
  * Figures after warmup, latencies from the intended send time (coordinated-omission corrected),
  * consumption per consumer group, duplicate processing beside duplicate delivery.
@@ -31,7 +33,28 @@ const WIDE_COLUMNS = [
   "dup deliv",
   "dup proc",
   "verdict",
+  "why",
 ] as const;
+
+/** Longest reason `--wide` shows in a row (the note under the table has it whole). */
+const WIDE_WHY_CHARS = 70;
+/** The narrow table gives the reason at least this much room, wrapping nothing. */
+const NARROW_WHY_MIN = 24;
+
+/** Runs that measured something: their figures are shown even when they are not `completed`. */
+const MEASURED: ReadonlySet<string> = new Set(["completed", "inconclusive", "interrupted"]);
+
+/** Why a run is not a plain valid completion, in `max` characters at most; "" when it is one. */
+function whyCell(r: RunResult, max: number): string {
+  let why: string;
+  if (r.status === "completed") {
+    if (!r.verdict || r.verdict.valid) return "";
+    why = "forbidden anomalies (see below)";
+  } else {
+    why = reasonOf(r);
+  }
+  return why.length > max ? `${why.slice(0, Math.max(1, max - 1))}…` : why;
+}
 
 /** Right-aligned columns (numbers), by header, for every table this module prints. */
 const NUMERIC = new Set<string>([
@@ -70,7 +93,7 @@ function perGroup(r: RunResult): string {
 
 /** Every column, for `--wide`. */
 export function summaryRow(r: RunResult): string[] {
-  const done = r.status === "completed";
+  const done = MEASURED.has(r.status);
   const e2e = r.latency.endToEnd.corrected;
   const v = r.verdict;
   const dash = "-";
@@ -91,6 +114,7 @@ export function summaryRow(r: RunResult): string[] {
     v ? count(v.counts["duplicate-delivery"]) : dash,
     v ? count(v.counts["duplicate-processing"]) : dash,
     verdictCell(r),
+    whyCell(r, WIDE_WHY_CHARS),
   ];
 }
 
@@ -185,7 +209,7 @@ interface Column {
 }
 
 function narrowColumns(results: readonly RunResult[], keys: readonly string[]): Column[] {
-  const done = (r: RunResult, f: () => string) => (r.status === "completed" ? f() : "-");
+  const done = (r: RunResult, f: () => string) => (MEASURED.has(r.status) ? f() : "-");
   const e2e = (r: RunResult) => r.latency.endToEnd.corrected;
   const adapters = new Set(results.map((r) => r.adapter.name));
   return [
@@ -307,6 +331,20 @@ function renderNarrow(results: readonly RunResult[], width: number): string {
       out = table(columns, runWidth);
     }
     if (widest(out) <= width) break;
+  }
+  // Why a run is not a plain completion, at the end of its row, in the room that is left (the run
+  // names give some up for it, down to 16 characters); the note under the table has it whole.
+  if (shown.some((r) => whyCell(r, Number.POSITIVE_INFINITY) !== "")) {
+    const short = widest(out) + 2 + NARROW_WHY_MIN - width;
+    if (short > 0) {
+      runWidth = Math.max(16, runWidth - short);
+      out = table(columns, runWidth);
+    }
+    const room = width - widest(out) - 2;
+    if (room >= "why".length) {
+      columns = [...columns, { header: "why", cell: (r) => whyCell(r, room) }];
+      out = table(columns, runWidth);
+    }
   }
   const workloads = [...new Set(results.map((r) => r.workload.name))];
   const heading = `${workloads.join(", ")}: ${results.length} run${results.length === 1 ? "" : "s"}`;

@@ -2,12 +2,13 @@
  * Fault injection end to end on the embedded reference broker: each fault's effect is what the
  * checker finds in the history (short runs: ~2 s each).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import type { RunResult } from "../../core/results.js";
 import { executeRun } from "../runner/index.js";
 import { parseWorkloadText } from "../workload/index.js";
@@ -32,7 +33,7 @@ async function run(yaml: string, settings: Record<string, string> = {}): Promise
 }
 
 const lines = (r: RunResult) =>
-  readFileSync(join((r as { dir?: string }).dir!, "history.jsonl"), "utf8")
+  readHistoryText(join((r as { dir?: string }).dir!, "history.bbh"))
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as { type: string; f: string; process?: number; value?: unknown });
@@ -74,7 +75,9 @@ describe("fault injection on the embedded reference broker", () => {
       "start",
       "end",
     ]);
-    expect(r.warnings?.some((w) => w.includes("crashed"))).toBe(true);
+    // What the fault did is in faultLog, not among the warnings (issue 11, defect 9).
+    expect(r.faultLog?.some((w) => w.includes("crashed"))).toBe(true);
+    expect(r.warnings?.some((w) => w.includes("crashed"))).toBe(false);
   });
 
   it("consumer-crash under at-most-once (commit before processing): loss, no duplicate", async () => {
@@ -120,7 +123,8 @@ describe("fault injection on the embedded reference broker", () => {
     expect(r.verdict?.counts["duplicate-write"]).toBe(0);
     expect(r.verdict?.counts.lost).toBe(0);
     expect(r.verdict?.valid).toBe(true);
-    expect(r.warnings?.some((w) => w.includes("acknowledgement lost"))).toBe(true);
+    expect(r.faultLog?.some((w) => w.includes("acknowledgement lost"))).toBe(true);
+    expect(r.warnings?.some((w) => w.includes("acknowledgement lost"))).toBe(false);
   });
 
   it("producer-ack-loss without idempotence: the retries are written twice", async () => {

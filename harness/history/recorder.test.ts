@@ -4,7 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Delivery } from "../../adapters/contract.js";
-import { ByteWriter, DecimalDigits } from "./byte-writer.js";
+import { ByteWriter, DecimalDigits } from "../../core/history/byte-writer.js";
 import { FileSink } from "./file-sink.js";
 import { HistoryRecorder } from "./recorder.js";
 

@@ -1,11 +1,12 @@
 /**
  * The history recorder: writes what a run observed in the format of docs/HISTORY.md, one line per
- * operation, streamed to disk in chunks, never held in memory.
+ * operation, streamed to disk in chunks, never held in memory: compactly encoded by default
+ * (core/history/compact.ts, a few bytes a message), or as JSON lines.
  *
- * The run's thread only encodes numbers into a Float64Array (events.ts); a worker thread turns them
- * into JSON lines and writes them (formatter.ts), so on a 2-core machine recording runs beside the
+ * The run's thread only encodes numbers into a Float64Array (core/history/events.ts); a worker
+ * thread turns them into records and writes them, so on a 2-core machine recording runs beside the
  * broker instead of on top of it. Where the compiled worker is not available (tests run from the
- * TypeScript sources) the same formatter runs in-thread.
+ * TypeScript sources) the same encoder runs in-thread.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,10 +14,10 @@ import { Worker } from "node:worker_threads";
 import type { Assignment, CommitValue, Delivery, SendAck } from "../../adapters/contract.js";
 import type { Expectation } from "../../checkers/verdict.js";
 import { monoNs } from "../../core/clock.js";
-import { ByteWriter } from "./byte-writer.js";
-import { type EventChunk, EventEncoder, OP } from "./events.js";
+import { COMPACT_EXTENSION } from "../../core/history/compact.js";
+import { type EventChunk, EventEncoder, OP } from "../../core/history/events.js";
+import { type EventWriter, eventWriter, type HistoryEncoding } from "./encoders.js";
 import { FileSink } from "./file-sink.js";
-import { HistoryFormatter } from "./formatter.js";
 
 export const HISTORY_FORMAT = 1;
 
@@ -53,7 +54,6 @@ export interface DeliveredIds {
 export type RecorderThread = "auto" | "worker" | "main";
 
 const CHUNK_SLOTS = 1 << 18; // 2 MiB of events
-const FILE_CHUNK_BYTES = 1 << 20;
 /** Chunks the worker may be behind before the run's thread waits for it (memory bound: ~32 MiB). */
 const MAX_IN_FLIGHT = 16;
 
@@ -65,18 +65,16 @@ interface Transport {
 
 class InThreadTransport implements Transport {
   private readonly sink: FileSink;
-  private readonly writer: ByteWriter;
-  private readonly formatter: HistoryFormatter;
+  private readonly writer: EventWriter;
   private readonly free: Float64Array[] = [];
 
-  constructor(path: string) {
+  constructor(path: string, encoding: HistoryEncoding, blockBytes?: number) {
     this.sink = new FileSink(path);
-    this.writer = new ByteWriter(FILE_CHUNK_BYTES, (chunk, release) => this.sink.write(chunk, release));
-    this.formatter = new HistoryFormatter(this.writer);
+    this.writer = eventWriter(encoding, this.sink, blockBytes);
   }
 
   ship(chunk: EventChunk): void {
-    this.formatter.consume(chunk);
+    this.writer.consume(chunk);
     if (chunk.events.length === CHUNK_SLOTS) this.free.push(chunk.events);
   }
 
@@ -85,7 +83,7 @@ class InThreadTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.writer.flush();
+    this.writer.finish();
     await this.sink.close();
   }
 }
@@ -98,18 +96,21 @@ class WorkerTransport implements Transport {
   private error: Error | null = null;
   private readonly closed: Promise<void>;
 
-  constructor(path: string, script: URL) {
+  constructor(path: string, encoding: HistoryEncoding, script: URL, blockBytes?: number) {
     const shared = new SharedArrayBuffer(4);
     this.consumed = new Int32Array(shared);
     this.worker = new Worker(script, {
-      workerData: { path, chunkBytes: FILE_CHUNK_BYTES, consumed: shared },
+      workerData: { path, encoding, consumed: shared, ...(blockBytes ? { blockBytes } : {}) },
     });
     this.closed = new Promise<void>((resolve, reject) => {
       this.worker.on("message", (msg: { recycle?: Float64Array; closed?: boolean; error?: string }) => {
         if (msg.recycle && msg.recycle.length === CHUNK_SLOTS && this.free.length < 4)
           this.free.push(msg.recycle);
-        else if (msg.error) this.error ??= new Error(`history recorder: ${msg.error}`);
-        else if (msg.closed) resolve();
+        else if (msg.error) {
+          this.error ??= new Error(`history recorder: ${msg.error}`);
+          reject(this.error);
+          void this.worker.terminate();
+        } else if (msg.closed) resolve();
       });
       this.worker.on("error", (err) => {
         this.error ??= err;
@@ -149,20 +150,42 @@ function workerScript(): URL | null {
   return import.meta.url.endsWith(".js") && existsSync(fileURLToPath(url)) ? url : null;
 }
 
+/** The encoding a history file's name implies: `.jsonl` JSON lines, anything else compact. */
+export function encodingOf(path: string): HistoryEncoding {
+  return path.endsWith(".jsonl") ? "jsonl" : "compact";
+}
+
+/** The history file name for an encoding: `history.bbh` or `history.jsonl`. */
+export function historyFileName(encoding: HistoryEncoding): string {
+  return encoding === "jsonl" ? "history.jsonl" : `history${COMPACT_EXTENSION}`;
+}
+
+export interface RecorderOptions {
+  readonly thread?: RecorderThread;
+  /** By default what the file name implies (encodingOf). */
+  readonly encoding?: HistoryEncoding;
+  /** The compact encoding's block size (tests make it small to get many blocks). */
+  readonly blockBytes?: number;
+}
+
 export class HistoryRecorder {
   readonly path: string;
   readonly thread: "worker" | "main";
+  readonly encoding: HistoryEncoding;
   private readonly transport: Transport;
   private readonly enc: EventEncoder;
 
-  constructor(path: string, options: { thread?: RecorderThread } = {}) {
+  constructor(path: string, options: RecorderOptions = {}) {
     this.path = path;
+    this.encoding = options.encoding ?? encodingOf(path);
     const wanted = options.thread ?? "auto";
     const script = wanted === "main" ? null : workerScript();
     if (wanted === "worker" && script === null) {
       throw new Error("history recorder: the compiled worker (dist/harness/history/worker.js) is missing");
     }
-    this.transport = script ? new WorkerTransport(path, script) : new InThreadTransport(path);
+    this.transport = script
+      ? new WorkerTransport(path, this.encoding, script, options.blockBytes)
+      : new InThreadTransport(path, this.encoding, options.blockBytes);
     this.thread = script ? "worker" : "main";
     this.enc = new EventEncoder(
       CHUNK_SLOTS,

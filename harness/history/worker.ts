@@ -1,17 +1,18 @@
 /**
- * The recorder's worker thread: formats event chunks into history lines and writes them, so a run's
- * thread only hands over numbers. Messages in: chunks, then `{ close: true }`. Messages out: each
- * chunk's buffer back for reuse, then `{ closed: true }` or `{ error }`.
+ * The recorder's worker thread: encodes event chunks into history lines (JSON or compact) and
+ * writes them, so a run's thread only hands over numbers. Messages in: chunks, then
+ * `{ close: true }`. Messages out: each chunk's buffer back for reuse, then `{ closed: true }` or
+ * `{ error }`.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { ByteWriter } from "./byte-writer.js";
-import type { EventChunk } from "./events.js";
+import type { EventChunk } from "../../core/history/events.js";
+import { eventWriter, type HistoryEncoding } from "./encoders.js";
 import { FileSink } from "./file-sink.js";
-import { HistoryFormatter } from "./formatter.js";
 
 interface Init {
   readonly path: string;
-  readonly chunkBytes: number;
+  readonly encoding: HistoryEncoding;
+  readonly blockBytes?: number;
   /** [chunks consumed]: the run's thread waits on it when the worker falls behind. */
   readonly consumed: SharedArrayBuffer;
 }
@@ -19,25 +20,24 @@ interface Init {
 const port = parentPort!;
 const init = workerData as Init;
 const consumed = new Int32Array(init.consumed);
-// Asynchronous writes (libuv's pool) let formatting go on while the kernel copies the last chunk.
+// Asynchronous writes (libuv's pool) let encoding go on while the kernel copies the last chunk.
 const sink = new FileSink(init.path);
-const writer = new ByteWriter(init.chunkBytes, (chunk, release) => sink.write(chunk, release));
-const formatter = new HistoryFormatter(writer);
+const writer = eventWriter(init.encoding, sink, init.blockBytes);
 
 port.on("message", (msg: EventChunk | { close: true }) => {
   try {
     if ("close" in msg) {
-      writer.flush();
+      writer.finish();
       sink.close().then(
         () => {
-          port.postMessage({ closed: true, lines: formatter.lines });
+          port.postMessage({ closed: true, lines: writer.lines });
           port.close();
         },
         (err: unknown) => port.postMessage({ error: err instanceof Error ? err.message : String(err) }),
       );
       return;
     }
-    formatter.consume(msg);
+    writer.consume(msg);
     Atomics.add(consumed, 0, 1);
     Atomics.notify(consumed, 0);
     port.postMessage({ recycle: msg.events }, [msg.events.buffer as ArrayBuffer]);

@@ -3,6 +3,7 @@
  * auto-resizing so no value is ever clipped.
  */
 import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
+import { valueAtPercentile } from "../../core/percentile.js";
 import type { LatencyPercentiles } from "../../core/results.js";
 
 export function newHistogram(): Histogram {
@@ -38,17 +39,19 @@ export function percentiles(h: Histogram): LatencyPercentiles {
       histogram: encodeIntoCompressedBase64(h),
     };
   }
+  // Every percentile at most the max (core/percentile.ts): HdrHistogram answers a bucket's upper end.
+  const at = (p: number) => ms(valueAtPercentile(h, p));
   return {
     count: h.totalCount,
-    minMs: ms(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0)),
+    minMs: h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : at(0),
     meanMs: Math.round(h.mean) / 1000,
-    p50Ms: ms(h.getValueAtPercentile(50)),
-    p75Ms: ms(h.getValueAtPercentile(75)),
-    p90Ms: ms(h.getValueAtPercentile(90)),
-    p95Ms: ms(h.getValueAtPercentile(95)),
-    p99Ms: ms(h.getValueAtPercentile(99)),
-    p999Ms: ms(h.getValueAtPercentile(99.9)),
-    p9999Ms: ms(h.getValueAtPercentile(99.99)),
+    p50Ms: at(50),
+    p75Ms: at(75),
+    p90Ms: at(90),
+    p95Ms: at(95),
+    p99Ms: at(99),
+    p999Ms: at(99.9),
+    p9999Ms: at(99.99),
     maxMs: ms(h.maxValue),
     histogram: encodeIntoCompressedBase64(h),
   };

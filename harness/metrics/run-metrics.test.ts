@@ -1,5 +1,9 @@
+import fc from "fast-check";
 import { decodeFromCompressedBase64 } from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
+import { toOmb } from "../../reports/omb.js";
+import { quantileMap } from "../../reports/percentiles.js";
+import { newHistogram, percentiles } from "./latency.js";
 import { RunMetrics } from "./run-metrics.js";
 
 describe("RunMetrics", () => {
@@ -75,5 +79,67 @@ describe("RunMetrics", () => {
     const s = make().summary();
     expect(s.throughput.consumeMsgsPerSec).toBe(0);
     expect(s.latency.endToEnd.corrected).toMatchObject({ count: 0, p99Ms: 0, maxMs: 0 });
+  });
+});
+
+describe("percentiles never exceed the max (issue 11, defect 6)", () => {
+  const keys = ["minMs", "p50Ms", "p75Ms", "p90Ms", "p95Ms", "p99Ms", "p999Ms", "p9999Ms"] as const;
+
+  it("the reported case: one 12,518 ms latency among fast ones", () => {
+    const h = newHistogram();
+    for (let i = 0; i < 99; i++) h.recordValue(300);
+    h.recordValue(12_518_000); // µs: HdrHistogram's bucket for it ends at 12,525,567
+    expect(h.getValueAtPercentile(99.9)).toBeGreaterThan(12_518_000); // the library alone
+    const p = percentiles(h);
+    expect(p.maxMs).toBe(12_518);
+    expect(p.p999Ms).toBe(12_518);
+    expect(p.p9999Ms).toBe(12_518);
+  });
+
+  it("for any latencies: in results.json, the time series and the OMB quantiles", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 60_000_000 }), { minLength: 1, maxLength: 300 }),
+        (us) => {
+          const h = newHistogram();
+          for (const v of us) h.recordValue(v);
+          const p = percentiles(h);
+          for (const k of keys) expect(p[k]).toBeLessThanOrEqual(p.maxMs);
+          for (let i = 1; i < keys.length; i++) expect(p[keys[i]!]).toBeGreaterThanOrEqual(p[keys[i - 1]!]);
+          for (const v of Object.values(quantileMap(p))) expect(v).toBeLessThanOrEqual(p.maxMs);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("in the per-second series and an OMB export of a run", () => {
+    const start = 5_000_000;
+    const m = new RunMetrics({ startMs: start, warmupS: 0, messageBytes: 100, groups: ["g1"] });
+    for (let i = 0; i < 50; i++) m.onAcked(1, start + 100, start + 100, start + 100.3);
+    m.onAcked(1, start + 100, start + 100, start + 100 + 12_518); // publish latency 12,518 ms
+    m.onDelivered(0, 51, start + 12_700);
+    m.onEndToEnd(50, start + 100, start + 100, start + 100.5);
+    m.onEndToEnd(1, start + 100, start + 100, start + 100 + 12_518);
+    m.sample(start + 13_000);
+    const s = m.summary();
+    const publish = s.latency.publish.corrected;
+    expect(publish.p9999Ms).toBeLessThanOrEqual(publish.maxMs);
+    for (const t of s.timeseries) {
+      if (t.publishP99Ms !== null) expect(t.publishP99Ms).toBeLessThanOrEqual(publish.maxMs);
+    }
+    const omb = toOmb({
+      runId: "r",
+      workload: { name: "w", file: null, matrix: {}, params: {} },
+      adapter: { name: "reference", settings: {}, capabilities: {} },
+      warmupS: 0,
+      timeseries: s.timeseries,
+      latency: s.latency,
+      throughput: s.throughput,
+    } as never);
+    const flat = omb as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(flat)) {
+      if (/^aggregatedPublishLatency\d+pct$/.test(k)) expect(v as number).toBeLessThanOrEqual(publish.maxMs);
+    }
   });
 });

@@ -11,6 +11,7 @@
  * warmup; the time series covers the whole run.
  */
 import type { Histogram } from "hdr-histogram-js";
+import { valueAtPercentile } from "../../core/percentile.js";
 import type { LatencyPair, TimeSample } from "../../core/results.js";
 import { newHistogram, percentiles, toMicros } from "./latency.js";
 
@@ -185,10 +186,10 @@ export class RunMetrics {
         publishedMsgs: this.intervalPublished,
         consumedMsgs: this.intervalConsumed,
         backlogMsgs: backlog,
-        e2eP50Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(50) / 1000 : null,
-        e2eP99Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(99) / 1000 : null,
+        e2eP50Ms: this.intervalE2e.totalCount > 0 ? valueAtPercentile(this.intervalE2e, 50) / 1000 : null,
+        e2eP99Ms: this.intervalE2e.totalCount > 0 ? valueAtPercentile(this.intervalE2e, 99) / 1000 : null,
         publishP99Ms:
-          this.intervalPublish.totalCount > 0 ? this.intervalPublish.getValueAtPercentile(99) / 1000 : null,
+          this.intervalPublish.totalCount > 0 ? valueAtPercentile(this.intervalPublish, 99) / 1000 : null,
       });
       this.intervalPublished = 0;
       this.intervalConsumed = 0;

@@ -16,6 +16,7 @@ import type { RunMetrics } from "../metrics/index.js";
 import type { Workload } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { filterSubscription } from "./filters.js";
+import { brokerGroupName } from "./names.js";
 import type { RunPlan } from "./plan.js";
 import { groupPredicate, otherPredicates } from "./predicates.js";
 import type { LoopContext } from "./producer-loop.js";
@@ -41,6 +42,8 @@ export interface ClientsOptions {
   readonly groups: readonly GroupState[];
   readonly ctx: LoopContext;
   readonly warn: (line: string) => void;
+  /** What an injected fault did (results.json faultLog): not a warning. */
+  readonly faultLog: (line: string) => void;
 }
 
 export class RunClients {
@@ -160,7 +163,7 @@ export class RunClients {
     };
     const consumer = await this.adapter.createConsumer({
       process,
-      group: g.name,
+      group: brokerGroupName(this.options.nonce, g.name),
       topics: this.topics,
       ...(w.predicates === null
         ? filterSubscription(w.filters, this.options.nonce)
@@ -215,7 +218,7 @@ export class RunClients {
     const loop = this.slot(slot);
     await loop.crash();
     this.crashed.push(loop);
-    this.options.warn(`fault: consumer ${loop.process} in ${loop.plan.group.name} crashed (${why})`);
+    this.options.faultLog(`consumer ${loop.process} in ${loop.plan.group.name} crashed (${why})`);
   }
 
   /** A new consumer process takes the crashed one's place in `slot`. */
@@ -238,7 +241,7 @@ export class RunClients {
     for (const [slot, loop] of this.consumers.entries()) {
       await loop.crash(0);
       this.crashed.push(loop);
-      this.options.warn(`fault: consumer ${loop.process} (slot ${slot}) lost its broker and was replaced`);
+      this.options.faultLog(`consumer ${loop.process} (slot ${slot}) lost its broker and was replaced`);
     }
   }
 
@@ -256,8 +259,8 @@ export class RunClients {
       this.consumers[slot] = next;
       await next.start();
     }
-    this.options.warn(
-      `fault: reconnected ${this.producers.length} producer(s) and ${this.consumers.length} consumer(s)`,
+    this.options.faultLog(
+      `reconnected ${this.producers.length} producer(s) and ${this.consumers.length} consumer(s)`,
     );
   }
 
@@ -308,14 +311,28 @@ export class RunClients {
     return [...this.crashed, ...this.consumers];
   }
 
-  /** Stops consumers, closes producers, deletes the run's topics, closes the adapter (best effort). */
-  async close(): Promise<void> {
+  /**
+   * Stops consumers, closes producers, deletes the run's topics, closes the adapter (best effort).
+   * `cleanPrefix` (an interrupted run): then also everything else named with it that the broker
+   * lists (Adapter.clean: groups' queues, durable consumers ...); returns what that removed, or why not.
+   */
+  async close(cleanPrefix?: string): Promise<{ removed: readonly string[] } | { error: string } | null> {
+    let cleaned: { removed: readonly string[] } | { error: string } | null = null;
     await closeAll([
       ...this.consumers.map((c) => () => c.stop()),
       ...this.producers.map((p) => () => p.close()),
       ...this.topics.map((t) => () => this.adapter.deleteTopic(t)),
+      async () => {
+        if (cleanPrefix === undefined || this.adapter.clean === undefined) return;
+        try {
+          cleaned = { removed: await this.adapter.clean(cleanPrefix) };
+        } catch (err) {
+          cleaned = { error: err instanceof Error ? err.message : String(err) };
+        }
+      },
       () => this.adapter.close(),
     ]);
+    return cleaned;
   }
 }
 

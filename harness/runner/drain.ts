@@ -15,6 +15,9 @@ const DRAIN_SETTLE_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** How long an interrupted run lets its groups read what was acknowledged before it stops. */
+export const INTERRUPTED_DRAIN_MS = 2000;
+
 /**
  * The quiet that ends a group's drain: longer than the broker's redelivery delay, so that what a
  * killed consumer left unacknowledged has come back before the rest is judged lost.
@@ -23,16 +26,21 @@ export function quietFor(redeliveryDelayMs = 0): number {
   return Math.max(DRAIN_QUIET_MS, redeliveryDelayMs + 1000);
 }
 
-/** Drains the session's groups, then records the first consumer error as the run's error. */
+/**
+ * Drains the session's groups (briefly when the run was interrupted; not at all when it was
+ * aborted by an error), then records the first consumer error as the run's error.
+ */
 export async function drainPhase(session: RunSession): Promise<void> {
   const { clients, metrics, recorder, ctx, log, plan } = session;
+  const interrupted = session.interrupted.at !== null;
   if (!ctx.abort.aborted) {
+    const timeoutMs = plan.workload.drainTimeoutS * 1000;
     await drain(
       clients.groups,
       clients.consumers,
       metrics,
       recorder,
-      plan.workload.drainTimeoutS * 1000,
+      interrupted ? Math.min(timeoutMs, INTERRUPTED_DRAIN_MS) : timeoutMs,
       clients.reactorGroup,
       quietFor(plan.caps.redeliveryDelayMs),
     );

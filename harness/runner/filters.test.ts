@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { RESOURCE_PREFIX } from "../../adapters/contract.js";
 import { matchesAny, patternMatches } from "../../adapters/patterns.js";
 import { filterPatterns, filterSubscription, filterTopicNames } from "./filters.js";
 
@@ -11,10 +12,12 @@ describe("workload filters", () => {
         expect(patterns).toHaveLength(n);
         expect(new Set(patterns).size).toBe(n);
         for (const t of filterTopicNames("a1b2c3", topics)) {
-          expect(patterns.filter((p) => patternMatches(p, t))).toEqual(["bb.a1b2c3.t.>"]);
+          expect(patterns.filter((p) => patternMatches(p, t))).toEqual(["bb-a1b2c3.t.>"]);
         }
-        // Nothing of another run matches.
-        expect(matchesAny(patterns, "bb.ffffff.t.0")).toBe(false);
+        // Nothing of another run matches; every name carries the resource prefix.
+        expect(matchesAny(patterns, "bb-ffffff.t.0")).toBe(false);
+        for (const name of [...patterns, ...filterTopicNames("a1b2c3", topics)])
+          expect(name.startsWith(RESOURCE_PREFIX)).toBe(true);
       }),
       { numRuns: 100 },
     );
@@ -22,6 +25,6 @@ describe("workload filters", () => {
 
   it("plain topics when filters is 0", () => {
     expect(filterSubscription(0, "x")).toEqual({});
-    expect(filterSubscription(2, "x")).toEqual({ patterns: ["bb.x.t.>", "bb.x.o0.>"] });
+    expect(filterSubscription(2, "x")).toEqual({ patterns: ["bb-x.t.>", "bb-x.o0.>"] });
   });
 });

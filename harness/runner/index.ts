@@ -2,10 +2,12 @@ export { RunClients } from "./clients.js";
 export { ConsumerLoop, type ConsumerPlan, type GroupState } from "./consumer-loop.js";
 export { drain } from "./drain.js";
 export { brokerbenchVersion, environment } from "./environment.js";
+export { missingEvidence } from "./evidence.js";
 export { brokerAddress, RunInfrastructure } from "./infrastructure.js";
 export { KeyGenerator } from "./keys.js";
+export { MEMORY_BOUND_BYTES, memoryEstimate, memoryWarning } from "./memory.js";
 export {
-  HISTORY_FILE,
+  DEFAULT_HISTORY_ENCODING,
   type HistoryChecker,
   RESULTS_FILE,
   type RunOptions,
@@ -22,6 +24,7 @@ export {
   resolveDelivery,
   resolveOrder,
   resolveStart,
+  sizeRefusal,
 } from "./plan.js";
 export { type LoopContext, type ProducerOutcome, type ProducerPlan, runProducer } from "./producer-loop.js";
 export { executeRun } from "./run.js";

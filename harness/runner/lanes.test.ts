@@ -1,11 +1,12 @@
 /** The producer window: `inFlight` lanes, each its own history process, over one adapter producer. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Producer } from "../../adapters/contract.js";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import { parseWorkloadText } from "../workload/index.js";
 import { executeRun } from "./run.js";
 
@@ -58,7 +59,7 @@ describe("producer lanes", () => {
     expect(r.workload.params["inFlight"]).toBe(3);
     expect(r.counts.ackedMsgs).toBe(600);
     expect(maxOutstanding).toBe(6); // 2 producers × 3 lanes
-    const sends = readFileSync(join(dir, "history.jsonl"), "utf8")
+    const sends = readHistoryText(join(dir, "history.bbh"))
       .split("\n")
       .filter((l) => l.includes('"f":"send"'))
       .map((l) => JSON.parse(l) as { process: number; value: { id: string }[] });

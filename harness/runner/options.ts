@@ -1,10 +1,12 @@
 /** What a caller gives `executeRun`, and the progress it reports back. */
 import type { AdapterFactory, AdapterSettings } from "../../adapters/contract.js";
 import type { Expectation, Verdict } from "../../checkers/verdict.js";
+import type { HistoryEncoding } from "../history/index.js";
 import type { WorkloadRun } from "../workload/index.js";
 
-export const HISTORY_FILE = "history.jsonl";
 export const RESULTS_FILE = "results.json";
+/** What a run records by default: the compact encoding (docs/HISTORY.md), `history.bbh`. */
+export const DEFAULT_HISTORY_ENCODING: HistoryEncoding = "compact";
 
 /** Judges a history; the checkers' `checkHistoryFile` in production. */
 export type HistoryChecker = (path: string, expect: Expectation) => Promise<Verdict>;
@@ -28,8 +30,17 @@ export interface RunOptions {
   readonly settings: AdapterSettings;
   /** This run's own directory (created). */
   readonly dir: string;
-  /** Record history.jsonl (and judge it). Off only for benchmarks. */
+  /** Record the history (and judge it). Off only for benchmarks and `--no-history`. */
   readonly history: boolean;
+  /** How: `history.bbh` (compact, the default) or `history.jsonl`. */
+  readonly historyEncoding?: HistoryEncoding;
   readonly check: HistoryChecker | null;
   readonly onProgress?: (p: RunProgress) => void;
+  /** Warnings known before the run starts (it may hold more memory than the stated bound), as they come. */
+  readonly onWarning?: (line: string) => void;
+  /**
+   * Aborted: stop producing, drain briefly, remove the run's broker resources, record what was
+   * measured with status `interrupted` (the CLI aborts it on the first Ctrl-C).
+   */
+  readonly signal?: AbortSignal;
 }

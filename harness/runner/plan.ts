@@ -15,6 +15,7 @@ import {
 import type { Expectation } from "../../checkers/verdict.js";
 import { RESULTS_FORMAT, type RunStatus } from "../../core/results.js";
 import type { Workload } from "../workload/index.js";
+import { memoryWarning } from "./memory.js";
 import type { RunOptions } from "./options.js";
 
 export interface RunPlan {
@@ -93,7 +94,25 @@ export function redactSettings(settings: AdapterSettings): Record<string, string
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export function planRun(options: RunOptions): { readonly plan: RunPlan; readonly refusal: Refusal | null } {
+/**
+ * The run's message size against the largest the adapter (or, once connected, its broker) accepts:
+ * a reason to refuse it, or null.
+ */
+export function sizeRefusal(w: Workload, caps: Capabilities, adapter: string): string | null {
+  const max = caps.maxMessageBytes;
+  if (max === undefined || w.messageSize <= max) return null;
+  return (
+    `${adapter}: messageSize ${w.messageSize.toLocaleString("en-US")} bytes is above the largest message it ` +
+    `accepts (${max.toLocaleString("en-US")} bytes)`
+  );
+}
+
+export function planRun(options: RunOptions): {
+  readonly plan: RunPlan;
+  readonly refusal: Refusal | null;
+  /** For results.json warnings (a run that may hold more memory than the stated bound). */
+  readonly warnings: readonly string[];
+} {
   const { run, factory } = options;
   const w = run.workload;
   let caps: Capabilities;
@@ -125,9 +144,11 @@ export function planRun(options: RunOptions): { readonly plan: RunPlan; readonly
       warmupS: w.warmupS,
     },
   };
+  const memory = memoryWarning(w, factory.name, options.settings);
   return {
     plan,
     refusal: capsError === null ? refusalOf(plan, factory.name) : { status: "error", reason: capsError },
+    warnings: memory === null ? [] : [memory],
   };
 }
 
@@ -145,6 +166,8 @@ function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
     predicates: w.predicates !== null,
   });
   if (reason !== null) return { status: "not-supported", reason: `${adapter}: ${reason}` };
+  const tooLarge = sizeRefusal(w, caps, adapter);
+  if (tooLarge !== null) return { status: "not-supported", reason: tooLarge };
   if (w.lateGroup?.start === "earliest" && !caps.replay) {
     return {
       status: "not-supported",

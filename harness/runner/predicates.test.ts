@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_ARTEMIS_URL } from "../../adapters/artemis/index.js";
 import { hostPort, serviceGate } from "../../adapters/test/index.js";
 import { UsageError } from "../../core/errors.js";
+import { readHistoryText } from "../../core/history/compact-file.js";
 import { parsePredicate, predicateMatches } from "../../core/predicates.js";
 import type { RunResult } from "../../core/results.js";
 import { main } from "../cli/cli.js";
@@ -159,7 +160,7 @@ describe.skipIf(!artemis.available)(
       const acked = r.counts.ackedMsgs;
       expect(acked).toBeGreaterThan(900);
       // What each group is owed, recounted from the history's acknowledged sends and their props.
-      const history = readFileSync(join(dir, "p-artemis", "history.jsonl"), "utf8");
+      const history = readHistoryText(join(dir, "p-artemis", "history.bbh"));
       const props = new Map<string, Record<string, string | number>>();
       for (const l of history.split("\n").filter((x) => x !== "")) {
         const rec = JSON.parse(l) as {

@@ -89,7 +89,11 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
   await lateJoin;
   // Faults end with producing: crashed consumers are replaced before the groups drain.
   await faults?.stop();
-  for (const o of outcomes) for (const line of o.warnings) log.warn(line);
+  for (const o of outcomes) {
+    for (const line of o.warnings) log.warn(line);
+    for (const line of o.faultLog) log.fault(line);
+    log.firstSendFailure ??= o.firstFailure;
+  }
   const producerErrors = outcomes.filter((o) => o.error !== null);
   if (faults !== null) await clients.waitForAssignments();
   if (producerErrors.length === clients.producers.length && log.error === null) {
@@ -102,7 +106,7 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
 async function joinLate(session: RunSession, g: GroupState, count: number, atMs: number): Promise<void> {
   const { clients, ctx, metrics, log } = session;
   await sleep(Math.max(0, atMs - wallMs()));
-  if (ctx.abort.aborted) return;
+  if (ctx.abort.aborted || ctx.abort.stopProducing) return;
   const loops: ConsumerLoop[] = [];
   for (let c = 0; c < count; c++) loops.push(await clients.createConsumerLoop(g));
   for (const loop of loops) {

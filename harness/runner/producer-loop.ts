@@ -55,8 +55,11 @@ export interface ProducerPlan {
 export interface LoopContext {
   readonly metrics: RunMetrics;
   readonly recorder: HistoryRecorder | null;
-  /** Set when the run is aborted: loops finish their current operation and return. */
-  readonly abort: { aborted: boolean };
+  /**
+   * `aborted`: the run is aborted, loops finish their current operation and return.
+   * `stopProducing`: the run was interrupted; producers stop, consumers read on (a brief drain).
+   */
+  readonly abort: { aborted: boolean; stopProducing?: boolean };
 }
 
 export interface ProducerOutcome {
@@ -64,8 +67,19 @@ export interface ProducerOutcome {
   readonly process: number;
   /** Set when every lane stopped on an error (after an unknown outcome a lane's process id is spent). */
   readonly error: string | null;
-  /** One line per lane that stopped early or lost an acknowledgement, for results.json warnings. */
+  /** One line per lane that stopped early, for results.json warnings. */
   readonly warnings: readonly string[];
+  /** What injected faults did to it (acknowledgements lost), for results.json faultLog. */
+  readonly faultLog: readonly string[];
+  /** The error of its first failed send (the broker's reason), or null. */
+  readonly firstFailure: string | null;
+}
+
+/** What the lanes of one producer report, shared by them. */
+interface LaneNotes {
+  readonly warnings: string[];
+  readonly faultLog: string[];
+  firstFailure: string | null;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -88,15 +102,17 @@ export async function runProducer(
   ctx: LoopContext,
 ): Promise<ProducerOutcome> {
   const schedule: Schedule = { k: 0, claimed: 0 };
-  const warnings: string[] = [];
+  const notes: LaneNotes = { warnings: [], faultLog: [], firstFailure: null };
   const errors = await Promise.all(
-    plan.lanes.map((lane) => runLane(producer, plan, lane, schedule, ctx, warnings)),
+    plan.lanes.map((lane) => runLane(producer, plan, lane, schedule, ctx, notes)),
   );
   const failed = errors.filter((e): e is string => e !== null);
   return {
     process: plan.lanes[0] ?? 0,
     error: failed.length === plan.lanes.length ? (failed[0] ?? null) : null,
-    warnings,
+    warnings: notes.warnings,
+    faultLog: notes.faultLog,
+    firstFailure: notes.firstFailure,
   };
 }
 
@@ -107,7 +123,7 @@ async function runLane(
   source: number,
   schedule: Schedule,
   ctx: LoopContext,
-  warnings: string[],
+  notes: LaneNotes,
 ): Promise<string | null> {
   const { metrics, recorder, abort } = ctx;
   const encoder = new BatchEncoder(plan.messageSize, source, plan.batchSize);
@@ -115,8 +131,12 @@ async function runLane(
   let producer = initialProducer;
   let process = source;
   let seq = 0;
+  // Nothing goes out before the run's clock starts: at max rate a lane would otherwise send at once,
+  // and what it sent before startMs would count as warmup even with warmupS 0.
+  for (let wait = plan.startMs - wallMs(); wait > 0; wait = plan.startMs - wallMs())
+    await sleep(Math.ceil(wait));
   let lastYield = performance.now();
-  while (!abort.aborted) {
+  while (!abort.aborted && abort.stopProducing !== true) {
     const count =
       plan.limit === null ? plan.batchSize : Math.min(plan.batchSize, plan.limit - schedule.claimed);
     if (count <= 0) break;
@@ -170,7 +190,7 @@ async function runLane(
           "acknowledgement lost (fault injection: producer-ack-loss), not retried",
         );
         metrics.onSendFailed(count, false);
-        warnings.push(
+        notes.faultLog.push(
           `producer ${source}: acknowledgement lost for ${count} message(s) as process ${process}`,
         );
         process = plan.nextProcess();
@@ -181,7 +201,7 @@ async function runLane(
       // the adapter's retry where it has one (an idempotent producer reuses its sequence numbers).
       while (plan.ackLost?.() && !abort.aborted) {
         recorder?.sendFailed(batch, false, "acknowledgement lost (fault injection: producer-ack-loss)");
-        warnings.push(
+        notes.faultLog.push(
           `producer ${source}: acknowledgement lost for ${count} message(s) as process ${process}`,
         );
         process = plan.nextProcess();
@@ -202,6 +222,7 @@ async function runLane(
       const message = err instanceof Error ? err.message : String(err);
       metrics.onSendFailed(count, definite);
       recorder?.sendFailed(batch, definite, message);
+      notes.firstFailure ??= message;
       const next = plan.recover ? await plan.recover() : null;
       if (next !== null) {
         // The outage is over: a new client, so a new process (HISTORY.md: an `info` spends the id).
@@ -211,7 +232,7 @@ async function runLane(
       }
       // An unknown outcome spends this process id (HISTORY.md): the lane stops.
       if (!definite) {
-        warnings.push(
+        notes.warnings.push(
           `producer ${source}: lane process ${process} stopped after an unknown send outcome: ${message}`,
         );
         return message;

@@ -17,6 +17,8 @@ export interface RunOutcome {
   readonly faults?: readonly FaultRecord[];
   readonly skippedFaults?: readonly SkippedFault[];
   readonly warnings?: readonly string[];
+  readonly faultLog?: readonly string[];
+  readonly brokerPrefix?: string;
   readonly verdict?: Verdict | null;
   readonly history?: string | null;
   readonly durationS?: number;
@@ -57,6 +59,8 @@ export async function writeResult(plan: RunPlan, dir: string, outcome: RunOutcom
       ? { skippedFaults: outcome.skippedFaults }
       : {}),
     warnings: outcome.warnings ?? [],
+    ...(outcome.faultLog !== undefined && outcome.faultLog.length > 0 ? { faultLog: outcome.faultLog } : {}),
+    ...(outcome.brokerPrefix !== undefined ? { brokerPrefix: outcome.brokerPrefix } : {}),
     verdict: outcome.verdict ?? null,
     history: outcome.history ?? null,
   };

@@ -1,9 +1,20 @@
-/** What went wrong in a run: the error that fails it (the first one wins) and the warnings that do not. */
+/**
+ * What a run reports besides its figures: the error that fails it (the first one wins), the
+ * warnings that do not (what went wrong), and what its injected faults did (not warnings).
+ */
 export class RunLog {
   /** Why the run failed, or null. */
   error: string | null = null;
   /** results.json `warnings`: one line each. */
   readonly warnings: string[] = [];
+  /** results.json `faultLog`: what the injected faults did, one line each. */
+  readonly faultLog: string[] = [];
+  /** The first failed send's error (the broker's reason), for an inconclusive run's reason. */
+  firstSendFailure: string | null = null;
+
+  fault(line: string): void {
+    this.faultLog.push(line);
+  }
 
   fail(message: string): void {
     this.error ??= message;

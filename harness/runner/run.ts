@@ -8,60 +8,118 @@
  *   teardown  close the clients, delete the topics, flush the history, stop servers   teardown.ts
  *   verdict   the checkers judge the history                                          verdict.ts
  *
- * then results.json (result-file.ts). Generic over the adapter contract: nothing here knows which
- * broker it drives.
+ * then results.json (result-file.ts), with a status that says what the run can be trusted for:
+ * completed, inconclusive (it measured nothing a figure or verdict can rest on: evidence.ts),
+ * interrupted (RunOptions.signal), not-supported or error. Generic over the adapter contract:
+ * nothing here knows which broker it drives.
  */
 import { mkdir } from "node:fs/promises";
-import type { RunResult } from "../../core/results.js";
+import { basename } from "node:path";
+import type { RunResult, RunStatus } from "../../core/results.js";
 import { drainPhase } from "./drain.js";
+import { missingEvidence } from "./evidence.js";
 import { progressOf } from "./monitor.js";
-import { HISTORY_FILE, type RunOptions } from "./options.js";
-import { planRun } from "./plan.js";
+import type { RunOptions } from "./options.js";
+import { planRun, sizeRefusal } from "./plan.js";
 import { type ProduceOutcome, produce } from "./produce.js";
 import { writeResult } from "./result-file.js";
 import { errorMessage } from "./run-log.js";
-import { connect, openSession, prepare } from "./setup.js";
+import { connect, openSession, prepare, watchInterrupt } from "./setup.js";
 import { teardown } from "./teardown.js";
 import { judge } from "./verdict.js";
 
 export async function executeRun(options: RunOptions): Promise<RunResult> {
-  const { plan, refusal } = planRun(options);
+  const startedAt = performance.now();
+  const elapsedS = () => (performance.now() - startedAt) / 1000;
+  const { plan, refusal, warnings: planWarnings } = planRun(options);
   await mkdir(options.dir, { recursive: true });
   if (refusal !== null)
-    return writeResult(plan, options.dir, { status: refusal.status, reason: refusal.reason });
+    return writeResult(plan, options.dir, { status: refusal.status, reason: refusal.reason, durationS: 0 });
+  for (const line of planWarnings) options.onWarning?.(line);
+  if (options.signal?.aborted)
+    return writeResult(plan, options.dir, {
+      status: "interrupted",
+      reason: "interrupted (Ctrl-C) before it started",
+      durationS: 0,
+    });
 
   options.onProgress?.(progressOf("connecting", 0, plan.workload, null));
   const connected = await connect(plan, options);
   if ("error" in connected)
-    return writeResult(plan, options.dir, { status: "error", reason: connected.error });
+    return writeResult(plan, options.dir, {
+      status: "error",
+      reason: connected.error,
+      warnings: planWarnings,
+      durationS: elapsedS(),
+    });
+  // A limit the broker states once connected (NATS max_payload): refused before anything is created.
+  const tooLarge = sizeRefusal(plan.workload, connected.adapter.capabilities, options.factory.name);
+  if (tooLarge !== null) {
+    await connected.adapter.close().catch(() => {});
+    await connected.infrastructure.stop();
+    return writeResult(plan, options.dir, {
+      status: "not-supported",
+      reason: tooLarge,
+      warnings: planWarnings,
+      durationS: elapsedS(),
+    });
+  }
   const session = await openSession(plan, options, connected.infrastructure, connected.adapter);
   const { log } = session;
+  for (const line of planWarnings) log.warn(line);
+  const unwatch = watchInterrupt(session);
 
   let produced: ProduceOutcome = { producingS: 0, backlog: null };
   try {
     await prepare(session);
-    produced = await produce(session);
+    if (session.interrupted.at === null) produced = await produce(session);
     await drainPhase(session);
   } catch (err) {
     log.fail(errorMessage(err));
     session.ctx.abort.aborted = true;
   } finally {
+    unwatch();
     await teardown(session);
   }
 
   const summary = session.metrics.summary();
   const durationS = (performance.now() - session.openedAt) / 1000;
-  const verdict = await judge(session, produced.producingS);
+  let status: RunStatus = "completed";
+  let reason: string | null = null;
+  let verdict = null;
+  if (log.error !== null) {
+    status = "error";
+    reason = log.error;
+  } else if (session.interrupted.at !== null) {
+    status = "interrupted";
+    reason =
+      `interrupted (Ctrl-C) after ${produced.producingS.toFixed(1)} s of producing: what was measured is kept, ` +
+      `without a verdict${session.recorder ? ` (brokerbench check ${basename(session.historyPath)} judges what was recorded)` : ""}`;
+  } else {
+    verdict = await judge(session, produced.producingS);
+    const missing = missingEvidence(summary, plan.workload, log.firstSendFailure);
+    // A forbidden anomaly is evidence enough (INVALID); a clean verdict over nothing is not.
+    if (log.error !== null) {
+      status = "error";
+      reason = log.error;
+    } else if (missing !== null && (verdict === null || verdict.valid)) {
+      status = "inconclusive";
+      reason = missing;
+      verdict = null;
+    }
+  }
   return writeResult(plan, options.dir, {
-    status: log.error === null ? "completed" : "error",
-    reason: log.error,
+    status,
+    reason,
     versions: session.versions,
     summary,
     faults: session.faults?.records() ?? [],
     skippedFaults: session.faults?.skipped() ?? [],
     warnings: log.warnings,
+    faultLog: log.faultLog,
+    brokerPrefix: session.prefix,
     verdict,
-    history: session.recorder ? HISTORY_FILE : null,
+    history: session.recorder ? basename(session.historyPath) : null,
     durationS,
     ...(produced.backlog !== null ? { backlogMode: produced.backlog } : {}),
   });

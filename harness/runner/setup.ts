@@ -12,15 +12,15 @@ import { join } from "node:path";
 import type { Adapter } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
 import { FaultScheduler } from "../faults/index.js";
-import { HistoryRecorder } from "../history/index.js";
+import { HistoryRecorder, historyFileName } from "../history/index.js";
 import { RunMetrics } from "../metrics/index.js";
 import { RunClients } from "./clients.js";
 import type { GroupState } from "./consumer-loop.js";
 import { RunFaultEnv, tableActions } from "./fault-env.js";
-import { filterTopicNames } from "./filters.js";
 import { RunInfrastructure } from "./infrastructure.js";
 import { progressOf, RunMonitor } from "./monitor.js";
-import { HISTORY_FILE, type RunOptions } from "./options.js";
+import { runPrefix, topicNames } from "./names.js";
+import { DEFAULT_HISTORY_ENCODING, type RunOptions } from "./options.js";
 import { Outage } from "./outage.js";
 import type { RunPlan } from "./plan.js";
 import { predicatesMeta } from "./predicates.js";
@@ -36,7 +36,7 @@ export interface RunSession {
   readonly historyPath: string;
   readonly metrics: RunMetrics;
   /** What the producer and consumer loops share: the metrics, the recorder, the abort flag. */
-  readonly ctx: LoopContext & { readonly abort: { aborted: boolean } };
+  readonly ctx: LoopContext & { readonly abort: { aborted: boolean; stopProducing: boolean } };
   readonly clients: RunClients;
   readonly outage: Outage;
   readonly faultEnv: RunFaultEnv;
@@ -48,6 +48,10 @@ export interface RunSession {
   readonly openedAt: number;
   /** Whether producing is under way (set by the produce phase). */
   readonly producing: { active: boolean };
+  /** The prefix of every name the run creates on the broker (`bb-<nonce>`). */
+  readonly prefix: string;
+  /** Set when the run was interrupted (RunOptions.signal): it winds down, keeping what it measured. */
+  readonly interrupted: { at: number | null };
 }
 
 /** Starts the infrastructure and connects; an error here ends the run before anything is recorded. */
@@ -85,13 +89,10 @@ export async function openSession(
   }
   const nonce = randomBytes(3).toString("hex");
   // With predicates, `filters` counts predicate subscriptions: plain topic names.
-  const topics =
-    w.filters > 0 && w.predicates === null
-      ? filterTopicNames(nonce, w.topics)
-      : Array.from({ length: w.topics }, (_, i) => `bb-${nonce}-${i}`);
+  const topics = topicNames(nonce, w.topics, w.predicates === null ? w.filters : 0);
   const groups: GroupState[] = plan.groups.map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
   if (w.lateGroup !== null) groups[groups.length - 1]!.start = w.lateGroup.start;
-  const historyPath = join(options.dir, HISTORY_FILE);
+  const historyPath = join(options.dir, historyFileName(options.historyEncoding ?? DEFAULT_HISTORY_ENCODING));
   const recorder = options.history ? new HistoryRecorder(historyPath) : null;
   recorder?.meta({
     adapter: options.factory.name,
@@ -108,7 +109,7 @@ export async function openSession(
     messageBytes: w.messageSize,
     groups: plan.groups,
   });
-  const ctx = { metrics, recorder, abort: { aborted: false } };
+  const ctx = { metrics, recorder, abort: { aborted: false, stopProducing: false } };
   const log = new RunLog();
   const clients = new RunClients(adapter, {
     plan,
@@ -119,6 +120,7 @@ export async function openSession(
     groups,
     ctx,
     warn: (line) => log.warn(line),
+    faultLog: (line) => log.fault(line),
   });
   const outage = new Outage(clients);
   const producing = { active: false };
@@ -168,7 +170,25 @@ export async function openSession(
     log,
     openedAt,
     producing,
+    prefix: runPrefix(nonce),
+    interrupted: { at: null },
   };
+}
+
+/**
+ * Wires the run's abort signal: on abort, producers stop at their next batch and the session is
+ * marked interrupted. Returns the function that unwires it.
+ */
+export function watchInterrupt(session: RunSession): () => void {
+  const signal = session.options.signal;
+  if (signal === undefined) return () => {};
+  const onAbort = () => {
+    session.interrupted.at ??= performance.now();
+    session.ctx.abort.stopProducing = true;
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
 
 /** Topics, consumers, producers; returns once every consumer has its partitions. */

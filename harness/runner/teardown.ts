@@ -13,7 +13,10 @@ export async function teardown(session: RunSession): Promise<void> {
   await faults?.stop();
   metrics.sample(wallMs());
   for (const c of clients.allLoops()) for (const line of c.warnings) log.warn(line);
-  await clients.close();
+  // An interrupted run also removes whatever else it left on the broker (groups' queues, durables).
+  const cleaned = await clients.close(session.interrupted.at !== null ? session.prefix : undefined);
+  if (cleaned !== null && "error" in cleaned)
+    log.warn(`removing the run's broker resources (${session.prefix}…) failed: ${cleaned.error}`);
   await recorder?.close();
   await infrastructure.stop();
 }

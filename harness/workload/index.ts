@@ -23,3 +23,4 @@ export {
   workloadFields,
   workloadSchema,
 } from "./schema.js";
+export { MAX_RATE_ASSUMED, maxMessages, readingGroups } from "./volume.js";

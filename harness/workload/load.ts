@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../../core/errors.js";
 import { type FaultContext, type FaultSpec, faultProblem } from "../faults/kinds.js";
@@ -142,6 +142,20 @@ function describeIssue(
   return `${field}${message}${more}`;
 }
 
+/**
+ * A YAML syntax error as one line: the file, line and column, what is wrong (without the parser's
+ * own "at line …:" tail), and the offending line's text.
+ */
+export function yamlError(err: unknown, text: string, file: string): string {
+  const message = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err);
+  const what = message.replace(/\s+at line \d+, column \d+:?\s*$/, "").replace(/[.:]\s*$/, "");
+  const pos = err instanceof YAMLError ? err.linePos?.[0] : undefined;
+  if (pos === undefined) return `${file}: not valid YAML: ${what}`;
+  const source = text.split(/\r?\n/)[pos.line - 1] ?? "";
+  const shown = source.length > 80 ? `${source.slice(0, 77)}...` : source;
+  return `${file}:${pos.line}:${pos.col}: not valid YAML: ${what}: ${JSON.stringify(shown)}`;
+}
+
 /** How a file is loaded besides its own fields. */
 export interface LoadOptions {
   /**
@@ -165,8 +179,7 @@ export function parseWorkloadText(
   try {
     raw = parseYaml(text);
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new UsageError(`${file}: not valid YAML: ${msg}`);
+    throw new UsageError(yamlError(err, text, file));
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new UsageError(`${file}: a workload file must be a mapping of fields (see README, Workloads)`);

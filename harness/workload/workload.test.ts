@@ -57,7 +57,7 @@ describe("workload files", () => {
 
   it("refuses non-mappings and broken YAML in one line", () => {
     expect(errorOf(() => parse("- a\n- b\n"))).toMatch(/^w\.yaml: a workload file must be a mapping/);
-    expect(errorOf(() => parse("a: [\n"))).toMatch(/^w\.yaml: not valid YAML/);
+    expect(errorOf(() => parse("a: [\n"))).toMatch(/^w\.yaml:2:1: not valid YAML: [^:]+: ""$/);
   });
 
   it("reports a missing file by name", async () => {

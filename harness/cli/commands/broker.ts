@@ -3,9 +3,11 @@
  * otherwise; data survives restarts in --data-dir. SIGTERM/SIGINT shut it down gracefully: stop
  * accepting, answer in-flight requests, flush and close every log.
  */
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { serveUntilSignal } from "../../../adapters/reference/server/run.js";
 import { FLUSH_POLICIES, type FlushPolicy } from "../../../adapters/reference/storage/file-log.js";
+import { makeDirs } from "../../../core/dirs.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import { defineCommand } from "./command.js";
 
@@ -19,6 +21,20 @@ interface BrokerArgs {
   readonly retentionMs?: number;
   readonly retentionBytes?: number;
   readonly maxFrameBytes: number;
+}
+
+/** The data directory must be a directory we can create and write: a file there is a usage error. */
+function checkDataDir(given: string, dataDir: string): void {
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory())
+    throw new UsageError(`--data-dir ${given}: is a file, not a directory; name a directory for the logs`);
+  try {
+    makeDirs(dataDir);
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOTDIR" ? "a part of the path is a file" : (err as Error).message;
+    throw new UsageError(`--data-dir ${given}: cannot create or write it (${why})`);
+  }
 }
 
 function positive(name: string, v: number | undefined): void {
@@ -60,6 +76,7 @@ export const brokerCommand = defineCommand<BrokerArgs>({
     positive("retention-bytes", args.retentionBytes);
     positive("max-frame-bytes", args.maxFrameBytes);
     const dataDir = path.resolve(args.dataDir);
+    checkDataDir(args.dataDir, dataDir);
     try {
       await serveUntilSignal({
         host: args.host,
@@ -74,6 +91,9 @@ export const brokerCommand = defineCommand<BrokerArgs>({
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+        throw new UsageError(`--host ${args.host}: cannot resolve that name (${code})`);
+      }
       if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
         throw new UsageError(
           `cannot listen on ${args.host}:${args.port} (${code}); pick another --port/--host`,

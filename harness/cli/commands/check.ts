@@ -1,8 +1,9 @@
 /**
- * `brokerbench check <history.jsonl>`: judges a recorded history (format: HISTORY.md) against a
- * delivery and order expectation. Exit 0 valid, 1 invalid, 2 unreadable input.
+ * `brokerbench check <history>`: judges a recorded history (format: docs/HISTORY.md, JSON lines or
+ * the compact encoding) against a delivery and order expectation. Exit 0 valid, 1 invalid, 2
+ * unreadable input or nothing to judge (an empty history is not a valid one).
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import {
   checkHistoryFile,
   DEFAULT_WITNESSES,
@@ -10,8 +11,11 @@ import {
   type DeliveryExpectation,
   formatVerdict,
   HistoryParseError,
+  NotAHistoryError,
+  nothingJudged,
 } from "../../../checkers/index.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
+import { CompactFormatError } from "../../../core/history/compact.js";
 import { ORDER_SCOPES, type OrderScope } from "../../../core/vocabulary.js";
 import { defineCommand } from "./command.js";
 
@@ -25,10 +29,14 @@ interface CheckArgs {
 
 export const checkCommand = defineCommand<CheckArgs>({
   command: "check <history>",
-  describe: "Check a recorded history (JSON Lines) for delivery and ordering anomalies",
+  describe: "Check a recorded history (history.bbh or JSON lines) for delivery and ordering anomalies",
   builder: (y) =>
     y
-      .positional("history", { type: "string", demandOption: true, describe: "history file (.jsonl)" })
+      .positional("history", {
+        type: "string",
+        demandOption: true,
+        describe: "history file (.bbh, the compact encoding, or .jsonl)",
+      })
       .option("delivery", {
         choices: DELIVERY_EXPECTATIONS,
         describe: "delivery guarantee to judge against (default: the history's meta line)",
@@ -45,6 +53,8 @@ export const checkCommand = defineCommand<CheckArgs>({
       }) as never,
   async run(args) {
     if (!existsSync(args.history)) throw new UsageError(`${args.history}: no such history file`);
+    if (statSync(args.history).isDirectory())
+      throw new UsageError(`${args.history}: is a directory; name its history file (history.bbh)`);
     if (!Number.isInteger(args.witnesses) || args.witnesses < 0)
       throw new UsageError(`--witnesses must be a non-negative integer (got ${args.witnesses})`);
     let verdict: Awaited<ReturnType<typeof checkHistoryFile>>;
@@ -57,11 +67,21 @@ export const checkCommand = defineCommand<CheckArgs>({
         witnesses: args.witnesses,
       });
     } catch (err) {
-      if (err instanceof HistoryParseError) throw new UsageError(err.message);
+      if (
+        err instanceof HistoryParseError ||
+        err instanceof NotAHistoryError ||
+        err instanceof CompactFormatError
+      )
+        throw new UsageError(err.message);
       if ((err as NodeJS.ErrnoException).code !== undefined)
         throw new UsageError(`${args.history}: cannot read (${(err as Error).message})`);
       throw err;
     }
+    const nothing = nothingJudged(verdict);
+    if (nothing !== null)
+      throw new UsageError(
+        `${args.history}: nothing to judge: ${nothing}; a verdict needs sends or deliveries`,
+      );
     console.log(args.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, args.history));
     return verdict.valid ? EXIT.ok : EXIT.invalid;
   },

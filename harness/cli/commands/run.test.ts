@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { RunResult } from "../../../core/results.js";
 import { findContainerRuntime, hostProbe } from "../../provision/index.js";
 import { main } from "../cli.js";
 import { planRuns, type RunArgs, settingsFor } from "./run.js";
@@ -85,6 +87,104 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
     expect((await cli("run", "--duration", "-3", "--out", out)).code).toBe(2);
     expect((await cli("run", "--report", "pdf", "--out", out)).err).toMatch(/unknown report format "pdf"/);
     expect((await cli("run", "--bogus")).err).toMatch(/Unknown argument/i);
+  });
+
+  it("echoes a bad number as typed (issue 11, defect 7: it said NaN)", async () => {
+    const r = await cli("run", "--duration", "abc", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("brokerbench: --duration abc: expected a positive number");
+    expect((await cli("run", "--messages", "1e", "--out", out)).err).toBe(
+      "brokerbench: --messages 1e: expected a positive number",
+    );
+  });
+
+  it("a setting for an adapter that does not exist names it (defect 7: it blamed the reference adapter)", async () => {
+    const r = await cli("run", "--set", "kafka9.url=x", "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^brokerbench: --set kafka9\.url=x: no adapter "kafka9" \(adapters: reference, /);
+    expect(r.err.split("\n")).toHaveLength(1);
+  });
+
+  it("a YAML syntax error names the line and shows it (defect 7: a dangling colon, no snippet)", async () => {
+    const file = workload("broken.yaml", "rate: 100\ndurationS: 2\nfoo: bar: baz\n");
+    const r = await cli("run", file, "--out", out);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `brokerbench: ${file}:3:6: not valid YAML: Nested mappings are not allowed in compact mappings: "foo: bar: baz"`,
+    );
+    const tab = workload("tab.yaml", "rate: 100\n\tdurationS: 2\n");
+    expect((await cli("run", tab, "--out", out)).err).toMatch(
+      /tab\.yaml:2:1: not valid YAML: .*: "\\tdurationS: 2"$/,
+    );
+  });
+
+  it("-o naming a file is one line and exit 2, before anything runs (defect 4: a stack trace)", async () => {
+    const file = workload("not-a-dir", "x");
+    const r = await cli("run", "--duration", "2", "-o", file);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`brokerbench: --out ${file}: is a file, not a directory; name a directory`);
+    const under = await cli("run", "--duration", "2", "-o", join(file, "sub"));
+    expect(under.code).toBe(2);
+    expect(under.err).toMatch(
+      /--out .*not-a-dir\/sub: cannot create or write it \(a part of the path is a file\)$/,
+    );
+    if (process.platform === "linux") {
+      // Node's recursive mkdir never returns under /proc: this hung instead of answering.
+      const proc = await cli("run", "--duration", "2", "-o", "/proc/brokerbench-nope");
+      expect(proc.code).toBe(2);
+      expect(proc.err).toMatch(
+        /^brokerbench: --out \/proc\/brokerbench-nope: cannot create or write it \(ENOENT/,
+      );
+    }
+  });
+});
+
+describe("brokerbench run: a connection that times out (issue 11, defect 7: it said 0.0 s)", () => {
+  it("the progress line and results.json give the time it took", async () => {
+    // Accepts and never speaks: the NATS client waits for the server's INFO until its timeout.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const sockets: Socket[] = [];
+    silent.on("connection", (s) => sockets.push(s));
+    try {
+      const file = workload("amo-once.yaml", "deliveryMode: at-most-once\ndurationS: 1\nwarmupS: 0\n");
+      const out = join(dir, "timeout");
+      const r = await cli(
+        "run",
+        file,
+        "--adapter",
+        "nats",
+        "--set",
+        `url=nats://127.0.0.1:${port}`,
+        "--set",
+        "connectTimeoutMs=1500",
+        "--report",
+        "none",
+        "-o",
+        out,
+      );
+      expect(r.code).toBe(1);
+      const took = Number(/amo-once on nats: error \(([\d.]+) s\)/.exec(r.err)?.[1]);
+      expect(took).toBeGreaterThanOrEqual(1.4);
+      const result = JSON.parse(readFileSync(join(out, "amo-once", "results.json"), "utf8")) as RunResult;
+      expect(result.durationS).toBeGreaterThanOrEqual(1.4);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 30_000);
+});
+
+describe("brokerbench run: nothing ran is not a success (issue 11, defect 10)", () => {
+  it("every point not supported: says that nothing ran, exit 1", async () => {
+    // The default suite is at-least-once, which core NATS does not offer: refused before connecting.
+    const r = await cli("run", "--adapter", "nats", "--report", "none", "--out", join(dir, "none-ran"));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/not supported \(4 of 4 points/);
+    expect(r.err.split("\n").at(-1)).toBe(
+      "brokerbench: nothing ran: every run is not supported by its adapter (4 of 4; reasons above)",
+    );
   });
 });
 

@@ -2,14 +2,20 @@
  * `brokerbench run [workloads...]`: every point of every workload against every chosen adapter,
  * one directory per run under --out, a summary table on stdout, then the reports.
  */
+import { constants } from "node:fs";
+import { access, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { type AdapterFactory, type AdapterSettings, capabilitiesOf } from "../../../adapters/contract.js";
 import { ADAPTERS, findAdapter } from "../../../adapters/registry.js";
 import { checkHistoryFile } from "../../../checkers/index.js";
+import { makeDirs } from "../../../core/dirs.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import type { RunResult } from "../../../core/results.js";
+
 import { OMB_LATENCY_NOTE, parseFormats, writeReports } from "../../../reports/index.js";
+import { HISTORY_ENCODINGS, type HistoryEncoding } from "../../history/index.js";
+
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -18,13 +24,14 @@ import {
   provisionableAdapters,
   provisionBroker,
 } from "../../provision/index.js";
-import { executeRun, type HistoryChecker } from "../../runner/index.js";
+import { DEFAULT_HISTORY_ENCODING, executeRun, type HistoryChecker } from "../../runner/index.js";
 import {
   DEFAULT_WORKLOAD,
   loadWorkloadFile,
   resolveWorkloadArg,
   type WorkloadRun,
 } from "../../workload/index.js";
+import { checkHistoriesFit, freeBytes } from "../disk.js";
 import { progressDisplay } from "../progress.js";
 import { renderSummary, SUMMARY_WIDTH, wrap } from "../summary.js";
 import { defineCommand } from "./command.js";
@@ -35,13 +42,18 @@ export interface RunArgs {
   readonly workloads: readonly string[];
   readonly adapter: readonly string[];
   readonly out: string | undefined;
-  readonly duration: number | undefined;
-  readonly warmup: number | undefined;
-  readonly messages: number | undefined;
+  /** As typed (parsed by workloadOverrides, so that an error can echo what was given). */
+  readonly duration: string | number | undefined;
+  readonly warmup: string | number | undefined;
+  readonly messages: string | number | undefined;
   readonly backlogScale: number | undefined;
   readonly rate: string | undefined;
   readonly set: readonly string[];
   readonly history: boolean;
+  /** `--history-format`: compact (history.bbh, the default) or jsonl (history.jsonl). */
+  readonly historyFormat?: HistoryEncoding;
+  /** `--no-disk-check`: run even when the histories may not fit on the output disk. */
+  readonly diskCheck?: boolean;
   readonly report: string;
   readonly provision: ProvisionMethod | undefined;
   readonly wide: boolean;
@@ -75,7 +87,13 @@ export function parseSettings(pairs: readonly string[]): {
     const value = pair.slice(eq + 1);
     const dot = key.indexOf(".");
     const scope = dot > 0 ? key.slice(0, dot) : null;
-    if (scope !== null && ADAPTERS.some((a) => a.name === scope)) {
+    if (scope !== null) {
+      // No adapter setting has a dot in its name: a dotted key always names its adapter.
+      if (!ADAPTERS.some((a) => a.name === scope))
+        throw new UsageError(
+          `--set ${pair}: no adapter "${scope}" (adapters: ${ADAPTERS.map((a) => a.name).join(", ")}); ` +
+            "key=value sets a setting for every adapter",
+        );
       byAdapter[scope] ??= {};
       byAdapter[scope][key.slice(dot + 1)] = value;
     } else {
@@ -83,6 +101,17 @@ export function parseSettings(pairs: readonly string[]): {
     }
   }
   return { all, byAdapter };
+}
+
+/** A number given on the command line (positive, or ≥ 0), or a usage error echoing what was typed. */
+function numberArg(flag: string, given: string | number, zeroAllowed = false): number {
+  const text = String(given).trim();
+  const v = text === "" ? Number.NaN : Number(text);
+  if (!(Number.isFinite(v) && (v > 0 || (zeroAllowed && v === 0))))
+    throw new UsageError(
+      `${flag} ${given}: expected ${zeroAllowed ? "seconds (0 or more)" : "a positive number"}`,
+    );
+  return v;
 }
 
 /**
@@ -113,14 +142,9 @@ export function workloadOverrides(
   args: Pick<RunArgs, "duration" | "messages" | "rate"> & Partial<Pick<RunArgs, "warmup">>,
 ): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  if (args.duration !== undefined) o["durationS"] = args.duration;
-  if (args.warmup !== undefined) {
-    if (!(Number.isFinite(args.warmup) && args.warmup >= 0)) {
-      throw new UsageError(`--warmup ${args.warmup}: expected seconds (0 or more)`);
-    }
-    o["warmupS"] = args.warmup;
-  }
-  if (args.messages !== undefined) o["messages"] = args.messages;
+  if (args.duration !== undefined) o["durationS"] = numberArg("--duration", args.duration);
+  if (args.warmup !== undefined) o["warmupS"] = numberArg("--warmup", args.warmup, true);
+  if (args.messages !== undefined) o["messages"] = numberArg("--messages", args.messages);
   if (args.rate !== undefined) {
     const rate = args.rate === "max" ? "max" : Number(args.rate);
     if (rate !== "max" && !(Number.isFinite(rate) && rate > 0)) {
@@ -128,15 +152,71 @@ export function workloadOverrides(
     }
     o["rate"] = rate;
   }
-  for (const [flag, v] of [
-    ["--duration", args.duration],
-    ["--messages", args.messages],
-  ] as const) {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
-      throw new UsageError(`${flag} ${v}: expected a positive number`);
-    }
-  }
   return o;
+}
+
+/**
+ * Makes the output directory (and checks it can hold run directories) before anything runs:
+ * a file in its place, or a directory that cannot be created, is a usage error naming --out.
+ */
+export async function prepareOutDir(outDir: string, given: boolean): Promise<{ created: boolean }> {
+  const flag = given ? `--out ${outDir}` : `the output directory ${outDir} (--out)`;
+  let created = true;
+  try {
+    const st = await stat(outDir);
+    if (!st.isDirectory()) throw new UsageError(`${flag}: is a file, not a directory; name a directory`);
+    created = false;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR")
+      throw new UsageError(`${flag}: cannot use it (${(err as Error).message})`);
+  }
+  try {
+    makeDirs(outDir);
+    await access(outDir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOTDIR" ? "a part of the path is a file" : (err as Error).message;
+    throw new UsageError(`${flag}: cannot create or write it (${why})`);
+  }
+  return { created };
+}
+
+/** A run that makes `brokerbench run` exit 1: it failed, measured nothing to go by, or was judged invalid. */
+export function failedRun(r: RunResult): boolean {
+  return r.status === "error" || r.status === "inconclusive" || (r.verdict !== null && !r.verdict.valid);
+}
+
+/**
+ * Ctrl-C while running: the first stops the current run gracefully (it stops producing, drains
+ * briefly, removes its broker resources and writes what it measured) and no further run starts;
+ * the second exits at once.
+ */
+function interruptOnCtrlC(): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  // Whoever listened before (nobody, from the command line) hears nothing until the runs are over.
+  const before = process.listeners("SIGINT");
+  process.removeAllListeners("SIGINT");
+  const onSigint = () => {
+    if (!controller.signal.aborted) {
+      console.error(
+        "\nbrokerbench: interrupted: stopping this run and keeping what it measured (Ctrl-C again to quit at once)",
+      );
+      controller.abort();
+      return;
+    }
+    console.error("brokerbench: quitting at once");
+    process.exit(EXIT.interrupted);
+  };
+  process.on("SIGINT", onSigint);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSigint);
+      for (const l of before) process.on("SIGINT", l as () => void);
+    },
+  };
 }
 
 function timestamp(d = new Date()): string {
@@ -258,15 +338,15 @@ export const runCommand = defineCommand<RunArgs>({
         describe: "output directory (default: ./results/<timestamp>/), one subdirectory per run",
       })
       .option("duration", {
-        type: "number",
+        type: "string",
         describe: "seconds of producing per run (replaces durationS/messages)",
       })
       .option("warmup", {
-        type: "number",
+        type: "string",
         describe:
           "seconds at the start left out of the figures (replaces warmupS / OMB's warmupDurationMinutes)",
       })
-      .option("messages", { type: "number", describe: "messages to send per run (replaces the duration)" })
+      .option("messages", { type: "string", describe: "messages to send per run (replaces the duration)" })
       .option("backlog-scale", {
         type: "number",
         describe:
@@ -283,7 +363,18 @@ export const runCommand = defineCommand<RunArgs>({
       .option("history", {
         type: "boolean",
         default: true,
-        describe: "record history.jsonl and check it (--no-history: figures only, no verdict)",
+        describe: "record the history and check it (--no-history: figures only, no verdict)",
+      })
+      .option("history-format", {
+        choices: HISTORY_ENCODINGS,
+        default: DEFAULT_HISTORY_ENCODING,
+        describe:
+          "compact: history.bbh, a few bytes a message (`brokerbench history` prints it as JSON lines); jsonl: history.jsonl",
+      })
+      .option("disk-check", {
+        type: "boolean",
+        default: true,
+        describe: "refuse runs whose histories may not fit on the output disk (--no-disk-check: run anyway)",
       })
       .option("provision", {
         type: "string",
@@ -310,13 +401,27 @@ export const runCommand = defineCommand<RunArgs>({
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
     let planned = await planRuns(args, (line) => console.error(`brokerbench: skipped ${line}`));
     const outDir = resolve(args.out ?? join("results", timestamp()));
+    const out = await prepareOutDir(outDir, args.out !== undefined);
+    const historyFormat = args.historyFormat ?? DEFAULT_HISTORY_ENCODING;
+    if (args.history && args.diskCheck !== false) {
+      const workloads = planned.map((p) => p.run.workload);
+      try {
+        checkHistoriesFit(workloads, historyFormat, outDir, await freeBytes(outDir));
+      } catch (err) {
+        if (out.created) await rm(outDir, { recursive: true, force: true });
+        throw err;
+      }
+    }
     const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
+    const interrupt = interruptOnCtrlC();
     try {
       if (args.provision) planned = await provision(planned, args.provision, started);
       for (const [i, p] of planned.entries()) {
+        if (interrupt.signal.aborted) break;
         const label = `[${i + 1}/${planned.length}] ${p.runId}`;
         const bar = progressDisplay(label);
+        const runStarted = performance.now();
         let result: RunResult;
         try {
           result = await executeRun({
@@ -326,19 +431,26 @@ export const runCommand = defineCommand<RunArgs>({
             settings: p.settings,
             dir: join(outDir, p.runId),
             history: args.history,
+            historyEncoding: historyFormat,
             check: checkHistory,
             onProgress: (pr) => bar.update(pr),
+            signal: interrupt.signal,
+            onWarning: (line) => {
+              bar.stop();
+              console.error(`brokerbench: warning: ${label}: ${line}`);
+            },
           });
         } finally {
           bar.stop();
         }
         results.push(result);
         const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
-        console.error(
-          `${label} on ${p.factory.name}: ${result.status}${verdict} (${result.durationS.toFixed(1)} s)`,
-        );
+        // The wall time the user waited (a run that failed to connect has no run time of its own).
+        const tookS = (performance.now() - runStarted) / 1000;
+        console.error(`${label} on ${p.factory.name}: ${result.status}${verdict} (${tookS.toFixed(1)} s)`);
       }
     } finally {
+      interrupt.dispose();
       for (const b of started) {
         await b
           .stop()
@@ -361,7 +473,20 @@ export const runCommand = defineCommand<RunArgs>({
         console.error(`brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`);
       }
     }
-    const failed = results.some((r) => r.status === "error" || (r.verdict !== null && !r.verdict.valid));
-    return failed ? EXIT.invalid : EXIT.ok;
+    if (interrupt.signal.aborted) {
+      const skipped = planned.length - results.length;
+      console.error(
+        `brokerbench: interrupted: results.json, the reports and the history of what ran are in ${outDir}` +
+          (skipped > 0 ? `; ${skipped} run(s) not started` : ""),
+      );
+      return EXIT.interrupted;
+    }
+    if (results.length > 0 && results.every((r) => r.status === "not-supported")) {
+      console.error(
+        `brokerbench: nothing ran: every run is not supported by its adapter (${results.length} of ${results.length}; reasons above)`,
+      );
+      return EXIT.invalid;
+    }
+    return results.some(failedRun) ? EXIT.invalid : EXIT.ok;
   },
 });

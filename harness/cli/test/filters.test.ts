@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { readHistoryText } from "../../../core/history/compact-file.js";
 import type { RunResult } from "../../../core/results.js";
 import { main } from "../cli.js";
 
@@ -32,8 +33,8 @@ describe("brokerbench run with filters", () => {
     expect(ref.counts.ackedMsgs).toBeGreaterThan(500);
     expect(ref.counts.deliveredMsgs["g1"]).toBe(ref.counts.ackedMsgs);
     expect(ref.verdict?.valid).toBe(true);
-    const history = readFileSync(join(dir, "f-reference", "history.jsonl"), "utf8");
-    expect(history).toMatch(/"topic":"bb\.[0-9a-f]{6}\.t\.0"/);
+    const history = readHistoryText(join(dir, "f-reference", "history.bbh"));
+    expect(history).toMatch(/"topic":"bb-[0-9a-f]{6}\.t\.0"/);
     const refused = read("f-jetstream");
     expect(refused.status).toBe("not-supported");
     expect(refused.reason).toMatch(/pattern subscriptions \(filters\) are not supported/);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { readHistoryText } from "../../../core/history/compact-file.js";
 import type { RunResult } from "../../../core/results.js";
 import { reacts } from "../../runner/consumer-loop.js";
 import { main } from "../cli.js";
@@ -35,7 +36,7 @@ async function runFile(
   }
   const runDir = join(out, name);
   const result = JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as RunResult;
-  const history = readFileSync(join(runDir, "history.jsonl"), "utf8")
+  const history = readHistoryText(join(runDir, "history.bbh"))
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as Line);

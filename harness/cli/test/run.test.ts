@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { readHistoryText } from "../../../core/history/compact-file.js";
 import type { RunResult } from "../../../core/results.js";
 import { main } from "../cli.js";
 
@@ -23,13 +24,13 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 const readResult = (runDir: string) =>
   JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as RunResult;
 const historyLines = (runDir: string) =>
-  readFileSync(join(runDir, "history.jsonl"), "utf8")
+  readHistoryText(join(runDir, "history.bbh"))
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => JSON.parse(l) as { type: string; f: string; group?: string; value?: unknown });
 
 describe("brokerbench run on the embedded reference broker", () => {
-  it("runs a matrix end to end: results.json, history.jsonl, a valid verdict and a summary", async () => {
+  it("runs a matrix end to end: results.json, history.bbh, a valid verdict and a summary", async () => {
     const file = join(dir, "e2e.yaml");
     writeFileSync(
       file,
@@ -64,7 +65,7 @@ describe("brokerbench run on the embedded reference broker", () => {
         format: 1,
         status: "completed",
         reason: null,
-        history: "history.jsonl",
+        history: "history.bbh",
       });
       expect(result.adapter.name).toBe("reference");
       expect(result.workload.params).toMatchObject({ rate: 4000, start: "earliest", order: "partition" });
@@ -106,15 +107,16 @@ describe("brokerbench run on the embedded reference broker", () => {
 
   it("a message count replaces the duration; every delivered batch is committed", async () => {
     const out = join(dir, "count");
-    const r = await cli("run", "default", "--messages", "3000", "--out", out, "--report", "none");
-    expect(r.code).toBe(0);
+    // 30,000 at 20k msg/s: past the 1 s warmup (3,000 would all fall inside it: inconclusive).
+    const r = await cli("run", "default", "--messages", "30000", "--out", out, "--report", "none");
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0);
     const file = join(dir, "amo.yaml");
     writeFileSync(
       file,
       "deliveryMode: at-most-once\nmessages: 1000\nbatchSize: 10\nwarmupS: 0\ndelivery: pull\n",
     );
     const r2 = await cli("run", file, "--out", join(dir, "amo"), "--report", "none");
-    expect(r2.code).toBe(0);
+    expect(r2.code, `${r2.out}\n${r2.err}`).toBe(0);
     const lines = historyLines(join(dir, "amo", "amo")) as {
       type: string;
       f: string;
@@ -139,7 +141,8 @@ describe("brokerbench run on the embedded reference broker", () => {
     const file = join(dir, "alo.yaml");
     writeFileSync(file, "deliveryMode: exactly-once\ndurationS: 1\nwarmupS: 0.2\n");
     const r = await cli("run", file, "--adapter", "nats", "--out", join(dir, "ns"), "--report", "none");
-    expect(r.code).toBe(0);
+    // Nothing ran at all: exit 1 (issue 11, defect 10).
+    expect(r.code).toBe(1);
     expect(readResult(join(dir, "ns", "alo"))).toMatchObject({
       status: "not-supported",
       reason: "nats: delivery mode exactly-once is not supported",

@@ -1,7 +1,8 @@
 /**
  * Turns event chunks (events.ts) into history lines (docs/HISTORY.md) as bytes: literals and
  * JSON-quoted strings are encoded once, numbers written as digits, nothing allocated per message.
- * Runs on the recorder's worker thread, or in-thread where no worker is available.
+ * Runs on the recorder's worker thread, or in-thread where no worker is available; also renders a
+ * compact history (compact.ts) back to JSON lines, for `brokerbench history` and witness texts.
  */
 import { type ByteWriter, DecimalDigits } from "./byte-writer.js";
 import { type EventChunk, OP } from "./events.js";
@@ -110,7 +111,9 @@ export class HistoryFormatter {
 
   /** Formats every event of the chunk. */
   consume(chunk: EventChunk): void {
-    for (let i = 0; i < chunk.strings.length; i++) this.strings[chunk.firstString + i] = chunk.strings[i];
+    const ids = chunk.stringIds;
+    for (let i = 0; i < chunk.strings.length; i++)
+      this.strings[ids === undefined ? chunk.firstString + i : ids[i]!] = chunk.strings[i];
     const ev = chunk.events;
     const w = this.w;
     let i = 0;

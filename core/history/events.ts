@@ -26,12 +26,16 @@ export const OP = {
   TEXT: 7,
 } as const;
 
-/** One chunk of events and the strings first defined in it (ids `firstString`, `firstString+1`, …). */
+/**
+ * One chunk of events and the strings first defined in it: ids `firstString`, `firstString+1`, …,
+ * or, where the chunk was decoded from the compact encoding (compact.ts), the ids in `stringIds`.
+ */
 export interface EventChunk {
   readonly events: Float64Array;
   readonly length: number;
   readonly firstString: number;
   readonly strings: readonly string[];
+  readonly stringIds?: readonly number[];
 }
 
 export class EventEncoder {
