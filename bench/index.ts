@@ -7,6 +7,7 @@ import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
+import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
 import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
@@ -18,6 +19,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   slowConsumerBenchmark,
   referenceEmbeddedBenchmark,
   referenceTcpBenchmark,
+  referenceVsNatsBenchmark,
   checkersBenchmark,
 ];
 
