@@ -12,6 +12,8 @@
  */
 import { wallMs } from "../../../core/clock.js";
 import type { BatchHeader, RecordInput } from "../storage/partition-log.js";
+import type { Acks } from "./acks.js";
+import type { BrokerApi, QueueSubscription } from "./api.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type TopicPartitionRef } from "./assignors.js";
 import { BROKER_ERRORS, brokerError } from "./errors.js";
 import { type GroupMember, type GroupMode, GroupState } from "./group.js";
@@ -55,8 +57,7 @@ export interface BrokerOptions {
   readonly flushBeforeAck?: boolean;
 }
 
-export type Acks = "none" | "leader" | "flushed";
-export const ACKS_LEVELS: readonly Acks[] = ["none", "leader", "flushed"];
+export { ACKS_LEVELS, type Acks } from "./acks.js";
 
 export interface ProduceRequest {
   readonly topic: string;
@@ -181,7 +182,7 @@ interface TxnState {
 
 const DEFAULT_MAX_RECORDS = 10_000;
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
-const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const DEFAULT_TXN_TIMEOUT_MS = 60_000;
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
@@ -198,7 +199,7 @@ function plainHeader(timestampMs: number): BatchHeader {
   };
 }
 
-export class Broker {
+export class Broker implements BrokerApi {
   private readonly logs: LogFactory;
   private readonly clock: BrokerClock;
   private readonly minSessionTimeoutMs: number;
@@ -899,6 +900,7 @@ export class Broker {
       sink,
       (x) => this.subscriptions.delete(x),
       group === undefined ? null : (r) => this.markDelivered(group, r),
+      (pos) => ({ partition: this.partitionState(pos.topic, pos.partition), offset: pos.offset }),
     );
     this.subscriptions.add(s);
     return s;
@@ -906,12 +908,7 @@ export class Broker {
 
   /** Moves a subscription to new partitions/offsets (after a rebalance or a seek). */
   reassign(s: Subscription, partitions: readonly FetchPosition[]): void {
-    s.assign(
-      partitions.map((pos) => ({
-        partition: this.partitionState(pos.topic, pos.partition),
-        offset: pos.offset,
-      })),
-    );
+    s.reassign(partitions);
   }
 
   // ---------------------------------------------------------------- groups
@@ -1152,7 +1149,11 @@ export class Broker {
    * pushes each message to one member, tracks it until acked, and redelivers on nack, ack timeout
    * or member death; after `maxDeliveries` it moves the message to the dead-letter topic.
    */
-  queueSubscribe(member: MemberRef, options: QueueOptions, sink: import("./queue.js").QueueSink): void {
+  queueSubscribe(
+    member: MemberRef,
+    options: QueueOptions,
+    sink: import("./queue.js").QueueSink,
+  ): QueueSubscription {
     this.live();
     const g = this.groups.get(member.group);
     const m = g?.members.get(member.memberId);
@@ -1167,8 +1168,15 @@ export class Broker {
       q = new QueueGroup(g.id, this.queueHost(), options);
       this.queues.set(g.id, q);
     }
-    q.attach(m.id, sink, options);
+    // Closing stops deliveries to this sink; what it holds comes back by ack timeout or its leaving.
+    let active = true;
+    q.attach(m.id, { deliver: (messages) => (active ? sink.deliver(messages) : undefined) }, options);
     q.membersChanged(g);
+    return {
+      close: () => {
+        active = false;
+      },
+    };
   }
 
   /** Acknowledges (processed) or negatively acknowledges (redeliver) messages in flight to the member. */

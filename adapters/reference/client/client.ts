@@ -7,7 +7,7 @@
 import net from "node:net";
 import type { ApiSpec } from "../protocol/api.js";
 import { Reader } from "../protocol/codec.js";
-import { wireError } from "../protocol/errors.js";
+import { errorFromWire, PROTOCOL_ERRORS } from "../protocol/errors.js";
 import {
   beginRequest,
   DEFAULT_MAX_FRAME_BYTES,
@@ -42,27 +42,13 @@ export class RequestTimeoutError extends Error {
   }
 }
 
-/** The server answered with an error code (the request definitely did not take effect as asked). */
-export class ServerError extends Error {
-  readonly code: number;
-  readonly retriable: boolean;
-  readonly errorName: string;
-  constructor(code: number, message: string | null) {
-    const info = wireError(code);
-    super(`${info.name}${message ? `: ${message}` : ""}`);
-    this.name = "ServerError";
-    this.code = code;
-    this.retriable = info.retriable;
-    this.errorName = info.name;
-  }
-}
-
 interface Pending {
   readonly api: ApiSpec<unknown, unknown>;
   readonly version: number;
   readonly deadline: number;
   resolve(res: unknown): void;
   reject(err: Error): void;
+  readonly onAnswer: ((res: unknown) => void) | undefined;
 }
 
 export type PushHandler = (body: Reader) => void;
@@ -145,16 +131,26 @@ export class ReferenceClient {
     const server = this.versions.get(api.key);
     const v = server === undefined ? -1 : Math.min(server.max, api.maxVersion);
     if (server === undefined || v < server.min || v < api.minVersion) {
-      throw new ServerError(
-        35,
+      throw errorFromWire(
+        PROTOCOL_ERRORS.UNSUPPORTED_VERSION.code,
         `${this.address} does not speak ${api.name} [${api.minVersion}, ${api.maxVersion}]`,
       );
     }
     return v;
   }
 
-  /** Sends a request; `waitMs` is how long the server may legitimately hold it (long poll). */
-  request<Req, Res>(api: ApiSpec<Req, Res>, req: Req, waitMs = 0): Promise<Res> {
+  /**
+   * Sends a request; `waitMs` is how long the server may legitimately hold it (long poll).
+   * `onAnswer` runs as soon as the response frame is read, before any later frame (the promise
+   * settles a microtask later, after the rest of the chunk was read): for callers that must know
+   * where in the stream of pushes the answer came.
+   */
+  request<Req, Res>(
+    api: ApiSpec<Req, Res>,
+    req: Req,
+    waitMs = 0,
+    onAnswer?: (res: Res) => void,
+  ): Promise<Res> {
     if (this.closedError !== null) return Promise.reject(this.closedError);
     let version: number;
     try {
@@ -174,6 +170,7 @@ export class ReferenceClient {
         deadline: Date.now() + waitMs + this.requestTimeoutMs,
         resolve: resolve as (r: unknown) => void,
         reject,
+        onAnswer: onAnswer as ((res: unknown) => void) | undefined,
       });
       this.write(frame);
     });
@@ -222,8 +219,11 @@ export class ReferenceClient {
     if (kind === "fatal") {
       const code = body.int16();
       const message = body.string();
-      const err = new ServerError(code, `${this.address} closed the connection: ${message}`);
-      this.fail(err);
+      // Requests before the fatal one may or may not have been served: their outcome is unknown.
+      const cause = errorFromWire(code, message);
+      this.fail(
+        new ConnectionClosedError(`${this.address} closed the connection: ${cause.message}`, { cause }),
+      );
       this.socket.destroy();
       return;
     }
@@ -233,6 +233,7 @@ export class ReferenceClient {
     try {
       const res = p.api.decodeResponse(body, p.version);
       body.done(p.api.name);
+      p.onAnswer?.(res);
       p.resolve(res);
     } catch (err) {
       p.reject(err as Error);

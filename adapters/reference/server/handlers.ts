@@ -10,6 +10,7 @@ import {
   isBrokerError,
   type PartitionFetch,
   type PartitionRecords,
+  type QueueSubscription,
   type Subscription,
 } from "../broker/index.js";
 import { NO_ERROR } from "../protocol/api.js";
@@ -28,8 +29,8 @@ const MAX_WAIT_MS = 60_000;
 /** Push subscriptions of one connection, by the client's subscription id. */
 interface ConnectionSubscriptions {
   readonly plain: Map<number, Subscription>;
-  /** Queue subscriptions: deliveries stop when removed (in-flight messages then time out and are redelivered). */
-  readonly queue: Map<number, { active: boolean }>;
+  /** Queue subscriptions: deliveries stop when closed (in-flight messages then time out and are redelivered). */
+  readonly queue: Map<number, QueueSubscription>;
 }
 
 const perConnection = new WeakMap<ConnectionContext, ConnectionSubscriptions>();
@@ -43,7 +44,7 @@ function subscriptionsOf(ctx: ConnectionContext): ConnectionSubscriptions {
     ctx.onClose(() => {
       for (const sub of subs.plain.values()) sub.close();
       subs.plain.clear();
-      for (const q of subs.queue.values()) q.active = false;
+      for (const q of subs.queue.values()) q.close();
       subs.queue.clear();
     });
   }
@@ -307,7 +308,7 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         const subs = subscriptionsOf(ctx);
         const q = subs.queue.get(req.subscriptionId);
         if (q !== undefined) {
-          q.active = false;
+          q.close();
           subs.queue.delete(req.subscriptionId);
           return { ...NO_ERROR, deliveredMessages: 0, droppedMessages: 0, bufferedMessages: 0 };
         }
@@ -334,9 +335,8 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
       handle: (req, ctx) => {
         const subs = subscriptionsOf(ctx);
         checkSubscriptionId(subs, req.subscriptionId);
-        const state = { active: true };
         const id = req.subscriptionId;
-        broker.queueSubscribe(
+        const q = broker.queueSubscribe(
           { group: req.group, memberId: req.memberId, generation: req.generation },
           {
             ackTimeoutMs: req.ackTimeoutMs,
@@ -346,9 +346,8 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
             isolation: req.isolation,
           },
           {
-            deliver: (messages) => {
-              if (!state.active) return;
-              return ctx.push(
+            deliver: (messages) =>
+              ctx.push(
                 id,
                 (w) =>
                   writePush(w, {
@@ -363,11 +362,10 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
                     })),
                   }),
                 messages.length * 128,
-              );
-            },
+              ),
           },
         );
-        subs.queue.set(id, state);
+        subs.queue.set(id, q);
         return NO_ERROR;
       },
     }),

@@ -1,0 +1,528 @@
+/**
+ * The broker interface (../broker/api.ts) over TCP: the client-side mirror of the server's handlers
+ * (../server/handlers.ts), one request type per method, on one connection. Error codes in
+ * responses come back as the `BrokerError` of the same table entry the server threw
+ * (protocol/errors.ts `errorFromWire`); per-partition fetch errors stay data, as in process.
+ *
+ * Push subscriptions keep the in-process contract: `sink.deliver` is called one chunk at a time,
+ * and a promise it returns holds the next chunk back. A bounded-buffer subscription (flow `buffer`)
+ * gets a connection of its own, whose reading pauses while the sink holds a chunk back: TCP
+ * backpressure fills the broker's bounded buffer, which then drops or disconnects as configured,
+ * while requests on the main connection (commits, heartbeats) go on.
+ */
+import type { BrokerApi, PushSubscription, QueueSubscription } from "../broker/api.js";
+import type { TopicPartitionRef } from "../broker/assignors.js";
+import {
+  type CommitRequest,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  type FetchPosition,
+  type FetchRequest,
+  type FetchResult,
+  type JoinGroupRequest,
+  type MemberRef,
+  type MemberState,
+  type ProduceRequest,
+  type ProduceResult,
+  type ProducerIdentity,
+  type SubscribeRequest,
+  type TopicInfo,
+} from "../broker/broker.js";
+import type { BrokerErrorInfo } from "../broker/errors.js";
+import type { PartitionFetch, PartitionRecords } from "../broker/partition.js";
+import type { QueueDelivery, QueueOptions, QueueSink } from "../broker/queue.js";
+import type { PushSink } from "../broker/subscription.js";
+import type { ErrorPart } from "../protocol/api.js";
+import { APIS } from "../protocol/apis.js";
+import type { Reader } from "../protocol/codec.js";
+import type { WireRecord } from "../protocol/common.js";
+import { errorFromWire, wireError } from "../protocol/errors.js";
+import { readPush } from "../protocol/push.js";
+import type { FetchPartition } from "../protocol/requests/05-fetch.js";
+import type { StoredBatch } from "../storage/partition-log.js";
+import { type ClientOptions, ReferenceClient } from "./client.js";
+
+function check<T extends ErrorPart>(r: T): T {
+  if (r.errorCode !== 0) throw errorFromWire(r.errorCode, r.errorMessage);
+  return r;
+}
+
+const PLAIN_HEADER = {
+  producerId: -1,
+  producerEpoch: -1,
+  baseSequence: -1,
+  transactional: false,
+  control: null,
+  timestampMs: 0,
+} as const;
+
+/**
+ * Records of one partition as the wire delivered them, as a batch the client reads like the
+ * broker's: `from` is where the answer starts (offsets may have gaps where control or aborted
+ * batches were skipped).
+ */
+class WireBatch implements StoredBatch {
+  readonly baseOffset: number;
+  readonly header = PLAIN_HEADER;
+  readonly records: readonly WireRecord[];
+  constructor(from: number, records: readonly WireRecord[]) {
+    this.baseOffset = from;
+    this.records = records;
+  }
+  visit(
+    from: number,
+    to: number,
+    fn: (offset: number, key: string | null, payload: Uint8Array) => void,
+  ): void {
+    for (const r of this.records) {
+      if (r.offset < from) continue;
+      if (r.offset >= to) return;
+      fn(r.offset, r.key, r.payload);
+    }
+  }
+}
+
+function partitionRecords(
+  topic: string,
+  partition: number,
+  from: number,
+  nextOffset: number,
+  redeliveredBelow: number,
+  records: readonly WireRecord[],
+): PartitionRecords {
+  return {
+    topic,
+    partition,
+    batches: records.length === 0 ? [] : [new WireBatch(from, records)],
+    fromOffset: from,
+    nextOffset,
+    ...(redeliveredBelow > 0 ? { redeliveredBelow } : {}),
+  };
+}
+
+/**
+ * One subscription's pushes, handed to its sink one at a time: while the sink holds a chunk back,
+ * later ones wait here (and, on a connection of its own, the socket stops being read).
+ */
+class PushQueue<T> {
+  private readonly pending: T[] = [];
+  private busy = false;
+  private stopped = false;
+  constructor(
+    private readonly deliver: (item: T) => void | Promise<void>,
+    private readonly pause: ((paused: boolean) => void) | null,
+  ) {}
+
+  push(item: T): void {
+    if (this.stopped) return;
+    if (this.busy) {
+      this.pending.push(item);
+      return;
+    }
+    this.run(item);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pending.length = 0;
+  }
+
+  private run(first: T): void {
+    let item: T | undefined = first;
+    while (item !== undefined && !this.stopped) {
+      let r: void | Promise<void>;
+      try {
+        r = this.deliver(item);
+      } catch {
+        r = undefined;
+      }
+      if (r !== undefined && typeof (r as Promise<void>).then === "function") {
+        this.busy = true;
+        this.pause?.(true);
+        const next = () => {
+          this.busy = false;
+          this.pause?.(false);
+          const queued = this.pending.shift();
+          if (queued !== undefined) this.run(queued);
+        };
+        (r as Promise<void>).then(next, next);
+        return;
+      }
+      item = this.pending.shift();
+    }
+  }
+}
+
+/** Why a subscription on a connection of its own ended when that connection went away. */
+function connectionLost(err: Error): BrokerErrorInfo {
+  return { code: -1, name: "CONNECTION_LOST", retriable: true, message: err.message };
+}
+
+class RemotePushSubscription implements PushSubscription {
+  private credit = 0;
+  private crediting = false;
+  private closed = false;
+  /** Reassign requests not answered yet: pushes before their answer were read from the old positions. */
+  private reassigning = 0;
+  private readonly queue: PushQueue<PartitionRecords>;
+  private readonly stopRouting: () => void;
+  readonly id: number;
+
+  constructor(
+    private readonly conn: ReferenceClient,
+    private readonly sink: PushSink,
+    /** Credit flow (else a bounded buffer). */
+    private readonly credited: boolean,
+    /** A connection of this subscription's own (flow buffer), closed with it. */
+    private readonly own: boolean,
+  ) {
+    this.queue = new PushQueue(
+      (r) => this.sink.deliver(r, r.batches.length === 0 ? 0 : r.batches[0]!.records.length),
+      own ? (paused) => (paused ? conn.pauseReading() : conn.resumeReading()) : null,
+    );
+    const route = conn.subscribePushes((body) => this.onPush(body));
+    this.id = route.id;
+    this.stopRouting = route.stop;
+    if (own) conn.onClose((err) => this.end(connectionLost(err)));
+  }
+
+  private onPush(body: Reader): void {
+    const b = readPush(body);
+    if (b.kind === "records") {
+      if (this.reassigning > 0) {
+        // Read before the broker moved the subscription: as in process, it never reaches the sink.
+        if (this.credited) this.grant(b.records.length);
+        return;
+      }
+      const from = b.records.length > 0 ? b.records[0]!.offset : b.nextOffset;
+      this.queue.push(
+        partitionRecords(b.topic, b.partition, from, b.nextOffset, b.redeliveredBelow, b.records),
+      );
+    } else if (b.kind === "ended") {
+      this.end(b.errorCode === 0 ? null : wireError(b.errorCode));
+    }
+  }
+
+  private end(error: BrokerErrorInfo | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.stop();
+    this.stopRouting();
+    if (this.own) this.conn.destroy();
+    this.sink.closed?.(error);
+  }
+
+  grant(n: number): void {
+    if (this.closed || n <= 0) return;
+    this.credit += n;
+    if (this.crediting) return;
+    // Grants of one turn of the event loop travel as one Credit request.
+    this.crediting = true;
+    queueMicrotask(() => {
+      this.crediting = false;
+      const credit = this.credit;
+      this.credit = 0;
+      if (this.closed || this.conn.closed) return;
+      this.conn.request(APIS.credit, { subscriptionId: this.id, credit }).catch(() => {});
+    });
+  }
+
+  reassign(positions: readonly FetchPosition[]): void {
+    if (this.closed || this.conn.closed) return;
+    this.reassigning++;
+    // The answer is counted the moment its frame is read: pushes after it come from the new positions.
+    this.conn
+      .request(APIS.reassign, { subscriptionId: this.id, positions }, 0, () => this.reassigning--)
+      .then(
+        (r) => {
+          // Refused (a partition is gone): the subscription cannot follow its owner any more.
+          if (r.errorCode !== 0) {
+            this.conn.request(APIS.unsubscribe, { subscriptionId: this.id }).catch(() => {});
+            this.end(wireError(r.errorCode));
+          }
+        },
+        () => {},
+      );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.stop();
+    this.stopRouting();
+    if (this.own) {
+      void this.conn.close();
+    } else if (!this.conn.closed) {
+      this.conn.request(APIS.unsubscribe, { subscriptionId: this.id }).catch(() => {});
+    }
+  }
+}
+
+export class RemoteBroker implements BrokerApi {
+  readonly client: ReferenceClient;
+
+  private constructor(client: ReferenceClient) {
+    this.client = client;
+  }
+
+  /** Connects and negotiates versions; rejects naming the address. */
+  static async connect(options: ClientOptions): Promise<RemoteBroker> {
+    return new RemoteBroker(await ReferenceClient.connect(options));
+  }
+
+  get address(): string {
+    return this.client.address;
+  }
+
+  get brokerVersion(): string {
+    return this.client.brokerVersion;
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  async listTopics(): Promise<readonly TopicInfo[]> {
+    return check(await this.client.request(APIS.metadata, {})).topics;
+  }
+
+  async createTopic(name: string, partitions: number): Promise<void> {
+    check(await this.client.request(APIS.createTopic, { name, partitions }));
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    check(await this.client.request(APIS.deleteTopic, { name }));
+  }
+
+  // ---------------------------------------------------------------- produce
+
+  async initProducerId(req: {
+    readonly transactionalId?: string | null;
+    readonly transactionTimeoutMs?: number;
+  }): Promise<ProducerIdentity> {
+    const r = check(
+      await this.client.request(APIS.initProducerId, {
+        transactionalId: req.transactionalId ?? null,
+        transactionTimeoutMs: req.transactionTimeoutMs ?? -1,
+      }),
+    );
+    return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+  }
+
+  async produce(req: ProduceRequest): Promise<ProduceResult> {
+    const r = check(
+      await this.client.request(APIS.produce, {
+        acks: req.acks ?? "leader",
+        producerId: req.producerId ?? -1,
+        producerEpoch: req.producerEpoch ?? -1,
+        transactional: req.transactional ?? false,
+        batches: [
+          {
+            topic: req.topic,
+            partition: req.partition,
+            baseSequence: req.baseSequence ?? -1,
+            records: req.records,
+          },
+        ],
+      }),
+    );
+    const b = r.results[0];
+    if (b === undefined) throw errorFromWire(-1, "Produce answered no result");
+    check(b);
+    return { baseOffset: b.baseOffset, duplicate: b.duplicate };
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async listOffset(topic: string, partition: number, which: "earliest" | "latest"): Promise<number> {
+    return check(await this.client.request(APIS.listOffsets, { topic, partition, which })).offset;
+  }
+
+  async fetch(req: FetchRequest): Promise<FetchResult> {
+    const waitMs = Math.max(0, Math.round(req.waitMs ?? 0));
+    const r = check(
+      await this.client.request(
+        APIS.fetch,
+        {
+          waitMs,
+          maxRecords: req.maxRecords ?? 10_000,
+          maxBytes: req.maxBytes ?? 8 * 1024 * 1024,
+          isolation: req.isolation ?? "read_uncommitted",
+          group: req.group ?? null,
+          positions: req.partitions,
+        },
+        waitMs,
+      ),
+    );
+    let count = 0;
+    const partitions: PartitionFetch[] = [];
+    for (let i = 0; i < r.partitions.length; i++) {
+      const p = r.partitions[i]!;
+      // The server answers the positions in the order asked.
+      const asked =
+        req.partitions[i]?.topic === p.topic && req.partitions[i]?.partition === p.partition
+          ? req.partitions[i]!
+          : req.partitions.find((x) => x.topic === p.topic && x.partition === p.partition);
+      if (asked === undefined) continue;
+      const records = (p as FetchPartition).records;
+      count += records.length;
+      partitions.push({
+        ...partitionRecords(p.topic, p.partition, asked.offset, p.nextOffset, p.redeliveredBelow, records),
+        count: records.length,
+        error: p.errorCode === 0 ? null : wireError(p.errorCode),
+        highWatermark: p.highWatermark,
+        lastStableOffset: p.lastStableOffset,
+        logStartOffset: p.logStartOffset,
+      });
+    }
+    return { partitions, count };
+  }
+
+  async subscribe(req: SubscribeRequest, sink: PushSink): Promise<PushSubscription> {
+    const own = req.flow.kind === "buffer";
+    const conn = own ? await ReferenceClient.connect(this.client.options) : this.client;
+    const sub = new RemotePushSubscription(conn, sink, req.flow.kind === "credit", own);
+    try {
+      check(
+        await conn.request(APIS.subscribe, {
+          subscriptionId: sub.id,
+          isolation: req.isolation ?? "read_uncommitted",
+          group: req.group ?? null,
+          flow: req.flow,
+          positions: req.partitions,
+        }),
+      );
+    } catch (err) {
+      if (own) conn.destroy();
+      throw err;
+    }
+    return sub;
+  }
+
+  // ---------------------------------------------------------------- groups and offsets
+
+  async joinGroup(req: JoinGroupRequest): Promise<MemberState> {
+    return check(
+      await this.client.request(APIS.joinGroup, {
+        group: req.group,
+        memberId: req.memberId,
+        clientId: req.clientId ?? "",
+        topics: req.topics,
+        sessionTimeoutMs: req.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+        strategy: req.strategy ?? "range",
+        mode: req.mode ?? "log",
+      }),
+    );
+  }
+
+  async heartbeat(req: { readonly group: string; readonly memberId: string }): Promise<MemberState> {
+    return check(await this.client.request(APIS.heartbeat, req));
+  }
+
+  async leaveGroup(req: { readonly group: string; readonly memberId: string }): Promise<void> {
+    check(await this.client.request(APIS.leaveGroup, req));
+  }
+
+  async commitOffsets(req: CommitRequest): Promise<void> {
+    check(await this.client.request(APIS.offsetCommit, req));
+  }
+
+  async committedOffsets(
+    group: string,
+    partitions: readonly TopicPartitionRef[],
+  ): Promise<readonly (TopicPartitionRef & { readonly offset: number | null })[]> {
+    const r = check(await this.client.request(APIS.offsetFetch, { group, partitions }));
+    return r.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset >= 0 ? o.offset : null,
+    }));
+  }
+
+  // ---------------------------------------------------------------- queue mode
+
+  async queueSubscribe(
+    member: MemberRef,
+    options: QueueOptions,
+    sink: QueueSink,
+  ): Promise<QueueSubscription> {
+    const queue = new PushQueue<readonly QueueDelivery[]>((batch) => sink.deliver(batch), null);
+    const route = this.client.subscribePushes((body) => {
+      const b = readPush(body);
+      if (b.kind !== "queue") return;
+      queue.push(
+        b.messages.map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          key: m.key,
+          payload: m.payload,
+          deliveryCount: m.deliveryCount,
+          redelivered: m.deliveryCount > 1,
+        })),
+      );
+    });
+    try {
+      check(
+        await this.client.request(APIS.queueSubscribe, {
+          subscriptionId: route.id,
+          group: member.group,
+          memberId: member.memberId,
+          generation: member.generation,
+          ackTimeoutMs: options.ackTimeoutMs,
+          maxDeliveries: options.maxDeliveries,
+          deadLetterTopic: options.deadLetterTopic,
+          prefetch: options.prefetch,
+          isolation: options.isolation,
+        }),
+      );
+    } catch (err) {
+      route.stop();
+      throw err;
+    }
+    let closed = false;
+    return {
+      close: () => {
+        if (closed) return;
+        closed = true;
+        queue.stop();
+        route.stop();
+        if (!this.client.closed)
+          this.client.request(APIS.unsubscribe, { subscriptionId: route.id }).catch(() => {});
+      },
+    };
+  }
+
+  async queueSettle(req: {
+    readonly group: string;
+    readonly memberId: string;
+    readonly acks: readonly FetchPosition[];
+    readonly nacks?: readonly FetchPosition[];
+  }): Promise<void> {
+    check(
+      await this.client.request(APIS.queueSettle, {
+        group: req.group,
+        memberId: req.memberId,
+        acks: req.acks,
+        nacks: req.nacks ?? [],
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- the connection
+
+  /** Closes after what was sent; requests still waiting fail with ConnectionClosedError. */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /** Drops the connection at once, without a goodbye (a crashed client). */
+  destroy(): void {
+    this.client.destroy();
+  }
+
+  onClose(listener: (err: Error) => void): void {
+    this.client.onClose(listener);
+  }
+
+  get closed(): boolean {
+    return this.client.closed;
+  }
+}
