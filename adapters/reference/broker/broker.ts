@@ -12,6 +12,7 @@
  */
 import { wallMs } from "../../../core/clock.js";
 import type { BatchHeader, RecordInput } from "../storage/partition-log.js";
+import { countRecords, type RecordsIn } from "../storage/record-section.js";
 import type { Acks } from "./acks.js";
 import type { BrokerApi, QueueSubscription } from "./api.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type TopicPartitionRef } from "./assignors.js";
@@ -53,7 +54,11 @@ export interface BrokerOptions {
   readonly offsetsCompactionRecords?: number;
   /** Most partitions one topic may have (default 4096): each is a log to open and keep. */
   readonly maxPartitionsPerTopic?: number;
-  /** Every acknowledged produce (acks leader too) waits for the log flush (a server's `--flush always`). */
+  /**
+   * Every acknowledged produce (acks leader too) and every offset commit waits for the log flush (a
+   * server's `--flush always`). Otherwise commits are as durable as data: written at once, fsynced
+   * when the flush policy says (a committed offset never more durable than what it points into).
+   */
   readonly flushBeforeAck?: boolean;
 }
 
@@ -62,7 +67,8 @@ export { ACKS_LEVELS, type Acks } from "./acks.js";
 export interface ProduceRequest {
   readonly topic: string;
   readonly partition: number;
-  readonly records: readonly RecordInput[];
+  /** Objects, or (from the TCP produce path) a section already encoded and checked. */
+  readonly records: RecordsIn;
   /** none: answer without waiting; leader: after the append; flushed: after the log is fsynced. */
   readonly acks?: Acks;
   /** Idempotent producer fields (from `initProducerId`); omit for a plain producer. */
@@ -508,8 +514,8 @@ export class Broker implements BrokerApi {
     this.live();
     const p = this.partitionState(req.topic, req.partition);
     const records = req.records;
-    if (records.length === 0)
-      throw brokerError("INVALID_REQUEST", "a produce batch needs at least one record");
+    const count = countRecords(records);
+    if (count === 0) throw brokerError("INVALID_REQUEST", "a produce batch needs at least one record");
     const producerId = req.producerId ?? -1;
     const epoch = req.producerEpoch ?? -1;
     const baseSequence = req.baseSequence ?? -1;
@@ -517,7 +523,7 @@ export class Broker implements BrokerApi {
     if (producerId >= 0) {
       this.checkProducerEpoch(producerId, epoch);
       if (baseSequence >= 0) {
-        const seen = p.producers.check(producerId, epoch, baseSequence, records.length);
+        const seen = p.producers.check(producerId, epoch, baseSequence, count);
         if (seen !== null) return { baseOffset: seen.duplicateOf, duplicate: true };
       }
     }
@@ -534,7 +540,7 @@ export class Broker implements BrokerApi {
             timestampMs: wallMs(),
           };
     const baseOffset = p.log.append(header, records);
-    p.observe(baseOffset, header, records.length);
+    p.observe(baseOffset, header, count);
     p.notify();
     return { baseOffset, duplicate: false };
   }
@@ -1046,7 +1052,7 @@ export class Broker implements BrokerApi {
     m.deadlineMs = this.clock.now() + m.sessionTimeoutMs;
   }
 
-  /** Commits offsets (next offset to read) durably; rejected for a stale generation. */
+  /** Commits offsets (next offset to read), fsynced first under flushBeforeAck; rejected for a stale generation. */
   async commitOffsets(req: CommitRequest): Promise<void> {
     this.live();
     this.checkCommitter(req.group, req.memberId, req.generation);
@@ -1058,7 +1064,7 @@ export class Broker implements BrokerApi {
     log.append(plainHeader(wallMs()), records);
     for (const o of req.offsets) this.setOffset(req.group, o.topic, o.partition, o.offset);
     this.maybeCompactOffsets();
-    await log.flush();
+    if (this.flushBeforeAck) await log.flush();
   }
 
   private offsetsInTxn(): boolean {
@@ -1213,7 +1219,7 @@ export class Broker implements BrokerApi {
         this.setOffset(group, topic, partition, offset);
         const log = this.offsetsLog.log;
         this.maybeCompactOffsets();
-        return log.flush();
+        return this.flushBeforeAck ? log.flush() : Promise.resolve();
       },
       deadLetter: async (topic, records) => {
         if (!this.topics.has(topic)) {

@@ -473,11 +473,9 @@ export class LogPushConsumer implements PushConsumer {
     const credit = m.settings.push === "credit";
     try {
       while (!m.closed && (this.waiting.length > 0 || this.changed)) {
-        if (!this.changed) {
-          // May bring a new generation (onChange sets `changed`): applied before this batch.
-          const beat = m.quickHeartbeat();
-          if (beat !== undefined) await beat;
-        }
+        // Not awaited: deliveries go on while it travels; a new generation it brings sets
+        // `changed` and is applied before the batch after.
+        if (!this.changed) void m.quickHeartbeat();
         if (this.changed) {
           this.changed = false;
           await m.applyPending();

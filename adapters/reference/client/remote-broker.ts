@@ -34,11 +34,12 @@ import type { PushSink } from "../broker/subscription.js";
 import type { ErrorPart } from "../protocol/api.js";
 import { APIS } from "../protocol/apis.js";
 import type { Reader } from "../protocol/codec.js";
-import type { WireRecord } from "../protocol/common.js";
+import { type RecordSet, recordSetRecords, toRecordSets } from "../protocol/common.js";
 import { errorFromWire, wireError } from "../protocol/errors.js";
 import { readPush } from "../protocol/push.js";
-import type { FetchPartition } from "../protocol/requests/05-fetch.js";
-import type { StoredBatch } from "../storage/partition-log.js";
+import type { FetchResponseIn } from "../protocol/requests/05-fetch.js";
+import type { StoredBatch, StoredRecord } from "../storage/partition-log.js";
+import { visitSection } from "../storage/record-section.js";
 import { type ClientOptions, ReferenceClient } from "./client.js";
 
 function check<T extends ErrorPart>(r: T): T {
@@ -56,28 +57,33 @@ const PLAIN_HEADER = {
 } as const;
 
 /**
- * Records of one partition as the wire delivered them, as a batch the client reads like the
- * broker's: `from` is where the answer starts (offsets may have gaps where control or aborted
- * batches were skipped).
+ * A record set as the wire delivered it (the log's own encoding), read like one of the broker's
+ * stored batches: records are made only when handed out.
  */
-class WireBatch implements StoredBatch {
+class SetBatch implements StoredBatch {
   readonly baseOffset: number;
+  readonly recordCount: number;
   readonly header = PLAIN_HEADER;
-  readonly records: readonly WireRecord[];
-  constructor(from: number, records: readonly WireRecord[]) {
-    this.baseOffset = from;
-    this.records = records;
+  private readonly bytes: Buffer;
+
+  constructor(set: RecordSet) {
+    this.baseOffset = set.baseOffset;
+    this.recordCount = set.count;
+    this.bytes = set.bytes;
   }
+
+  get records(): readonly StoredRecord[] {
+    return recordSetRecords([{ baseOffset: this.baseOffset, count: this.recordCount, bytes: this.bytes }]);
+  }
+
   visit(
     from: number,
     to: number,
     fn: (offset: number, key: string | null, payload: Uint8Array) => void,
   ): void {
-    for (const r of this.records) {
-      if (r.offset < from) continue;
-      if (r.offset >= to) return;
-      fn(r.offset, r.key, r.payload);
-    }
+    const first = Math.max(0, from - this.baseOffset);
+    const last = Math.min(this.recordCount, to - this.baseOffset);
+    if (first < last) visitSection(this.bytes, 0, this.baseOffset, first, last, fn);
   }
 }
 
@@ -87,16 +93,22 @@ function partitionRecords(
   from: number,
   nextOffset: number,
   redeliveredBelow: number,
-  records: readonly WireRecord[],
+  sets: readonly RecordSet[],
 ): PartitionRecords {
   return {
     topic,
     partition,
-    batches: records.length === 0 ? [] : [new WireBatch(from, records)],
+    batches: sets.length === 1 ? [new SetBatch(sets[0]!)] : sets.map((x) => new SetBatch(x)),
     fromOffset: from,
     nextOffset,
     ...(redeliveredBelow > 0 ? { redeliveredBelow } : {}),
   };
+}
+
+function countOf(sets: readonly RecordSet[]): number {
+  let n = 0;
+  for (const x of sets) n += x.count;
+  return n;
 }
 
 /**
@@ -176,7 +188,11 @@ class RemotePushSubscription implements PushSubscription {
     private readonly own: boolean,
   ) {
     this.queue = new PushQueue(
-      (r) => this.sink.deliver(r, r.batches.length === 0 ? 0 : r.batches[0]!.records.length),
+      (r) => {
+        let n = 0;
+        for (const b of r.batches) n += b.recordCount ?? 0;
+        return this.sink.deliver(r, n);
+      },
       own ? (paused) => (paused ? conn.pauseReading() : conn.resumeReading()) : null,
     );
     const route = conn.subscribePushes((body) => this.onPush(body));
@@ -187,16 +203,16 @@ class RemotePushSubscription implements PushSubscription {
 
   private onPush(body: Reader): void {
     const b = readPush(body);
-    if (b.kind === "records") {
+    if (b.kind === "sets" || b.kind === "records") {
+      // A v0 server pushes records, not sets (nor where the chunk was read from).
+      const sets = b.kind === "sets" ? b.sets : toRecordSets(b.records);
       if (this.reassigning > 0) {
         // Read before the broker moved the subscription: as in process, it never reaches the sink.
-        if (this.credited) this.grant(b.records.length);
+        if (this.credited) this.grant(countOf(sets));
         return;
       }
-      const from = b.records.length > 0 ? b.records[0]!.offset : b.nextOffset;
-      this.queue.push(
-        partitionRecords(b.topic, b.partition, from, b.nextOffset, b.redeliveredBelow, b.records),
-      );
+      const from = b.kind === "sets" ? b.fromOffset : (sets[0]?.baseOffset ?? b.nextOffset);
+      this.queue.push(partitionRecords(b.topic, b.partition, from, b.nextOffset, b.redeliveredBelow, sets));
     } else if (b.kind === "ended") {
       this.end(b.errorCode === 0 ? null : wireError(b.errorCode));
     }
@@ -354,18 +370,18 @@ export class RemoteBroker implements BrokerApi {
     let count = 0;
     const partitions: PartitionFetch[] = [];
     for (let i = 0; i < r.partitions.length; i++) {
-      const p = r.partitions[i]!;
+      const p = (r as FetchResponseIn).partitions[i]!;
       // The server answers the positions in the order asked.
       const asked =
         req.partitions[i]?.topic === p.topic && req.partitions[i]?.partition === p.partition
           ? req.partitions[i]!
           : req.partitions.find((x) => x.topic === p.topic && x.partition === p.partition);
       if (asked === undefined) continue;
-      const records = (p as FetchPartition).records;
-      count += records.length;
+      const n = countOf(p.sets);
+      count += n;
       partitions.push({
-        ...partitionRecords(p.topic, p.partition, asked.offset, p.nextOffset, p.redeliveredBelow, records),
-        count: records.length,
+        ...partitionRecords(p.topic, p.partition, asked.offset, p.nextOffset, p.redeliveredBelow, p.sets),
+        count: n,
         error: p.errorCode === 0 ? null : wireError(p.errorCode),
         highWatermark: p.highWatermark,
         lastStableOffset: p.lastStableOffset,

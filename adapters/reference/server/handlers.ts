@@ -12,13 +12,15 @@ import {
   type PartitionRecords,
   type QueueSubscription,
   type Subscription,
+  visitRecords,
 } from "../broker/index.js";
 import { NO_ERROR } from "../protocol/api.js";
 import { APIS, supportedVersions } from "../protocol/apis.js";
-import type { WireRecord } from "../protocol/common.js";
-import { writePush, writeRecordsPush } from "../protocol/push.js";
-import type { FetchPartitionOut } from "../protocol/requests/05-fetch.js";
+import { writePush, writeRecordsPush, writeSetsPush } from "../protocol/push.js";
+import type { FetchPartitionOut, RecordSource } from "../protocol/requests/05-fetch.js";
 import type { WireSubscriptionStats } from "../protocol/requests/18-unsubscribe.js";
+import type { RecordInput, StoredBatch } from "../storage/partition-log.js";
+import { EncodedRecords } from "../storage/record-section.js";
 import { type ConnectionContext, defineHandler, type Handler } from "./connection.js";
 
 export const BROKER_VERSION = "reference 0.1.0";
@@ -51,8 +53,45 @@ function subscriptionsOf(ctx: ConnectionContext): ConnectionSubscriptions {
   return s;
 }
 
-function recordsOf(p: PartitionRecords, write: (rec: WireRecord) => void): void {
-  forEachRecord(p, (rec) => write(rec));
+/** A stored batch that can hand out a run of its records in their encoded form (the file log's). */
+interface SectionBatch extends StoredBatch {
+  section(from: number, to: number): { baseOffset: number; count: number; bytes: Uint8Array } | null;
+}
+
+/**
+ * An answer's records for the wire: record by record (v0), or per batch the run of records it
+ * contributes, copied in the log's encoding where storage keeps it (v1).
+ */
+function recordSource(p: PartitionRecords, recordCount: number): RecordSource {
+  return {
+    recordCount,
+    forEachRecord: (each) => forEachRecord(p, (rec) => each(rec)),
+    forEachSet: (each) => {
+      for (const b of p.batches) {
+        if (b.header.control !== null) continue;
+        const lo = Math.max(p.fromOffset, b.baseOffset);
+        const hi = Math.min(p.nextOffset, b.baseOffset + (b.recordCount ?? b.records.length));
+        if (lo >= hi) continue;
+        const section = (b as Partial<SectionBatch>).section?.(lo, hi);
+        if (section) {
+          each(section.baseOffset, section.count, section.bytes);
+          continue;
+        }
+        // Storage without encoded batches (memory logs): encode the run.
+        const run: RecordInput[] = [];
+        visitRecords({ ...p, batches: [b] }, (_o, key, payload) => run.push({ key, payload }), lo);
+        const encoded = EncodedRecords.encode(run.slice(0, hi - lo));
+        each(lo, encoded.count, encoded.bytes);
+      }
+    },
+  };
+}
+
+/** Bytes an answer's records take, about: to size the frame once. */
+function recordBytes(p: PartitionRecords, recordCount: number): number {
+  let n = 64;
+  for (const b of p.batches) n += (b as { bytes?: Uint8Array }).bytes?.length ?? 0;
+  return n > 64 ? n : recordCount * 128;
 }
 
 function toWirePartition(p: PartitionFetch): FetchPartitionOut {
@@ -65,8 +104,7 @@ function toWirePartition(p: PartitionFetch): FetchPartitionOut {
     logStartOffset: p.logStartOffset,
     nextOffset: p.nextOffset,
     redeliveredBelow: p.redeliveredBelow ?? 0,
-    recordCount: p.count,
-    writeRecords: (each) => recordsOf(p, each),
+    records: recordSource(p, p.count),
   };
 }
 
@@ -244,6 +282,7 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         const subs = subscriptionsOf(ctx);
         checkSubscriptionId(subs, req.subscriptionId);
         const id = req.subscriptionId;
+        const sets = req.pushes === "sets";
         const sub = broker.subscribe(
           {
             partitions: req.positions,
@@ -253,20 +292,35 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
           },
           {
             deliver: (r, count) =>
-              ctx.push(
-                id,
-                (w) =>
-                  writeRecordsPush(
-                    w,
-                    r.topic,
-                    r.partition,
-                    r.nextOffset,
-                    r.redeliveredBelow ?? 0,
-                    count,
-                    (write) => recordsOf(r, write),
+              sets
+                ? ctx.push(
+                    id,
+                    (w) =>
+                      writeSetsPush(
+                        w,
+                        r.topic,
+                        r.partition,
+                        r.fromOffset,
+                        r.nextOffset,
+                        r.redeliveredBelow ?? 0,
+                        recordSource(r, count),
+                      ),
+                    recordBytes(r, count),
+                  )
+                : ctx.push(
+                    id,
+                    (w) =>
+                      writeRecordsPush(
+                        w,
+                        r.topic,
+                        r.partition,
+                        r.nextOffset,
+                        r.redeliveredBelow ?? 0,
+                        count,
+                        (write) => forEachRecord(r, (rec) => write(rec)),
+                      ),
+                    count * 128,
                   ),
-                count * 128,
-              ),
             closed: (error) => {
               if (subs.plain.get(id) === sub) subs.plain.delete(id);
               if (error !== null && !ctx.closed) {

@@ -17,6 +17,7 @@ import {
   type StoredBatch,
   type StoredRecord,
 } from "./partition-log.js";
+import { type RecordsIn, recordInputs } from "./record-section.js";
 
 export interface MemoryLogOptions {
   /** Roll to a new segment after this many payload bytes (default 64 MiB). */
@@ -188,8 +189,9 @@ export class MemoryLog implements PartitionLog {
     return this.data.endOffset;
   }
 
-  append(header: BatchHeader, records: readonly RecordInput[]): number {
+  append(header: BatchHeader, appended: RecordsIn): number {
     if (this.closed) throw new Error("append to a closed partition log");
+    const records = recordInputs(appended);
     if (header.control !== null && records.length > 0) {
       throw new Error("a control batch carries no records");
     }
