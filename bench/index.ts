@@ -5,6 +5,7 @@
  */
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
+import { cliStartBenchmark } from "./cli-start.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
@@ -21,6 +22,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceTcpBenchmark,
   referenceVsNatsBenchmark,
   checkersBenchmark,
+  cliStartBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {
