@@ -60,8 +60,8 @@ export interface BrokerApi {
     readonly transactionalId?: string | null;
     readonly transactionTimeoutMs?: number;
   }): Promise<ProducerIdentity>;
-  /** One batch to one partition; answered as `acks` asks. */
-  produce(req: ProduceRequest): Promise<ProduceResult>;
+  /** One batch to one partition; answered as `acks` asks. A refusal may be thrown at once. */
+  produce(req: ProduceRequest): Awaitable<ProduceResult>;
 
   // read
   listOffset(topic: string, partition: number, which: "earliest" | "latest"): Awaitable<number>;

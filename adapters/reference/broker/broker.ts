@@ -545,12 +545,17 @@ export class Broker implements BrokerApi {
     return { baseOffset, duplicate: false };
   }
 
-  /** `append`, then waits as the acks level asks (flushed: until the log is durable). */
-  async produce(req: ProduceRequest): Promise<ProduceResult> {
+  /**
+   * `append`, then waits as the acks level asks (flushed: until the log is durable). Answers at once
+   * (no promise) when there is nothing to wait for; a refusal is thrown at once.
+   */
+  produce(req: ProduceRequest): ProduceResult | Promise<ProduceResult> {
     const r = this.append(req);
     const acks = req.acks ?? "leader";
     if (acks === "flushed" || (acks === "leader" && this.flushBeforeAck))
-      await this.partitionState(req.topic, req.partition).log.flush();
+      return this.partitionState(req.topic, req.partition)
+        .log.flush()
+        .then(() => r);
     return r;
   }
 

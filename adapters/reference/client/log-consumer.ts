@@ -64,6 +64,7 @@ class LogMember {
   private pending: MemberState | null = null;
   /** Assignments are applied one after another (applying may wait for the broker). */
   private applying: Promise<boolean> = Promise.resolve(false);
+  private applyingCount = 0;
   private beating = false;
   private lastHeartbeatMs = 0;
   /** Why this member cannot go on (the broker ended it, the connection is gone); null while healthy. */
@@ -159,15 +160,22 @@ class LogMember {
     }
   }
 
-  /** Applies a pending assignment; resolves true when the owned partitions or positions changed. */
-  applyPending(): Promise<boolean> {
+  /**
+   * Applies a pending assignment; true when the owned partitions or positions changed. False at
+   * once (no promise) when there is nothing to apply, the common case on the delivery path.
+   */
+  applyPending(): boolean | Promise<boolean> {
+    if (this.pending === null && this.applyingCount === 0) return false;
     if (this.pending === null) return this.applying.then(() => false);
+    this.applyingCount++;
     this.applying = this.applying.then(() => {
       const s = this.pending;
       this.pending = null;
       return s === null ? false : this.apply(s);
     });
-    return this.applying;
+    const done = this.applying;
+    void done.finally(() => this.applyingCount--).catch(() => {});
+    return done;
   }
 
   private async apply(s: MemberState): Promise<boolean> {
@@ -303,7 +311,8 @@ export class LogPullConsumer implements PullConsumer {
     if (m.failure !== null) throw m.failure;
     const beat = m.quickHeartbeat();
     if (beat !== undefined) await beat;
-    await m.applyPending();
+    const before = m.applyPending();
+    if (before !== false) await before;
     const deadline = performance.now() + waitMs;
     for (;;) {
       const positions = [...m.positions.values()];
@@ -329,7 +338,8 @@ export class LogPullConsumer implements PullConsumer {
       if (m.closed) return [];
       // A rebalance learned during the long poll: apply it first, so that records of a partition
       // revoked meanwhile (or restarted elsewhere) are dropped by the position check below.
-      await m.applyPending();
+      const meanwhile = m.applyPending();
+      if (meanwhile !== false) await meanwhile;
       const out: Delivery[] = [];
       for (const p of r.partitions) {
         const k = tpKey(p.topic, p.partition);
@@ -485,7 +495,7 @@ export class LogPushConsumer implements PushConsumer {
         const count = this.waitingCount;
         this.waiting = [];
         this.waitingCount = 0;
-        for (const r of this.resume.splice(0)) r();
+        if (this.resume.length > 0) for (const r of this.resume.splice(0)) r();
         if (credit && count > 0) sub.grant(count);
         const batch: Delivery[] = [];
         for (const c of chunks) {
@@ -498,7 +508,8 @@ export class LogPushConsumer implements PushConsumer {
         }
         if (batch.length === 0) continue;
         try {
-          await this.onBatch(batch);
+          const handled = this.onBatch(batch);
+          if (handled !== undefined) await handled;
         } catch {
           // The handler's own failures (e.g. a commit fenced by a rebalance) are the caller's to
           // record; they must not stop delivery.

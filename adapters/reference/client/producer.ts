@@ -11,6 +11,7 @@
  */
 import { type OutgoingMessage, type Producer, type SendAck, SendError } from "../../contract.js";
 import type { Acks } from "../broker/acks.js";
+import type { ProduceResult } from "../broker/broker.js";
 import { isBrokerError } from "../broker/errors.js";
 import { partitionForKey } from "../broker/partitioner.js";
 import type { BrokerSession } from "./session.js";
@@ -29,6 +30,11 @@ export class KeylessRotation {
     this.next.set(topic, (n + 1) % partitions);
     return n % partitions;
   }
+}
+
+/** Why a run was not written (the broker's refusal, or a lost connection). */
+class Refusal {
+  constructor(readonly error: unknown) {}
 }
 
 /** One run of a sent batch: messages [start, end) to one partition, from `baseSequence`. */
@@ -85,8 +91,21 @@ export class ReferenceProducer implements Producer {
     return n;
   }
 
-  async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
-    if (this.closed) throw new SendError("producer is closed", true);
+  send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    if (this.closed) return Promise.reject(new SendError("producer is closed", true));
+    // Topics whose partition count is not known yet are looked up first (the broker's topic list).
+    for (const m of batch) {
+      if (!this.partitionCounts.has(m.topic)) {
+        return this.refreshPartitions(m.topic).then(() => this.send(batch));
+      }
+    }
+    const runs = this.plan(batch);
+    if (this.producerId >= 0) this.sent.set(batch, runs);
+    return this.produce(batch, runs, false);
+  }
+
+  /** Splits a batch into runs of messages for one partition (every topic's partition count known). */
+  private plan(batch: readonly OutgoingMessage[]): SentRun[] {
     const runs: SentRun[] = [];
     // Key-less messages of this send go to one partition per topic.
     let stickyTopic = "";
@@ -94,7 +113,7 @@ export class ReferenceProducer implements Producer {
     let i = 0;
     while (i < batch.length) {
       const topic = batch[i]!.topic;
-      const count = this.partitionCounts.get(topic) ?? (await this.refreshPartitions(topic));
+      const count = this.partitionCounts.get(topic)!;
       const partitionOf = (m: OutgoingMessage): number => {
         if (m.key !== null) return partitionForKey(m.key, count);
         if (m.topic !== stickyTopic) {
@@ -115,8 +134,7 @@ export class ReferenceProducer implements Producer {
       runs.push({ topic, partition, start: i, end: j, baseSequence });
       i = j;
     }
-    if (this.producerId >= 0) this.sent.set(batch, runs);
-    return this.produce(batch, runs, false);
+    return runs;
   }
 
   /**
@@ -131,41 +149,67 @@ export class ReferenceProducer implements Producer {
     return this.produce(batch, runs, true);
   }
 
-  /** Every run is produced at once (in order: the broker appends them as they come). */
-  private async produce(
+  /**
+   * Every run is produced at once (in order: the broker appends them as they come). In process the
+   * broker answers at once, and so does this (no promise to wait for per run).
+   */
+  private produce(
     batch: readonly OutgoingMessage[],
     runs: readonly SentRun[],
     retrying: boolean,
   ): Promise<readonly SendAck[]> {
     const broker = this.session.broker;
-    const results = runs.map((run) =>
-      broker.produce({
-        topic: run.topic,
-        partition: run.partition,
-        // Messages are records as they are ({key, payload}); the broker copies what it keeps.
-        records: run.start === 0 && run.end === batch.length ? batch : batch.slice(run.start, run.end),
-        acks: this.acks,
-        producerId: this.producerId,
-        producerEpoch: this.epoch,
-        baseSequence: run.baseSequence,
-      }),
-    );
+    const results: (ProduceResult | Promise<ProduceResult> | Refusal)[] = runs.map((run) => {
+      try {
+        return broker.produce({
+          topic: run.topic,
+          partition: run.partition,
+          // Messages are records as they are ({key, payload}); the broker copies what it keeps.
+          records: run.start === 0 && run.end === batch.length ? batch : batch.slice(run.start, run.end),
+          acks: this.acks,
+          producerId: this.producerId,
+          producerEpoch: this.epoch,
+          baseSequence: run.baseSequence,
+        });
+      } catch (err) {
+        return new Refusal(err);
+      }
+    });
+    if (results.some((r) => r instanceof Promise)) {
+      return Promise.all(
+        results.map((r) => (r instanceof Promise ? r.catch((err) => new Refusal(err)) : r)),
+      ).then((settled) => this.acknowledge(batch, runs, settled, retrying));
+    }
+    try {
+      return Promise.resolve(this.acknowledge(batch, runs, results as (ProduceResult | Refusal)[], retrying));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The acks of a send whose runs were all answered; throws SendError when one was refused. */
+  private acknowledge(
+    batch: readonly OutgoingMessage[],
+    runs: readonly SentRun[],
+    results: readonly (ProduceResult | Refusal)[],
+    retrying: boolean,
+  ): readonly SendAck[] {
     const acks: SendAck[] = new Array(batch.length);
     let written = 0;
     let failure: unknown = null;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      try {
-        const { baseOffset } = await results[r]!;
-        written++;
-        for (let k = run.start; k < run.end; k++) {
-          acks[k] = {
-            partition: run.partition,
-            offset: this.acks === "none" ? null : baseOffset + k - run.start,
-          };
-        }
-      } catch (err) {
-        failure ??= err;
+      const result = results[r]!;
+      if (result instanceof Refusal) {
+        failure ??= result.error;
+        continue;
+      }
+      written++;
+      for (let k = run.start; k < run.end; k++) {
+        acks[k] = {
+          partition: run.partition,
+          offset: this.acks === "none" ? null : result.baseOffset + k - run.start,
+        };
       }
     }
     if (failure === null) return acks;

@@ -231,7 +231,7 @@ class RemotePushSubscription implements PushSubscription {
     if (this.closed || n <= 0) return;
     this.credit += n;
     if (this.crediting) return;
-    // Grants of one turn of the event loop travel as one Credit request.
+    // Grants made together (before the next microtask checkpoint) travel as one Credit request.
     this.crediting = true;
     queueMicrotask(() => {
       this.crediting = false;

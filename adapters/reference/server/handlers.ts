@@ -123,6 +123,15 @@ function checkSubscriptionId(subs: ConnectionSubscriptions, id: number): void {
   }
 }
 
+/** `f()` as a promise, whether it answers at once, with a promise, or throws (called now, not later). */
+function attempt<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 export interface ServerLimits {
   readonly maxPartitionsPerTopic: number;
 }
@@ -166,8 +175,8 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         // Appends happen synchronously, in request order; only the acknowledgements wait.
         const results = await Promise.all(
           req.batches.map((b) =>
-            broker
-              .produce({
+            attempt(() =>
+              broker.produce({
                 topic: b.topic,
                 partition: b.partition,
                 records: b.records,
@@ -176,19 +185,19 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
                 producerEpoch: req.producerEpoch,
                 baseSequence: b.baseSequence,
                 transactional: req.transactional,
-              })
-              .then(
-                (r) => ({ ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate }),
-                (err: unknown) => {
-                  if (!isBrokerError(err)) throw err;
-                  return {
-                    errorCode: err.code,
-                    errorMessage: err.message,
-                    baseOffset: -1,
-                    duplicate: false,
-                  };
-                },
-              ),
+              }),
+            ).then(
+              (r) => ({ ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate }),
+              (err: unknown) => {
+                if (!isBrokerError(err)) throw err;
+                return {
+                  errorCode: err.code,
+                  errorMessage: err.message,
+                  baseOffset: -1,
+                  duplicate: false,
+                };
+              },
+            ),
           ),
         );
         return { ...NO_ERROR, results };
