@@ -160,7 +160,10 @@ export class ReferenceClient {
     }
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff || 1;
-    const w = beginRequest({ apiKey: api.key, apiVersion: version, correlationId });
+    const w = beginRequest(
+      { apiKey: api.key, apiVersion: version, correlationId },
+      api.requestBytes?.(req) ?? 256,
+    );
     api.encodeRequest(w, req, version);
     const frame = endFrame(w);
     return new Promise<Res>((resolve, reject) => {

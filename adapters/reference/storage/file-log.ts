@@ -170,6 +170,7 @@ export class FileLog implements PartitionLog {
       throw new RangeError(`batch of ${encoded.length} bytes exceeds the ${this.maxBatchBytes}-byte limit`);
     }
     if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) {
+      this.active.writeIndex();
       this.segments.push(Segment.create(this.dir, baseOffset));
       this.dirDirty = true;
     }

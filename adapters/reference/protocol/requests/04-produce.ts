@@ -110,4 +110,15 @@ export const produce = defineApi<ProduceRequest, ProduceResponse>({
     };
   },
   errorResponse: (e) => ({ ...e, results: [] }),
+  requestBytes(req) {
+    let n = 64;
+    for (const b of req.batches) {
+      n += 64 + b.topic.length * 3;
+      n +=
+        b.records instanceof EncodedRecords
+          ? b.records.bytes.length
+          : sectionBytes(b.records) + 6 * b.records.length;
+    }
+    return n;
+  },
 });
