@@ -74,6 +74,16 @@ export class ReferenceAdapter implements Adapter {
     }
   }
 
+  /** Deletes the broker's topics named with `prefix` (in process: nothing outlives the process anyway). */
+  async clean(prefix: string): Promise<readonly string[]> {
+    const names = (await this.admin.broker.listTopics())
+      .map((t) => t.name)
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+    for (const name of names) await this.deleteTopic(name);
+    return names;
+  }
+
   async createProducer(options: ProducerOptions): Promise<Producer> {
     const s = this.settings;
     const idempotent =

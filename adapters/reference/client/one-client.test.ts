@@ -152,6 +152,17 @@ describe.each(TRANSPORTS)("the reference client $name", (t) => {
     await adapter.close();
   });
 
+  it("clean removes the topics carrying the prefix and nothing else", async () => {
+    const { adapter } = await t.connect({});
+    const prefix = fresh("clean");
+    for (const name of [`${prefix}-a`, `${prefix}-b`, `keep-${prefix}`])
+      await adapter.createTopic({ name, partitions: 1 });
+    expect(await adapter.clean!(prefix)).toEqual([`${prefix}-a`, `${prefix}-b`]);
+    expect(await adapter.clean!(prefix)).toEqual([]);
+    await adapter.deleteTopic(`keep-${prefix}`);
+    await adapter.close();
+  });
+
   it("refusals are the broker's table entries (a commit fenced by a rebalance is ILLEGAL_GENERATION)", async () => {
     const { adapter } = await t.connect({ sessionTimeoutMs: "60000" });
     const topic = fresh("fenced");

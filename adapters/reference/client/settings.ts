@@ -7,6 +7,7 @@ import { UsageError } from "../../../core/errors.js";
 import type { AdapterSettings, Capabilities } from "../../contract.js";
 import { ACKS_LEVELS, type Acks } from "../broker/acks.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from "../broker/assignors.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.js";
 
 /** What the reference broker can do (log model); `queue=true` switches a connection to the queue model. */
 export const REFERENCE_CAPABILITIES: Capabilities = {
@@ -22,6 +23,9 @@ export const REFERENCE_CAPABILITIES: Capabilities = {
   idempotentProduce: true,
   // Patterns resolved to the matching topics at subscribe time (patterns.ts).
   filtering: true,
+  // One message travels in one request frame (16 MiB, protocol/frame.ts) with room for its framing;
+  // the in-process broker holds to the same limit, so a workload runs the same way on both.
+  maxMessageBytes: DEFAULT_MAX_FRAME_BYTES - 4096,
 };
 
 export function capabilitiesFor(settings: ReferenceSettings): Capabilities {
