@@ -6,11 +6,17 @@
  * capabilities and the runner reports the workload as *not supported* instead of faking it.
  *
  * Message identity travels inside the payload (the harness encodes it, see core/payload.ts):
- * adapters move opaque bytes and never invent ids, so a history is only as truthful as the broker.
+ * adapters move opaque bytes and never decode them or invent ids, so a history is only as truthful
+ * as the broker. A broker that deduplicates by message id gets the id beside the payload
+ * (`OutgoingMessage.id`).
  */
 
-import type { DeliveryMode, DeliveryStyle, OrderScope, StartPosition } from "../core/vocabulary.js";
+import type { Capabilities } from "../core/capabilities.js";
+import type { Predicate, Properties } from "../core/predicates.js";
+import type { DeliveryMode, DeliveryStyle, StartPosition } from "../core/vocabulary.js";
 
+// What a system under test can do is part of results.json too: its schema lives in core/.
+export { type Capabilities, capabilitiesSchema } from "../core/capabilities.js";
 // The delivery vocabulary is shared with the workload schema and the checkers; it lives in core/.
 export {
   DELIVERY_MODES,
@@ -22,40 +28,6 @@ export {
   START_POSITIONS,
   type StartPosition,
 } from "../core/vocabulary.js";
-
-/** What a system under test can really do. Everything `false` is refused by the runner. */
-export interface Capabilities {
-  /** History model: `log` (offsets, replay, committed positions) or `queue` (per-message acks). */
-  readonly model: "log" | "queue";
-  readonly push: boolean;
-  readonly pull: boolean;
-  /** Competing consumers: the consumers of one group share its messages, each message to one of them. */
-  readonly queue: boolean;
-  /** Several groups each receive every message of a topic. */
-  readonly pubsub: boolean;
-  /** A consumer can start from the earliest retained message / an explicit position. */
-  readonly replay: boolean;
-  /** Topics can have more than one partition (otherwise every topic is one ordered stream, partition 0). */
-  readonly partitions: boolean;
-  /** Delivery modes the broker can actually provide. */
-  readonly deliveryModes: readonly DeliveryMode[];
-  /** The strongest order the broker guarantees to one consumer. */
-  readonly ordering: OrderScope;
-  /** The broker deduplicates retried publishes (idempotent producer / message-id dedup). */
-  readonly idempotentProduce: boolean;
-  /**
-   * Pattern subscriptions (`ConsumerOptions.patterns`, syntax in adapters/patterns.ts). Absent:
-   * false. Whether a message matching several of one consumer's patterns arrives once or once per
-   * pattern is the broker's own behaviour, stated in each adapter's README.
-   */
-  readonly filtering?: boolean;
-  /**
-   * The largest message payload (bytes) the broker accepts under the adapter's settings, where it
-   * has a limit (NATS max_payload, a frame cap, ...). The runner refuses a workload whose
-   * messageSize exceeds it before connecting. Absent: no known limit.
-   */
-  readonly maxMessageBytes?: number;
-}
 
 /** Every topic, queue, stream, group or subscription brokerbench creates on a broker starts with this. */
 export const RESOURCE_PREFIX = "bb-";
@@ -81,6 +53,14 @@ export interface OutgoingMessage {
   /** Routing key; `null` lets the broker spread messages (round-robin or single partition). */
   readonly key: string | null;
   readonly payload: Uint8Array;
+  /**
+   * The message's identity (its history id, `<process>-<sequence>`), the same on every retry. Set
+   * by the harness for exactly-once and idempotent producers, for brokers that deduplicate by a
+   * message id the client gives (JetStream's `Nats-Msg-Id`); an adapter uses it for nothing else.
+   */
+  readonly id?: string;
+  /** Message properties (only when `capabilities.predicates`): what a group's predicate is evaluated on. */
+  readonly properties?: Properties;
 }
 
 /** What the broker acknowledged for one message. */
@@ -163,6 +143,12 @@ export interface ConsumerOptions {
    * broker's filter (MQTT `+`/`#`, AMQP topic exchange `*`/`#`, Redis glob, ...) and the broker matches.
    */
   readonly patterns?: readonly string[];
+  /**
+   * The group subscribes with this predicate over message properties (only when
+   * `capabilities.predicates`): its consumers receive exactly the messages it matches. Every
+   * consumer of one group passes the same one.
+   */
+  readonly predicate?: Predicate;
   readonly delivery: DeliveryStyle;
   readonly mode: DeliveryMode;
   readonly start: StartPosition;
@@ -216,6 +202,16 @@ export interface Adapter {
    * its broker's resources, and `clean` says so.
    */
   clean?(prefix: string): Promise<readonly string[]>;
+  /**
+   * Makes a group's subscription to a topic, with its predicate (null: every message), as a group
+   * would have before any of its consumers connects: from now on the broker matches each message
+   * against it. Removed with the topic. Present only where `capabilities.predicates`.
+   */
+  createSubscription?(subscription: {
+    readonly topic: string;
+    readonly group: string;
+    readonly predicate: Predicate | null;
+  }): Promise<void>;
   createProducer(options: ProducerOptions): Promise<Producer>;
   createConsumer(options: ConsumerOptions): Promise<Consumer>;
   close(): Promise<void>;
@@ -260,6 +256,11 @@ export class BrokerUnreachableError extends Error {
   }
 }
 
+/** The delivery modes the broker provides with this delivery style. */
+export function deliveryModesOf(caps: Capabilities, style: DeliveryStyle): readonly DeliveryMode[] {
+  return caps.deliveryModesByStyle?.[style] ?? caps.deliveryModes;
+}
+
 /** Why a workload cannot run on an adapter, or `null` when it can. Used by the runner and `list`. */
 export function unsupportedReason(
   caps: Capabilities,
@@ -272,18 +273,25 @@ export function unsupportedReason(
     readonly start: StartPosition;
     /** Pattern subscriptions per consumer (workload `filters`); 0 or absent: plain topics. */
     readonly filters?: number;
+    /** Groups subscribe with predicates over message properties (workload `predicates`). */
+    readonly predicates?: boolean;
   },
 ): string | null {
   if (need.delivery === "push" && !caps.push) return "push delivery is not supported";
   if (need.delivery === "pull" && !caps.pull) return "pull delivery is not supported";
   if (!caps.deliveryModes.includes(need.mode)) return `delivery mode ${need.mode} is not supported`;
+  if (!deliveryModesOf(caps, need.delivery).includes(need.mode))
+    return `delivery mode ${need.mode} is not supported with ${need.delivery} delivery`;
   if (need.consumersPerGroup > 1 && !caps.queue)
     return "competing consumers in one group (queue) are not supported";
   if (need.groups > 1 && !caps.pubsub) return "several groups on one topic (pub-sub) are not supported";
   if (need.partitions > 1 && !caps.partitions) return "more than one partition per topic is not supported";
   if (need.start === "earliest" && !caps.replay)
     return "starting from the earliest message (replay) is not supported";
-  if ((need.filters ?? 0) > 0 && caps.filtering !== true)
+  if (need.predicates === true) {
+    // With predicates, `filters` counts predicate subscriptions, not patterns.
+    if (caps.predicates !== true) return "predicate subscriptions (property filters) are not supported";
+  } else if ((need.filters ?? 0) > 0 && caps.filtering !== true)
     return "pattern subscriptions (filters) are not supported";
   return null;
 }

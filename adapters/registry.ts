@@ -15,6 +15,8 @@ export const ADAPTERS: readonly AdapterFactory[] = await Promise.all([
   import("./nats/descriptor.js").then((m) => m.natsFactory),
   import("./jetstream/descriptor.js").then((m) => m.jetstreamFactory),
   import("./mqtt/descriptor.js").then((m) => m.mqttFactory),
+  import("./pubsub/descriptor.js").then((m) => m.pubsubFactory),
+  import("./artemis/descriptor.js").then((m) => m.artemisFactory),
 ]);
 
 export function findAdapter(name: string): AdapterFactory {

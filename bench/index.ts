@@ -3,9 +3,12 @@
  * another, and prints each figure. Figures are comparable as ratios within one run only: the
  * machine is shared. Each benchmark module registers itself below with one line.
  */
+import { artemisStartBenchmark } from "./artemis-start.js";
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { cliStartBenchmark } from "./cli-start.js";
+import { nemesisBenchmark } from "./nemesis.js";
+import { pubsubPushBenchmark } from "./pubsub-push.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
@@ -22,6 +25,9 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceTcpBenchmark,
   referenceVsNatsBenchmark,
   checkersBenchmark,
+  nemesisBenchmark,
+  artemisStartBenchmark,
+  pubsubPushBenchmark,
   cliStartBenchmark,
 ];
 

@@ -4,6 +4,7 @@
  * Everything is a dense integer: ids, processes, groups, topics, (topic, partition) pairs.
  */
 
+import type { Predicate, Properties } from "../core/predicates.js";
 import type { OrderScope } from "../core/vocabulary.js";
 import { Float64Column, Int32Column, Interner, Uint8Column } from "./columns.js";
 import { IdTable } from "./id-table.js";
@@ -49,6 +50,12 @@ export interface HistoryIndex {
   readonly depStart: Int32Array;
   readonly depIds: Int32Array;
   readonly keyNames: readonly string[];
+  /** Per id: its properties (an index into `propsList`), -1 when the sends recorded none. */
+  readonly idProps: Int32Array;
+  /** Distinct property sets, parsed, and their JSON text (canonical: keys sorted). */
+  readonly propsList: readonly { readonly properties: Properties; readonly json: string }[];
+  /** Per group: the predicate it subscribed with (meta `predicates`), or null (every message). */
+  readonly groupPredicates: readonly (Predicate | null)[];
   /** First attempts, in history order: id, process, line. */
   readonly sends: { readonly id: Int32Array; readonly proc: Int32Array; readonly line: Int32Array };
   /** Acknowledged positions (`ok` send entries), in history order. Offset NaN when null. */
@@ -116,6 +123,9 @@ export class HistoryBuilder {
   readonly groups = new Interner();
   readonly topics = new Interner();
   readonly keys = new Interner();
+  readonly props = new Interner();
+  private readonly predicates = new Map<string, Predicate>();
+  private readonly idProps = new Int32Column(1 << 16);
   private readonly parts = new Map<number, number>();
   private readonly partTopic = new Int32Column(64);
   private readonly partNumber = new Int32Column(64);
@@ -190,6 +200,7 @@ export class HistoryBuilder {
       this.idAckLine.resize(n, 0);
       this.idTopic.resize(n, -1);
       this.idKey.resize(n, -1);
+      this.idProps.resize(n, -1);
     }
     return id;
   }
@@ -254,6 +265,14 @@ export class HistoryBuilder {
       if (this.idAckLine.data[id] === 0) this.idAckLine.data[id] = this.opLine;
       if (part >= 0) this.acks.push(id, this.opProc, part, offset, this.opLine);
     }
+  }
+  /** The message's properties (canonical JSON text); the first send that records them wins. */
+  sendProps(id: number, json: string): void {
+    if (this.idProps.data[id]! < 0) this.idProps.data[id] = this.props.intern(json);
+  }
+  /** The group subscribed with this predicate (meta `predicates`). */
+  groupPredicate(group: string, predicate: Predicate): void {
+    this.predicates.set(group, predicate);
   }
   sendDep(id: number, dep: number): void {
     if (this.opKind !== "invoke" && this.outstanding.has(this.opProc)) return; // deps come with the invoke
@@ -435,6 +454,9 @@ export class HistoryBuilder {
       depStart,
       depIds,
       keyNames: this.keys.names,
+      idProps: this.idProps.view().subarray(0, nIds),
+      propsList: this.props.names.map((json) => ({ properties: JSON.parse(json) as Properties, json })),
+      groupPredicates: this.groups.names.map((g) => this.predicates.get(g) ?? null),
       sends: { id: this.sendId.view(), proc: this.sendProc.view(), line: this.sendLine.view() },
       acks: this.acks.freeze(),
       deliveries: { ...deliveries, processed: this.processed.view().subarray(0, deliveries.length) },

@@ -2,6 +2,7 @@
  * The reference reader: each line through JSON.parse, then into the builder. Used for in-memory
  * histories (tests, small files); the byte scanner (scan.ts) must agree with it on every input.
  */
+import { type Predicate, parsePredicate, propertyValueProblem } from "../core/predicates.js";
 import type { OrderScope } from "../core/vocabulary.js";
 import { ORDER_SCOPES } from "../core/vocabulary.js";
 import { HistoryParseError } from "./errors.js";
@@ -95,6 +96,36 @@ function meta(b: HistoryBuilder, value: unknown, line: number): void {
   if (order !== undefined && !(ORDER_SCOPES as readonly unknown[]).includes(order))
     throw new HistoryParseError(line, `meta expect.order must be one of ${ORDER_SCOPES.join(", ")}`);
   b.meta(model as "log" | "queue" | undefined, delivery as DeliveryExpectation, order as OrderScope);
+  const predicates = v["predicates"];
+  if (predicates !== undefined) {
+    if (typeof predicates !== "object" || predicates === null || Array.isArray(predicates))
+      throw new HistoryParseError(line, `meta "predicates" must map group names to predicates`);
+    for (const [group, text] of Object.entries(predicates as Record<string, unknown>)) {
+      if (typeof text !== "string")
+        throw new HistoryParseError(line, `meta predicates.${group} must be a predicate (a string)`);
+      let predicate: Predicate;
+      try {
+        predicate = parsePredicate(text, `meta predicates.${group}`);
+      } catch (err) {
+        throw new HistoryParseError(line, (err as Error).message);
+      }
+      b.groupPredicate(group, predicate);
+    }
+  }
+}
+
+/** A message's `props`: an object of strings and numbers, as canonical JSON text (keys sorted). */
+function propsOf(value: unknown, line: number): string {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new HistoryParseError(line, `"props" must be an object of strings and numbers`);
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  for (const [name, v] of entries) {
+    const problem = propertyValueProblem(v);
+    if (problem !== null) throw new HistoryParseError(line, `"props".${name}: ${problem}`);
+  }
+  return JSON.stringify(Object.fromEntries(entries));
 }
 
 function itemsOf(value: unknown, line: number, what: string): Record<string, unknown>[] {
@@ -139,6 +170,7 @@ function send(b: HistoryBuilder, kind: SendKind, proc: number, value: unknown, l
     const key = typeof item["key"] === "string" ? b.key(item["key"]) : -1;
     const part = kind === "ok" ? partOf(b, topic, item, line) : -1;
     b.sendItem(id, topic, key, part, kind === "ok" ? offsetOf(item, line) : Number.NaN);
+    if (item["props"] !== undefined) b.sendProps(id, propsOf(item["props"], line));
     const deps = item["deps"];
     if (Array.isArray(deps))
       for (const d of deps)

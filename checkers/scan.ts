@@ -59,6 +59,7 @@ const K = {
   partition: bytes("partition"),
   offset: bytes("offset"),
   deps: bytes("deps"),
+  props: bytes("props"),
   ids: bytes("ids"),
   partitions: bytes("partitions"),
   complete: bytes("complete"),
@@ -399,6 +400,8 @@ export class Scanner {
         this.i = i;
         if (!this.isNull()) offset = this.num();
         i = this.i;
+      } else if (klen === 5 && k0 === 112 && this.keyIs(ks, K.props)) {
+        throw FALLBACK; // message properties: the reference reader keeps them
       } else if (klen === 4 && k0 === 100 && this.keyIs(ks, K.deps)) {
         this.i = i;
         if (c !== 91) this.skip();

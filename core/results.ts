@@ -1,124 +1,202 @@
 /**
- * results.json: one file per run, the contract between the runner and the reports
- * (and anything else a user feeds our figures into). Field names carry their unit.
+ * results.json: one file per run, the contract between the runner and the reports (and anything
+ * else a user feeds our figures into). Field names carry their unit. This zod schema is its only
+ * description: the runner writes the inferred `RunResult`, the reports parse files with the schema.
  */
-import type { Capabilities } from "../adapters/contract.js";
-import type { Verdict } from "../checkers/verdict.js";
+import { z } from "zod";
+import { capabilitiesSchema } from "./capabilities.js";
+import { verdictSchema } from "./verdict.js";
 
 export const RESULTS_FORMAT = 1 as const;
 
+const num = z.number();
+const readonlyRecord = <V extends z.ZodType>(value: V) => z.record(z.string(), value).readonly();
+
 /** Latency percentiles in milliseconds, from an HdrHistogram. */
-export interface LatencyPercentiles {
-  readonly count: number;
-  readonly minMs: number;
-  readonly meanMs: number;
-  readonly p50Ms: number;
-  readonly p75Ms: number;
-  readonly p90Ms: number;
-  readonly p95Ms: number;
-  readonly p99Ms: number;
-  readonly p999Ms: number;
-  readonly p9999Ms: number;
-  readonly maxMs: number;
-  /** The full histogram (HdrHistogram compressed base64, microsecond units) for merging and plotting. */
-  readonly histogram: string;
-}
+export const latencyPercentilesSchema = z
+  .object({
+    count: num,
+    minMs: num,
+    meanMs: num,
+    p50Ms: num,
+    p75Ms: num,
+    p90Ms: num,
+    p95Ms: num,
+    p99Ms: num,
+    p999Ms: num,
+    p9999Ms: num,
+    maxMs: num,
+    /** The full histogram (HdrHistogram compressed base64, microsecond units) for merging and plotting. */
+    histogram: z.string(),
+  })
+  .readonly();
+export type LatencyPercentiles = z.output<typeof latencyPercentilesSchema>;
 
 /**
  * Latency measured from the intended send time of the constant-rate schedule (`corrected`,
  * free of coordinated omission) and from the actual send (`uncorrected`). At max rate they coincide.
  */
-export interface LatencyPair {
-  readonly corrected: LatencyPercentiles;
-  readonly uncorrected: LatencyPercentiles;
-}
+export const latencyPairSchema = z
+  .object({ corrected: latencyPercentilesSchema, uncorrected: latencyPercentilesSchema })
+  .readonly();
+export type LatencyPair = z.output<typeof latencyPairSchema>;
 
 /** One sample a second (after warmup starts counting from 0 at the start of the run). */
-export interface TimeSample {
-  /** Seconds since the run started (warmup included; see `warmupS`). */
-  readonly tS: number;
-  readonly publishedMsgs: number;
-  readonly consumedMsgs: number;
-  /** Acknowledged but not yet consumed, summed over groups (each group counts its own backlog). */
-  readonly backlogMsgs: number;
-  readonly e2eP99Ms: number | null;
-  readonly publishP99Ms: number | null;
-}
+export const timeSampleSchema = z
+  .object({
+    /** Seconds since the run started (warmup included; see `warmupS`). */
+    tS: num,
+    publishedMsgs: num,
+    consumedMsgs: num,
+    /** Acknowledged but not yet consumed, summed over groups (each group counts its own backlog). */
+    backlogMsgs: num,
+    /**
+     * End-to-end latency of the messages received in this second, from their intended send time
+     * (corrected); null when none arrived. The p50 is absent in results written before it existed.
+     */
+    e2eP50Ms: num.nullable().optional(),
+    e2eP99Ms: num.nullable(),
+    publishP99Ms: num.nullable(),
+  })
+  .readonly();
+export type TimeSample = z.output<typeof timeSampleSchema>;
 
-export interface RunEnvironment {
-  readonly brokerbench: string;
-  readonly node: string;
-  readonly platform: string;
-  readonly arch: string;
-  readonly cpuModel: string;
-  readonly cpus: number;
-  readonly memTotalMiB: number;
-  readonly hostname: string;
-  /** Client and server versions as the adapter reported them. */
-  readonly adapterVersions: Readonly<Record<string, string>>;
-}
+export const runEnvironmentSchema = z
+  .object({
+    brokerbench: z.string(),
+    node: z.string(),
+    platform: z.string(),
+    arch: z.string(),
+    cpuModel: z.string(),
+    cpus: num,
+    memTotalMiB: num,
+    hostname: z.string(),
+    /** Client and server versions as the adapter reported them. */
+    adapterVersions: readonlyRecord(z.string()),
+  })
+  .readonly();
+export type RunEnvironment = z.output<typeof runEnvironmentSchema>;
 
-export type RunStatus = "completed" | "not-supported" | "error";
+export const RUN_STATUSES = ["completed", "not-supported", "error"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export interface RunResult {
-  readonly format: typeof RESULTS_FORMAT;
-  /** Unique within an output directory: workload name plus the matrix values, e.g. `default-delivery=push`. */
-  readonly runId: string;
-  readonly workload: {
-    readonly name: string;
-    readonly file: string | null;
-    /** The matrix values that produced this run. */
-    readonly matrix: Readonly<Record<string, unknown>>;
-    /** The fully resolved workload parameters. */
-    readonly params: Readonly<Record<string, unknown>>;
-  };
-  readonly adapter: {
-    readonly name: string;
-    /** Settings with secrets redacted. */
-    readonly settings: Readonly<Record<string, string>>;
-    readonly capabilities: Capabilities;
-  };
-  readonly environment: RunEnvironment;
-  readonly status: RunStatus;
-  /** Why the run is `not-supported` or `error`. */
-  readonly reason: string | null;
-  readonly startedAt: string;
-  readonly durationS: number;
-  readonly warmupS: number;
-  readonly counts: {
-    readonly sentMsgs: number;
-    readonly ackedMsgs: number;
-    readonly failedMsgs: number;
-    readonly unknownMsgs: number;
-    /** Deliveries per group, redeliveries included. */
-    readonly deliveredMsgs: Readonly<Record<string, number>>;
-  };
-  readonly throughput: {
-    readonly publishMsgsPerSec: number;
-    readonly publishMBPerSec: number;
-    readonly consumeMsgsPerSec: number;
-    readonly consumeMBPerSec: number;
-  };
-  readonly latency: {
-    readonly publish: LatencyPair;
-    readonly endToEnd: LatencyPair;
-  };
-  readonly backlog: { readonly maxMsgs: number; readonly finalMsgs: number };
-  readonly timeseries: readonly TimeSample[];
-  /** Faults injected during the run, for the report's bands. */
-  readonly faults: readonly {
-    readonly kind: string;
-    readonly target: string;
-    readonly startS: number;
-    readonly endS: number;
-  }[];
-  /**
-   * What went wrong without failing the run, one line each: consumer operations that failed (the
-   * consumer went on as a new history process), producer lanes stopped by an unknown outcome,
-   * injected faults. Absent in results written before it existed.
-   */
-  readonly warnings?: readonly string[];
-  readonly verdict: Verdict | null;
-  /** File name of the history, relative to results.json. */
-  readonly history: string | null;
-}
+/** A fault injected during the run, for the report's bands. */
+export const faultRecordSchema = z
+  .object({
+    kind: z.string(),
+    target: z.string(),
+    /** Seconds since producing started. */
+    startS: num,
+    endS: num,
+    /** Seconds it waited for a colliding fault (absent: it started on time). */
+    delayedS: num.optional(),
+    /** An outage: seconds from lifting it until the broker served again (the restart). */
+    healS: num.optional(),
+    /** An outage: seconds from the broker serving again until the run was (null: not within the timeout). */
+    recoveryS: num.nullable().optional(),
+  })
+  .readonly();
+export type FaultRecord = z.output<typeof faultRecordSchema>;
+
+/** A scheduled fault that did not take place. */
+export const skippedFaultSchema = z
+  .object({
+    kind: z.string(),
+    target: z.string(),
+    /** When it was due, in seconds since producing started. */
+    atS: num,
+    reason: z.string(),
+  })
+  .readonly();
+export type SkippedFault = z.output<typeof skippedFaultSchema>;
+
+/** Backlog mode (workload `backlogBytes`, OMB `consumerBacklogSizeGB`): how the backlog built and drained. */
+export const backlogReportSchema = z
+  .object({
+    targetBytes: num,
+    targetMsgs: num,
+    drainRatio: num,
+    /** The backlog counted as drained (messages). */
+    drainedLevelMsgs: num,
+    /** Seconds since producing started: consumers held back, released, backlog drained (null: not reached). */
+    heldAtS: num.nullable(),
+    releasedAtS: num.nullable(),
+    drainedAtS: num.nullable(),
+    peakMsgs: num,
+    /** Seconds from the release until the backlog had drained. */
+    drainS: num.nullable(),
+    /** Messages consumed a second while draining, summed over groups. */
+    drainConsumeMsgsPerSec: num.nullable(),
+  })
+  .readonly();
+export type BacklogReport = z.output<typeof backlogReportSchema>;
+
+export const runResultSchema = z
+  .object({
+    format: z.literal(RESULTS_FORMAT),
+    /** Unique within an output directory: workload name plus the matrix values, e.g. `default-delivery=push`. */
+    runId: z.string().min(1),
+    workload: z
+      .object({
+        name: z.string(),
+        file: z.string().nullable(),
+        /** The matrix values that produced this run. */
+        matrix: readonlyRecord(z.unknown()),
+        /** The fully resolved workload parameters. */
+        params: readonlyRecord(z.unknown()),
+      })
+      .readonly(),
+    adapter: z
+      .object({
+        name: z.string(),
+        /** Settings with secrets redacted. */
+        settings: readonlyRecord(z.string()),
+        capabilities: capabilitiesSchema,
+      })
+      .readonly(),
+    environment: runEnvironmentSchema,
+    status: z.enum(RUN_STATUSES),
+    /** Why the run is `not-supported` or `error`. */
+    reason: z.string().nullable(),
+    startedAt: z.string(),
+    durationS: num,
+    warmupS: num,
+    counts: z
+      .object({
+        sentMsgs: num,
+        ackedMsgs: num,
+        failedMsgs: num,
+        unknownMsgs: num,
+        /** Deliveries per group, redeliveries included. */
+        deliveredMsgs: readonlyRecord(num),
+      })
+      .readonly(),
+    throughput: z
+      .object({
+        publishMsgsPerSec: num,
+        publishMBPerSec: num,
+        consumeMsgsPerSec: num,
+        consumeMBPerSec: num,
+      })
+      .readonly(),
+    latency: z.object({ publish: latencyPairSchema, endToEnd: latencyPairSchema }).readonly(),
+    backlog: z.object({ maxMsgs: num, finalMsgs: num }).readonly(),
+    /** Backlog mode only. */
+    backlogMode: backlogReportSchema.optional(),
+    timeseries: z.array(timeSampleSchema).readonly(),
+    /** Faults injected during the run, for the report's bands. */
+    faults: z.array(faultRecordSchema).readonly(),
+    /** Faults of the schedule that did not take place, and why (absent when none was skipped). */
+    skippedFaults: z.array(skippedFaultSchema).readonly().optional(),
+    /**
+     * What went wrong without failing the run, one line each: consumer operations that failed (the
+     * consumer went on as a new history process), producer lanes stopped by an unknown outcome,
+     * injected faults. Absent in results written before it existed.
+     */
+    warnings: z.array(z.string()).readonly().optional(),
+    verdict: verdictSchema.nullable(),
+    /** File name of the history, relative to results.json. */
+    history: z.string().nullable(),
+  })
+  .readonly();
+export type RunResult = z.output<typeof runResultSchema>;

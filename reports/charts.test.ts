@@ -1,37 +1,110 @@
 import { describe, expect, it } from "vitest";
-import { buildCharts } from "./charts.js";
+import { buildCharts, type ChartDef } from "./charts.js";
 import type { ReportRun } from "./figures.js";
 import { renderSvg } from "./render.js";
-import { matrixResults, runResult } from "./synthetic.js";
+import { matrixResults, runResult, twelveRunMatrix } from "./synthetic.js";
 
 const asRuns = (set: string, results: ReturnType<typeof runResult>[]): ReportRun[] =>
   results.map((result) => ({ set, result }));
 
-/** Every value the chart plots, from its inline data. */
-function values(spec: unknown): Record<string, unknown>[] {
-  return (spec as { data: { values: Record<string, unknown>[] } }).data.values;
+type Row = Record<string, unknown>;
+
+/**
+ * A chart's rows: its inline data, or the named datasets of a kind over every panel (`bands` =
+ * bands0, bands1, …; `samples` = the throughput, latency and backlog samples of every panel).
+ */
+function rows(chart: ChartDef | undefined, kind?: string): Row[] {
+  const spec = chart?.spec as unknown as { datasets?: Record<string, Row[]>; data?: { values: Row[] } };
+  if (!kind) return spec.data?.values ?? [];
+  const kinds = kind === "samples" ? ["throughput", "latency", "backlog"] : [kind];
+  return Object.entries(spec.datasets ?? {})
+    .filter(([name]) => kinds.some((k) => new RegExp(`^${k}\\d+$`).test(name)))
+    .flatMap(([, values]) => values);
+}
+
+/** Every explicit scale domain of one channel (`x`, `y`) in a spec, wherever it sits. */
+function domains(node: unknown, channel: string, out: unknown[][] = []): unknown[][] {
+  if (Array.isArray(node)) for (const x of node) domains(x, channel, out);
+  else if (node && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      const domain = (v as { scale?: { domain?: unknown } } | null)?.scale?.domain;
+      if (k === channel && Array.isArray(domain)) out.push(domain);
+      domains(v, channel, out);
+    }
+  }
+  return out;
 }
 
 describe("buildCharts", () => {
-  it("draws the matrix: throughput, backlog, latency and comparison; no rate chart without a rate sweep", async () => {
+  it("draws over time, every run's figures and both percentile distributions; no rate chart without a sweep", async () => {
     const charts = buildCharts(asRuns("s", matrixResults()), ["s"]);
-    expect(charts.map((c) => c.id)).toEqual(["throughput", "backlog", "latency", "comparison"]);
+    expect(charts.map((c) => c.id)).toEqual(["timeline", "figures", "latency", "publish-latency"]);
     for (const c of charts) {
       const svg = await renderSvg(c.spec);
       expect(svg.startsWith("<svg")).toBe(true);
       expect(svg).not.toContain("NaN");
+      expect(svg).not.toMatch(/>[0-9.]*0\.000000</); // no label like the lone "0.000000" tick
     }
   });
 
-  it("names runs by the parameters that vary and groups the bars by the first", () => {
-    const [, , , comparison] = buildCharts(asRuns("s", matrixResults()), ["s"]);
-    const rows = values(comparison?.spec).filter((v) => v.figure === "consumed (msg/s)");
-    expect(rows.map((r) => [r.run, r.group, r.split])).toEqual([
-      ["delivery=push, partitions=1", "push", "partitions=1"],
-      ["delivery=push, partitions=4", "push", "partitions=4"],
-      ["delivery=pull, partitions=1", "pull", "partitions=1"],
-      ["delivery=pull, partitions=4", "pull", "partitions=4"],
+  it("plots each second's end-to-end p50 and p99 over time, broken where a second had no delivery", () => {
+    const r = runResult({ runId: "gap", seed: 4, durationS: 6 });
+    const withGap = {
+      ...r,
+      timeseries: r.timeseries.map((s) => (s.tS === 3 ? { ...s, e2eP50Ms: null, e2eP99Ms: null } : s)),
+    };
+    const timeline = buildCharts(asRuns("s", [withGap]), ["s"]).find((c) => c.id === "timeline");
+    const p99 = rows(timeline, "samples").filter((x) => x.m === "p99");
+    const p50 = rows(timeline, "samples").filter((x) => x.m === "p50");
+    expect(p99).toHaveLength(2 * 5); // two points (start, end) for each second with a value
+    expect(p50).toHaveLength(2 * 5);
+    expect(p99.some((x) => x.t === 3)).toBe(true); // second 3 ends at t = 3 ...
+    expect(new Set(p99.map((x) => x.g)).size).toBe(2); // ... and the line breaks over it
+    expect(p99.find((x) => x.t === 1)?.v).toBe(withGap.timeseries[0]?.e2eP99Ms);
+  });
+
+  it("draws injected faults and the warmup as bands on every panel, labelled once", () => {
+    const faults = [{ kind: "consumer-crash", target: "consumer:0", startS: 4, endS: 6 }];
+    const runs = [1, 2].map((seed) =>
+      runResult({ runId: `f${seed}`, seed, matrix: { delivery: seed === 1 ? "push" : "pull" }, faults }),
+    );
+    const timeline = buildCharts(asRuns("s", runs), ["s"]).find((c) => c.id === "timeline");
+    expect(rows(timeline, "bands")).toEqual([
+      { p: 0, kind: "warmup", from: 0, to: 2, label: "warmup" },
+      { p: 0, kind: "fault", from: 4, to: 6, label: "consumer-crash" },
     ]);
+    expect(timeline?.caption).toContain("consumer-crash 4–6 s");
+  });
+
+  it("starts every time axis at 0 and gives an all-zero backlog a [0, 1] domain, not a lone 0 tick", () => {
+    const flat = matrixResults().map((r) => ({
+      ...r,
+      timeseries: r.timeseries.map((s) => ({ ...s, backlogMsgs: 0 })),
+      backlog: { maxMsgs: 0, finalMsgs: 0 },
+    }));
+    const timeline = buildCharts(asRuns("s", flat), ["s"]).find((c) => c.id === "timeline");
+    const xs = domains(timeline?.spec, "x");
+    expect(xs.length).toBeGreaterThan(0);
+    for (const d of xs) expect(d).toEqual([0, 10]);
+    expect(domains(timeline?.spec, "y")).toContainEqual([0, 1]);
+  });
+
+  it("leaves a figure that is 0 in every run out of the figures chart and says so", async () => {
+    const figures = buildCharts(asRuns("s", matrixResults()), ["s"]).find((c) => c.id === "figures");
+    expect(figures?.caption).toContain("0 in every run, so not drawn: lost, delivered / processed twice");
+    const titles = JSON.stringify(figures?.spec);
+    expect(titles).not.toContain('"text":"lost"');
+    expect(await renderSvg(figures!.spec)).not.toMatch(/>[0-9.]*0\.000000</);
+  });
+
+  it("keeps a panel to a few series: twelve runs become panels of adapter × delivery, one line per rate", () => {
+    const timeline = buildCharts(asRuns("s", twelveRunMatrix(4)), ["s"]).find((c) => c.id === "timeline");
+    const samples = rows(timeline, "samples");
+    const perPanel = new Map<unknown, Set<unknown>>();
+    for (const x of samples) perPanel.set(x.p, (perPanel.get(x.p) ?? new Set()).add(x.s));
+    expect(perPanel.size).toBe(4);
+    for (const series of perPanel.values()) expect([...series].sort()).toEqual(["1000", "20000", "5000"]);
+    expect(timeline?.caption).toContain("One row per adapter and delivery, one colour per rate");
   });
 
   it("draws latency against the offered rate when the matrix sweeps numbers, skipping `max`", async () => {
@@ -40,31 +113,31 @@ describe("buildCharts", () => {
     );
     const chart = buildCharts(asRuns("s", sweep), ["s"]).find((c) => c.id === "latency-vs-rate");
     expect(chart).toBeDefined();
-    const offered = values(chart?.spec)
+    const offered = rows(chart)
       .filter((v) => v.kind === "throughput")
       .map((v) => v.offered);
     expect(offered).toEqual([1000, 4000]);
     expect(await renderSvg(chart!.spec)).not.toContain("NaN");
   });
 
-  it("shades injected faults and the warmup on the throughput panels", () => {
-    const r = runResult({ runId: "f", seed: 3 });
-    const withFault = { ...r, faults: [{ kind: "kill", target: "broker-1", startS: 4, endS: 6 }] };
-    const [throughput] = buildCharts(asRuns("s", [withFault]), ["s"]);
-    const bands = values(throughput?.spec).filter((v) => v.kind !== "sample");
-    expect(bands).toEqual([
-      { kind: "warmup", set: "s", run: "f", startS: 0, endS: 2 },
-      { kind: "fault", set: "s", run: "f", startS: 4, endS: 6, fault: "kill broker-1" },
-    ]);
-  });
-
-  it("puts result sets side by side and leaves runs that did not complete out", () => {
+  it("puts old and new of each point in one panel and leaves runs without figures out", () => {
     const old = matrixResults();
     const now = [...matrixResults(), runResult({ runId: "x", seed: 9, status: "error", reason: "boom" })];
     const charts = buildCharts([...asRuns("old", old), ...asRuns("new", now)], ["old", "new"]);
-    const latency = charts.find((c) => c.id === "latency")?.spec as { facet: { row?: { field: string } } };
-    expect(latency.facet.row?.field).toBe("set");
-    expect(values(latency).some((v) => v.run === "x")).toBe(false);
+    const samples = rows(
+      charts.find((c) => c.id === "timeline"),
+      "samples",
+    );
+    const perPanel = new Map<unknown, Set<unknown>>();
+    for (const x of samples) perPanel.set(x.p, (perPanel.get(x.p) ?? new Set()).add(x.s));
+    expect(perPanel.size).toBe(4);
+    for (const series of perPanel.values()) expect([...series]).toEqual(["old", "new"]);
     expect(buildCharts(asRuns("s", [runResult({ runId: "e", status: "not-supported" })]), ["s"])).toEqual([]);
+  });
+
+  it("charts a run stopped part-way with the samples it took, whatever its status is called", () => {
+    const interrupted = { ...runResult({ runId: "i", seed: 5 }), status: "interrupted" as never };
+    const charts = buildCharts(asRuns("s", [interrupted]), ["s"]);
+    expect(charts.map((c) => c.id)).toContain("timeline");
   });
 });

@@ -1,7 +1,8 @@
 /**
- * What the charts and tables share: the runs of every set flattened with their set's label, the
- * parameters that vary across them (the matrix dimensions a comparison groups by), per-second rates,
- * and the headline figures a reader looks for first.
+ * What the charts, tables and headlines share: the runs of every set flattened with their set's
+ * label, the parameters that vary across them, per-second rates, and the judgements a reader must
+ * not have to make by eye: did a run keep up with what was offered, and what is wrong with it
+ * (lost, duplicated, invalid, unfinished) that must be said next to any of its figures.
  */
 import type { RunResult } from "../core/results.js";
 import type { ResultSet } from "./load.js";
@@ -10,24 +11,41 @@ export interface ReportRun {
   /** The label of the set the run came from (old / new when comparing). */
   readonly set: string;
   readonly result: RunResult;
+  /** The results.json it came from (absent for runs built in memory). */
+  readonly file?: string;
 }
 
 export function flattenSets(sets: readonly ResultSet[]): ReportRun[] {
-  return sets.flatMap((s) => s.runs.map((r) => ({ set: s.label, result: r.result })));
+  return sets.flatMap((s) => s.runs.map((r) => ({ set: s.label, result: r.result, file: r.file })));
 }
 
-export function completed(runs: readonly ReportRun[]): ReportRun[] {
-  return runs.filter((r) => r.result.status === "completed");
+/** Statuses that never measured anything. Any other status with samples has figures to show. */
+const NO_FIGURES = new Set(["not-supported", "error"]);
+
+/**
+ * A run with figures: completed, or stopped part-way (`interrupted`, or any status a newer runner
+ * writes) with the samples it took. Such a run is charted, and its status said next to it.
+ */
+export function hasFigures(r: RunResult): boolean {
+  if (r.status === "completed") return true;
+  return !NO_FIGURES.has(r.status) && (r.timeseries?.length ?? 0) > 0;
+}
+
+export function measured(runs: readonly ReportRun[]): ReportRun[] {
+  return runs.filter((r) => hasFigures(r.result));
 }
 
 /** A run's parameters as text: its matrix values, then the adapter and the workload names. */
 export function dimensions(r: RunResult): Map<string, string> {
   const d = new Map<string, string>();
-  for (const [k, v] of Object.entries(r.workload.matrix))
-    d.set(k, typeof v === "string" ? v : JSON.stringify(v));
+  for (const [k, v] of Object.entries(r.workload.matrix)) d.set(k, valueText(v));
   d.set("adapter", r.adapter.name);
   d.set("workload", r.workload.name);
   return d;
+}
+
+export function valueText(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
 }
 
 /** The dimensions whose value differs between runs, in the order they first appear. */
@@ -56,28 +74,42 @@ export function dimensionLabel(r: RunResult, keys: readonly string[]): string {
 }
 
 /**
- * A short name per run for legends and panel headers: the values that tell the runs apart
- * (`delivery=push, partitions=4`), prefixed by the set when several; the run id when those
- * values do not tell every run apart.
+ * How a reader names a run among these runs: the adapter when it varies, then the other values
+ * that tell the runs apart (`jetstream · delivery=push`), the set first when several. The run id
+ * when nothing varies or the values do not tell every run apart.
  */
-export function shortLabels(runs: readonly ReportRun[]): Map<ReportRun, string> {
+export function runLabels(runs: readonly ReportRun[]): Map<ReportRun, string> {
   const varied = variedDimensions(runs);
   const labels = new Map<ReportRun, string>();
-  for (const r of runs)
-    labels.set(r, varied.length === 0 ? r.result.runId : dimensionLabel(r.result, varied));
-  const perSet = new Map<string, Set<string>>();
+  const multiSet = new Set(runs.map((r) => r.set)).size > 1;
   for (const r of runs) {
-    const seen = perSet.get(r.set) ?? new Set<string>();
-    const label = labels.get(r) as string;
-    if (seen.has(label)) {
-      // Not distinctive: fall back to run ids, unique within a set by contract.
-      for (const x of runs) labels.set(x, x.result.runId);
-      return labels;
-    }
-    seen.add(label);
-    perSet.set(r.set, seen);
+    const own = pointText(r.result, varied);
+    labels.set(r, multiSet ? `${r.set}: ${own}` : own);
+  }
+  if (new Set(labels.values()).size < runs.length) {
+    for (const r of runs) labels.set(r, multiSet ? `${r.set}: ${r.result.runId}` : r.result.runId);
   }
   return labels;
+}
+
+/**
+ * One dimension of a run as a reader names it: a word says itself (`push`, `at-least-once`,
+ * `consumer-crash`), a number or flag needs its name (`partitions=4`, `rate=5000`).
+ */
+export function namedValue(r: RunResult, key: string): string {
+  if (key === "adapter") return r.adapter.name;
+  if (key === "workload") return r.workload.name;
+  const v = r.workload.matrix[key];
+  if (typeof v === "string" && v !== "" && !/^[\d.+-]/.test(v)) return v;
+  return `${key}=${v === undefined ? "-" : valueText(v)}`;
+}
+
+/** `adapter · push, queue` over the given dimensions (the workload's name first when it is one of them). */
+export function pointText(r: RunResult, keys: readonly string[]): string {
+  if (keys.length === 0) return r.runId;
+  const head = ["workload", "adapter"].filter((k) => keys.includes(k)).map((k) => namedValue(r, k));
+  const rest = keys.filter((k) => k !== "workload" && k !== "adapter").map((k) => namedValue(r, k));
+  return [...head, rest.join(", ")].filter((s) => s !== "").join(" · ");
 }
 
 export interface RatePoint {
@@ -88,13 +120,15 @@ export interface RatePoint {
   readonly publishMsgsPerSec: number;
   readonly consumeMsgsPerSec: number;
   readonly backlogMsgs: number;
+  readonly e2eP50Ms: number | null;
+  readonly e2eP99Ms: number | null;
 }
 
 /** Per-interval rates: each sample counts the messages of the interval since the previous one. */
 export function rates(r: RunResult): RatePoint[] {
   const out: RatePoint[] = [];
   let prev = 0;
-  for (const s of r.timeseries) {
+  for (const s of r.timeseries ?? []) {
     const fromS = prev;
     const dt = s.tS - prev;
     prev = s.tS;
@@ -105,6 +139,8 @@ export function rates(r: RunResult): RatePoint[] {
       publishMsgsPerSec: s.publishedMsgs / dt,
       consumeMsgsPerSec: s.consumedMsgs / dt,
       backlogMsgs: s.backlogMsgs,
+      e2eP50Ms: s.e2eP50Ms ?? null,
+      e2eP99Ms: s.e2eP99Ms ?? null,
     });
   }
   return out;
@@ -127,95 +163,149 @@ export function isRate(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v) && v > 0;
 }
 
-export interface Headline {
-  readonly label: string;
-  readonly text: string;
-  /** Draw the reader's eye: a failed verdict, a blown tail. */
-  readonly alarm: boolean;
+/** The rate the producers were asked for (msg/s over all producers); null at `max`. */
+export function offeredRate(r: RunResult): number | null {
+  const v = r.workload.params["rate"];
+  return isRate(v) ? v : null;
 }
 
-/** The sentences a reader wants first: who was fastest, whose tail blew up, which verdict failed. */
-export function headlines(runs: readonly ReportRun[], multiSet: boolean): Headline[] {
-  const name = (r: ReportRun) => (multiSet ? `${r.set}: ${r.result.runId}` : r.result.runId);
-  const done = completed(runs);
-  const out: Headline[] = [];
-  if (done.length > 0) {
-    const fastest = maxBy(done, (r) => r.result.throughput.consumeMsgsPerSec);
-    out.push({
-      label: "Fastest",
-      text: `${name(fastest)}: ${fmtRate(fastest.result.throughput.consumeMsgsPerSec)} msg/s consumed, ${fmtRate(fastest.result.throughput.publishMsgsPerSec)} msg/s published`,
-      alarm: false,
-    });
-    const withE2e = done.filter((r) => r.result.latency.endToEnd.corrected.count > 0);
-    if (withE2e.length > 0) {
-      const best = maxBy(withE2e, (r) => -r.result.latency.endToEnd.corrected.p99Ms);
-      out.push({
-        label: "Lowest end-to-end p99",
-        text: `${name(best)}: ${fmtMs(best.result.latency.endToEnd.corrected.p99Ms)}`,
-        alarm: false,
-      });
-      const tail = maxBy(withE2e, (r) => tailRatio(r.result));
-      const e = tail.result.latency.endToEnd.corrected;
-      const ratio = tailRatio(tail.result);
-      out.push({
-        label: "Worst tail",
-        text: `${name(tail)}: end-to-end p99.9 ${fmtMs(e.p999Ms)} is ${ratio.toFixed(1)}× its p50 (${fmtMs(e.p50Ms)}); max ${fmtMs(e.maxMs)}`,
-        alarm: tailBlown(tail.result),
-      });
-      const co = maxBy(withE2e, (r) => coordinatedOmissionRatio(r.result));
-      const coRatio = coordinatedOmissionRatio(co.result);
-      if (coRatio >= CO_NOTE_RATIO) {
-        out.push({
-          label: "Coordinated omission",
-          text: `${name(co)}: corrected p99 ${fmtMs(co.result.latency.endToEnd.corrected.p99Ms)} vs ${fmtMs(co.result.latency.endToEnd.uncorrected.p99Ms)} uncorrected (${coRatio.toFixed(1)}×): the producer fell behind its schedule`,
-          alarm: coRatio >= TAIL_ALARM_RATIO,
-        });
-      }
-    }
+/** Consumer groups that read the stream (each consumes every message: pub-sub when > 1). */
+export function groupCount(r: RunResult): number {
+  const delivered = Object.keys(r.counts?.deliveredMsgs ?? {}).length;
+  if (delivered > 0) return delivered;
+  const g = r.workload.params["groups"];
+  return typeof g === "number" && g > 0 ? g : 1;
+}
+
+/** When producing ended, seconds since the run started (the workload's duration, else the last sample that published). */
+export function producingEndS(r: RunResult): number | null {
+  const d = r.workload.params["durationS"];
+  if (typeof d === "number" && d > 0 && r.workload.params["messages"] == null) return d;
+  const published = (r.timeseries ?? []).filter((s) => s.publishedMsgs > 0);
+  return published.length > 0 ? (published[published.length - 1]?.tS ?? null) : null;
+}
+
+/** Below this share of what was offered (or published), a run did not keep up. */
+export const KEPT_UP_SHARE = 0.95;
+/** The backlog is bounded when at the end of producing it holds at most this many seconds of messages... */
+export const BOUNDED_BACKLOG_S = 1;
+/** ...or at most this many messages, whichever is more (a few batches in flight are not a backlog). */
+export const BOUNDED_BACKLOG_MIN_MSGS = 100;
+
+/** Acknowledged messages: the runner's count, else the checker's. */
+export function acknowledged(r: RunResult): number {
+  return r.counts?.ackedMsgs ?? r.verdict?.messages.acknowledged ?? 0;
+}
+
+/** Loss from this share of acknowledged messages is named where a run's throughput falls short. */
+export const LOSS_WORTH_SAYING = 0.01;
+
+export interface Keeping {
+  readonly offered: number | null;
+  readonly published: number;
+  readonly groups: number;
+  readonly consumedPerGroup: number;
+  /** Backlog (summed over groups) at the last sample of producing; null without samples. */
+  readonly backlogAtEndMsgs: number | null;
+  readonly backlogBounded: boolean;
+  /** Published what was offered, every group consumed it, and the backlog stayed bounded. */
+  readonly sustained: boolean;
+  /** Why not, in words ("backlog 10,000 at the end of producing"); null when sustained. */
+  readonly shortfall: string | null;
+}
+
+/** Did the run keep up with the offered rate? Throughput is only "sustained" with a bounded backlog. */
+export function keeping(r: RunResult): Keeping {
+  const offered = offeredRate(r);
+  const published = r.throughput.publishMsgsPerSec;
+  const groups = groupCount(r);
+  const consumedPerGroup = r.throughput.consumeMsgsPerSec / groups;
+  const end = producingEndS(r);
+  const samples = (r.timeseries ?? []).filter((s) => end === null || s.tS <= Math.ceil(end));
+  const last = samples[samples.length - 1];
+  // Messages that were lost never arrive: they are not waiting in a backlog (the runner's backlog,
+  // acknowledged minus delivered, counts them until the end).
+  const lost = r.verdict?.counts.lost ?? 0;
+  const backlogAtEndMsgs = last ? Math.max(0, last.backlogMsgs - lost) : null;
+  const limit = Math.max(BOUNDED_BACKLOG_MIN_MSGS, BOUNDED_BACKLOG_S * published * groups);
+  const backlogBounded = backlogAtEndMsgs !== null && backlogAtEndMsgs <= limit;
+  const reasons: string[] = [];
+  if (offered !== null && published < KEPT_UP_SHARE * offered)
+    reasons.push(`published ${fmtRate(published)}/s of ${fmtRate(offered)}`);
+  if (consumedPerGroup < KEPT_UP_SHARE * published)
+    reasons.push(
+      `consumed ${fmtRate(consumedPerGroup)}/s${groups > 1 ? " per group" : ""}` +
+        (lost > LOSS_WORTH_SAYING * acknowledged(r) ? `, lost ${fmtCount(lost)}` : ""),
+    );
+  if (!backlogBounded)
+    reasons.push(
+      backlogAtEndMsgs === null
+        ? "no backlog samples"
+        : `backlog ${fmtCount(backlogAtEndMsgs)} when producing ended`,
+    );
+  return {
+    offered,
+    published,
+    groups,
+    consumedPerGroup,
+    backlogAtEndMsgs,
+    backlogBounded,
+    sustained: reasons.length === 0 && r.status === "completed",
+    shortfall: reasons.length === 0 ? null : reasons.join(", "),
+  };
+}
+
+/**
+ * What must be said next to any figure of this run before it is called best: its status when it
+ * did not complete, a failed verdict, messages lost or processed twice, no verdict at all. Empty
+ * for a clean run. Duplicate deliveries count too: a consumer that got a message twice did more
+ * work than its latency shows.
+ */
+export function caveats(r: RunResult): string[] {
+  const out: string[] = [];
+  if (r.status !== "completed") out.push(r.status);
+  const v = r.verdict;
+  if (!v) {
+    if (r.status === "completed") out.push("not checked");
+    return out;
   }
-  const judged = runs.filter((r) => r.result.verdict !== null);
-  const invalid = judged.filter((r) => r.result.verdict?.valid === false);
-  if (judged.length > 0) {
-    out.push({
-      label: "Verdicts",
-      text:
-        invalid.length === 0
-          ? `all ${judged.length} valid`
-          : `${invalid.length} of ${judged.length} invalid: ${invalid.map((r) => `${name(r)} (${anomalySummary(r.result)})`).join("; ")}`,
-      alarm: invalid.length > 0,
-    });
+  const acked = v.messages.acknowledged;
+  if (!v.valid) {
+    const forbidden = v.forbidden.filter((a) => (v.counts[a] ?? 0) > 0);
+    out.push(`INVALID (${forbidden.map((a) => `${a} ${fmtCount(v.counts[a] ?? 0)}`).join(", ")})`);
   }
-  const skipped = runs.filter((r) => r.result.status !== "completed");
-  if (skipped.length > 0) {
-    out.push({
-      label: "Not run",
-      text: skipped
-        .map((r) => `${name(r)} ${r.result.status}: ${r.result.reason ?? "no reason given"}`)
-        .join("; "),
-      alarm: skipped.some((r) => r.result.status === "error"),
-    });
-  }
+  const lost = v.counts.lost ?? 0;
+  if (lost > 0 && (v.valid || !v.forbidden.includes("lost")))
+    out.push(`lost ${fmtCount(lost)}${acked > 0 ? ` of ${fmtCount(acked)}` : ""}`);
+  const dupDelivery = v.counts["duplicate-delivery"] ?? 0;
+  const dupProcessing = v.counts["duplicate-processing"] ?? 0;
+  if (dupDelivery > 0 && (v.valid || !v.forbidden.includes("duplicate-delivery")))
+    out.push(`${fmtCount(dupDelivery)} delivered twice`);
+  if (dupProcessing > 0 && (v.valid || !v.forbidden.includes("duplicate-processing")))
+    out.push(`${fmtCount(dupProcessing)} processed twice`);
+  const undrained = v.groups.filter((g) => !g.drained).map((g) => g.group);
+  if (undrained.length > 0) out.push(`loss not judged for ${undrained.join(", ")}`);
   return out;
 }
 
-/** p99.9 over p50 ratio of corrected end-to-end latency at which the report calls a tail blown... */
+/** Coordinated-omission gap: corrected p99 over uncorrected p99. */
+export function coordinatedOmissionRatio(r: RunResult): number {
+  const e = r.latency.endToEnd;
+  return e.uncorrected.p99Ms > 0 ? e.corrected.p99Ms / e.uncorrected.p99Ms : 0;
+}
+
+/** p99.9 over p50 ratio of corrected end-to-end latency at which a tail counts as blown... */
 export const TAIL_ALARM_RATIO = 10;
 /** ...when the p99.9 is also this long: below it, a 40× ratio is scheduler noise on a shared machine. */
 export const TAIL_ALARM_MIN_MS = 10;
-
-export function tailBlown(r: RunResult): boolean {
-  return tailRatio(r) >= TAIL_ALARM_RATIO && r.latency.endToEnd.corrected.p999Ms >= TAIL_ALARM_MIN_MS;
-}
-const CO_NOTE_RATIO = 1.5;
 
 export function tailRatio(r: RunResult): number {
   const e = r.latency.endToEnd.corrected;
   return e.p50Ms > 0 ? e.p999Ms / e.p50Ms : 0;
 }
 
-export function coordinatedOmissionRatio(r: RunResult): number {
-  const e = r.latency.endToEnd;
-  return e.uncorrected.p99Ms > 0 ? e.corrected.p99Ms / e.uncorrected.p99Ms : 0;
+export function tailBlown(r: RunResult): boolean {
+  return tailRatio(r) >= TAIL_ALARM_RATIO && r.latency.endToEnd.corrected.p999Ms >= TAIL_ALARM_MIN_MS;
 }
 
 /** `lost 3, key-order 1`: the nonzero anomaly counts of a verdict. */
@@ -224,26 +314,25 @@ export function anomalySummary(r: RunResult): string {
   if (!v) return "not checked";
   const parts = Object.entries(v.counts)
     .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${k} ${n}`);
+    .map(([k, n]) => `${k} ${fmtCount(n)}`);
   return parts.length === 0 ? "no anomalies" : parts.join(", ");
 }
 
-function maxBy<T>(xs: readonly T[], f: (x: T) => number): T {
-  let best = xs[0] as T;
-  let bestV = f(best);
-  for (const x of xs) {
-    const v = f(x);
-    if (v > bestV) {
-      best = x;
-      bestV = v;
-    }
-  }
-  return best;
+/** The forbidden anomalies of an invalid verdict (`lost 3`), the reason it failed. */
+export function forbiddenSummary(r: RunResult): string {
+  const v = r.verdict;
+  if (!v) return "not checked";
+  const parts = v.forbidden.filter((a) => (v.counts[a] ?? 0) > 0).map((a) => `${a} ${fmtCount(v.counts[a])}`);
+  return parts.length === 0 ? "no forbidden anomaly" : parts.join(", ");
 }
 
 export function fmtRate(v: number): string {
   if (!Number.isFinite(v)) return "-";
   return v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1);
+}
+
+export function fmtCount(v: number): string {
+  return Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "-";
 }
 
 export function fmtMs(v: number): string {
@@ -252,4 +341,18 @@ export function fmtMs(v: number): string {
   if (v >= 100) return `${v.toFixed(0)} ms`;
   if (v >= 10) return `${v.toFixed(1)} ms`;
   return `${v.toFixed(2)} ms`;
+}
+
+/** `0.72×`, `23.9×`, `1,557×`: a ratio to the precision that matters. */
+export function fmtRatio(x: number): string {
+  if (!Number.isFinite(x)) return "-";
+  if (x >= 100) return `${Math.round(x).toLocaleString("en-US")}×`;
+  if (x >= 10) return `${x.toFixed(1)}×`;
+  return `${x.toFixed(2)}×`;
+}
+
+/** `4–7 s`: a span of seconds, to the tenth when needed. */
+export function fmtSpan(fromS: number, toS: number): string {
+  const s = (x: number) => (Math.abs(x - Math.round(x)) < 0.05 ? String(Math.round(x)) : x.toFixed(1));
+  return `${s(fromS)}–${s(toS)} s`;
 }

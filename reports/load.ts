@@ -1,13 +1,24 @@
 /**
  * Loading results for a report: a path is a results.json file, a run directory holding one, or an
  * output directory whose subdirectories are runs (`<outDir>/<runId>/results.json`). Each file is
- * checked against the fields the report reads, so a broken file names itself and the field.
+ * checked against results.json's schema (core/results.ts), so a broken file names itself and the
+ * field.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../core/errors.js";
-import { RESULTS_FORMAT, type RunResult } from "../core/results.js";
+import { RESULTS_FORMAT, type RunResult, runResultSchema } from "../core/results.js";
+
+/**
+ * results.json's schema with one tolerance: any status string. A report shows a status this build
+ * does not know yet (a newer runner's `interrupted`, say) as written, with its reason, rather than
+ * refusing the file; everything else is checked as the runner writes it.
+ */
+const reportedResultSchema = runResultSchema
+  .unwrap()
+  .extend({ status: z.string().min(1) })
+  .readonly();
 
 export const RESULTS_FILE = "results.json";
 
@@ -25,67 +36,6 @@ export interface ResultSet {
   readonly runs: readonly LoadedRun[];
 }
 
-const num = z.number();
-const percentiles = z.looseObject({
-  count: num,
-  minMs: num,
-  meanMs: num,
-  p50Ms: num,
-  p75Ms: num,
-  p90Ms: num,
-  p95Ms: num,
-  p99Ms: num,
-  p999Ms: num,
-  p9999Ms: num,
-  maxMs: num,
-  histogram: z.string(),
-});
-const pair = z.looseObject({ corrected: percentiles, uncorrected: percentiles });
-
-/** The fields the reports read; everything else passes through untouched. */
-const runResultSchema = z.looseObject({
-  format: z.literal(RESULTS_FORMAT),
-  runId: z.string().min(1),
-  workload: z.looseObject({
-    name: z.string(),
-    file: z.string().nullable(),
-    matrix: z.record(z.string(), z.unknown()),
-    params: z.record(z.string(), z.unknown()),
-  }),
-  adapter: z.looseObject({ name: z.string(), settings: z.record(z.string(), z.string()) }),
-  environment: z.looseObject({
-    node: z.string(),
-    cpuModel: z.string(),
-    cpus: num,
-    adapterVersions: z.record(z.string(), z.string()),
-  }),
-  status: z.enum(["completed", "not-supported", "error"]),
-  reason: z.string().nullable(),
-  startedAt: z.string(),
-  durationS: num,
-  warmupS: num,
-  throughput: z.looseObject({
-    publishMsgsPerSec: num,
-    publishMBPerSec: num,
-    consumeMsgsPerSec: num,
-    consumeMBPerSec: num,
-  }),
-  latency: z.looseObject({ publish: pair, endToEnd: pair }),
-  backlog: z.looseObject({ maxMsgs: num, finalMsgs: num }),
-  timeseries: z.array(
-    z.looseObject({
-      tS: num,
-      publishedMsgs: num,
-      consumedMsgs: num,
-      backlogMsgs: num,
-      e2eP99Ms: num.nullable(),
-      publishP99Ms: num.nullable(),
-    }),
-  ),
-  faults: z.array(z.looseObject({ kind: z.string(), target: z.string(), startS: num, endS: num })),
-  verdict: z.looseObject({ valid: z.boolean(), counts: z.record(z.string(), num) }).nullable(),
-});
-
 /** Parses one results.json text; `file` names it in errors. */
 export function parseRunResult(text: string, file: string): RunResult {
   let json: unknown;
@@ -100,14 +50,14 @@ export function parseRunResult(text: string, file: string): RunResult {
         "use the brokerbench version that wrote it",
     );
   }
-  const parsed = runResultSchema.safeParse(json);
+  const parsed = reportedResultSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
     throw new UsageError(`${file}: not a brokerbench results.json: ${where}${issue?.message ?? "invalid"}`);
   }
-  // The schema checked what the report reads; the rest is the runner's contract, passed through.
-  return json as RunResult;
+  // The status may be one this build's RunStatus does not name; the report reads it as a string.
+  return parsed.data as RunResult;
 }
 
 async function readRun(file: string): Promise<LoadedRun> {

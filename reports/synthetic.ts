@@ -79,6 +79,15 @@ export interface FixtureOptions {
   /** How much later than the send the schedule intended: the coordinated-omission gap. */
   readonly scheduleLagUs?: number;
   readonly lost?: number;
+  /** Messages delivered twice (duplicate deliveries the checker counts). */
+  readonly duplicated?: number;
+  /** What the checker holds the run to (at-most-once allows loss: the verdict stays valid). */
+  readonly delivery?: "at-most-once" | "at-least-once" | "exactly-once";
+  /** Consumer groups reading the stream (pub-sub when > 1): consumption is counted per group. */
+  readonly groups?: number;
+  readonly faults?: RunResult["faults"];
+  /** Messages left unconsumed per second from this second on (a consumer that falls behind). */
+  readonly lagFromS?: number;
   readonly status?: RunResult["status"];
   readonly reason?: string;
 }
@@ -98,27 +107,39 @@ export function runResult(o: FixtureOptions): RunResult {
     uncorrected: percentilesOf(s),
   });
   const timeseries: TimeSample[] = [];
+  const groups = o.groups ?? 1;
   let backlog = 0;
   for (let t = 1; t <= durationS; t++) {
     const published = Math.round(rate * (0.95 + 0.1 * rnd()));
-    const consumed = Math.max(0, Math.round(published * (t < durationS / 2 ? 0.97 : 1.02)));
+    const lagging = o.lagFromS !== undefined && t >= o.lagFromS;
+    const consumed = lagging
+      ? Math.round(published * 0.5)
+      : Math.max(0, Math.round(published * (t < durationS / 2 ? 0.97 : 1.02)));
     backlog = Math.max(0, backlog + published - consumed);
+    const medianMs = (o.medianE2eUs ?? 900) / 1000;
     timeseries.push({
       tS: t,
       publishedMsgs: published,
-      consumedMsgs: consumed,
-      backlogMsgs: backlog,
-      e2eP99Ms: ((o.medianE2eUs ?? 900) / 1000) * (3 + rnd()),
+      consumedMsgs: consumed * groups,
+      backlogMsgs: backlog * groups,
+      e2eP50Ms: medianMs * (0.9 + 0.2 * rnd()),
+      e2eP99Ms: medianMs * (3 + rnd()),
       publishP99Ms: ((o.medianE2eUs ?? 900) / 3000) * (3 + rnd()),
     });
   }
   const sent = timeseries.reduce((s, x) => s + x.publishedMsgs, 0);
   const lost = o.lost ?? 0;
-  const counts = { ...noVerdictCounts(), lost };
+  const duplicated = o.duplicated ?? 0;
+  const counts = { ...noVerdictCounts(), lost, "duplicate-delivery": duplicated };
+  const delivery = o.delivery ?? "at-least-once";
+  const forbidden: Verdict["forbidden"] =
+    delivery === "at-most-once"
+      ? ["duplicate-delivery", "unexpected", "inconsistent-offset", "key-order"]
+      : ["lost", "unexpected", "inconsistent-offset", "key-order"];
   const verdict: Verdict = {
-    valid: lost === 0,
-    expect: { delivery: "at-least-once", order: "partition" },
-    forbidden: ["lost", "unexpected", "inconsistent-offset", "key-order"],
+    valid: !forbidden.some((a) => counts[a] > 0),
+    expect: { delivery, order: "partition" },
+    forbidden,
     counts,
     messages: { attempted: sent, acknowledged: sent, failed: 0, unknown: 0 },
     groups: [
@@ -157,7 +178,17 @@ export function runResult(o: FixtureOptions): RunResult {
       name: o.workload ?? "throughput",
       file: "workloads/throughput.yaml",
       matrix: o.matrix ?? {},
-      params: { topics: 1, partitions: 4, producers: 1, consumers: 1, messageSize: 1024, rate, durationS },
+      params: {
+        topics: 1,
+        partitions: 4,
+        producers: 1,
+        consumers: 1,
+        messageSize: 1024,
+        rate,
+        durationS,
+        groups,
+        messages: null,
+      },
     },
     adapter: {
       name: o.adapter ?? "reference",
@@ -196,18 +227,21 @@ export function runResult(o: FixtureOptions): RunResult {
       ackedMsgs: sent,
       failedMsgs: 0,
       unknownMsgs: 0,
-      deliveredMsgs: { g1: sent - lost },
+      deliveredMsgs: Object.fromEntries(
+        Array.from({ length: groups }, (_, i) => [`g${i + 1}`, sent - lost + duplicated]),
+      ),
     },
     throughput: {
       publishMsgsPerSec: sent / durationS,
       publishMBPerSec: (sent * 1024) / durationS / 1e6,
-      consumeMsgsPerSec: (sent - lost) / durationS,
-      consumeMBPerSec: ((sent - lost) * 1024) / durationS / 1e6,
+      consumeMsgsPerSec:
+        (groups * (timeseries.reduce((n, x) => n + x.consumedMsgs / groups, 0) - lost)) / durationS,
+      consumeMBPerSec: ((sent - lost) * groups * 1024) / durationS / 1e6,
     },
     latency: { publish: pair(publish), endToEnd: pair(e2e) },
     backlog: { maxMsgs: Math.max(...timeseries.map((s) => s.backlogMsgs)), finalMsgs: backlog },
     timeseries,
-    faults: [],
+    faults: o.faults ?? [],
     verdict: status === "completed" ? verdict : null,
     history: status === "completed" ? "history.jsonl" : null,
   };

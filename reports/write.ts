@@ -6,11 +6,11 @@
  * Files: report.html, report.md, charts/<chart>.{svg,png,vl.json}, omb/[<set>/]<runId>.omb.json.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { UsageError } from "../core/errors.js";
 import { buildCharts } from "./charts.js";
-import { type Comparison, compareSets, DEFAULT_TOLERANCE } from "./compare.js";
-import { flattenSets } from "./figures.js";
+import { assertComparable, type Comparison, compareSets, type Tolerances } from "./compare.js";
+import { flattenSets, type ReportRun } from "./figures.js";
 import { type RenderedChart, type ReportModel, reportHtml } from "./html.js";
 import { loadResultSet, type ResultSet } from "./load.js";
 import { reportMarkdown } from "./markdown.js";
@@ -23,8 +23,9 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export interface ReportOptions {
   /** Default: every format. */
   readonly formats?: readonly string[];
-  /** Worse beyond this fraction is flagged when comparing (default 0.1 = 10 %). */
+  /** When comparing, a figure is flagged past both tolerances (defaults: 10 %; 1 ms, 100 msg/s, 100 msgs). */
   readonly tolerance?: number;
+  readonly absTolerance?: Tolerances["absolute"];
   /** The time printed in the report (tests pin it). */
   readonly now?: Date;
 }
@@ -79,7 +80,10 @@ export async function writeReport(
   if (sets.length === 0)
     throw new UsageError("nothing to report: give at least one results directory or file");
   const formats = parseFormats(options.formats);
-  const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
+  const tolerances: Tolerances = {
+    ...(options.tolerance !== undefined ? { relative: options.tolerance } : {}),
+    ...(options.absTolerance !== undefined ? { absolute: options.absTolerance } : {}),
+  };
   const dest = resolve(destDir);
   const files: string[] = [];
   const write = async (rel: string, data: string | Uint8Array) => {
@@ -88,11 +92,12 @@ export async function writeReport(
     await writeFile(path, data);
     files.push(path);
   };
-  await mkdir(dest, { recursive: true });
-
   const runs = flattenSets(sets);
   const first = sets[0] as ResultSet;
-  const comparisons = sets.slice(1).map((s) => compareSets(first, s, tolerance));
+  const comparisons = sets.slice(1).map((s) => compareSets(first, s, tolerances));
+  // Nothing to compare is an error before anything is written, not a report that says "no figure worse".
+  for (const c of comparisons) assertComparable(c);
+  await mkdir(dest, { recursive: true });
   const defs = buildCharts(
     runs,
     sets.map((s) => s.label),
@@ -147,6 +152,7 @@ export async function writeReport(
     charts,
     comparisons,
     ombFiles,
+    resultsHref: (r: ReportRun) => (r.file ? relative(dest, r.file).split(sep).join("/") : null),
   };
   if (formats.has("html")) await write("report.html", reportHtml(model));
   if (formats.has("md")) await write("report.md", reportMarkdown(model));
@@ -160,7 +166,12 @@ export async function writeReport(
  */
 export async function writeReports(
   outDir: string,
-  options?: { formats?: readonly string[]; compareWith?: string; tolerance?: number },
+  options?: {
+    formats?: readonly string[];
+    compareWith?: string;
+    tolerance?: number;
+    absTolerance?: Tolerances["absolute"];
+  },
 ): Promise<string[]> {
   const current = await loadResultSet(outDir);
   const sets: ResultSet[] = [];
@@ -177,6 +188,7 @@ export async function writeReports(
   const written = await writeReport(sets, outDir, {
     ...(options?.formats ? { formats: options.formats } : {}),
     ...(options?.tolerance !== undefined ? { tolerance: options.tolerance } : {}),
+    ...(options?.absTolerance !== undefined ? { absTolerance: options.absTolerance } : {}),
   });
   return [...written.files];
 }

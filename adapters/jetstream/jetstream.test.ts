@@ -79,6 +79,7 @@ describe.skipIf(gate.skip)(`jetstream specifics against the real server (${gate.
       topic: t,
       key: null,
       payload: encodePayload(100, 2, seq, wallMs()),
+      id: `2-${seq}`,
     }));
     const first = await p.send(batch);
     const retry = await p.send(batch);

@@ -2,12 +2,12 @@
  * Publishing to JetStream. A message goes to the subject of the partition its key hashes to
  * (FNV-1a), or round-robin without a key. At-least-once and exactly-once publish through
  * JetStream and wait for its acknowledgement (stream sequence = offset); exactly-once (and any idempotent producer) also
- * sets `Nats-Msg-Id` to the message's history id, so a retried message within the stream's
- * duplicate window is stored once and acknowledged with its first sequence. At-most-once publishes
+ * sets `Nats-Msg-Id` to the message's id as the harness gives it (`OutgoingMessage.id`, the payload
+ * stays opaque), so a retried message within the stream's duplicate window is stored once and
+ * acknowledged with its first sequence. At-most-once publishes
  * on core NATS with no acknowledgement (the stream still captures it): no offset is known then.
  */
 import { headers, type JetStreamClient, type MsgHdrs, type NatsConnection, type PubAck } from "nats";
-import { decodePayload, messageId } from "../../core/payload.js";
 import {
   type DeliveryMode,
   type OutgoingMessage,
@@ -100,7 +100,7 @@ export class JetStreamProducer implements Producer {
         const h = keyHeaders(m.key);
         return this.js.publish(targets[i]!.subject, m.payload, {
           ...(h === undefined ? {} : { headers: h }),
-          ...(this.dedup ? { msgID: idOf(m.payload) } : {}),
+          ...(this.dedup ? { msgID: idOf(m) } : {}),
           timeout: this.timeoutMs,
         });
       }),
@@ -137,8 +137,13 @@ function keyHeaders(key: string | null): MsgHdrs | undefined {
   return h;
 }
 
-/** The history id carried in the payload: the same message retried gets the same Nats-Msg-Id. */
-function idOf(payload: Uint8Array): string {
-  const h = decodePayload(payload);
-  return messageId(h.process, h.sequence);
+/** The message's id from the harness: the same message retried gets the same Nats-Msg-Id. */
+function idOf(m: OutgoingMessage): string {
+  if (m.id === undefined) {
+    throw new SendError(
+      "jetstream: deduplicated publishing needs each message's id (OutgoingMessage.id)",
+      true,
+    );
+  }
+  return m.id;
 }

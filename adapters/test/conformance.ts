@@ -20,6 +20,8 @@ import {
   DELIVERY_MODES,
   DELIVERY_STYLES,
   type DeliveryMode,
+  type DeliveryStyle,
+  deliveryModesOf,
   type OrderScope,
   type StartPosition,
   unsupportedReason,
@@ -39,10 +41,34 @@ export interface ConformanceOptions {
   /** A drain concludes the rest is not coming after this long with nothing new. */
   readonly quietMs?: number;
   /**
+   * The longest a drain may take (default 15 s): above `quietMs` plus the time a killed
+   * consumer's unacknowledged messages take to come back (their lease, where it is long).
+   */
+  readonly drainTimeoutMs?: number;
+  /**
    * The order one lone consumer of a group sees in a healthy run, when stronger than the declared
    * `capabilities.ordering` (which must also hold for competing consumers and redeliveries).
    */
   readonly loneConsumerOrder?: OrderScope;
+  /**
+   * The broker does not always flag what a killed consumer left unacknowledged as redelivered
+   * (say why in the adapter's README); the kill scenario then still requires every such message
+   * back, and only reports how many carried the flag.
+   */
+  readonly redeliveryFlagUnreliable?: string;
+  /**
+   * Push: the broker has at most this many unacknowledged deliveries out to a subscription at once,
+   * whatever the prefetch (the Pub/Sub emulator: 2 push requests per subscription). A consumer that
+   * holds that many unacknowledged gets nothing more; the kill scenario waits for what can arrive.
+   */
+  readonly pushOutstandingLimit?: number;
+  /**
+   * With this delivery style the consumers of one group need not share its messages: the broker
+   * may hand a backlog to whichever consumer is ready first (the Pub/Sub emulator ignores
+   * StreamingPull flow control). The queue scenario still requires every message exactly once and
+   * only reports how they were spread; say why in the adapter's README.
+   */
+  readonly unevenQueue?: { readonly style: DeliveryStyle; readonly reason: string };
 }
 
 let topicSerial = 0;
@@ -56,9 +82,9 @@ function startFor(caps: Capabilities): StartPosition {
   return caps.replay ? "earliest" : "latest";
 }
 
-function strongestMode(caps: Capabilities): DeliveryMode {
+function strongestMode(caps: Capabilities, style: DeliveryStyle): DeliveryMode {
   const order: readonly DeliveryMode[] = ["at-least-once", "exactly-once", "at-most-once"];
-  const found = order.find((m) => caps.deliveryModes.includes(m));
+  const found = order.find((m) => deliveryModesOf(caps, style).includes(m));
   if (!found) throw new Error("adapter declares no delivery mode");
   return found;
 }
@@ -128,7 +154,7 @@ export function describeBrokerConformance(
           for (const delivery of DELIVERY_STYLES) {
             for (const mode of DELIVERY_MODES) {
               const reason = unsupportedReason(caps, { ...base, delivery, mode });
-              const supported = caps[delivery] && caps.deliveryModes.includes(mode);
+              const supported = caps[delivery] && deliveryModesOf(caps, delivery).includes(mode);
               expect(reason === null, `${delivery} ${mode}: ${reason}`).toBe(supported);
               if (supported) continue;
               await expect(
@@ -186,7 +212,7 @@ export function describeBrokerConformance(
       });
 
       for (const style of styles) {
-        for (const mode of modes) {
+        for (const mode of deliveryModesOf(caps, style)) {
           it(`produces ${count} and consumes each once, in ${options.loneConsumerOrder ?? caps.ordering} order (${style}, ${mode})`, async () => {
             const topic = freshTopic(name, `pc-${style}-${mode}`);
             await adapter.createTopic({ name: topic, partitions: 1 });
@@ -229,7 +255,7 @@ export function describeBrokerConformance(
       if (caps.queue) {
         for (const style of styles) {
           it(`queue: 3 consumers of one group share the messages, each message once (${style})`, async () => {
-            const mode = strongestMode(caps);
+            const mode = strongestMode(caps, style);
             const topic = freshTopic(name, `queue-${style}`);
             // A log shares a group's messages across partitions (each partition to one consumer of
             // the group): give it one partition per consumer. A queue spreads even one partition.
@@ -279,10 +305,14 @@ export function describeBrokerConformance(
               // A queue spreads one topic over its consumers; a settled log group gives each
               // partition to one consumer, and key-less batches go round the partitions: all busy.
               const busy = consumers.filter((c) => c.delivered.length > 0).length;
-              expect(
-                busy,
-                `deliveries per consumer: ${consumers.map((c) => c.delivered.length).join(", ")}`,
-              ).toBeGreaterThanOrEqual(partitions > 1 ? consumerCount : caps.model === "queue" ? 2 : 1);
+              const spread = `deliveries per consumer: ${consumers.map((c) => c.delivered.length).join(", ")}`;
+              if (options.unevenQueue?.style === style) {
+                console.info(`[${name}] queue (${style}): ${spread}; ${options.unevenQueue.reason}`);
+              } else {
+                expect(busy, spread).toBeGreaterThanOrEqual(
+                  partitions > 1 ? consumerCount : caps.model === "queue" ? 2 : 1,
+                );
+              }
             } finally {
               await adapter.deleteTopic(topic);
             }
@@ -293,7 +323,7 @@ export function describeBrokerConformance(
       if (caps.pubsub) {
         for (const style of styles) {
           it(`pub-sub: 2 groups each receive every message (${style})`, async () => {
-            const mode = strongestMode(caps);
+            const mode = strongestMode(caps, style);
             const topic = freshTopic(name, `pubsub-${style}`);
             await adapter.createTopic({ name: topic, partitions: 1 });
             const history = new TestHistory();
@@ -339,7 +369,9 @@ export function describeBrokerConformance(
         }
       }
 
-      for (const [style, mode] of styles.flatMap((st) => modes.map((m) => [st, m] as const))) {
+      for (const [style, mode] of styles.flatMap((st) =>
+        deliveryModesOf(caps, st).map((m) => [st, m] as const),
+      )) {
         it(`a killed consumer is replaced (${style}, ${mode}): ${mode === "at-most-once" ? "loss allowed, no duplicates" : "nothing acknowledged lost, unacknowledged redelivered"}`, async () => {
           const topic = freshTopic(name, `kill-${style}-${mode}`);
           await adapter.createTopic({ name: topic, partitions: 1 });
@@ -365,8 +397,12 @@ export function describeBrokerConformance(
               ...(mode === "at-most-once" ? {} : { commitLimit: 5 }),
             });
             const acked = await produce(adapter, history, { process: 1, topic, mode, count: half });
+            // Under at-least-once it acknowledges 5 and holds the rest: a push window caps what follows.
+            const limit =
+              style === "push" && mode !== "at-most-once" ? options.pushOutstandingLimit : undefined;
+            const enough = limit === undefined ? 10 : Math.min(10, 5 + limit);
             expect(
-              await waitUntil(() => first.delivered.length >= 10, 5_000),
+              await waitUntil(() => first.delivered.length >= enough, 5_000),
               "first consumer received messages",
             ).toBe(true);
             await first.kill();
@@ -383,7 +419,7 @@ export function describeBrokerConformance(
             acked.push(
               ...(await produce(adapter, history, { process: 2, topic, mode, count: count - half })),
             );
-            await drain(history, "g1", [second], acked, quietMs);
+            await drain(history, "g1", [second], acked, quietMs, options.drainTimeoutMs);
             await second.close();
             const v = judge(history, expectation(mode, caps.ordering));
             expect(v.valid, explain(v)).toBe(true);
@@ -410,7 +446,11 @@ export function describeBrokerConformance(
                 unacked.filter((id) => !secondGot.has(id)),
                 "unacknowledged by the dead consumer, redelivered",
               ).toEqual([]);
-              expect(g.redelivered).toBeGreaterThan(0);
+              if (options.redeliveryFlagUnreliable === undefined) expect(g.redelivered).toBeGreaterThan(0);
+              else
+                console.info(
+                  `[${name}] ${g.redelivered} redeliveries flagged: ${options.redeliveryFlagUnreliable}`,
+                );
               console.info(
                 `[${name}] kill under ${mode}: ${unacked.length} unacknowledged redelivered, ${g.duplicateDelivery.length} delivered twice, 0 lost`,
               );

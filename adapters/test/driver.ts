@@ -46,7 +46,7 @@ export async function produce(adapter: Adapter, history: TestHistory, o: Produce
       for (let i = 0; i < n; i++) {
         const payload = encodePayload(o.size ?? 100, o.process, seq + i, wallMs());
         stampSent(payload, wallMs());
-        outgoing.push({ topic: o.topic, key: null, payload });
+        outgoing.push({ topic: o.topic, key: null, payload, id: messageId(o.process, seq + i) });
         sent.push({ id: messageId(o.process, seq + i), topic: o.topic, key: null });
       }
       history.sendInvoke(o.process, sent);

@@ -29,6 +29,22 @@ describe("service probes", () => {
     expect(strict).toMatchObject({ available: false, skip: false, fail: true });
   });
 
+  it("names how to start a service brokerbench starts itself", async () => {
+    const gate = await serviceGate("artemis", "127.0.0.1", await closedPort(), {});
+    expect(gate.reason).toContain("npx brokerbench service start artemis");
+  });
+
+  it("skips a service this machine cannot run even under BROKERBENCH_REQUIRE_SERVICES=1, naming what it lacks", async () => {
+    const port = await closedPort();
+    const required = { BROKERBENCH_REQUIRE_SERVICES: "1" };
+    const absent = await serviceGate("pubsub", "127.0.0.1", port, required, "no emulator jar");
+    expect(absent).toMatchObject({ available: false, skip: true, fail: false });
+    expect(absent.reason).toContain("no emulator jar");
+    const installed = await serviceGate("pubsub", "127.0.0.1", port, required, null);
+    expect(installed).toMatchObject({ available: false, skip: false, fail: true });
+    expect(installed.reason).toContain("npx brokerbench service start pubsub");
+  });
+
   it("reads host and port from URLs", () => {
     expect(hostPort("redis://127.0.0.1:6380", 6379)).toEqual({ host: "127.0.0.1", port: 6380 });
     expect(hostPort("amqp://guest:guest@localhost/", 5672)).toEqual({ host: "localhost", port: 5672 });

@@ -21,6 +21,15 @@ export function serviceAvailable(host: string, port: number, timeoutMs = 500): P
   });
 }
 
+/**
+ * How to start a service that is not one of the machine's system services (brokerbench starts it:
+ * `harness/services/`), named in the skip or failure reason.
+ */
+export const HOW_TO_START: Readonly<Record<string, string>> = {
+  artemis: "npx brokerbench service start artemis",
+  pubsub: "npx brokerbench service start pubsub",
+};
+
 /** Whether a suite runs. `skip` only when the service is absent and not required; `reason` says why. */
 export interface ServiceGate {
   readonly name: string;
@@ -40,12 +49,18 @@ export function servicesRequired(env: NodeJS.ProcessEnv = process.env): boolean 
 /**
  * Probes the service once. Use with top-level await in a test file:
  * `const redis = await serviceGate("redis", "127.0.0.1", 6379);`
+ *
+ * `absent`: for a service some machines cannot run at all (the Pub/Sub emulator comes with the
+ * Google Cloud CLI, which no package registry here serves), one line naming what this machine
+ * lacks, or null when it has it. A service that is down and absent is skipped even under
+ * BROKERBENCH_REQUIRE_SERVICES=1; one that is down but could be started fails there as any other.
  */
 export async function serviceGate(
   name: string,
   host: string,
   port: number,
   env: NodeJS.ProcessEnv = process.env,
+  absent: string | null = null,
 ): Promise<ServiceGate> {
   const address = `${host}:${port}`;
   const available = await serviceAvailable(host, port);
@@ -53,9 +68,15 @@ export async function serviceGate(
   if (available) {
     return { name, address, available, skip: false, fail: false, reason: `${name} is up at ${address}` };
   }
+  if (absent !== null) {
+    const reason = `${name} cannot run on this machine (${absent}): skipped`;
+    console.warn(`[brokerbench] ${reason}`);
+    return { name, address, available, skip: true, fail: false, reason };
+  }
+  const start = HOW_TO_START[name] === undefined ? "start it" : `start it: ${HOW_TO_START[name]}`;
   const reason = required
-    ? `${name} is not reachable at ${address} and BROKERBENCH_REQUIRE_SERVICES=1: start it (see DEVELOPERS.md)`
-    : `${name} is not reachable at ${address}: skipped (start it, or set BROKERBENCH_REQUIRE_SERVICES=1 to make this a failure)`;
+    ? `${name} is not reachable at ${address} and BROKERBENCH_REQUIRE_SERVICES=1: ${start} (see DEVELOPERS.md)`
+    : `${name} is not reachable at ${address}: skipped (${start}, or set BROKERBENCH_REQUIRE_SERVICES=1 to make this a failure)`;
   if (!required) console.warn(`[brokerbench] ${reason}`);
   return { name, address, available, skip: !required, fail: required, reason };
 }

@@ -45,6 +45,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     describe: "Run the reference broker as a TCP server (durable, in --data-dir)",
     load: async () => (await import("./commands/broker.js")).brokerCommand,
   },
+  {
+    command: "service <action> [name]",
+    describe: "Start, list and stop brokers brokerbench runs itself (kafka, …): start|stop|status|list",
+    load: async () => (await import("./commands/service.js")).serviceCommand,
+  },
 ];
 
 const nameOf = (command: string) => command.split(" ")[0]!;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ANOMALIES, type Verdict } from "../../checkers/verdict.js";
 import type { RunResult, RunStatus } from "../../core/results.js";
@@ -82,19 +83,24 @@ function verdict(lost: number): Verdict {
   };
 }
 
-describe("summary", () => {
-  it("one row per run with figures, counts and the verdict; a note for each run that is not plain valid", () => {
-    const text = renderSummary([
-      result("ok-run", "completed", null, verdict(0)),
-      result("lossy", "completed", null, verdict(7)),
-      result("cannot", "not-supported", "nats: pull delivery is not supported", null),
-      result("down", "error", "redis: cannot reach the broker at 127.0.0.1:1", null),
-    ]);
+describe("summary --wide", () => {
+  it("one row per run with every column; a note for each run that is not plain valid", () => {
+    const text = renderSummary(
+      [
+        result("ok-run", "completed", null, verdict(0)),
+        result("lossy", "completed", null, verdict(7)),
+        result("cannot", "not-supported", "nats: pull delivery is not supported", null),
+        result("down", "error", "redis: cannot reach the broker at 127.0.0.1:1", null),
+      ],
+      { wide: true },
+    );
     const lines = text.split("\n");
-    expect(lines[0]).toMatch(/^run\s+adapter\s+status\s+pub msg\/s\s+cons msg\/s\s+pub p99 ms\s+e2e p50 ms/);
-    expect(lines[2]).toMatch(/^ok-run\s+reference\s+completed\s+.*\s0\s+0\s+valid$/);
-    expect(lines[3]).toMatch(/^lossy\s+.*\s7\s+0\s+INVALID$/);
-    expect(lines[4]).toMatch(/^cannot\s+reference\s+not-supported(\s+-)+$/);
+    expect(lines[0]).toMatch(
+      /^run\s+adapter\s+status\s+pub msg\/s\s+cons msg\/s\s+cons\/group\s+pub p99 ms\s+e2e p50 ms.*lost\s+dup deliv\s+dup proc\s+verdict$/,
+    );
+    expect(lines[2]).toMatch(/^ok-run\s+reference\s+completed\s+.*\s0\s+0\s+0\s+valid$/);
+    expect(lines[3]).toMatch(/^lossy\s+.*\s7\s+0\s+0\s+INVALID$/);
+    expect(lines[4]).toMatch(/^cannot\s+reference\s+not-supported(\s+-)+\s+not-supported$/);
     expect(text).toContain("lossy on reference: INVALID for delivery at-least-once, order partition: lost 7");
     expect(text).toContain("cannot on reference: not-supported: nats: pull delivery is not supported");
     expect(text).toContain("down on reference: error: redis: cannot reach the broker at 127.0.0.1:1");
@@ -111,5 +117,81 @@ describe("summary", () => {
         ],
       ).split("\n"),
     ).toEqual(["run   pub msg/s", "----  ---------", "a             5", "bbbb      1,000"]);
+  });
+});
+
+/** A run of a suite: workload `wl`, matrix point, adapter. */
+function point(
+  matrix: Record<string, unknown>,
+  adapter: string,
+  status: RunStatus = "completed",
+  v = verdict(0),
+): RunResult {
+  const r = result(
+    `wl-${Object.values(matrix).join("-")}-${adapter}`,
+    status,
+    status === "not-supported" ? `${adapter}: push delivery is not supported` : null,
+    status === "completed" ? v : null,
+  );
+  return { ...r, workload: { ...r.workload, name: "wl", matrix }, adapter: { ...r.adapter, name: adapter } };
+}
+
+describe("summary (default: 120 columns)", () => {
+  it("names runs by what varies, shows duplicate processing beside duplicate delivery, collapses not-supported points", () => {
+    const dup = verdict(0);
+    const dupVerdict = {
+      ...dup,
+      counts: { ...dup.counts, "duplicate-delivery": 20, "duplicate-processing": 0 },
+    };
+    const text = renderSummary([
+      point({ mode: "exactly-once", fault: "consumer-crash" }, "reference", "completed", dupVerdict),
+      point({ mode: "exactly-once", fault: "consumer-crash" }, "redis-streams", "not-supported"),
+      point({ mode: "at-most-once", fault: "consumer-crash" }, "redis-streams", "not-supported"),
+    ]);
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("wl: 3 runs");
+    expect(lines[1]).toMatch(
+      /^run\s+adapter\s+pub\/s\s+cons\/s\s+p50 ms\s+p99 ms\s+backlog\s+lost\s+dup d\/p\s+verdict$/,
+    );
+    expect(lines[3]).toMatch(/^exactly-once\s+reference\s+.*\s20\/0\s+valid$/);
+    expect(lines).toHaveLength(9);
+    expect(text).toContain("not supported (2 of 3 points; --wide lists them):");
+    expect(text).toContain("  push delivery is not supported: redis-streams (every point)");
+    expect(text).toContain("dup d/p: duplicate deliveries / duplicate processing");
+  });
+
+  it("fits 120 columns whatever the names, counts and reasons", () => {
+    const name = fc.string({ unit: fc.constantFrom("a", "b", "-", "=", "x"), minLength: 1, maxLength: 90 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            mode: name,
+            fault: name,
+            adapter: fc.constantFrom("reference", "redis-streams", "rabbitmq"),
+            lost: fc.nat(10_000_000),
+            supported: fc.boolean(),
+          }),
+          {
+            minLength: 1,
+            maxLength: 12,
+          },
+        ),
+        fc.string({ minLength: 0, maxLength: 400 }),
+        (runs, reason) => {
+          const results = runs.map((p) => {
+            const r = point(
+              { mode: p.mode, fault: p.fault },
+              p.adapter,
+              p.supported ? "completed" : "not-supported",
+              verdict(p.lost),
+            );
+            return p.supported ? r : { ...r, reason: `${p.adapter}: ${reason}` };
+          });
+          for (const line of renderSummary(results).split("\n")) expect(line.length).toBeLessThanOrEqual(120);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,17 +1,26 @@
 /**
- * The summary table `brokerbench run` prints: one row per run, figures after warmup, latencies
- * from the intended send time (coordinated-omission corrected), then one line per run that did not
- * complete or was judged invalid, saying why.
+ * The summary `brokerbench run` prints. By default it fits 120 columns: one row per run that ran
+ * (named by the matrix values that tell the runs apart, the workload name in the heading), the
+ * points an adapter could not run collapsed into a line per reason, then a note per run that is not
+ * a plain valid completion, wrapped. `--wide` prints every column and every point.
+ *
+ * Figures after warmup, latencies from the intended send time (coordinated-omission corrected),
+ * consumption per consumer group, duplicate processing beside duplicate delivery.
  */
 import { ANOMALIES } from "../../checkers/verdict.js";
 import type { RunResult } from "../../core/results.js";
+import { groupCount, namedValue } from "../../reports/figures.js";
 
-const COLUMNS = [
+/** The default width of everything the summary prints. */
+export const SUMMARY_WIDTH = 120;
+
+const WIDE_COLUMNS = [
   "run",
   "adapter",
   "status",
   "pub msg/s",
   "cons msg/s",
+  "cons/group",
   "pub p99 ms",
   "e2e p50 ms",
   "e2e p99 ms",
@@ -19,12 +28,21 @@ const COLUMNS = [
   "e2e max ms",
   "backlog max",
   "lost",
-  "dup",
+  "dup deliv",
+  "dup proc",
   "verdict",
 ] as const;
 
-/** Right-aligned columns (numbers). */
-const NUMERIC = new Set<string>(COLUMNS.slice(3, 13));
+/** Right-aligned columns (numbers), by header, for every table this module prints. */
+const NUMERIC = new Set<string>([
+  ...WIDE_COLUMNS.slice(3, 15),
+  "pub/s",
+  "cons/s",
+  "p50 ms",
+  "p99 ms",
+  "backlog",
+  "dup d/p",
+]);
 
 function num(n: number): string {
   if (n >= 100) return Math.round(n).toLocaleString("en-US");
@@ -32,12 +50,25 @@ function num(n: number): string {
   return n.toFixed(2);
 }
 
+function count(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** `valid`, `INVALID`, or the status of a run that did not complete (any status a runner writes). */
 function verdictCell(r: RunResult): string {
-  if (r.status !== "completed") return "-";
+  if (r.status !== "completed") return r.status;
   if (!r.verdict) return r.history ? "unchecked" : "no history";
   return r.verdict.valid ? "valid" : "INVALID";
 }
 
+/** Consumed per group, `× N` when several groups each read the stream. */
+function perGroup(r: RunResult): string {
+  const groups = groupCount(r);
+  const each = r.throughput.consumeMsgsPerSec / groups;
+  return groups > 1 ? `${num(each)}×${groups}` : num(each);
+}
+
+/** Every column, for `--wide`. */
 export function summaryRow(r: RunResult): string[] {
   const done = r.status === "completed";
   const e2e = r.latency.endToEnd.corrected;
@@ -49,14 +80,16 @@ export function summaryRow(r: RunResult): string[] {
     r.status,
     done ? num(r.throughput.publishMsgsPerSec) : dash,
     done ? num(r.throughput.consumeMsgsPerSec) : dash,
+    done ? perGroup(r) : dash,
     done ? num(r.latency.publish.corrected.p99Ms) : dash,
     done ? num(e2e.p50Ms) : dash,
     done ? num(e2e.p99Ms) : dash,
     done ? num(e2e.p999Ms) : dash,
     done ? num(e2e.maxMs) : dash,
-    done ? String(r.backlog.maxMsgs) : dash,
-    v ? String(v.counts.lost) : dash,
-    v ? String(v.counts["duplicate-delivery"]) : dash,
+    done ? count(r.backlog.maxMsgs) : dash,
+    v ? count(v.counts.lost) : dash,
+    v ? count(v.counts["duplicate-delivery"]) : dash,
+    v ? count(v.counts["duplicate-processing"]) : dash,
     verdictCell(r),
   ];
 }
@@ -98,11 +131,199 @@ export function summaryNotes(results: readonly RunResult[]): string[] {
   return notes;
 }
 
-export function renderSummary(results: readonly RunResult[]): string {
-  const table = renderTable(COLUMNS, results.map(summaryRow));
-  const notes = summaryNotes(results);
+/** Breaks `text` at spaces into lines of at most `width`, the ones after the first indented. */
+export function wrap(text: string, width: number, indent = "  "): string[] {
+  const lead = /^ */.exec(text)?.[0] ?? "";
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(" ")) {
+    const candidate = line.trim() === "" ? `${line}${word}` : `${line} ${word}`;
+    if (candidate.length <= width || line.trim() === "") {
+      line = line.trim() === "" ? `${line}${word}` : candidate;
+      continue;
+    }
+    lines.push(line);
+    line = `${indent}${word}`;
+  }
+  if (line !== "") lines.push(line);
+  // A single word longer than the width is cut: the width is a promise.
+  return lines.flatMap((l) => (l.length <= width ? [l] : chunk(l, width, indent)));
+}
+
+function chunk(line: string, width: number, indent: string): string[] {
+  const out = [line.slice(0, width)];
+  for (let i = width; i < line.length; i += width - indent.length)
+    out.push(indent + line.slice(i, i + width - indent.length));
+  return out;
+}
+
+/** The matrix dimensions (and the workload when several) whose values tell these runs apart. */
+function distinguishing(results: readonly RunResult[]): string[] {
+  const keys: string[] = [];
+  if (new Set(results.map((r) => r.workload.name)).size > 1) keys.push("workload");
+  const matrixKeys = [...new Set(results.flatMap((r) => Object.keys(r.workload.matrix)))];
+  for (const k of matrixKeys) {
+    if (new Set(results.map((r) => JSON.stringify(r.workload.matrix[k]))).size > 1) keys.push(k);
+  }
+  return keys;
+}
+
+function pointName(r: RunResult, keys: readonly string[]): string {
+  return keys.length === 0 ? r.workload.name : keys.map((k) => namedValue(r, k)).join(" ");
+}
+
+/** Shortens `s` to `max` characters, keeping both ends (`at-least-once…-crash`). */
+function ellipsize(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const head = Math.ceil((max - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (max - 1 - head))}`;
+}
+
+interface Column {
+  readonly header: string;
+  readonly cell: (r: RunResult) => string;
+}
+
+function narrowColumns(results: readonly RunResult[], keys: readonly string[]): Column[] {
+  const done = (r: RunResult, f: () => string) => (r.status === "completed" ? f() : "-");
+  const e2e = (r: RunResult) => r.latency.endToEnd.corrected;
+  const adapters = new Set(results.map((r) => r.adapter.name));
+  return [
+    { header: "run", cell: (r) => pointName(r, keys) },
+    ...(adapters.size > 1 ? [{ header: "adapter", cell: (r: RunResult) => r.adapter.name }] : []),
+    { header: "pub/s", cell: (r) => done(r, () => num(r.throughput.publishMsgsPerSec)) },
+    { header: "cons/s", cell: (r) => done(r, () => perGroup(r)) },
+    { header: "p50 ms", cell: (r) => done(r, () => num(e2e(r).p50Ms)) },
+    { header: "p99 ms", cell: (r) => done(r, () => num(e2e(r).p99Ms)) },
+    { header: "backlog", cell: (r) => done(r, () => count(r.backlog.maxMsgs)) },
+    { header: "lost", cell: (r) => (r.verdict ? count(r.verdict.counts.lost) : "-") },
+    {
+      header: "dup d/p",
+      cell: (r) =>
+        r.verdict
+          ? `${count(r.verdict.counts["duplicate-delivery"])}/${count(r.verdict.counts["duplicate-processing"])}`
+          : "-",
+    },
+    { header: "verdict", cell: verdictCell },
+  ];
+}
+
+/** `adapter: reason` carries the adapter's name; the line names it already. */
+function reasonOf(r: RunResult): string {
+  const reason = r.reason ?? "no reason given";
+  const prefix = `${r.adapter.name}: `;
+  return reason.startsWith(prefix) ? reason.slice(prefix.length) : reason;
+}
+
+/** One line per reason: `push delivery is not supported: redis-streams (every point)`. */
+function notSupportedLines(results: readonly RunResult[], keys: readonly string[], width: number): string[] {
+  const unsupported = results.filter((r) => r.status === "not-supported");
+  if (unsupported.length === 0) return [];
+  const byReason = new Map<string, RunResult[]>();
+  for (const r of unsupported) byReason.set(reasonOf(r), [...(byReason.get(reasonOf(r)) ?? []), r]);
+  const lines = [`not supported (${unsupported.length} of ${results.length} points; --wide lists them):`];
+  for (const [reason, runs] of byReason) {
+    const adapters = [...new Set(runs.map((r) => r.adapter.name))].map((a) => {
+      const these = runs.filter((r) => r.adapter.name === a);
+      const all = results.filter((r) => r.adapter.name === a).length;
+      if (these.length === all && all > 1) return `${a} (every point)`;
+      if (these.length <= 2) return `${a} (${these.map((r) => pointName(r, keys)).join("; ")})`;
+      return `${a} (${these.length} points)`;
+    });
+    lines.push(...wrap(`  ${reason}: ${adapters.join(", ")}`, width, "    "));
+  }
+  return lines;
+}
+
+/**
+ * The notes under the narrow table: what did not complete and why, what is invalid and why, groups
+ * not judged; runs named as in the table. Warnings are counted in one line (results.json has them).
+ */
+function narrowNotes(results: readonly RunResult[], keys: readonly string[]): string[] {
+  const notes: string[] = [];
+  const adapters = new Set(results.map((r) => r.adapter.name)).size;
+  const who = (r: RunResult) =>
+    adapters > 1 ? `${pointName(r, keys)} on ${r.adapter.name}` : pointName(r, keys);
+  for (const r of results) {
+    if (r.status === "not-supported") continue;
+    if (r.status !== "completed") {
+      notes.push(`${who(r)}: ${r.status}: ${r.reason ?? "no reason given"}`);
+      continue;
+    }
+    const v = r.verdict;
+    if (v && !v.valid) {
+      const found = ANOMALIES.filter((a) => v.forbidden.includes(a) && v.counts[a] > 0)
+        .map((a) => `${a} ${count(v.counts[a])}`)
+        .join(", ");
+      notes.push(`${who(r)}: INVALID for delivery ${v.expect.delivery}, order ${v.expect.order}: ${found}`);
+    }
+    const undrained = v?.groups.filter((g) => !g.drained).map((g) => g.group) ?? [];
+    if (undrained.length > 0)
+      notes.push(`${who(r)}: group(s) ${undrained.join(", ")} did not catch up: loss not judged`);
+  }
+  const warned = results.filter((r) => (r.warnings?.length ?? 0) > 0);
+  if (warned.length > 0) {
+    const total = warned.reduce((n, r) => n + (r.warnings?.length ?? 0), 0);
+    notes.push(
+      `${warned.length} run${warned.length === 1 ? "" : "s"} with warnings (${count(total)} in all): see results.json \`warnings\``,
+    );
+  }
+  return notes;
+}
+
+export interface SummaryOptions {
+  /** Every column and a row per point, however wide (`run --wide`). */
+  readonly wide?: boolean;
+  /** Columns available (default 120). */
+  readonly width?: number;
+}
+
+function renderWide(results: readonly RunResult[]): string {
+  const table = renderTable(WIDE_COLUMNS, results.map(summaryRow));
   const legend =
     "latency from the intended send time (coordinated omission corrected); figures exclude warmup; " +
-    "cons msg/s sums the groups";
-  return [table, "", legend, ...notes].join("\n");
+    "cons msg/s sums the groups, cons/group is per group; dup deliv / dup proc: duplicate deliveries / duplicate processing";
+  return [table, "", legend, ...summaryNotes(results)].join("\n");
+}
+
+function renderNarrow(results: readonly RunResult[], width: number): string {
+  const keys = distinguishing(results);
+  const shown = results.filter((r) => r.status !== "not-supported");
+  let columns = narrowColumns(results, keys);
+  const table = (cols: readonly Column[], runWidth: number) =>
+    renderTable(
+      cols.map((c) => c.header),
+      shown.map((r) => cols.map((c) => (c.header === "run" ? ellipsize(c.cell(r), runWidth) : c.cell(r)))),
+    );
+  const widest = (text: string) => Math.max(...text.split("\n").map((l) => l.length));
+  // The run names give way first (down to 16 characters), then the backlog, then publish rate.
+  let runWidth = Math.max(3, ...shown.map((r) => pointName(r, keys).length));
+  let out = table(columns, runWidth);
+  for (const drop of [null, "backlog", "pub/s"]) {
+    if (drop !== null) columns = columns.filter((c) => c.header !== drop);
+    out = table(columns, runWidth);
+    if (widest(out) > width) {
+      runWidth = Math.max(16, runWidth - (widest(out) - width));
+      out = table(columns, runWidth);
+    }
+    if (widest(out) <= width) break;
+  }
+  const workloads = [...new Set(results.map((r) => r.workload.name))];
+  const heading = `${workloads.join(", ")}: ${results.length} run${results.length === 1 ? "" : "s"}`;
+  const legend =
+    "ms: end-to-end latency from the intended send time (corrected); figures exclude warmup; cons/s per consumer " +
+    "group (×N: N groups each read every message); dup d/p: duplicate deliveries / duplicate processing";
+  const notes = narrowNotes(results, keys);
+  return [
+    heading,
+    ...(shown.length > 0 ? [out] : ["no run ran"]),
+    "",
+    ...wrap(legend, width, ""),
+    ...notSupportedLines(results, keys, width),
+    ...notes.flatMap((n) => wrap(n, width)),
+  ].join("\n");
+}
+
+export function renderSummary(results: readonly RunResult[], options: SummaryOptions = {}): string {
+  return options.wide ? renderWide(results) : renderNarrow(results, options.width ?? SUMMARY_WIDTH);
 }

@@ -69,4 +69,85 @@ describe("fault scheduler", () => {
     expect(s.records().map((r) => r.target)).toEqual(["long", "broken"]);
     expect(s.records()[0]!.endS).toBeLessThan(1);
   });
+
+  it("a fault falling due while a colliding one is active or settling waits for it, or is skipped", async () => {
+    const events: string[] = [];
+    const s = new FaultScheduler(
+      [
+        { at: 0, duration: 0.2, kind: "broker-crash", target: "broker" },
+        { at: 0.05, duration: 0.05, kind: "broker-crash", target: "broker" },
+        { at: 0.06, duration: 0.05, kind: "broker-crash", target: "broker", onConflict: "skip" },
+        // Holds nothing the crashes hold: starts on time.
+        { at: 0.05, duration: 0.02, kind: "consumer-stall", target: "consumer:0" },
+      ],
+      {
+        start: async (f) => void events.push(`start ${f.kind} ${f.at}`),
+        end: async (f) => void events.push(`end ${f.kind} ${f.at}`),
+        holds: (f) => (f.kind === "broker-crash" ? [{ resource: "broker", exclusive: true }] : []),
+        // The first crash takes 100 ms to be served again after it ends.
+        settle: (f) => {
+          if (f.kind !== "broker-crash" || f.at !== 0) return undefined;
+          const healedMs = wallMs();
+          return sleep(100).then(() => ({ healedMs, servedMs: wallMs() }));
+        },
+      },
+      () => {},
+      (_f, err) => {
+        throw err;
+      },
+    );
+    const t0 = wallMs();
+    s.arm(t0, t0 + 1000);
+    await sleep(600);
+    await s.stop();
+    expect(events).toEqual([
+      "start broker-crash 0",
+      "start consumer-stall 0.05",
+      "end consumer-stall 0.05",
+      "end broker-crash 0",
+      "start broker-crash 0.05",
+      "end broker-crash 0.05",
+    ]);
+    const [first, second, stall] = s.records();
+    expect(first!.recoveryS).toBeGreaterThanOrEqual(0.095);
+    expect(first!.delayedS).toBeUndefined();
+    // It waited for the first crash to end (0.2 s) and settle (+0.1 s).
+    expect(second!.startS).toBeGreaterThanOrEqual(0.29);
+    expect(second!.delayedS).toBeGreaterThanOrEqual(0.24);
+    expect(stall!.kind).toBe("consumer-stall");
+    expect(s.skipped()).toEqual([
+      {
+        kind: "broker-crash",
+        target: "broker",
+        atS: 0.06,
+        reason: "broker-crash on broker (due at 0 s) was still active",
+      },
+    ]);
+  });
+
+  it("a waiting fault that could no longer end before producing ends is skipped, never run late", async () => {
+    const s = new FaultScheduler(
+      [
+        { at: 0, duration: 0.15, kind: "broker-crash", target: "broker" },
+        { at: 0.05, duration: 0.1, kind: "broker-crash", target: "broker" },
+      ],
+      {
+        start: async () => {},
+        end: async () => {},
+        holds: () => [{ resource: "broker", exclusive: true }],
+      },
+      () => {},
+      (_f, err) => {
+        throw err;
+      },
+    );
+    const t0 = wallMs();
+    s.arm(t0, t0 + 200);
+    await sleep(300);
+    await s.stop();
+    expect(s.records()).toHaveLength(1);
+    expect(s.skipped()).toMatchObject([
+      { atS: 0.05, reason: "after waiting for a colliding fault it would end after producing ends" },
+    ]);
+  });
 });

@@ -1,7 +1,9 @@
 /**
- * The reference broker as a child process for one run (workload `server: spawn`): started with
- * `brokerbench broker` on a free loopback port and a fresh data directory, SIGKILLed by a
- * broker-crash fault and restarted on the same port and data directory, stopped after the run.
+ * The reference broker as a child process for one run (workload `server: spawn`): started with the
+ * broker server's lean entry (`dist/adapters/reference/server/main.js`, the same flags and
+ * behaviour as `brokerbench broker` without loading the CLI, so a restart is quick) on a free
+ * loopback port and a fresh data directory, SIGKILLed by a broker-crash fault and restarted on the
+ * same port and data directory, stopped after the run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -9,12 +11,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { builtinWorkloadDir } from "../workload/index.js";
+import type { BrokerControl } from "./env.js";
 
 const START_TIMEOUT_MS = 15_000;
 
+/** The compiled broker server's entry, in the package's dist/. */
+function serverEntry(): string {
+  return join(builtinWorkloadDir(), "..", "dist", "adapters", "reference", "server", "main.js");
+}
+
 export type FlushPolicy = "always" | "interval" | "none";
 
-export class SpawnedBroker {
+export class SpawnedBroker implements BrokerControl {
   readonly dataDir: string;
   private readonly flush: FlushPolicy;
   private child: ChildProcess | null = null;
@@ -29,12 +37,11 @@ export class SpawnedBroker {
   }
 
   static async start(flush: FlushPolicy): Promise<SpawnedBroker> {
-    const bin = join(builtinWorkloadDir(), "..", "bin", "brokerbench.js");
-    if (!existsSync(join(builtinWorkloadDir(), "..", "dist", "harness", "cli", "cli.js"))) {
-      throw new Error("server: spawn needs the compiled CLI (dist/); run `npm run build`");
+    if (!existsSync(serverEntry())) {
+      throw new Error("server: spawn needs the compiled broker server (dist/); run `npm run build`");
     }
     const b = new SpawnedBroker(await mkdtemp(join(tmpdir(), "brokerbench-server-")), flush);
-    await b.launch(bin);
+    await b.launch();
     return b;
   }
 
@@ -42,12 +49,11 @@ export class SpawnedBroker {
     return `127.0.0.1:${this.port}`;
   }
 
-  private launch(bin = join(builtinWorkloadDir(), "..", "bin", "brokerbench.js")): Promise<void> {
+  private launch(): Promise<void> {
     const child = spawn(
       process.execPath,
       [
-        bin,
-        "broker",
+        serverEntry(),
         "--host",
         "127.0.0.1",
         "--port",

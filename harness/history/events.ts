@@ -3,15 +3,16 @@
  * worker thread): numbers in a Float64Array chunk, strings (topics, groups, keys, rare whole lines)
  * interned once in a table that travels with the chunk that first uses them.
  *
- *   SEND_INVOKE process time topic source firstSeq count hasKeys [key × count]
- *   SEND_OK     process time topic source firstSeq count hasKeys [key × count] (partition offset) × count
+ *   SEND_INVOKE process time topic source firstSeq count hasKeys [key × count] hasProps [props × count]
+ *   SEND_OK     process time topic source firstSeq count hasKeys [key × count] hasProps [props × count]
+ *               (partition offset) × count
  *   POLL_INVOKE process time group
  *   POLL_OK     process time group count (proc seq topic partition offset redelivered) × count
  *   COMMIT_OFFSETS process time group n (topic partition offset) × n
  *   COMMIT_IDS  process time group n (proc seq) × n
  *   TEXT        string                       — a whole line, built by the caller
  *
- * A null offset travels as -1. `source` is the payload producer id of the batch's ids (`source-seq`),
+ * A null offset travels as -1; `props` is a string id of a message's properties as JSON text. `source` is the payload producer id of the batch's ids (`source-seq`),
  * the process itself unless a new process retries another's messages.
  */
 

@@ -21,6 +21,7 @@ const L = {
   comma: b(","),
   topic: b('","topic":'),
   key: b(',"key":'),
+  props: b(',"props":'),
   partition: b(',"partition":'),
   offset: b(',"offset":'),
   redeliveredFalse: b(',"redelivered":false}'),
@@ -43,6 +44,7 @@ export class HistoryFormatter {
   private readonly w: ByteWriter;
   private readonly strings: (string | undefined)[] = [];
   private readonly quoted: (Buffer | undefined)[] = [];
+  private readonly rawText: (Buffer | undefined)[] = [];
   /** Per topic id: `","topic":T` (closing `}` appended for sends without ack), and `","topic":T,"partition":`. */
   private readonly segments: ({ invoke: Buffer; withPartition: Buffer } | undefined)[] = [];
   lines = 0;
@@ -52,6 +54,16 @@ export class HistoryFormatter {
 
   constructor(w: ByteWriter) {
     this.w = w;
+  }
+
+  /** The string itself (JSON text already: a message's properties), as bytes. */
+  private raw(id: number): Buffer {
+    let v = this.rawText[id];
+    if (v === undefined) {
+      v = Buffer.from(this.strings[id] ?? "{}", "utf8");
+      this.rawText[id] = v;
+    }
+    return v;
   }
 
   private q(id: number): Buffer {
@@ -116,6 +128,10 @@ export class HistoryFormatter {
         i += 8;
         const keysAt = i;
         if (hasKeys) i += count;
+        const hasProps = ev[i] === 1;
+        i += 1;
+        const propsAt = i;
+        if (hasProps) i += count;
         this.head(op === OP.SEND_OK ? L.sendOk : L.sendInvoke, process, time, null);
         w.bytes(L.value);
         const seg = this.segment(topicId);
@@ -126,14 +142,21 @@ export class HistoryFormatter {
         for (let m = 0; m < count; m++) {
           const key = hasKeys ? ev[keysAt + m]! : -1;
           const qk = key >= 0 ? this.q(key) : null;
-          w.reserve(ENTRY + topic.length + (qk?.length ?? 0));
+          const qp = hasProps ? this.raw(ev[propsAt + m]!) : null;
+          w.reserve(ENTRY + topic.length + (qk?.length ?? 0) + (qp?.length ?? 0));
           w.bytes(m > 0 ? nextHead : idHead);
           w.decimal(this.seq.set(firstSeq + m));
           if (op === OP.SEND_OK) {
-            if (qk !== null) {
+            if (qk !== null || qp !== null) {
               w.bytes(seg.invoke);
-              w.bytes(L.key);
-              w.bytes(qk);
+              if (qk !== null) {
+                w.bytes(L.key);
+                w.bytes(qk);
+              }
+              if (qp !== null) {
+                w.bytes(L.props);
+                w.bytes(qp);
+              }
               w.bytes(L.partition);
             } else {
               w.bytes(seg.withPartition);
@@ -147,6 +170,10 @@ export class HistoryFormatter {
             if (qk !== null) {
               w.bytes(L.key);
               w.bytes(qk);
+            }
+            if (qp !== null) {
+              w.bytes(L.props);
+              w.bytes(qp);
             }
           }
           w.byte(CLOSE_BRACE);

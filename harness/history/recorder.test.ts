@@ -225,3 +225,55 @@ describe("ByteWriter", () => {
     expect(Buffer.concat(chunks).toString("latin1")).toBe(expected);
   });
 });
+
+describe("recorder, message properties and group predicates", () => {
+  it("writes props on every send message (with and without keys) and predicates in meta", async () => {
+    const path = join(tmp(), "history.jsonl");
+    const r = new HistoryRecorder(path);
+    r.meta({
+      adapter: "artemis",
+      workload: "w",
+      model: "queue",
+      expect: { delivery: "at-least-once", order: "none" },
+      predicates: { g1: "region = 'eu'" },
+    });
+    const props = ['{"region":"eu","priority":5}', '{"priority":"x\\"y"}'];
+    const batch = { process: 3, topic: "orders", firstSeq: 0, count: 2, keys: ["k1", null], props };
+    r.sendInvoke(batch);
+    r.sendOk(batch, [
+      { partition: 0, offset: null },
+      { partition: 0, offset: null },
+    ]);
+    r.sendOk({ ...batch, keys: null }, [
+      { partition: 0, offset: 1 },
+      { partition: 0, offset: 2 },
+    ]);
+    r.sendFailed(batch, true, "refused");
+    await r.close();
+    const lines = readLines(path);
+    expect(lines[0]?.["value"]).toMatchObject({ predicates: { g1: "region = 'eu'" } });
+    expect(lines[1]?.["value"]).toEqual([
+      { id: "3-0", topic: "orders", key: "k1", props: { region: "eu", priority: 5 } },
+      { id: "3-1", topic: "orders", props: { priority: 'x"y' } },
+    ]);
+    expect(lines[2]?.["value"]).toEqual([
+      {
+        id: "3-0",
+        topic: "orders",
+        key: "k1",
+        props: { region: "eu", priority: 5 },
+        partition: 0,
+        offset: null,
+      },
+      { id: "3-1", topic: "orders", props: { priority: 'x"y' }, partition: 0, offset: null },
+    ]);
+    expect(lines[3]?.["value"]).toEqual([
+      { id: "3-0", topic: "orders", props: { region: "eu", priority: 5 }, partition: 0, offset: 1 },
+      { id: "3-1", topic: "orders", props: { priority: 'x"y' }, partition: 0, offset: 2 },
+    ]);
+    expect(lines[4]).toMatchObject({
+      type: "fail",
+      value: [{ id: "3-0", props: { region: "eu", priority: 5 } }, { id: "3-1" }],
+    });
+  });
+});

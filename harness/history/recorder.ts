@@ -25,6 +25,8 @@ export interface HistoryMeta {
   readonly workload: string;
   readonly model: "log" | "queue";
   readonly expect: Expectation;
+  /** Each group's predicate (workload `predicates`), in the neutral syntax of core/predicates.ts. */
+  readonly predicates?: Readonly<Record<string, string>>;
 }
 
 /** A batch one producer sends to one topic: messages `${source ?? process}-${firstSeq + i}`. */
@@ -38,6 +40,8 @@ export interface SentBatch {
   readonly count: number;
   /** Per message, or null when the batch carries no keys. */
   readonly keys: readonly (string | null)[] | null;
+  /** Per message, its properties as a JSON object's text (workload `predicates`); absent or null: none. */
+  readonly props?: readonly string[] | null;
 }
 
 /** Ids of delivered messages, decoded from their payloads: message i is `${procs[i]}-${seqs[i]}`. */
@@ -194,7 +198,14 @@ export class HistoryRecorder {
         keyIds[i] = k == null ? -1 : enc.str(k);
       }
     }
-    const ev = enc.reserve(8 + (keyIds ? count : 0) + (acks ? 2 * count : 0));
+    // Few distinct property sets: interned like keys.
+    const props = batch.props ?? null;
+    let propIds: number[] | null = null;
+    if (props !== null) {
+      propIds = new Array<number>(count);
+      for (let i = 0; i < count; i++) propIds[i] = enc.str(props[i]!);
+    }
+    const ev = enc.reserve(9 + (keyIds ? count : 0) + (propIds ? count : 0) + (acks ? 2 * count : 0));
     let n = enc.n;
     ev[n++] = op;
     ev[n++] = batch.process;
@@ -205,6 +216,8 @@ export class HistoryRecorder {
     ev[n++] = count;
     ev[n++] = keyIds ? 1 : 0;
     if (keyIds) for (let i = 0; i < count; i++) ev[n++] = keyIds[i]!;
+    ev[n++] = propIds ? 1 : 0;
+    if (propIds) for (let i = 0; i < count; i++) ev[n++] = propIds[i]!;
     if (acks) {
       for (let i = 0; i < count; i++) {
         const a = acks[i]!;
@@ -227,10 +240,12 @@ export class HistoryRecorder {
   sendFailed(batch: SentBatch, definite: boolean, error: string): void {
     const value = Array.from({ length: batch.count }, (_, i) => {
       const key = batch.keys?.[i];
+      const props = batch.props?.[i];
       return {
         id: `${batch.source ?? batch.process}-${batch.firstSeq + i}`,
         topic: batch.topic,
         ...(key != null ? { key } : {}),
+        ...(props != null ? { props: JSON.parse(props) as unknown } : {}),
       };
     });
     this.text(
@@ -342,12 +357,18 @@ export class HistoryRecorder {
   }
 
   /**
-   * A fault injected by the harness starts or ends: `{"type":"info","f":"fault",...}`, an extension
-   * of HISTORY.md v1 that the checkers ignore (checkers/README.md); it carries no operation.
+   * A fault injected by the harness starts, ends, is served again after it (`recovered`, with
+   * `recoveryS`) or is skipped (with its `reason`): `{"type":"info","f":"fault",...}`, a marker of
+   * docs/HISTORY.md that the checkers skip; it carries no operation.
    */
-  fault(kind: string, target: string, phase: "start" | "end"): void {
+  fault(
+    kind: string,
+    target: string,
+    phase: "start" | "end" | "recovered" | "skipped",
+    detail: { readonly healS?: number; readonly recoveryS?: number | null; readonly reason?: string } = {},
+  ): void {
     this.text(
-      `{"type":"info","f":"fault","time":${monoNs()},"value":${JSON.stringify({ kind, target, phase })}}\n`,
+      `{"type":"info","f":"fault","time":${monoNs()},"value":${JSON.stringify({ kind, target, phase, ...detail })}}\n`,
     );
   }
 

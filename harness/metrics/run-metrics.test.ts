@@ -42,6 +42,20 @@ describe("RunMetrics", () => {
     expect(decodeFromCompressedBase64(e2e.corrected.histogram).totalCount).toBe(10);
   });
 
+  it("samples each second's end-to-end p50 and p99 from the intended send time", () => {
+    const m = make();
+    // Second 1: 90 messages 5 ms late, 10 messages 200 ms late (intended 150 ms before their send).
+    m.onEndToEnd(90, start + 100, start + 100, start + 105);
+    m.onEndToEnd(10, start + 100, start + 250, start + 300);
+    m.sample(start + 1000);
+    // Second 2: nothing arrives.
+    m.sample(start + 2000);
+    const [first, second] = m.summary().timeseries;
+    expect(first?.e2eP50Ms).toBeCloseTo(5, 1);
+    expect(first?.e2eP99Ms).toBeCloseTo(200, -0.5);
+    expect(second).toMatchObject({ tS: 2, e2eP50Ms: null, e2eP99Ms: null });
+  });
+
   it("counts backlog per group and never below zero", () => {
     const m = make();
     m.onAcked(100, start, start, start + 1);

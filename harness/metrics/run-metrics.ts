@@ -32,8 +32,10 @@ export interface MetricsSummary {
 }
 
 export class RunMetrics {
-  readonly startMs: number;
-  readonly warmupEndMs: number;
+  private startAtMs: number;
+  private readonly warmupMs: number;
+  /** startMs + warmup, kept as a field: the hot path compares against it once per batch. */
+  private warmupEnd: number;
   private readonly messageBytes: number;
   private readonly groups: readonly string[];
 
@@ -60,19 +62,40 @@ export class RunMetrics {
   private intervalPublished = 0;
   private intervalConsumed = 0;
   private maxBacklog = 0;
+  private owedPerGroup: number[] | null = null;
 
+  /**
+   * `startMs`: when the run's clock starts; a runner that sets up clients first creates the metrics
+   * then and calls `begin` when producing starts (setup time is not run time).
+   */
   constructor(options: {
     startMs: number;
     warmupS: number;
     messageBytes: number;
     groups: readonly string[];
   }) {
-    this.startMs = options.startMs;
-    this.warmupEndMs = options.startMs + options.warmupS * 1000;
+    this.startAtMs = options.startMs;
+    this.warmupMs = options.warmupS * 1000;
+    this.warmupEnd = options.startMs + this.warmupMs;
     this.messageBytes = options.messageBytes;
     this.groups = options.groups;
     this.deliveredPerGroup = options.groups.map(() => 0);
     this.nextSampleMs = options.startMs + 1000;
+  }
+
+  /** Starts the run's clock at `startMs` (wall clock): the time series and warmup count from there. */
+  begin(startMs: number): void {
+    this.startAtMs = startMs;
+    this.warmupEnd = startMs + this.warmupMs;
+    this.nextSampleMs = startMs + 1000;
+  }
+
+  get startMs(): number {
+    return this.startAtMs;
+  }
+
+  get warmupEndMs(): number {
+    return this.warmupEnd;
   }
 
   onSending(count: number): void {
@@ -86,7 +109,7 @@ export class RunMetrics {
     this.intervalPublished += count;
     const corrected = toMicros(ackMs - intendedMs);
     this.intervalPublish.recordValueWithCount(corrected, count);
-    if (intendedMs >= this.warmupEndMs) {
+    if (intendedMs >= this.warmupEnd) {
       this.publishCorrected.recordValueWithCount(corrected, count);
       this.publishUncorrected.recordValueWithCount(toMicros(ackMs - sentMs), count);
       this.measuredAcked += count;
@@ -110,7 +133,7 @@ export class RunMetrics {
   onEndToEnd(count: number, intendedMs: number, sentMs: number, receiveMs: number): void {
     const corrected = toMicros(receiveMs - intendedMs);
     this.intervalE2e.recordValueWithCount(corrected, count);
-    if (intendedMs >= this.warmupEndMs) {
+    if (intendedMs >= this.warmupEnd) {
       this.e2eCorrected.recordValueWithCount(corrected, count);
       this.e2eUncorrected.recordValueWithCount(toMicros(receiveMs - sentMs), count);
       this.measuredDelivered += count;
@@ -118,10 +141,25 @@ export class RunMetrics {
     }
   }
 
-  /** Acknowledged and not yet delivered, summed over groups (never below 0 per group). */
+  /**
+   * Groups that receive only part of the messages (workload `predicates`): from the first call on,
+   * a group is owed what `onOwed` counted for it instead of every acknowledged message.
+   */
+  onOwed(group: number, count: number): void {
+    this.owedPerGroup ??= this.groups.map(() => 0);
+    this.owedPerGroup[group]! += count;
+  }
+
+  /** Messages group number `group` is owed: every acknowledged one, or what `onOwed` counted. */
+  owedTo(group: number): number {
+    return this.owedPerGroup === null ? this.ackedCount : (this.owedPerGroup[group] ?? 0);
+  }
+
+  /** Owed and not yet delivered, summed over groups (never below 0 per group). */
   backlog(): number {
     let total = 0;
-    for (const d of this.deliveredPerGroup) total += Math.max(0, this.ackedCount - d);
+    for (let g = 0; g < this.deliveredPerGroup.length; g++)
+      total += Math.max(0, this.owedTo(g) - this.deliveredPerGroup[g]!);
     return total;
   }
 
@@ -147,6 +185,7 @@ export class RunMetrics {
         publishedMsgs: this.intervalPublished,
         consumedMsgs: this.intervalConsumed,
         backlogMsgs: backlog,
+        e2eP50Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(50) / 1000 : null,
         e2eP99Ms: this.intervalE2e.totalCount > 0 ? this.intervalE2e.getValueAtPercentile(99) / 1000 : null,
         publishP99Ms:
           this.intervalPublish.totalCount > 0 ? this.intervalPublish.getValueAtPercentile(99) / 1000 : null,

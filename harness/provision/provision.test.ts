@@ -139,8 +139,30 @@ describe("provisionBroker", () => {
       "redis-pubsub": "redis://localhost:32768",
       "redis-streams": "redis://localhost:32768",
       rabbitmq: "amqp://guest:guest@localhost:32768",
+      kafka: "localhost:32768",
     });
     expect(BROKER_IMAGES.jetstream?.command).toContain("-js");
     expect(BROKER_IMAGES.mqtt?.files?.[0]?.content).toMatch(/allow_anonymous true/);
+  });
+
+  it("kafka: one KRaft node advertising the mapped address clients reach it at", () => {
+    const kafka = BROKER_IMAGES.kafka!;
+    expect(kafka.image).toMatch(/^apache\/kafka:4\./);
+    expect(kafka.env).toMatchObject({
+      KAFKA_PROCESS_ROLES: "broker,controller",
+      KAFKA_CONTROLLER_QUORUM_VOTERS: "1@localhost:9094",
+      KAFKA_LISTENERS: "PLAINTEXT://:9092,BROKER://:9093,CONTROLLER://:9094",
+      KAFKA_INTER_BROKER_LISTENER_NAME: "BROKER",
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "1",
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: "1",
+    });
+    // The advertised listener is only known once the port is mapped: the start script sets it.
+    expect(kafka.env).not.toHaveProperty("KAFKA_ADVERTISED_LISTENERS");
+    expect(kafka.starter?.("docker.example", 32768)).toBe(
+      "export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://docker.example:32768,BROKER://localhost:9093\nexec /etc/kafka/docker/run\n",
+    );
+    expect(
+      kafka.readyLog?.test("[2026-12-04 23:00:10,215] INFO [KafkaRaftServer nodeId=1] Kafka Server started"),
+    ).toBe(true);
   });
 });

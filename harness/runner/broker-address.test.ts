@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { brokerAddress } from "./run.js";
+import { brokerAddress } from "./infrastructure.js";
 
 describe("brokerAddress (where the fault proxy goes)", () => {
   it("finds host:port in the url forms the adapters use and rewrites only that part", () => {

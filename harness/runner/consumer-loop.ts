@@ -12,8 +12,10 @@ import {
   type OutgoingMessage,
   type Producer,
   SendError,
+  type TopicPartition,
 } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
+import { messageId } from "../../core/payload.js";
 import type { DeliveredIds } from "../history/index.js";
 import { BatchEncoder, HeaderReader } from "./payloads.js";
 import type { LoopContext } from "./producer-loop.js";
@@ -56,6 +58,8 @@ export interface ReactPlan {
   readonly maxSource: number;
   readonly topic: string;
   readonly messageSize: number;
+  /** Give each message its id (exactly-once: brokers that deduplicate by id). */
+  readonly messageIds: boolean;
 }
 
 /** Deterministic choice of about `fraction` of sequence numbers (Knuth's multiplicative hash). */
@@ -96,6 +100,8 @@ export class ConsumerLoop {
   assigned = false;
   /** performance.now() of the latest assignment. */
   lastAssignMs = 0;
+  /** The partitions of the latest assignment (log-model adapters report them). */
+  partitions: readonly TopicPartition[] = [];
   /** Killed by fault injection: the loop is over and its consumer gone. */
   crashed = false;
   private readonly consumer: Consumer;
@@ -107,6 +113,8 @@ export class ConsumerLoop {
   private reactEncoder: BatchEncoder | null = null;
   private pullLoop: Promise<void> | null = null;
   private crashRequest: { done: Promise<void>; resolve: () => void } | null = null;
+  /** Held back by the run (backlog mode): reads nothing until released. */
+  private holdGate: { readonly open: Promise<void>; readonly release: () => void } | null = null;
   private stallGate: {
     untilMs: number;
     slowRate: number | null;
@@ -134,6 +142,7 @@ export class ConsumerLoop {
     const { group, pollMax, pollWaitMs } = this.plan;
     while (!this.stopping && !this.ctx.abort.aborted && this.error === null) {
       if (this.stallGate && this.stallGate.slowRate === null) await this.stallGate.open;
+      if (this.holdGate) await this.holdGate.open;
       if (this.crashRequest) {
         this.crashNow(); // idle between polls: nothing in hand
         return;
@@ -182,6 +191,7 @@ export class ConsumerLoop {
     if (n === 0) return;
     // Push: a stalled consumer does not return from the broker's callback until the stall ends.
     if (this.stallGate && this.stallGate.slowRate === null) await this.stallGate.open;
+    if (this.holdGate) await this.holdGate.open;
     if (this.crashed) return;
     const receiveMs = wallMs();
     const s = this.scratch;
@@ -247,8 +257,13 @@ export class ConsumerLoop {
     while (count > 0) {
       const k = Math.min(count, 64);
       const now = wallMs();
+      let seq = this.reactSeq;
       for (const payload of this.reactEncoder.encode(k, this.reactSeq, now, now)) {
-        messages.push({ topic: r.topic, key: null, payload });
+        messages.push(
+          r.messageIds
+            ? { topic: r.topic, key: null, payload, id: messageId(source, seq++) }
+            : { topic: r.topic, key: null, payload },
+        );
       }
       this.reactSeq += k;
       count -= k;
@@ -294,6 +309,7 @@ export class ConsumerLoop {
     });
     this.crashRequest = { done, resolve };
     this.stallGate?.release();
+    this.holdGate?.release();
     const timer = setTimeout(() => this.crashNow(), idleMs);
     return done.finally(() => clearTimeout(timer));
   }
@@ -331,6 +347,26 @@ export class ConsumerLoop {
     this.stallGate?.release();
   }
 
+  /** Reads nothing more until `release` (the runner's backlog mode; a push consumer stops acknowledging). */
+  hold(): void {
+    if (this.holdGate) return;
+    let release!: () => void;
+    const open = new Promise<void>((r) => {
+      release = r;
+    });
+    this.holdGate = {
+      open,
+      release: () => {
+        this.holdGate = null;
+        release();
+      },
+    };
+  }
+
+  release(): void {
+    this.holdGate?.release();
+  }
+
   private async commit(batch: readonly Delivery[]): Promise<boolean> {
     try {
       const value = await this.consumer.commit(batch);
@@ -357,8 +393,9 @@ export class ConsumerLoop {
     }
   }
 
-  onAssign(): void {
+  onAssign(partitions: readonly TopicPartition[]): void {
     this.assigned = true;
+    this.partitions = partitions;
     this.lastAssignMs = performance.now();
   }
 
@@ -366,6 +403,7 @@ export class ConsumerLoop {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stallGate?.release();
+    this.holdGate?.release();
     if (this.pullLoop) await this.pullLoop;
     if (this.crashRequest) {
       await this.crashRequest.done;

@@ -1,18 +1,26 @@
+export { RunClients } from "./clients.js";
 export { ConsumerLoop, type ConsumerPlan, type GroupState } from "./consumer-loop.js";
+export { drain } from "./drain.js";
 export { brokerbenchVersion, environment } from "./environment.js";
+export { brokerAddress, RunInfrastructure } from "./infrastructure.js";
 export { KeyGenerator } from "./keys.js";
-export { BatchEncoder, HeaderReader } from "./payloads.js";
-export { type LoopContext, type ProducerOutcome, type ProducerPlan, runProducer } from "./producer-loop.js";
 export {
-  executeRun,
-  expectationOf,
-  groupNames,
   HISTORY_FILE,
   type HistoryChecker,
   RESULTS_FILE,
   type RunOptions,
   type RunProgress,
+} from "./options.js";
+export { BatchEncoder, HeaderReader } from "./payloads.js";
+export {
+  expectationOf,
+  groupNames,
+  planRun,
+  type Refusal,
+  type RunPlan,
   redactSettings,
   resolveOrder,
   resolveStart,
-} from "./run.js";
+} from "./plan.js";
+export { type LoopContext, type ProducerOutcome, type ProducerPlan, runProducer } from "./producer-loop.js";
+export { executeRun } from "./run.js";

@@ -10,10 +10,13 @@
  */
 import { type OutgoingMessage, type Producer, SendError } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
+import { messageId } from "../../core/payload.js";
+import type { Predicate } from "../../core/predicates.js";
 import type { HistoryRecorder, SentBatch } from "../history/index.js";
 import type { RunMetrics } from "../metrics/index.js";
 import type { KeyGenerator } from "./keys.js";
 import { BatchEncoder } from "./payloads.js";
+import type { PropertyCycle } from "./predicates.js";
 
 export interface ProducerPlan {
   /** History process ids of the lanes (one per batch that may be outstanding); also payload producer ids. */
@@ -26,12 +29,19 @@ export interface ProducerPlan {
   /** Messages this producer sends, or null to send until `endMs`. */
   readonly limit: number | null;
   readonly startMs: number;
-  readonly endMs: number;
+  /** When producing ends (wall-clock ms); read before each batch, as it may move (backlog mode). */
+  readonly endMs: () => number;
   readonly keys: KeyGenerator;
+  /** Message properties by sequence number (workload `predicates`), or null. */
+  readonly properties?: PropertyCycle | null;
+  /** Each group's predicate, in group order (with `properties`): what each group is owed. */
+  readonly groupPredicates?: readonly Predicate[];
   /** Hands out a fresh process id (unique in the run), for a lane whose process is spent. */
   readonly nextProcess: () => number;
   /** True while this producer's acknowledgements are to be treated as lost (fault injection). */
   readonly ackLost?: () => boolean;
+  /** Give each message its id (`OutgoingMessage.id`), for brokers that deduplicate by id (exactly-once). */
+  readonly messageIds?: boolean;
   /** Whether a batch whose acknowledgement was lost is sent again (at-least/exactly-once) or left unknown (at-most-once). */
   readonly retryLostAcks?: boolean;
   /**
@@ -113,7 +123,7 @@ async function runLane(
     let intendedMs: number;
     if (batchIntervalMs > 0) {
       intendedMs = plan.startMs + schedule.k * batchIntervalMs;
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.k++;
       schedule.claimed += count;
       // Timers have 1 ms resolution: sleep while a whole millisecond remains, then send. A batch
@@ -125,7 +135,7 @@ async function runLane(
       }
     } else {
       intendedMs = wallMs();
-      if (plan.limit === null && intendedMs >= plan.endMs) break;
+      if (plan.limit === null && intendedMs >= plan.endMs()) break;
       schedule.claimed += count;
     }
     const keys = plan.keys.batch(count);
@@ -133,10 +143,19 @@ async function runLane(
     if (intendedMs > sentMs) intendedMs = sentMs;
     const payloads = encoder.encode(count, seq, intendedMs, sentMs);
     const messages = new Array<OutgoingMessage>(count);
+    const cycle = plan.properties ?? null;
+    const props = cycle === null ? null : new Array<string>(count);
     for (let i = 0; i < count; i++) {
-      messages[i] = { topic: plan.topic, key: keys === null ? null : keys[i]!, payload: payloads[i]! };
+      const key = keys === null ? null : keys[i]!;
+      const id = plan.messageIds ? { id: messageId(source, seq + i) } : {};
+      if (cycle === null) messages[i] = { topic: plan.topic, key, payload: payloads[i]!, ...id };
+      else {
+        const p = cycle.of(seq + i);
+        props![i] = p.json;
+        messages[i] = { topic: plan.topic, key, payload: payloads[i]!, ...id, properties: p.properties };
+      }
     }
-    let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys };
+    let batch: SentBatch = { process, source, topic: plan.topic, firstSeq: seq, count, keys, props };
     metrics.onSending(count);
     recorder?.sendInvoke(batch);
     seq += count;
@@ -172,6 +191,11 @@ async function runLane(
         acks = await (producer.retry ? producer.retry(messages) : producer.send(messages));
       }
       metrics.onAcked(count, intendedMs, sentMs, wallMs());
+      if (cycle !== null && plan.groupPredicates !== undefined) {
+        const owed = plan.groupPredicates.map(() => 0);
+        cycle.owed(plan.groupPredicates, batch.firstSeq, count, owed);
+        for (let g = 0; g < owed.length; g++) metrics.onOwed(g, owed[g]!);
+      }
       recorder?.sendOk(batch, acks);
     } catch (err) {
       const definite = err instanceof SendError && err.definite;

@@ -1,6 +1,12 @@
-export { checkFaultTargets, loadWorkloadFile, parseWorkloadText, type WorkloadRun } from "./load.js";
+export {
+  checkFaultTargets,
+  type LoadOptions,
+  loadWorkloadFile,
+  parseWorkloadText,
+  type WorkloadRun,
+} from "./load.js";
 export { expandMatrix, MatrixError, type MatrixPoint, pointId } from "./matrix.js";
-export { fromOmb, isOmbWorkload, type OmbWorkload, ombSchema } from "./omb.js";
+export { fromOmb, isOmbWorkload, OMB_FIELD_OF, type OmbWorkload, ombSchema } from "./omb.js";
 export { builtinWorkloadDir, builtinWorkloads, DEFAULT_WORKLOAD, resolveWorkloadArg } from "./resolve.js";
 export {
   FAULT_KINDS,
@@ -9,6 +15,8 @@ export {
   faultSchema,
   KEY_DISTRIBUTIONS,
   type KeyDistribution,
+  type PredicatesSpec,
+  predicatesSchema,
   WORKLOAD_FIELD_NAMES,
   type Workload,
   type WorkloadField,

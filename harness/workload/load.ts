@@ -7,41 +7,59 @@ import { basename, extname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../../core/errors.js";
-import { expandMatrix, MatrixError, pointId } from "./matrix.js";
-import { fromOmb, isOmbWorkload, ombSchema } from "./omb.js";
+import { type FaultContext, type FaultSpec, faultProblem } from "../faults/kinds.js";
+import { expandNemesis, NemesisError, randomSeed } from "../faults/nemesis.js";
+import { expandMatrix, MatrixError, pointId, withSettings } from "./matrix.js";
+import { fromOmb, isOmbWorkload, OMB_FIELD_OF, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
 
 /**
- * Fault targets against the workload's own shape (the schema checked their form): the consumer,
- * group and producer must exist, and the fault must fit in the producing time.
+ * What the schema cannot check alone, against the workload's own shape: each fault's target must
+ * exist and fit in the producing time (the fault table's `faultProblem`), the reacting and the late
+ * group must make sense.
  */
+function faultContext(w: Workload): FaultContext {
+  return {
+    groups: Array.from({ length: w.groups }, (_, g) => `g${g + 1}`),
+    consumersPerGroup: w.consumersPerGroup,
+    producers: w.topics * w.producersPerTopic,
+    provides: w.server === "spawn" ? ["broker-process"] : [],
+    durationS: w.messages === null ? w.durationS : null,
+  };
+}
+
 export function checkFaultTargets(w: Workload): string | null {
+  const context = faultContext(w);
   for (const [i, f] of w.faults.entries()) {
-    const field = (name: string) => `field "faults.${i}.${name}"`;
-    if (f.kind === "broker-crash" && w.server !== "spawn")
-      return `${field("kind")}: broker-crash needs \`server: spawn\` (the harness restarts the broker it started)`;
-    const consumer = /^(?:group:([^/]+)\/)?consumer:(\d+)$/.exec(f.target);
-    if (consumer) {
-      const group = consumer[1] ?? "g1";
-      const index = Number(consumer[2]);
-      const groups = Array.from({ length: w.groups }, (_, g) => `g${g + 1}`);
-      if (!groups.includes(group))
-        return `${field("target")}: no group "${group}" (groups: ${groups.join(", ")})`;
-      if (index >= w.consumersPerGroup)
-        return `${field("target")}: consumer:${index} does not exist (consumersPerGroup ${w.consumersPerGroup}: consumer:0 … consumer:${w.consumersPerGroup - 1})`;
-    }
-    const producer = /^producer:(\d+)$/.exec(f.target);
-    const producers = w.topics * w.producersPerTopic;
-    if (producer && Number(producer[1]) >= producers)
-      return `${field("target")}: ${f.target} does not exist (${producers} producer(s): producer:0 … producer:${producers - 1})`;
-    if (w.messages === null && f.at + f.duration > w.durationS)
-      return `${field("duration")}: the fault ends at ${f.at + f.duration} s, after producing ends (durationS ${w.durationS})`;
+    const problem = faultProblem(f, context);
+    if (problem !== null) return `field "faults.${i}.${problem.field}": ${problem.message}`;
   }
+  if (w.backlogBytes !== null && w.messages !== null)
+    return 'field "backlogBytes": backlog mode runs for a duration (durationS), not a message count';
   if (w.reactors !== null && w.reactors.group > w.groups)
     return `field "reactors.group": group ${w.reactors.group} does not exist (groups: ${w.groups})`;
   if (w.lateGroup !== null && w.messages === null && w.lateGroup.joinAtS >= w.durationS)
     return `field "lateGroup.joinAtS": ${w.lateGroup.joinAtS} s is not before producing ends (durationS ${w.durationS})`;
   return null;
+}
+
+/**
+ * The workload with its nemesis expanded: the generated faults follow the written ones, and the
+ * nemesis carries the seed it was expanded with (a random one when it named none).
+ */
+function withNemesis(w: Workload, seed: number, error: (field: string, message: string) => Error): Workload {
+  if (w.nemesis === null) return w;
+  const nemesis = { ...w.nemesis, seed: w.nemesis.seed ?? seed };
+  let generated: FaultSpec[];
+  try {
+    generated = expandNemesis(nemesis, w.messages === null ? w.durationS : null);
+  } catch (err) {
+    if (err instanceof NemesisError) throw error(err.field, err.message);
+    throw err;
+  }
+  const problem = faultProblem(generated[0]!, faultContext(w));
+  if (problem !== null) throw error(problem.field === "duration" ? "count" : problem.field, problem.message);
+  return { ...w, nemesis, faults: [...w.faults, ...generated] };
 }
 
 /** One run a workload file asks for: one point of its matrix, validated. */
@@ -82,8 +100,32 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** How a native field is named to the user: its command-line flag, the OMB field it came from, or itself. */
+type FieldNamer = (field: string) => string;
+
+/** Command-line options that set workload fields (`brokerbench run --duration …`). */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  durationS: "--duration",
+  warmupS: "--warmup",
+  messages: "--messages",
+  rate: "--rate",
+};
+
+function fieldNamer(overrides: Readonly<Record<string, unknown>>, format: WorkloadRun["format"]): FieldNamer {
+  return (field) => {
+    const flag = FLAG_OF[field];
+    if (flag !== undefined && field in overrides) return flag;
+    const omb = format === "omb" ? OMB_FIELD_OF[field] : undefined;
+    return `field "${omb ?? field}"`;
+  };
+}
+
 /** The first zod issue as `field "x": message` (one line). */
-function describeIssue(error: z.ZodError, knownKeys: Iterable<string>): string {
+function describeIssue(
+  error: z.ZodError,
+  knownKeys: Iterable<string>,
+  name: FieldNamer = (f) => `field "${f}"`,
+): string {
   const issue = error.issues[0];
   if (!issue) return "invalid workload";
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : "";
@@ -93,16 +135,31 @@ function describeIssue(error: z.ZodError, knownKeys: Iterable<string>): string {
     const hint = issue.path.length === 0 ? closest(key, knownKeys) : null;
     return `unknown field "${prefix}${key}"${hint ? ` (did you mean "${hint}"?)` : ""}${more}`;
   }
-  const field = issue.path.length > 0 ? `field "${issue.path.join(".")}": ` : "";
+  const path = issue.path.map(String);
+  const field =
+    path.length === 1 ? `${name(path[0]!)}: ` : path.length > 1 ? `field "${path.join(".")}": ` : "";
   const message = issue.message.replace(/^Invalid input: /, "");
   return `${field}${message}${more}`;
 }
 
-/** Parses the text of a workload file into its runs. `file` names it in errors. */
+/** How a file is loaded besides its own fields. */
+export interface LoadOptions {
+  /**
+   * Multiplies the backlog mode's size (`backlogBytes`, OMB's `consumerBacklogSizeGB`), so a
+   * workload written for a large machine builds a backlog this one can hold (`--backlog-scale`).
+   */
+  readonly backlogScale?: number;
+}
+
+/**
+ * Parses the text of a workload file into its runs. `file` names it in errors; `overrides` are the
+ * command line's fields (durationS, warmupS, messages, rate), which win over the file's.
+ */
 export function parseWorkloadText(
   text: string,
   file: string,
   overrides: Readonly<Record<string, unknown>> = {},
+  options: LoadOptions = {},
 ): WorkloadRun[] {
   let raw: unknown;
   try {
@@ -125,6 +182,11 @@ export function parseWorkloadText(
     }
     fields = fromOmb(omb.data);
     format = "omb";
+    // OMB runs its test for testDurationMinutes after the warmup: a warmup given on the command
+    // line replaces the file's in that sum, unless the duration is given too.
+    if ("warmupS" in overrides && !("durationS" in overrides) && typeof overrides["warmupS"] === "number") {
+      fields["durationS"] = omb.data.testDurationMinutes * 60 + overrides["warmupS"];
+    }
   } else {
     const { matrix: m, ...rest } = raw as Record<string, unknown>;
     matrix = m;
@@ -140,6 +202,8 @@ export function parseWorkloadText(
       }
     }
   }
+  // One seed for every point of the file whose nemesis names none: the points share a schedule.
+  const seed = randomSeed();
   let points: ReturnType<typeof expandMatrix>;
   try {
     points = expandMatrix(matrix, isField);
@@ -148,19 +212,31 @@ export function parseWorkloadText(
     throw err;
   }
   return points.map((point) => {
-    const merged = { ...fields, ...point.overrides, ...overrides };
+    const merged = withSettings({ ...fields, ...point.overrides, ...overrides }, fields, point.overrides);
     // A count given on the command line replaces the workload's duration and vice versa.
     if ("durationS" in overrides && !("messages" in overrides)) merged["messages"] = null;
+    const name = fieldNamer(overrides, format);
     const parsed = workloadSchema.safeParse(merged);
     if (!parsed.success) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
-      throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS)}${where}`);
+      throw new UsageError(`${file}: ${describeIssue(parsed.error, FILE_KEYS, name)}${where}`);
     }
-    const w = parsed.data;
+    let w = parsed.data;
+    if (w.backlogBytes !== null && options.backlogScale !== undefined) {
+      w = { ...w, backlogBytes: Math.max(1, Math.round(w.backlogBytes * options.backlogScale)) };
+    }
+    if (w.nemesis !== null) {
+      const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
+      w = withNemesis(
+        w,
+        seed,
+        (field, message) => new UsageError(`${file}: field "nemesis.${field}": ${message}${where}`),
+      );
+    }
     if (w.messages === null && w.warmupS >= w.durationS) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
       throw new UsageError(
-        `${file}: field "warmupS": ${w.warmupS} s leaves nothing of durationS ${w.durationS} s to measure${where}`,
+        `${file}: ${warmupProblem(w, name, format, overrides, raw as Record<string, unknown>)}${where}`,
       );
     }
     const faultProblem = checkFaultTargets(w);
@@ -169,8 +245,8 @@ export function parseWorkloadText(
       throw new UsageError(`${file}: ${faultProblem}${where}`);
     }
     return {
-      id: pointId(parsed.data.name, point.label),
-      workload: parsed.data,
+      id: pointId(w.name, point.label),
+      workload: w,
       file,
       matrix: point.label,
       format,
@@ -178,10 +254,43 @@ export function parseWorkloadText(
   });
 }
 
+/**
+ * The warmup leaves nothing to measure: named as the user wrote it (an OMB file's minutes, the
+ * command line's flags), with what to change.
+ */
+function warmupProblem(
+  w: Workload,
+  name: FieldNamer,
+  format: WorkloadRun["format"],
+  overrides: Readonly<Record<string, unknown>>,
+  raw: Readonly<Record<string, unknown>>,
+): string {
+  const fromFile = (field: "durationS" | "warmupS") => !(field in overrides);
+  if (format === "omb") {
+    const warmup = !fromFile("warmupS")
+      ? `--warmup ${w.warmupS}`
+      : "warmupDurationMinutes" in raw
+        ? `warmupDurationMinutes ${raw["warmupDurationMinutes"]} (${w.warmupS} s)`
+        : `OMB's default warmup of 1 min (the file sets no warmupDurationMinutes)`;
+    const duration = fromFile("durationS")
+      ? `testDurationMinutes + warmup (${w.durationS} s)`
+      : `--duration ${w.durationS} (warmup included)`;
+    const fix = fromFile("warmupS")
+      ? "shorten the warmup with --warmup S"
+      : "give a longer --duration or a shorter --warmup";
+    return `${warmup} leaves nothing of ${duration} to measure; ${fix}`;
+  }
+  if (!fromFile("warmupS") || !fromFile("durationS")) {
+    return `${name("warmupS")} ${w.warmupS} s leaves nothing of ${name("durationS")} ${w.durationS} s to measure (warmup is included in the duration)`;
+  }
+  return `field "warmupS": ${w.warmupS} s leaves nothing of durationS ${w.durationS} s to measure`;
+}
+
 /** Reads and parses one workload file. */
 export async function loadWorkloadFile(
   file: string,
   overrides: Readonly<Record<string, unknown>> = {},
+  options: LoadOptions = {},
 ): Promise<WorkloadRun[]> {
   let text: string;
   try {
@@ -192,5 +301,5 @@ export async function loadWorkloadFile(
       code === "ENOENT" ? `${file}: no such workload file` : `${file}: cannot read (${code ?? String(err)})`,
     );
   }
-  return parseWorkloadText(text, file, overrides);
+  return parseWorkloadText(text, file, overrides, options);
 }

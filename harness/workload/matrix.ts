@@ -3,7 +3,8 @@
  *   - a field with a list of values:        `delivery: [push, pull]`
  *   - a label with named variants of fields: `subscription: { queue: {groups: 1, consumersPerGroup: 2},
  *                                                               pubsub: {groups: 2, consumersPerGroup: 1} }`
- * Axes combine in file order, the last one varying fastest.
+ * A variant may set adapter `settings:`; they are added to the workload's (key by key), not put in
+ * their place. Axes combine in file order, the last one varying fastest.
  */
 
 export class MatrixError extends Error {
@@ -34,6 +35,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 function toAxis(key: string, value: unknown, isField: (name: string) => boolean): Axis {
   const path = `matrix.${key}`;
   if (Array.isArray(value)) {
+    if (key === SETTINGS) {
+      throw new MatrixError(
+        path,
+        "settings vary by named variants: { <name>: { settings: { key: value } } }",
+      );
+    }
     if (!isField(key)) throw new MatrixError(path, `"${key}" is not a workload field`);
     if (value.length === 0) throw new MatrixError(path, "lists no values");
     return { key, options: value.map((v) => ({ label: v, overrides: { [key]: v } })) };
@@ -49,6 +56,12 @@ function toAxis(key: string, value: unknown, isField: (name: string) => boolean)
           throw new MatrixError(`${path}.${name}`, "a variant must be a mapping of workload fields");
         }
         for (const f of Object.keys(fields)) {
+          if (f === SETTINGS) {
+            if (!isRecord(fields[f])) {
+              throw new MatrixError(`${path}.${name}.${f}`, "settings must be a mapping of key: value");
+            }
+            continue;
+          }
           if (!isField(f)) throw new MatrixError(`${path}.${name}.${f}`, `"${f}" is not a workload field`);
         }
         return { label: name, overrides: { ...fields } };
@@ -56,6 +69,21 @@ function toAxis(key: string, value: unknown, isField: (name: string) => boolean)
     };
   }
   throw new MatrixError(path, "must be a list of values or a mapping of named variants");
+}
+
+/** The field of adapter settings, which variants add to rather than replace. */
+const SETTINGS = "settings";
+
+/** `fields` with the settings of `a` and `b` merged key by key (b's win), when either sets any. */
+export function withSettings(
+  fields: Record<string, unknown>,
+  a: Readonly<Record<string, unknown>>,
+  b: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const sa = a[SETTINGS];
+  const sb = b[SETTINGS];
+  if (!isRecord(sa) && !isRecord(sb)) return fields;
+  return { ...fields, [SETTINGS]: { ...(isRecord(sa) ? sa : {}), ...(isRecord(sb) ? sb : {}) } };
 }
 
 /** The points of a matrix; one empty point when there is no matrix. */
@@ -70,7 +98,7 @@ export function expandMatrix(matrix: unknown, isField: (name: string) => boolean
       for (const o of axis.options) {
         next.push({
           label: { ...p.label, [axis.key]: o.label },
-          overrides: { ...p.overrides, ...o.overrides },
+          overrides: withSettings({ ...p.overrides, ...o.overrides }, p.overrides, o.overrides),
         });
       }
     }

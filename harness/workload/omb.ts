@@ -1,7 +1,8 @@
 /**
  * OpenMessaging Benchmark workload files (benchmark-framework's Workload.java fields), mapped onto
  * the native fields. The payload is always brokerbench's own (header + padding to messageSize), so
- * OMB's payload options are accepted and ignored; what cannot be honoured is refused.
+ * OMB's payload options are accepted and ignored; what cannot be honoured is refused. Messages about
+ * a mapped field name the user's own OMB field (`OMB_FIELD_OF`).
  */
 import { z } from "zod";
 
@@ -25,17 +26,31 @@ export const ombSchema = z.strictObject({
   producersPerTopic: z.number().int().min(1),
   /** Total rate over all producers; 0 or less lets OMB find the max rate, here: `max`. */
   producerRate: z.number(),
-  consumerBacklogSizeGB: z
-    .number()
-    .max(0, "backlog build-up tests (consumerBacklogSizeGB > 0) are not supported")
-    .optional(),
-  backlogDrainRatio: z.number().optional(),
+  /** Consumers held back until this much backlog is retained, then the drain is measured (OMB's backlog mode). */
+  consumerBacklogSizeGB: z.number().min(0).optional(),
+  /** Share of the backlog that must be drained before the test's own duration starts (default 1). */
+  backlogDrainRatio: z.number().min(0).max(1).optional(),
   testDurationMinutes: z.number().positive(),
   warmupDurationMinutes: z.number().min(0).optional(),
   keyDistributor: z.enum(Object.keys(OMB_KEY_DISTRIBUTORS) as [keyof typeof OMB_KEY_DISTRIBUTORS]).optional(),
 });
 
 export type OmbWorkload = z.output<typeof ombSchema>;
+
+/** The OMB field a native field comes from, for messages about an OMB file. */
+export const OMB_FIELD_OF: Readonly<Record<string, string>> = {
+  partitions: "partitionsPerTopic",
+  groups: "subscriptionsPerTopic",
+  consumersPerGroup: "consumerPerSubscription",
+  rate: "producerRate",
+  durationS: "testDurationMinutes",
+  warmupS: "warmupDurationMinutes",
+  keys: "keyDistributor",
+  backlogBytes: "consumerBacklogSizeGB",
+  backlogDrainRatio: "backlogDrainRatio",
+};
+
+const GIB = 1024 * 1024 * 1024;
 
 /** Fields only OMB files have: their presence marks a file as OMB. */
 const OMB_MARKERS = [
@@ -71,5 +86,11 @@ export function fromOmb(omb: OmbWorkload): Record<string, unknown> {
     consumersPerGroup: Math.max(1, omb.consumerPerSubscription),
     // OMB consumers are push-style listeners (Kafka's poll loop is hidden in the driver).
     delivery: "push",
+    ...((omb.consumerBacklogSizeGB ?? 0) > 0
+      ? {
+          backlogBytes: Math.round((omb.consumerBacklogSizeGB ?? 0) * GIB),
+          backlogDrainRatio: omb.backlogDrainRatio ?? 1,
+        }
+      : {}),
   };
 }

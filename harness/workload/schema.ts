@@ -5,82 +5,19 @@
  */
 import { z } from "zod";
 import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
+import { parsePredicate, propertyNameProblem, propertyValueProblem } from "../../core/predicates.js";
 import { DELIVERY_MODES, DELIVERY_STYLES, ORDER_SCOPES, START_POSITIONS } from "../../core/vocabulary.js";
+import { faultSchema } from "../faults/kinds.js";
+import { nemesisSchema } from "../faults/nemesis.js";
+
+// The fault table (harness/faults/kinds.ts) describes every fault kind; the workload only lists faults.
+export { FAULT_KINDS, type FaultKind, type FaultSpec, faultSchema } from "../faults/kinds.js";
 
 export const KEY_DISTRIBUTIONS = ["none", "round-robin", "random"] as const;
 export type KeyDistribution = (typeof KEY_DISTRIBUTIONS)[number];
 
 const count = (min: number) => z.number().int().min(min);
 const seconds = z.number().min(0);
-
-export const FAULT_KINDS = [
-  "consumer-crash",
-  "consumer-stall",
-  "producer-ack-loss",
-  "broker-crash",
-  "network-latency",
-  "network-bandwidth",
-  "network-reset",
-  "network-blackhole",
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-/** Targets by kind: which client (or the broker) a fault strikes. */
-const TARGETS: Record<FaultKind, { readonly pattern: RegExp; readonly example: string }> = {
-  "consumer-crash": {
-    pattern: /^(group:[^/\s]+\/)?consumer:\d+$/,
-    example: "consumer:0 or group:g1/consumer:1",
-  },
-  "consumer-stall": {
-    pattern: /^(group:[^/\s]+\/)?consumer:\d+$/,
-    example: "consumer:0 or group:g1/consumer:1",
-  },
-  "producer-ack-loss": { pattern: /^producer:\d+$/, example: "producer:0" },
-  "broker-crash": { pattern: /^broker$/, example: "broker" },
-  "network-latency": { pattern: /^broker$/, example: "broker (every client's connections)" },
-  "network-bandwidth": { pattern: /^broker$/, example: "broker (every client's connections)" },
-  "network-reset": { pattern: /^broker$/, example: "broker (every client's connections)" },
-  "network-blackhole": { pattern: /^broker$/, example: "broker (every client's connections)" },
-};
-
-/** Parameters each kind needs (`slowRate` is optional for consumer-stall: without it the consumer stops). */
-const REQUIRED_PARAMS: Partial<Record<FaultKind, "latencyMs" | "bytesPerSec">> = {
-  "network-latency": "latencyMs",
-  "network-bandwidth": "bytesPerSec",
-};
-
-export const faultSchema = z
-  .strictObject({
-    at: seconds.describe("seconds after producing starts"),
-    duration: z.number().positive().describe("seconds the fault lasts"),
-    kind: z.enum(FAULT_KINDS),
-    target: z.string().min(1),
-    latencyMs: z.number().positive().optional().describe("network-latency: delay added each way"),
-    bytesPerSec: z.number().positive().optional().describe("network-bandwidth: bytes a second each way"),
-    slowRate: z.number().positive().optional().describe("consumer-stall: messages a second instead of none"),
-  })
-  .superRefine((f, ctx) => {
-    const t = TARGETS[f.kind];
-    if (!t.pattern.test(f.target)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["target"],
-        message: `"${f.target}" is not a target of ${f.kind}; use ${t.example}`,
-      });
-    }
-    const need = REQUIRED_PARAMS[f.kind];
-    if (need && f[need] === undefined) {
-      ctx.addIssue({ code: "custom", path: [need], message: `${f.kind} needs ${need}` });
-    }
-    for (const p of ["latencyMs", "bytesPerSec", "slowRate"] as const) {
-      const owner =
-        p === "slowRate" ? "consumer-stall" : p === "latencyMs" ? "network-latency" : "network-bandwidth";
-      if (f[p] !== undefined && f.kind !== owner) {
-        ctx.addIssue({ code: "custom", path: [p], message: `${p} only applies to ${owner}` });
-      }
-    }
-  });
-export type FaultSpec = z.output<typeof faultSchema>;
 
 export const lateGroupSchema = z.strictObject({
   joinAtS: seconds.describe("seconds after producing starts when the group's consumers are created"),
@@ -98,6 +35,41 @@ export const reactorsSchema = z.strictObject({
     .describe("share of the producers' messages each reacting consumer answers"),
 });
 export type ReactorsSpec = z.output<typeof reactorsSchema>;
+
+export const predicatesSchema = z
+  .strictObject({
+    properties: z
+      .record(z.string(), z.array(z.union([z.string(), z.number(), z.null()])).min(1))
+      .describe(
+        "per property, the values the producers attach, in turn by sequence number (every combination; null: absent)",
+      ),
+    subscribe: z
+      .array(z.string())
+      .min(1)
+      .describe("the predicate each group subscribes with: group i takes subscribe[(i − 1) mod length]"),
+  })
+  .superRefine((v, ctx) => {
+    const names = Object.keys(v.properties);
+    if (names.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["properties"], message: "lists no property" });
+    }
+    for (const name of names) {
+      const problem = propertyNameProblem(name);
+      if (problem !== null) ctx.addIssue({ code: "custom", path: ["properties", name], message: problem });
+      for (const [i, value] of (v.properties[name] ?? []).entries()) {
+        const bad = value === null ? null : propertyValueProblem(value);
+        if (bad !== null) ctx.addIssue({ code: "custom", path: ["properties", name, i], message: bad });
+      }
+    }
+    for (const [i, text] of v.subscribe.entries()) {
+      try {
+        parsePredicate(text, `predicate ${i + 1}`);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", path: ["subscribe", i], message: (err as Error).message });
+      }
+    }
+  });
+export type PredicatesSpec = z.output<typeof predicatesSchema>;
 
 /** Every workload field with its default; `.describe` texts feed `brokerbench list` and the README. */
 export const workloadFields = {
@@ -138,6 +110,21 @@ export const workloadFields = {
     .describe("total messages to send instead of a duration (null: use durationS)"),
   warmupS: seconds.default(1).describe("seconds at the start left out of every figure"),
   drainTimeoutS: seconds.default(30).describe("longest wait for the groups to catch up after producing"),
+  backlogBytes: count(1)
+    .nullable()
+    .default(null)
+    .describe(
+      "backlog mode: after warmup every consumer is held back until this many bytes are acknowledged and unread (summed over groups), then the drain is measured",
+    ),
+  backlogDrainRatio: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe("backlog mode: share of the backlog drained before the measured durationS − warmupS begins"),
+  backlogTimeoutS: seconds
+    .default(600)
+    .describe("backlog mode: longest the backlog may take to build and then to drain"),
   prefetch: count(1).default(1000).describe("push: unacknowledged messages a consumer may hold"),
   pollMax: count(1).default(500).describe("pull: most messages one poll returns"),
   inFlight: count(1)
@@ -153,11 +140,25 @@ export const workloadFields = {
     .describe("server: spawn: its --flush policy (always: fsync before every acknowledgement)"),
   filters: count(0)
     .default(0)
-    .describe("pattern subscriptions per consumer, one matching the topics (0: plain topic subscriptions)"),
+    .describe(
+      "pattern subscriptions per consumer, one matching the topics (0: plain topic subscriptions); with predicates: predicate subscriptions per topic, the groups' and N − 1 that match nothing",
+    ),
+  predicates: predicatesSchema
+    .nullable()
+    .default(null)
+    .describe(
+      "property filtering: {properties: {name: [values]}, subscribe: [predicate per group]} (README: Predicate filtering)",
+    ),
   faults: z
     .array(faultSchema)
     .default([])
     .describe("faults to inject: [{at, duration, kind, target, ...}] (README: Fault injection)"),
+  nemesis: nemesisSchema
+    .nullable()
+    .default(null)
+    .describe(
+      "a generated fault schedule {kind, every, jitter?, duration, count?, seed?, target?, from?} added to faults (README: Nemesis)",
+    ),
   lateGroup: lateGroupSchema
     .nullable()
     .default(null)

@@ -25,7 +25,13 @@ describe("experiment suites", () => {
 
   it("push-vs-pull: push and pull, each with a stall and then a consumer down and back", async () => {
     const runs = await load("push-vs-pull");
-    expect(runs.map((r) => r.workload.delivery)).toEqual(["push", "pull"]);
+    expect(runs.map((r) => r.workload.delivery)).toEqual(["push", "pull", "push"]);
+    // The reference broker's bounded push buffer is a point of its own, scoped to that adapter.
+    expect(runs[2]?.workload.settings).toEqual({
+      "reference.push": "buffer",
+      "reference.overflow": "drop",
+      "reference.pushBuffer": "1000",
+    });
     for (const run of runs) expect(kinds(run)).toEqual(["consumer-stall", "consumer-crash"]);
   });
 
@@ -38,8 +44,28 @@ describe("experiment suites", () => {
     }
   });
 
+  it("nemesis: 30 broker kills 1.2 s apart and 100 one a second, from fixed seeds", async () => {
+    const runs = await load("nemesis");
+    expect(runs.map((r) => [r.id, r.workload.faults.length])).toEqual([
+      ["nemesis-schedule=kills-30", 30],
+      ["nemesis-schedule=kills-100", 100],
+    ]);
+    for (const run of runs) {
+      expect(new Set(kinds(run))).toEqual(new Set(["broker-crash"]));
+      expect(run.workload).toMatchObject({
+        server: "spawn",
+        serverFlush: "always",
+        deliveryMode: "at-least-once",
+      });
+    }
+    const [, hundred] = runs;
+    // One a second: consecutive kills start one second apart (no jitter).
+    const starts = hundred!.workload.faults.map((f) => f.at);
+    expect(starts.every((at, k) => k === 0 || Math.abs(at - starts[k - 1]! - 1) < 1e-9)).toBe(true);
+  });
+
   it("every suite's faults end before producing does", async () => {
-    for (const name of ["delivery-modes", "push-vs-pull", "retention-catchup"]) {
+    for (const name of ["delivery-modes", "push-vs-pull", "retention-catchup", "nemesis"]) {
       for (const run of await load(name)) {
         const { durationS, faults } = run.workload;
         for (const f of faults) expect(f.at + f.duration, `${run.id} ${f.kind}`).toBeLessThan(durationS);

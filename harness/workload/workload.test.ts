@@ -129,6 +129,87 @@ describe("workload files", () => {
     );
   });
 
+  it("expands a nemesis into faults, the same for the same seed, and records a random seed", () => {
+    const text = (extra: string) =>
+      `durationS: 20\nserver: spawn\nnemesis: { kind: broker-crash, every: 1, jitter: 0.3, duration: 0.2${extra} }\n`;
+    const [a] = parse(text(", seed: 42"));
+    const [b] = parse(text(", seed: 42"));
+    const [c] = parse(text(", seed: 43"));
+    const faults = a!.workload.faults;
+    // From 1 s on, one a second while a fault still ends before producing does (20 s).
+    expect(faults.length).toBeGreaterThanOrEqual(18);
+    expect(
+      faults.every((f) => f.kind === "broker-crash" && f.target === "broker" && f.duration === 0.2),
+    ).toBe(true);
+    expect(faults.every((f, k) => Math.abs(f.at - (1 + k)) <= 0.3 && f.at + f.duration <= 20)).toBe(true);
+    expect(b!.workload.faults).toEqual(faults);
+    expect(c!.workload.faults).not.toEqual(faults);
+    expect(a!.workload.nemesis?.seed).toBe(42);
+    const [d] = parse(text(""));
+    const seed = d!.workload.nemesis?.seed;
+    expect(Number.isInteger(seed)).toBe(true);
+    const [e] = parse(text(`, seed: ${seed}`));
+    expect(e!.workload.faults).toEqual(d!.workload.faults);
+    // Written faults come first; the generated ones follow.
+    const [w] = parse(
+      `${text(", count: 3, seed: 1")}faults:\n  - { at: 5, duration: 1, kind: producer-ack-loss, target: producer:0 }\n`,
+    );
+    expect(w!.workload.faults.map((f) => f.kind)).toEqual([
+      "producer-ack-loss",
+      "broker-crash",
+      "broker-crash",
+      "broker-crash",
+    ]);
+  });
+
+  it("names the nemesis field that cannot be honoured", () => {
+    const nemesis = (fields: string, extra = "server: spawn\n") =>
+      errorOf(() => parse(`durationS: 10\n${extra}nemesis: { ${fields} }\n`));
+    expect(nemesis("kind: broker-crash, every: 1, duration: 0.5, count: 20, seed: 1")).toMatch(
+      /^w\.yaml: field "nemesis\.count": 20 faults every 1 s from 1 s: fault 10 would end at 10\.5 s, after producing ends \(durationS 10\)/,
+    );
+    expect(nemesis("kind: consumer-crash, every: 1, duration: 0.5")).toMatch(
+      /field "nemesis\.target": consumer-crash needs a target \(consumer:0 or group:g1\/consumer:1\)/,
+    );
+    expect(nemesis("kind: consumer-crash, target: consumer:3, every: 1, duration: 0.5")).toMatch(
+      /field "nemesis\.target": consumer:3 does not exist/,
+    );
+    expect(nemesis("kind: broker-crash, every: 1, duration: 0.5", "")).toMatch(
+      /field "nemesis\.kind": broker-crash needs `server: spawn`/,
+    );
+    expect(nemesis("kind: network-latency, every: 1, duration: 0.5")).toMatch(
+      /field "nemesis\.latencyMs": network-latency needs latencyMs/,
+    );
+    expect(nemesis("kind: broker-crash, every: 1, duration: 0.5, often: true")).toMatch(
+      /unknown field "nemesis\.often"/,
+    );
+  });
+
+  it("a matrix variant adds adapter settings to the workload's, key by key", () => {
+    const runs = parse(
+      [
+        "settings: { url: 127.0.0.1:9092, acks: leader }",
+        "matrix:",
+        "  delivery: [push, pull]",
+        "  push:",
+        "    credit: {}",
+        "    buffer: { settings: { reference.push: buffer, acks: flushed } }",
+      ].join("\n"),
+    );
+    expect(runs.map((r) => [r.id, r.workload.settings])).toEqual([
+      ["w-delivery=push-push=credit", { url: "127.0.0.1:9092", acks: "leader" }],
+      ["w-delivery=push-push=buffer", { url: "127.0.0.1:9092", acks: "flushed", "reference.push": "buffer" }],
+      ["w-delivery=pull-push=credit", { url: "127.0.0.1:9092", acks: "leader" }],
+      ["w-delivery=pull-push=buffer", { url: "127.0.0.1:9092", acks: "flushed", "reference.push": "buffer" }],
+    ]);
+    expect(errorOf(() => parse("matrix:\n  settings: [{ a: 1 }]\n"))).toMatch(
+      /field "matrix\.settings": settings vary by named variants/,
+    );
+    expect(errorOf(() => parse("matrix:\n  x:\n    a: { settings: 3 }\n"))).toMatch(
+      /field "matrix\.x\.a\.settings": settings must be a mapping/,
+    );
+  });
+
   it("expands a matrix over fault schedules", () => {
     const runs = parse(
       [
@@ -227,10 +308,76 @@ describe("OpenMessaging Benchmark files", () => {
 
   it("takes producerRate 0 as max and refuses what it cannot honour", () => {
     expect(parse(omb.replace("producerRate: 50000", "producerRate: 0"))[0]?.workload.rate).toBe("max");
-    expect(
-      errorOf(() => parse(omb.replace("consumerBacklogSizeGB: 0", "consumerBacklogSizeGB: 10"))),
-    ).toMatch(/OpenMessaging Benchmark workload: field "consumerBacklogSizeGB": backlog/);
     expect(errorOf(() => parse(`${omb}\nproducerRat: 5`))).toMatch(/unknown field "producerRat"/);
+    expect(errorOf(() => parse(`${omb}\nbacklogDrainRatio: 2`))).toMatch(
+      /OpenMessaging Benchmark workload: field "backlogDrainRatio": .*1/,
+    );
+  });
+
+  it("backlog mode: consumerBacklogSizeGB and backlogDrainRatio, scaled for a small machine", () => {
+    const backlog = omb.replace(
+      "consumerBacklogSizeGB: 0",
+      "consumerBacklogSizeGB: 10\nbacklogDrainRatio: 0.9",
+    );
+    expect(parse(backlog)[0]?.workload).toMatchObject({ backlogBytes: 10 * 2 ** 30, backlogDrainRatio: 0.9 });
+    const scaled = parseWorkloadText(backlog, "w.yaml", {}, { backlogScale: 0.001 })[0]?.workload;
+    expect(scaled?.backlogBytes).toBe(Math.round(10 * 2 ** 30 * 0.001));
+    expect(parse(omb)[0]?.workload.backlogBytes).toBeNull();
+    expect(errorOf(() => parse("backlogBytes: 1000\nmessages: 100\n"))).toMatch(
+      /field "backlogBytes": backlog mode runs for a duration/,
+    );
+  });
+
+  describe("real OMB files (openmessaging/benchmark workloads/, Apache 2.0)", () => {
+    const fixture = (name: string) => new URL(`./fixtures/omb/${name}`, import.meta.url).pathname;
+    const simple = fixture("1-topic-1-partition-1kb.yaml");
+
+    it("load as they are", async () => {
+      const [run] = await loadWorkloadFile(simple);
+      expect(run?.format).toBe("omb");
+      // testDurationMinutes 15 after OMB's default warmup of 1 minute.
+      expect(run?.workload).toMatchObject({
+        rate: 50000,
+        messageSize: 1024,
+        durationS: 16 * 60,
+        warmupS: 60,
+      });
+      const [backlog] = await loadWorkloadFile(fixture("backlog-1-topic-1-partition-1kb.yaml"));
+      expect(backlog?.workload).toMatchObject({ backlogBytes: 100 * 2 ** 30, backlogDrainRatio: 1 });
+    });
+
+    it("--duration and --warmup override their times; a message names the user's own fields", async () => {
+      const message = async (overrides: Record<string, unknown>) => {
+        try {
+          await loadWorkloadFile(simple, overrides);
+        } catch (err) {
+          expect(err).toBeInstanceOf(UsageError);
+          return (err as Error).message;
+        }
+        throw new Error("expected an error");
+      };
+      const short = await message({ durationS: 10 });
+      expect(short).toMatch(
+        /OMB's default warmup of 1 min \(the file sets no warmupDurationMinutes\) leaves nothing of --duration 10 \(warmup included\) to measure; shorten the warmup with --warmup S$/,
+      );
+      expect(short).not.toMatch(/warmupS|durationS/);
+      expect(await message({ durationS: 1, warmupS: 2 })).toMatch(
+        /--warmup 2 leaves nothing of --duration 1/,
+      );
+      const [run] = await loadWorkloadFile(simple, { durationS: 10, warmupS: 2 });
+      expect(run?.workload).toMatchObject({ durationS: 10, warmupS: 2, messages: null });
+      // --warmup alone keeps the file's test minutes after the new warmup.
+      const [kept] = await loadWorkloadFile(simple, { warmupS: 2 });
+      expect(kept?.workload).toMatchObject({ durationS: 15 * 60 + 2, warmupS: 2 });
+      const text = (await import("node:fs")).readFileSync(simple, "utf8");
+      expect(errorOf(() => parse(text.replace("topics: 1\n", "topics: 0\n")))).toMatch(
+        /OpenMessaging Benchmark workload/,
+      );
+      expect(errorOf(() => parse(text.replace("messageSize: 1024", "messageSize: 10")))).toMatch(
+        /field "messageSize": /,
+      );
+      expect(errorOf(() => parse(text, { rate: -5 }))).toMatch(/^w\.yaml: --rate: /);
+    });
   });
 });
 

@@ -18,9 +18,9 @@ async function writeResultsDir(results: readonly RunResult[]): Promise<string> {
 
 /** The HTML of one `<h2>` section: small enough to print when an assertion fails. */
 function section(html: string, title: string): string {
-  const start = html.indexOf(`<h2>${title}`);
+  const start = html.search(new RegExp(`<h2[^>]*>${title}`));
   expect(start).toBeGreaterThan(-1);
-  const end = html.indexOf("<h2>", start + 4);
+  const end = html.indexOf("<h2", start + 4);
   return html.slice(start, end === -1 ? undefined : end);
 }
 
@@ -52,7 +52,7 @@ describe("writeReports on a matrix of runs", () => {
     const rel = files.map((f) => relative(dir, f)).sort();
     expect(rel).toContain("report.html");
     expect(rel).toContain("report.md");
-    for (const chart of ["throughput", "backlog", "latency", "comparison"]) {
+    for (const chart of ["timeline", "figures", "latency", "publish-latency"]) {
       expect(rel).toContain(`charts/${chart}.svg`);
       expect(rel).toContain(`charts/${chart}.png`);
       expect(rel).toContain(`charts/${chart}.vl.json`);
@@ -69,21 +69,34 @@ describe("writeReports on a matrix of runs", () => {
     expect(png.length).toBeGreaterThan(20_000);
   });
 
-  it("puts the headline, the failed verdict with its witness and the unsupported run in the HTML", async () => {
+  it("puts the headlines with links to their runs, the failed verdict with its witness and the unsupported point in the HTML", async () => {
     const html = await readFile(join(dir, "report.html"), "utf8");
     const summary = section(html, "Summary");
-    expect(summary).toContain("<b>Fastest:</b> throughput-delivery=pull-partitions=4: 5,973 msg/s consumed");
-    expect(summary).toContain(
-      '<li class="alarm"><b>Verdicts:</b> 1 of 5 invalid: throughput-lossy (lost 3)</li>',
+    expect(summary).not.toContain("Fastest");
+    // rates differ across these runs: the highest one sustained, not the one that consumed most
+    expect(summary).toMatch(
+      /<b>Highest sustained throughput:<\/b> <a href="#run-[^"]+">[^<]+<\/a>: [\d,]+ msg\/s published/,
     );
-    expect(summary).toContain("<b>Coordinated omission:</b> throughput-lossy");
-    expect(summary).toContain("<b>Not run:</b> throughput-mqtt not-supported: mqtt cannot replay");
+    expect(summary).toContain(
+      '<li class="tone-alarm"><b>Verdicts:</b> 1 of 5 invalid: <a href="#run-throughput-lossy">throughput-lossy</a> (lost 3)</li>',
+    );
+    expect(summary).toContain(
+      '<b>Coordinated omission:</b> <a href="#run-throughput-lossy">throughput-lossy</a>',
+    );
+    expect(summary).toContain(
+      "<b>Not run:</b> 1 point not supported by their adapter (table under the runs)",
+    );
+    // the anchor each headline links to
+    expect(section(html, "Runs")).toContain('<tr id="run-throughput-lossy" class="row-bad">');
+    expect(section(html, "Runs")).toContain('<a href="throughput-lossy/results.json">throughput-lossy</a>');
     const verdicts = section(html, "Delivery verdicts");
     expect(verdicts).toMatch(
       /<tr class="row-bad"><td>throughput-lossy<\/td>.*<td class="bad">INVALID<\/td><td class="num bad">3<\/td>/,
     );
     expect(verdicts).toContain("message 1-42 acknowledged at offset 41 but never delivered to group g1");
-    expect(section(html, "Runs")).toContain('<td class="warn">not-supported: mqtt cannot replay</td>');
+    const support = section(html, "Runs");
+    expect(support).toContain("What ran where: 1 of 6 points not supported by their adapter");
+    expect(support).toContain("<li><b>a</b>: mqtt cannot replay</li>");
     expect(html.match(/<figure class="chart"/g)?.length).toBe(4);
     expect(/<script/i.test(html)).toBe(false);
     // every chart's ids prefixed, so inlined SVGs do not share clip paths
@@ -91,11 +104,32 @@ describe("writeReports on a matrix of runs", () => {
     expect(ids.length - new Set(ids).size).toBe(0);
   });
 
-  it("writes Markdown tables with the PNG links", async () => {
+  it("shows an allowed finding as context, not as an alarm", async () => {
+    const base = runResult({ runId: "causal-ok", seed: 11 });
+    const v = base.verdict as NonNullable<RunResult["verdict"]>;
+    const withCausal: RunResult = {
+      ...base,
+      verdict: { ...v, counts: { ...v.counts, causal: 54186 } },
+    };
+    const d = await writeResultsDir([withCausal]);
+    await writeReports(d, { formats: ["html"] });
+    const html = await readFile(join(d, "report.html"), "utf8");
+    expect(section(html, "Delivery verdicts")).toContain('<td class="note">causal 54,186 (allowed)</td>');
+    expect(html).not.toMatch(/class="[^"]*(bad|warn)[^"]*">causal/);
+  });
+
+  it("writes Markdown tables with the PNG links and the OMB note", async () => {
     const md = await readFile(join(dir, "report.md"), "utf8");
-    expect(md).toContain("![Latency percentile distribution](charts/latency.png)");
-    expect(md).toMatch(/\| throughput-lossy \| completed \|/);
-    expect(md).toContain("**INVALID**");
+    expect(md).toContain("![End-to-end latency by percentile](charts/latency.png)");
+    expect(md).toMatch(/\| throughput-lossy \| \*\*INVALID: lost 3\*\* \|/);
+    expect(md).toContain(
+      "- ⚠ **Verdicts:** 1 of 5 invalid: [throughput-lossy](throughput-lossy/results.json) (lost 3)",
+    );
+    expect(md).toContain("latencies measured from the actual send (uncorrected for coordinated omission)");
+    const omb = JSON.parse(await readFile(join(dir, "omb/throughput-lossy.omb.json"), "utf8")) as {
+      latencyNote: string;
+    };
+    expect(omb.latencyNote).toMatch(/^OMB export: latencies measured from the actual send \(uncorrected/);
   });
 
   it("draws the latency-vs-rate chart only when the matrix sweeps a rate", async () => {
@@ -123,7 +157,7 @@ describe("writeReports on a matrix of runs", () => {
     const oldDir = await writeResultsDir(matrixResults());
     const written = await writeReports(newDir, { compareWith: oldDir, formats: ["html", "md"] });
     const html = await readFile(written.find((f) => f.endsWith("report.html")) as string, "utf8");
-    expect(section(html, "Summary")).toContain("4 figures worse by more than 10%");
+    expect(section(html, "Summary")).toMatch(/vs [^<]+: worse:<\/b> 4 figures by more than 10 % and 1.00 ms/);
     expect(section(html, "Comparison")).toContain('<td class="num bad">0.50×</td>');
   });
 

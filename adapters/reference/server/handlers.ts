@@ -53,6 +53,37 @@ function subscriptionsOf(ctx: ConnectionContext): ConnectionSubscriptions {
   return s;
 }
 
+/** Members joined over each connection, by group. */
+const joinedOver = new WeakMap<ConnectionContext, Set<string>>();
+
+/**
+ * A member leaves its group when the connection it joined on closes (a crashed or disconnected
+ * client, a restarted broker's clients reconnecting), instead of holding its partitions until its
+ * session times out: its partitions go to the live members at once. Kafka keeps such members for
+ * the session timeout (its clients may reconnect and go on); here a member is its connection, as a
+ * subscription is in NATS, AMQP or MQTT. A client that comes back joins as a new member.
+ */
+function leaveOnClose(broker: Broker, ctx: ConnectionContext, group: string, memberId: string): void {
+  let joined = joinedOver.get(ctx);
+  if (joined === undefined) {
+    const members = new Set<string>();
+    joined = members;
+    joinedOver.set(ctx, members);
+    ctx.onClose(() => {
+      for (const key of members) {
+        const [g, m] = JSON.parse(key) as [string, string];
+        try {
+          broker.leaveGroup({ group: g, memberId: m });
+        } catch {
+          // a closed broker has no groups left to leave
+        }
+      }
+      members.clear();
+    });
+  }
+  joined.add(JSON.stringify([group, memberId]));
+}
+
 /** A stored batch that can hand out a run of its records in their encoded form (the file log's). */
 interface SectionBatch extends StoredBatch {
   section(from: number, to: number): { baseOffset: number; count: number; bytes: Uint8Array } | null;
@@ -256,7 +287,11 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
     }),
     defineHandler({
       api: APIS.joinGroup,
-      handle: (req) => ({ ...NO_ERROR, ...broker.joinGroup(req) }),
+      handle: (req, ctx) => {
+        const state = broker.joinGroup(req);
+        leaveOnClose(broker, ctx, req.group, state.memberId);
+        return { ...NO_ERROR, ...state };
+      },
     }),
     defineHandler({
       api: APIS.heartbeat,

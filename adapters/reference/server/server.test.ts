@@ -44,6 +44,45 @@ afterEach(async () => {
 const rec = (s: string) => ({ key: null, payload: Buffer.from(s) });
 
 describe("reference server", () => {
+  it("a member leaves its group when the connection it joined on closes: its partitions move at once", async () => {
+    const admin = await connect();
+    await admin.request(APIS.createTopic, { name: "t", partitions: 4 });
+    const join = (c: ReferenceClient, memberId: string | null) =>
+      c.request(APIS.joinGroup, {
+        group: "g",
+        memberId,
+        clientId: "c",
+        topics: ["t"],
+        sessionTimeoutMs: 60_000,
+        strategy: "range",
+        mode: "log",
+      });
+    const a = await connect();
+    const b = await connect();
+    const ja = await join(a, null);
+    const jb = await join(b, null);
+    expect(jb.assignment).toHaveLength(2);
+    // b's client dies without leaving; its session (60 s) has not expired.
+    b.destroy();
+    const deadline = Date.now() + 2000;
+    let state = await a.request(APIS.heartbeat, { group: "g", memberId: ja.memberId });
+    while (state.assignment.length < 4 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      state = await a.request(APIS.heartbeat, { group: "g", memberId: ja.memberId });
+    }
+    expect(state.assignment.map((tp) => tp.partition).sort()).toEqual([0, 1, 2, 3]);
+    expect(state.generation).toBe(jb.generation + 1);
+    // A member that left explicitly is not left twice when its connection closes later.
+    await a.request(APIS.leaveGroup, { group: "g", memberId: ja.memberId });
+    const c = await connect();
+    const jc = await join(c, null);
+    a.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await c.request(APIS.heartbeat, { group: "g", memberId: jc.memberId })).generation).toBe(
+      jc.generation,
+    );
+  });
+
   it("negotiates versions, creates a topic, produces and fetches over pipelined requests", async () => {
     const c = await connect();
     expect(c.brokerVersion).toMatch(/reference/);

@@ -2,13 +2,27 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import type { Argv } from "yargs";
-import { type AdapterFactory, capabilitiesOf } from "../../../adapters/contract.js";
+import {
+  type AdapterFactory,
+  type Capabilities,
+  capabilitiesOf,
+  DELIVERY_STYLES,
+  type DeliveryMode,
+  deliveryModesOf,
+} from "../../../adapters/contract.js";
 import { ADAPTERS } from "../../../adapters/registry.js";
 import { EXIT } from "../../../core/errors.js";
 import { expandMatrix } from "../../workload/matrix.js";
 import { builtinWorkloads, resolveWorkloadArg } from "../../workload/resolve.js";
 import { renderTable } from "../summary.js";
 import { defineCommand } from "./command.js";
+
+/** A delivery mode, marked when only one of the adapter's delivery styles has it ("exactly-once (pull only)"). */
+function modeLabel(c: Capabilities, mode: DeliveryMode): string {
+  const styles = DELIVERY_STYLES.filter((s) => c[s]);
+  const with_ = styles.filter((s) => deliveryModesOf(c, s).includes(mode));
+  return with_.length < styles.length && with_.length > 0 ? `${mode} (${with_.join(", ")} only)` : mode;
+}
 
 /** One row per adapter, one column per capability: the matrix a user compares brokers by. */
 export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
@@ -26,7 +40,8 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       mark(c.partitions),
       mark(c.idempotentProduce),
       mark(c.filtering === true),
-      c.deliveryModes.join(", "),
+      mark(c.predicates === true),
+      c.deliveryModes.map((m) => modeLabel(c, m)).join(", "),
       c.ordering,
     ];
   });
@@ -42,6 +57,7 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
       "partitions",
       "idempotent",
       "patterns",
+      "predicates",
       "delivery modes",
       "order",
     ],

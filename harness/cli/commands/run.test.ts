@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { findContainerRuntime, hostProbe } from "../../provision/index.js";
 import { main } from "../cli.js";
+import { planRuns, type RunArgs, settingsFor } from "./run.js";
 
 const hasContainerRuntime = await findContainerRuntime(hostProbe).then(
   () => true,
@@ -87,6 +88,66 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
   });
 });
 
+describe("brokerbench run: planning", () => {
+  const args = (over: Partial<RunArgs>): RunArgs => ({
+    workloads: [],
+    adapter: ["reference"],
+    out: undefined,
+    duration: undefined,
+    warmup: undefined,
+    messages: undefined,
+    backlogScale: undefined,
+    rate: undefined,
+    set: [],
+    history: true,
+    report: "none",
+    provision: undefined,
+    wide: false,
+    ...over,
+  });
+
+  it("workload settings scoped to an adapter apply to that adapter only", () => {
+    const s = { url: "h:1", "reference.push": "buffer", "nats.url": "nats://n:4222", "x.y": "z" };
+    expect(settingsFor(s, "reference")).toEqual({ url: "h:1", push: "buffer", "x.y": "z" });
+    expect(settingsFor(s, "nats")).toEqual({ url: "nats://n:4222", "x.y": "z" });
+  });
+
+  it("a matrix point that differs only by another adapter's settings is planned once per adapter", async () => {
+    const skipped: string[] = [];
+    const planned = await planRuns(
+      args({
+        workloads: ["push-vs-pull"],
+        adapter: ["reference,nats"],
+        set: ["nats.url=nats://127.0.0.1:4222"],
+      }),
+      (line) => skipped.push(line),
+    );
+    expect(planned.map((p) => p.runId)).toEqual([
+      "push-vs-pull-delivery=push-reference",
+      "push-vs-pull-delivery=push-nats",
+      "push-vs-pull-delivery=pull-reference",
+      "push-vs-pull-delivery=pull-nats",
+      "push-vs-pull-delivery=push-buffer-reference",
+    ]);
+    expect(planned.at(-1)?.settings).toEqual({ push: "buffer", overflow: "drop", pushBuffer: "1000" });
+    expect(planned[1]?.settings).toEqual({ url: "nats://127.0.0.1:4222" });
+    expect(skipped).toEqual([
+      "push-vs-pull-delivery=push-buffer on nats: the same run as push-vs-pull-delivery=push-nats (its settings are for other adapters)",
+    ]);
+  });
+
+  it("--warmup sets warmupS; a bad value is a usage error", async () => {
+    const [p] = await planRuns(args({ workloads: ["default"], duration: 3, warmup: 0.5 }));
+    expect(p?.run.workload).toMatchObject({ durationS: 3, warmupS: 0.5 });
+    const r = await cli("run", "--warmup", "-1", "--out", join(dir, "w"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^brokerbench: --warmup -1: expected seconds/);
+    const s = await cli("run", "--backlog-scale", "0", "--out", join(dir, "w"));
+    expect(s.code).toBe(2);
+    expect(s.err).toMatch(/^brokerbench: --backlog-scale 0: expected a positive factor/);
+  });
+});
+
 describe("brokerbench help and list", () => {
   it("every command has --help", async () => {
     for (const cmd of ["run", "list"]) {
@@ -103,9 +164,11 @@ describe("brokerbench help and list", () => {
     // The capability matrix: one row per adapter, one column per capability.
     expect(r.out).toMatch(/adapter\s+model\s+push\s+pull\s+queue\s+pub-sub\s+replay/);
     expect(r.out).toMatch(
-      /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+at-most-once, at-least-once, exactly-once\s+partition/,
+      /reference\s+log\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+-\s+at-most-once, at-least-once, exactly-once\s+partition/,
     );
     expect(r.out).toMatch(/redis-pubsub\s+queue\s+yes\s+-\s+-\s+yes/);
+    // A mode only one delivery style has is marked.
+    expect(r.out).toMatch(/pubsub\s+queue\s+.*at-least-once, exactly-once \(pull only\)\s+none/);
   });
 });
 

@@ -9,7 +9,7 @@ import { ADAPTERS, findAdapter } from "../../../adapters/registry.js";
 import { checkHistoryFile } from "../../../checkers/index.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import type { RunResult } from "../../../core/results.js";
-import { parseFormats, writeReports } from "../../../reports/index.js";
+import { OMB_LATENCY_NOTE, parseFormats, writeReports } from "../../../reports/index.js";
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -26,7 +26,7 @@ import {
   type WorkloadRun,
 } from "../../workload/index.js";
 import { progressDisplay } from "../progress.js";
-import { renderSummary } from "../summary.js";
+import { renderSummary, SUMMARY_WIDTH, wrap } from "../summary.js";
 import { defineCommand } from "./command.js";
 
 export const DEFAULT_ADAPTER = "reference";
@@ -36,12 +36,15 @@ export interface RunArgs {
   readonly adapter: readonly string[];
   readonly out: string | undefined;
   readonly duration: number | undefined;
+  readonly warmup: number | undefined;
   readonly messages: number | undefined;
+  readonly backlogScale: number | undefined;
   readonly rate: string | undefined;
   readonly set: readonly string[];
   readonly history: boolean;
   readonly report: string;
   readonly provision: ProvisionMethod | undefined;
+  readonly wide: boolean;
 }
 
 /** `--adapter a,b --adapter c` / `all` → factories, in registry order for `all`. */
@@ -82,12 +85,41 @@ export function parseSettings(pairs: readonly string[]): {
   return { all, byAdapter };
 }
 
+/**
+ * A workload's `settings:` for one adapter: `key` applies to every adapter, `adapter.key` to that
+ * adapter only (as with --set), so a matrix variant can set the reference broker's push mode
+ * without passing it to the others.
+ */
+export function settingsFor(
+  settings: Readonly<Record<string, string>>,
+  adapter: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const scoped: Record<string, string> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    const dot = key.indexOf(".");
+    const scope = dot > 0 ? key.slice(0, dot) : null;
+    if (scope !== null && ADAPTERS.some((a) => a.name === scope)) {
+      if (scope === adapter) scoped[key.slice(dot + 1)] = value;
+    } else {
+      out[key] = value;
+    }
+  }
+  return { ...out, ...scoped };
+}
+
 /** The command line's workload overrides, checked like workload fields. */
 export function workloadOverrides(
-  args: Pick<RunArgs, "duration" | "messages" | "rate">,
+  args: Pick<RunArgs, "duration" | "messages" | "rate"> & Partial<Pick<RunArgs, "warmup">>,
 ): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (args.duration !== undefined) o["durationS"] = args.duration;
+  if (args.warmup !== undefined) {
+    if (!(Number.isFinite(args.warmup) && args.warmup >= 0)) {
+      throw new UsageError(`--warmup ${args.warmup}: expected seconds (0 or more)`);
+    }
+    o["warmupS"] = args.warmup;
+  }
   if (args.messages !== undefined) o["messages"] = args.messages;
   if (args.rate !== undefined) {
     const rate = args.rate === "max" ? "max" : Number(args.rate);
@@ -119,27 +151,56 @@ export interface PlannedRun {
   readonly settings: AdapterSettings;
   /** The command line's `--set` for this adapter alone (wins over a provisioned broker's settings). */
   readonly cliSettings: AdapterSettings;
+  /** The workload's `settings:` that apply to this adapter. */
+  readonly workloadSettings: AdapterSettings;
 }
 
-/** Loads and validates everything before anything runs, so bad input costs no broker time. */
-export async function planRuns(args: RunArgs): Promise<PlannedRun[]> {
+/**
+ * Loads and validates everything before anything runs, so bad input costs no broker time. A matrix
+ * point that differs from an earlier one only by settings scoped to other adapters is the same run
+ * on this adapter: it is left out, and `onSkip` says so.
+ */
+export async function planRuns(
+  args: RunArgs,
+  onSkip: (line: string) => void = () => {},
+): Promise<PlannedRun[]> {
   const overrides = workloadOverrides(args);
   const cliSettings = parseSettings(args.set);
   const names = args.workloads.length > 0 ? args.workloads : [DEFAULT_WORKLOAD];
   const runs: WorkloadRun[] = [];
-  for (const name of names) runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides)));
+  if (args.backlogScale !== undefined && !(Number.isFinite(args.backlogScale) && args.backlogScale > 0)) {
+    throw new UsageError(`--backlog-scale ${args.backlogScale}: expected a positive factor (e.g. 0.001)`);
+  }
+  const options = args.backlogScale === undefined ? {} : { backlogScale: args.backlogScale };
+  for (const name of names) {
+    runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides, options)));
+  }
   const factories = chooseAdapters(args.adapter);
   const planned: PlannedRun[] = [];
   const used = new Set<string>();
+  /** Per adapter and workload (settings left out): the runs planned, with their effective settings. */
+  const seen = new Map<string, { runId: string; settings: string; raw: string }[]>();
   for (const run of runs) {
     for (const factory of factories) {
+      const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
+      const workloadSettings = settingsFor(run.workload.settings, factory.name);
+      const settings = { ...workloadSettings, ...cli };
+      const key = JSON.stringify([factory.name, run.file, { ...run.workload, settings: null }]);
+      const effective = JSON.stringify(Object.entries(settings).sort());
+      const raw = JSON.stringify(Object.entries(run.workload.settings).sort());
+      const same = seen.get(key)?.find((p) => p.settings === effective && p.raw !== raw);
+      if (same !== undefined) {
+        onSkip(
+          `${run.id} on ${factory.name}: the same run as ${same.runId} (its settings are for other adapters)`,
+        );
+        continue;
+      }
       let runId = factories.length > 1 ? `${run.id}-${factory.name}` : run.id;
       for (let n = 2; used.has(runId); n++) runId = `${run.id}-${n}`;
       used.add(runId);
-      const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
-      const settings = { ...run.workload.settings, ...cli };
       capabilitiesOf(factory, settings); // a setting the adapter refuses is a usage error, before any run
-      planned.push({ runId, run, factory, settings, cliSettings: cli });
+      planned.push({ runId, run, factory, settings, cliSettings: cli, workloadSettings });
+      seen.set(key, [...(seen.get(key) ?? []), { runId, settings: effective, raw }]);
     }
   }
   return planned;
@@ -167,7 +228,7 @@ async function provision(
   }
   return planned.map((p) => {
     const s = settings.get(p.factory.name);
-    return s ? { ...p, settings: { ...p.run.workload.settings, ...s, ...p.cliSettings } } : p;
+    return s ? { ...p, settings: { ...p.workloadSettings, ...s, ...p.cliSettings } } : p;
   });
 }
 
@@ -200,7 +261,17 @@ export const runCommand = defineCommand<RunArgs>({
         type: "number",
         describe: "seconds of producing per run (replaces durationS/messages)",
       })
+      .option("warmup", {
+        type: "number",
+        describe:
+          "seconds at the start left out of the figures (replaces warmupS / OMB's warmupDurationMinutes)",
+      })
       .option("messages", { type: "number", describe: "messages to send per run (replaces the duration)" })
+      .option("backlog-scale", {
+        type: "number",
+        describe:
+          "multiply the backlog mode's size (backlogBytes, OMB consumerBacklogSizeGB), for a smaller machine",
+      })
       .option("rate", { type: "string", describe: "messages per second over all producers, or max" })
       .option("set", {
         type: "string",
@@ -224,6 +295,11 @@ export const runCommand = defineCommand<RunArgs>({
         default: "html,md",
         describe: "report formats written into --out after the runs (html,svg,png,md,omb), or none",
       })
+      .option("wide", {
+        type: "boolean",
+        default: false,
+        describe: "summary with every column and a row per point, however wide (default: fits 120 columns)",
+      })
       .example("$0 run", "the default suite on the embedded reference broker")
       .example("$0 run default --adapter all", "the default suite on every adapter")
       .example(
@@ -232,7 +308,7 @@ export const runCommand = defineCommand<RunArgs>({
       ) as unknown as Argv<RunArgs>,
   run: async (args) => {
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
-    let planned = await planRuns(args);
+    let planned = await planRuns(args, (line) => console.error(`brokerbench: skipped ${line}`));
     const outDir = resolve(args.out ?? join("results", timestamp()));
     const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
@@ -269,12 +345,18 @@ export const runCommand = defineCommand<RunArgs>({
           .catch((err: unknown) => console.error(`brokerbench: stopping ${b.address} failed: ${err}`));
       }
     }
-    console.log(renderSummary(results));
+    console.log(renderSummary(results, { wide: args.wide }));
     console.log(`\nresults: ${outDir}`);
     if (formats) {
       try {
         const written = await writeReports(outDir, { formats });
-        if (written.length > 0) console.log(`reports: ${written.join(", ")}`);
+        const documents = written.filter((f) => /report\.(html|md)$/.test(f));
+        if (written.length > 0)
+          console.log(
+            `reports: ${(documents.length > 0 ? documents : [outDir]).join(", ")}` +
+              (written.length > documents.length ? ` (${written.length} files)` : ""),
+          );
+        if (formats.includes("omb")) console.log(wrap(OMB_LATENCY_NOTE, SUMMARY_WIDTH, "").join("\n"));
       } catch (err) {
         console.error(`brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`);
       }

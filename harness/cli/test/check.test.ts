@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../harness/cli/cli.js";
-import { drain, history, meta, poll, sendOk } from "./history-dsl.js";
+import { drain, history, meta, poll, sendOk } from "../../../checkers/test/history-dsl.js";
+import { main } from "../cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-check-"));
 const file = (name: string, lines: readonly string[], end = "\n") => {

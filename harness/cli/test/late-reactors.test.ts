@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import type { RunResult } from "../../core/results.js";
-import { main } from "../cli/cli.js";
-import { reacts } from "./consumer-loop.js";
+import type { RunResult } from "../../../core/results.js";
+import { reacts } from "../../runner/consumer-loop.js";
+import { main } from "../cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-late-"));
 

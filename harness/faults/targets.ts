@@ -1,0 +1,125 @@
+/**
+ * What a fault strikes: the forms a fault's `target` takes (`consumer:0`, `group:g2/consumer:1`,
+ * `producer:0`, `broker`), each parsed once into a typed target and checked against the
+ * workload's shape here. A fault kind (kinds.ts) lists the forms it accepts.
+ *
+ * Brokers started as clusters (harness/services) will add `node:<n>` and
+ * `leader-of:<topic>/<partition>`: one entry below each, and the kinds that take them list them.
+ */
+
+export interface ConsumerTarget {
+  readonly form: "consumer";
+  /** Group name, `g1` … (a bare `consumer:N` is in g1). */
+  readonly group: string;
+  /** The consumer's index within its group. */
+  readonly index: number;
+}
+
+export interface ProducerTarget {
+  readonly form: "producer";
+  readonly index: number;
+}
+
+/** The broker the run talks to (every client's connections, or the broker process). */
+export interface BrokerTarget {
+  readonly form: "broker";
+}
+
+export type FaultTarget = ConsumerTarget | ProducerTarget | BrokerTarget;
+export type TargetFormName = FaultTarget["form"];
+export type TargetOf<F extends TargetFormName> = Extract<FaultTarget, { readonly form: F }>;
+
+/** What a target is checked against: the workload's clients and infrastructure. */
+export interface FaultShape {
+  /** Names of the workload's groups (`g1` … `gN`; the late group is not a fault target). */
+  readonly groups: readonly string[];
+  readonly consumersPerGroup: number;
+  readonly producers: number;
+}
+
+interface TargetForm<F extends TargetFormName> {
+  /** How to write it, for error messages. */
+  readonly example: string;
+  parse(text: string): TargetOf<F> | null;
+  /** Why the target does not exist in a workload of this shape, or null when it does. */
+  missing(target: TargetOf<F>, shape: FaultShape): string | null;
+}
+
+const CONSUMER = /^(?:group:([^/\s]+)\/)?consumer:(\d+)$/;
+const PRODUCER = /^producer:(\d+)$/;
+
+export const TARGET_FORMS: { readonly [F in TargetFormName]: TargetForm<F> } = {
+  consumer: {
+    example: "consumer:0 or group:g1/consumer:1",
+    parse(text) {
+      const m = CONSUMER.exec(text);
+      return m === null ? null : { form: "consumer", group: m[1] ?? "g1", index: Number(m[2]) };
+    },
+    missing(t, shape) {
+      if (!shape.groups.includes(t.group))
+        return `no group "${t.group}" (groups: ${shape.groups.join(", ")})`;
+      if (t.index >= shape.consumersPerGroup) {
+        return (
+          `consumer:${t.index} does not exist (consumersPerGroup ${shape.consumersPerGroup}: ` +
+          `consumer:0 … consumer:${shape.consumersPerGroup - 1})`
+        );
+      }
+      return null;
+    },
+  },
+  producer: {
+    example: "producer:0",
+    parse(text) {
+      const m = PRODUCER.exec(text);
+      return m === null ? null : { form: "producer", index: Number(m[1]) };
+    },
+    missing(t, shape) {
+      if (t.index < shape.producers) return null;
+      return `producer:${t.index} does not exist (${shape.producers} producer(s): producer:0 … producer:${shape.producers - 1})`;
+    },
+  },
+  broker: {
+    example: "broker",
+    parse: (text) => (text === "broker" ? { form: "broker" } : null),
+    missing: () => null,
+  },
+};
+
+/** The target `text` stands for among `forms`, or null when it is none of them. */
+export function parseTarget(text: string, forms: readonly TargetFormName[]): FaultTarget | null {
+  for (const form of forms) {
+    const t = TARGET_FORMS[form].parse(text);
+    if (t !== null) return t;
+  }
+  return null;
+}
+
+/** Why a parsed target does not exist in the workload, or null. */
+export function missingTarget(target: FaultTarget, shape: FaultShape): string | null {
+  // Each form checks its own kind of target; the cast only restates what `form` already says.
+  const form = TARGET_FORMS[target.form] as TargetForm<TargetFormName>;
+  return form.missing(target as TargetOf<TargetFormName>, shape);
+}
+
+/** How a fault kind's targets are written, for error messages. */
+export function targetExamples(forms: readonly TargetFormName[]): string {
+  return forms.map((f) => TARGET_FORMS[f].example).join(" or ");
+}
+
+/** Index of a consumer slot in the run (groups in order, their consumers in order). */
+export function consumerSlot(t: ConsumerTarget, shape: FaultShape): number {
+  const group = shape.groups.indexOf(t.group);
+  if (group < 0 || t.index >= shape.consumersPerGroup) throw new Error(`no consumer ${describeTarget(t)}`);
+  return group * shape.consumersPerGroup + t.index;
+}
+
+export function describeTarget(t: FaultTarget): string {
+  switch (t.form) {
+    case "consumer":
+      return `group:${t.group}/consumer:${t.index}`;
+    case "producer":
+      return `producer:${t.index}`;
+    case "broker":
+      return "broker";
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * What a run starts besides the adapter's clients, for its faults: the reference broker as a child
+ * process (`server: spawn`), and the fault proxy in front of the broker when a fault needs one (the
+ * fault table's `needs`). Started in setup, stopped in teardown; faults reach it through the
+ * BrokerControl and NetworkControl interfaces.
+ */
+import type { AdapterFactory, AdapterSettings } from "../../adapters/contract.js";
+import { type BrokerControl, faultsNeed, type NetworkControl, SpawnedBroker } from "../faults/index.js";
+import { FaultProxy } from "../proxy/index.js";
+import type { Workload } from "../workload/index.js";
+
+/**
+ * The broker's host:port inside an adapter's url setting (`nats://h:4222`, `amqp://u:p@h:5672/vh`,
+ * `h:9092`), and how to write the url with another address in its place; null when it has none.
+ */
+export function brokerAddress(url: string): {
+  target: { host: string; port: number };
+  rewrite: (a: { host: string; port: number }) => string;
+} | null {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?)?(\[[^\]]+\]|[^:/@,\s]+):(\d{1,5})(.*)$/i.exec(url.trim());
+  if (m === null) return null;
+  const prefix = m[1] ?? "";
+  const rest = m[4] ?? "";
+  return {
+    target: { host: m[2]!.replace(/^\[|\]$/g, ""), port: Number(m[3]) },
+    rewrite: (a) => `${prefix}${a.host}:${a.port}${rest}`,
+  };
+}
+
+export class RunInfrastructure {
+  /** The adapter's settings pointed at what was started (the spawned broker, through the proxy). */
+  readonly settings: AdapterSettings;
+  private readonly server: SpawnedBroker | null;
+  private readonly proxy: FaultProxy | null;
+
+  private constructor(settings: AdapterSettings, server: SpawnedBroker | null, proxy: FaultProxy | null) {
+    this.settings = settings;
+    this.server = server;
+    this.proxy = proxy;
+  }
+
+  /** Starts what the workload needs; on failure stops what it had started and throws. */
+  static async start(
+    w: Workload,
+    factory: AdapterFactory,
+    settings: AdapterSettings,
+  ): Promise<RunInfrastructure> {
+    let server: SpawnedBroker | null = null;
+    let proxy: FaultProxy | null = null;
+    try {
+      if (w.server === "spawn") {
+        server = await SpawnedBroker.start(w.serverFlush);
+        settings = { ...settings, url: server.address };
+      }
+      if (faultsNeed(w.faults, "proxy")) {
+        const url = settings["url"] || factory.settings["url"]?.default || "";
+        const at = brokerAddress(url);
+        if (at === null) {
+          throw new Error(
+            `network faults need a broker over TCP with an address host:port in its url setting (got "${url}"); ` +
+              "set --set url=... or, for the reference broker, server: spawn",
+          );
+        }
+        proxy = await FaultProxy.start(at.target);
+        settings = { ...settings, url: at.rewrite(proxy.address) };
+      }
+    } catch (err) {
+      await new RunInfrastructure(settings, server, proxy).stop();
+      throw err;
+    }
+    return new RunInfrastructure(settings, server, proxy);
+  }
+
+  /** The broker process the run started (`server: spawn`), or null. */
+  get broker(): BrokerControl | null {
+    return this.server;
+  }
+
+  /** The proxy in front of the broker, or null. */
+  get network(): NetworkControl | null {
+    return this.proxy;
+  }
+
+  async stop(): Promise<void> {
+    await this.proxy?.close().catch(() => {});
+    await this.server?.stop().catch(() => {});
+  }
+}
