@@ -14,7 +14,8 @@ import { ADAPTERS } from "../../../adapters/registry.js";
 import { EXIT } from "../../../core/errors.js";
 import { expandMatrix } from "../../workload/matrix.js";
 import { builtinWorkloads, resolveWorkloadArg } from "../../workload/resolve.js";
-import { renderTable } from "../summary.js";
+// Not summary.ts: that one loads the results schema (zod), which listing does not need.
+import { renderTable } from "../table.js";
 import { defineCommand } from "./command.js";
 
 /** A delivery mode, marked when only one of the adapter's delivery styles has it ("exactly-once (pull only)"). */
