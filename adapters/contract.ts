@@ -16,7 +16,7 @@ import type { Predicate, Properties } from "../core/predicates.js";
 import type { DeliveryMode, DeliveryStyle, StartPosition } from "../core/vocabulary.js";
 
 // What a system under test can do is part of results.json too: its schema lives in core/.
-export { type Capabilities, capabilitiesSchema } from "../core/capabilities.js";
+export type { Capabilities } from "../core/capabilities.js";
 // The delivery vocabulary is shared with the workload schema and the checkers; it lives in core/.
 export {
   DELIVERY_MODES,

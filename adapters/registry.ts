@@ -1,32 +1,24 @@
 /**
- * Every adapter the harness knows, by `--adapter` name. Each folder under adapters/ exports one
- * AdapterFactory from its index.ts; add it here with one import and one entry.
+ * Every adapter the harness knows, by `--adapter` name: one line per adapter, naming the module of
+ * its folder that describes it (name, description, capabilities, settings) without loading its
+ * client library; the factory's `connect` imports the library when it is called. So the CLI's
+ * `--help` and `list` load no client library (adapters/registry.test.ts holds every entry to it).
  */
 import { UsageError } from "../core/errors.js";
-import { artemisFactory } from "./artemis/index.js";
 import type { AdapterFactory } from "./contract.js";
-import { jetstreamFactory } from "./jetstream/index.js";
-import { kafkaFactory } from "./kafka/index.js";
-import { mqttFactory } from "./mqtt/index.js";
-import { natsFactory } from "./nats/index.js";
-import { pubsubFactory } from "./pubsub/index.js";
-import { rabbitmqFactory } from "./rabbitmq/index.js";
-import { redisPubSubFactory } from "./redis-pubsub/index.js";
-import { redisStreamsFactory } from "./redis-streams/index.js";
-import { referenceAdapter } from "./reference/index.js";
 
-export const ADAPTERS: readonly AdapterFactory[] = [
-  referenceAdapter,
-  redisPubSubFactory,
-  redisStreamsFactory,
-  rabbitmqFactory,
-  natsFactory,
-  jetstreamFactory,
-  mqttFactory,
-  pubsubFactory,
-  artemisFactory,
-  kafkaFactory,
-];
+export const ADAPTERS: readonly AdapterFactory[] = await Promise.all([
+  import("./reference/index.js").then((m) => m.referenceAdapter),
+  import("./redis-pubsub/descriptor.js").then((m) => m.redisPubSubFactory),
+  import("./redis-streams/descriptor.js").then((m) => m.redisStreamsFactory),
+  import("./rabbitmq/descriptor.js").then((m) => m.rabbitmqFactory),
+  import("./nats/descriptor.js").then((m) => m.natsFactory),
+  import("./jetstream/descriptor.js").then((m) => m.jetstreamFactory),
+  import("./mqtt/descriptor.js").then((m) => m.mqttFactory),
+  import("./pubsub/descriptor.js").then((m) => m.pubsubFactory),
+  import("./artemis/descriptor.js").then((m) => m.artemisFactory),
+  import("./kafka/descriptor.js").then((m) => m.kafkaFactory),
+]);
 
 export function findAdapter(name: string): AdapterFactory {
   const found = ADAPTERS.find((a) => a.name === name);

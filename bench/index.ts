@@ -6,11 +6,13 @@
 import { artemisStartBenchmark } from "./artemis-start.js";
 import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
+import { cliStartBenchmark } from "./cli-start.js";
 import { kafkaBenchmark } from "./kafka.js";
 import { nemesisBenchmark } from "./nemesis.js";
 import { pubsubPushBenchmark } from "./pubsub-push.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
+import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
 import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
@@ -22,11 +24,13 @@ const BENCHMARKS: readonly Benchmark[] = [
   slowConsumerBenchmark,
   referenceEmbeddedBenchmark,
   referenceTcpBenchmark,
+  referenceVsNatsBenchmark,
   checkersBenchmark,
   kafkaBenchmark,
   nemesisBenchmark,
   artemisStartBenchmark,
   pubsubPushBenchmark,
+  cliStartBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

@@ -7,7 +7,7 @@
  * Run: `npm run bench -- reference-embedded`.
  */
 import type { Delivery, OutgoingMessage } from "../adapters/contract.js";
-import { connectEmbedded } from "../adapters/reference/embedded.js";
+import { connectEmbedded } from "../adapters/reference/client/adapter.js";
 import { encodePayload } from "../core/payload.js";
 import type { Benchmark } from "./bench.js";
 

@@ -30,37 +30,14 @@ import {
   describeAmqpError,
   NAME,
   RHEA_VERSION,
-  type Routing,
 } from "./connection.js";
 import { ArtemisPullConsumer, ArtemisPushConsumer, type ConsumerLink } from "./consumer.js";
+import { CAPABILITIES, capabilitiesFor } from "./descriptor.js";
 import { ArtemisManagement, ManagementError } from "./management.js";
 import { fqqn, groupQueueName } from "./names.js";
 import { ArtemisProducer } from "./producer.js";
 
-export function capabilitiesFor(routing: Routing): Capabilities {
-  return {
-    model: "queue",
-    push: true,
-    pull: true,
-    queue: true,
-    // anycast: one queue per topic, shared by every consumer whatever its group.
-    pubsub: routing === "multicast",
-    // A queue holds what was routed to it since it was created; nothing older can be re-read.
-    replay: false,
-    partitions: false,
-    deliveryModes: ["at-most-once", "at-least-once"],
-    // A queue is FIFO: one producer's messages are stored in send order and a lone consumer reads
-    // them so. Not "partition": competing consumers each get a share, and a message returned by a
-    // dead consumer is redelivered after newer ones have gone out.
-    ordering: "producer",
-    idempotentProduce: false,
-    filtering: false,
-    // JMS selectors: a group's queue filter (multicast) or a consumer's selector (anycast).
-    predicates: true,
-  };
-}
-
-export const CAPABILITIES = capabilitiesFor("multicast");
+export { CAPABILITIES, capabilitiesFor };
 
 /** An "address/queue does not exist" management error (deleting what is not there is no error here). */
 function isMissing(err: unknown): boolean {

@@ -1,21 +1,10 @@
 /** The `artemis` adapter: ActiveMQ Artemis over AMQP 1.0 (rhea-promise). See README.md for what maps how. */
-import type { AdapterFactory } from "../contract.js";
-import { ArtemisAdapter, CAPABILITIES, capabilitiesFor } from "./adapter.js";
-import { connectArtemis, NAME, parseSettings, SETTINGS } from "./connection.js";
+import { connectArtemis, parseSettings } from "./connection.js";
 import { ArtemisManagement } from "./management.js";
-
-export const artemisFactory: AdapterFactory = {
-  name: NAME,
-  description:
-    "ActiveMQ Artemis (AMQP 1.0, rhea): address per topic, a durable queue per group, credit push or drain pull",
-  capabilities: CAPABILITIES,
-  capabilitiesFor: (settings) => capabilitiesFor(parseSettings(settings).routing),
-  settings: SETTINGS,
-  connect: (settings) => ArtemisAdapter.connect(parseSettings(settings)),
-};
 
 export { ArtemisAdapter, CAPABILITIES as artemisCapabilities } from "./adapter.js";
 export { DEFAULT_ARTEMIS_URL } from "./connection.js";
+export { artemisFactory } from "./descriptor.js";
 
 /**
  * Does an Artemis serve at these settings? Opens a connection and asks the management API for the

@@ -1,4 +1,4 @@
-export { JETSTREAM_CAPABILITIES, JETSTREAM_SETTINGS, jetstreamFactory } from "./jetstream-adapter.js";
+export { JETSTREAM_CAPABILITIES, JETSTREAM_SETTINGS, jetstreamFactory } from "./descriptor.js";
 export { keyHash } from "./producer.js";
 export {
   deliverSubject,

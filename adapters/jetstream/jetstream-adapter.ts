@@ -6,33 +6,25 @@
 
 import type { JetStreamManager, NatsConnection } from "nats";
 import { UsageError } from "../../core/errors.js";
-import {
-  type Adapter,
-  type AdapterFactory,
-  type AdapterSettings,
-  type Assignment,
-  type Capabilities,
-  type Consumer,
-  type ConsumerOptions,
-  DELIVERY_MODES,
-  type Producer,
-  type ProducerOptions,
-  type TopicSpec,
+import type {
+  Adapter,
+  AdapterSettings,
+  Assignment,
+  Capabilities,
+  Consumer,
+  ConsumerOptions,
+  Producer,
+  ProducerOptions,
+  TopicSpec,
 } from "../contract.js";
-import {
-  connectNats,
-  NATS_CLIENT_VERSION,
-  NATS_SETTINGS,
-  numberSetting,
-  setting,
-  withServerLimit,
-} from "../nats/index.js";
+import { connectNats, NATS_CLIENT_VERSION, numberSetting, setting, withServerLimit } from "../nats/index.js";
 import {
   ensureDurable,
   type JetStreamConsumerSettings,
   JetStreamPullConsumer,
   JetStreamPushConsumer,
 } from "./consumer.js";
+import { JETSTREAM_CAPABILITIES, JETSTREAM_NAME as NAME } from "./descriptor.js";
 import { JetStreamProducer } from "./producer.js";
 import {
   cleanStreams,
@@ -42,51 +34,6 @@ import {
   type Partition,
   type StreamSettings,
 } from "./streams.js";
-
-const NAME = "jetstream";
-
-export const JETSTREAM_CAPABILITIES: Capabilities = {
-  // Acknowledgements are per message (a shared durable's members ack independently), so commits
-  // are acks; offsets (stream sequences) are still recorded on every send and delivery.
-  model: "queue",
-  push: true,
-  pull: true,
-  queue: true,
-  pubsub: true,
-  replay: true,
-  // A stream per partition: each its own ordered sequence, with its own offsets.
-  partitions: true,
-  deliveryModes: DELIVERY_MODES,
-  // What holds for every workload: one producer's messages are stored (and so delivered) in send
-  // order. A lone consumer also sees the stream in sequence order, but members of a shared durable
-  // each see a subsequence and redeliveries come late, so per-consumer "partition" order (no skips,
-  // no going back) is not a guarantee; ask for it with `order: partition` where it applies.
-  ordering: "producer",
-  idempotentProduce: true,
-  // The server's max_payload (1 MiB unless configured); a connection reads the server's own value.
-  maxMessageBytes: 1024 * 1024,
-};
-
-export const JETSTREAM_SETTINGS = {
-  ...NATS_SETTINGS,
-  storage: { default: "file", description: "stream storage: file (durable) or memory" },
-  ackWaitMs: {
-    default: "10000",
-    description: "a delivered, unacknowledged message is redelivered after this many milliseconds",
-  },
-  ackTimeoutMs: {
-    default: "5000",
-    description: "exactly-once: how long a commit waits for the server to confirm acks",
-  },
-  publishTimeoutMs: {
-    default: "5000",
-    description: "how long a publish waits for JetStream's acknowledgement",
-  },
-  duplicateWindowMs: {
-    default: "120000",
-    description: "the stream deduplicates a message id seen within this many milliseconds",
-  },
-} as const;
 
 interface JetStreamTuning {
   readonly stream: StreamSettings;
@@ -201,25 +148,19 @@ class JetStreamAdapter implements Adapter {
   }
 }
 
-export const jetstreamFactory: AdapterFactory = {
-  name: NAME,
-  description:
-    "NATS JetStream: a stream per topic, durable consumers per group, push and pull (nats.js client)",
-  capabilities: JETSTREAM_CAPABILITIES,
-  settings: JETSTREAM_SETTINGS,
-  async connect(settings: AdapterSettings): Promise<Adapter> {
-    const tuning = parseTuning(settings);
-    const nc = await connectNats(NAME, settings, "brokerbench-admin");
-    let jsm: JetStreamManager;
-    try {
-      jsm = await nc.jetstreamManager();
-    } catch (err) {
-      await nc.close();
-      throw new Error(
-        `${NAME}: the NATS server at ${setting(settings, "url", "nats://127.0.0.1:4222")} has no JetStream (${(err as Error).message}); start nats-server with -js`,
-        { cause: err },
-      );
-    }
-    return new JetStreamAdapter(nc, jsm, settings, tuning);
-  },
-};
+/** Connects the adapter (its factory, loaded without this module, is in descriptor.ts). */
+export async function connectJetStreamAdapter(settings: AdapterSettings): Promise<Adapter> {
+  const tuning = parseTuning(settings);
+  const nc = await connectNats(NAME, settings, "brokerbench-admin");
+  let jsm: JetStreamManager;
+  try {
+    jsm = await nc.jetstreamManager();
+  } catch (err) {
+    await nc.close();
+    throw new Error(
+      `${NAME}: the NATS server at ${setting(settings, "url", "nats://127.0.0.1:4222")} has no JetStream (${(err as Error).message}); start nats-server with -js`,
+      { cause: err },
+    );
+  }
+  return new JetStreamAdapter(nc, jsm, settings, tuning);
+}

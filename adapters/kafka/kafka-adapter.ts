@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
-  type AdapterFactory,
   type AdapterSettings,
   type Capabilities,
   type Consumer,
@@ -22,8 +21,9 @@ import {
 import { kafkaTopicRegex, parsePattern } from "../patterns.js";
 import { describeError, RoutedAdmin, RoutedConsumer, RoutedProducer, unreachable } from "./clients.js";
 import { KafkaPullConsumer, type ProcessingLog } from "./consumer.js";
+import { BATCH_OVERHEAD_BYTES, KAFKA_CAPABILITIES, KAFKA_DEFAULT_MESSAGE_MAX_BYTES } from "./descriptor.js";
 import { KafkaProducer } from "./producer.js";
-import { idempotent, KAFKA_SETTINGS, type KafkaSettings, NAME, parseSettings } from "./settings.js";
+import { idempotent, type KafkaSettings, NAME, parseSettings } from "./settings.js";
 
 const CLIENT_VERSION: string = (() => {
   try {
@@ -35,26 +35,6 @@ const CLIENT_VERSION: string = (() => {
     return "1.x";
   }
 })();
-
-/** Kafka's broker default `message.max.bytes` (1 MiB + 12 bytes of record batch overhead). */
-export const KAFKA_DEFAULT_MESSAGE_MAX_BYTES = 1_048_588;
-/** Record batch header (61 B) plus one record's framing, out of `message.max.bytes`. */
-const BATCH_OVERHEAD_BYTES = 128;
-
-export const KAFKA_CAPABILITIES: Capabilities = {
-  model: "log",
-  push: false,
-  pull: true,
-  queue: true,
-  pubsub: true,
-  replay: true,
-  partitions: true,
-  deliveryModes: ["at-most-once", "at-least-once", "exactly-once"],
-  ordering: "partition",
-  idempotentProduce: true,
-  filtering: true,
-  maxMessageBytes: KAFKA_DEFAULT_MESSAGE_MAX_BYTES - BATCH_OVERHEAD_BYTES,
-};
 
 /** The group id on the broker: the run's group name, scoped to what it reads (groups are cluster-wide). */
 export function groupId(options: Pick<ConsumerOptions, "group" | "topics" | "patterns">): string {
@@ -285,46 +265,35 @@ class KafkaAdapter implements Adapter {
   }
 }
 
-/** Capabilities under these settings: the message size limit follows the broker default. */
-export const kafkaFactory: AdapterFactory = {
-  name: NAME,
-  description: "Apache Kafka (3.x/4.x) through @platformatic/kafka: pull, consumer groups, transactions",
-  capabilities: KAFKA_CAPABILITIES,
-  // Called by `run` before anything runs: a bad setting (acks=2) is a usage error (exit 2) there.
-  capabilitiesFor(settings: AdapterSettings): Capabilities {
-    parseSettings(settings);
-    return KAFKA_CAPABILITIES;
-  },
-  settings: KAFKA_SETTINGS,
-  async connect(settings: AdapterSettings): Promise<Adapter> {
-    const s = parseSettings(settings);
-    const address = s.url;
-    const admin = new RoutedAdmin(s, `brokerbench-admin-${process.pid}`);
-    let version = "unknown";
-    let maxBytes = KAFKA_DEFAULT_MESSAGE_MAX_BYTES;
-    try {
-      const md = await withDeadline(admin.metadata({ topics: [] }), 4_500, address);
-      const brokerId = [...md.brokers.keys()][0];
-      if (brokerId !== undefined) {
-        const configs = await admin.describeConfigs({
-          resources: [
-            { resourceType: 4, resourceName: String(brokerId), configurationKeys: ["message.max.bytes"] },
-          ],
-        });
-        const value = configs[0]?.configs.find((c) => c.name === "message.max.bytes")?.value;
-        if (value) maxBytes = Number(value);
-      }
-      version = await brokerVersion(admin);
-    } catch (err) {
-      await admin.close().catch(() => {});
-      throw (
-        unreachable(err, address) ?? new Error(`${NAME}: ${address}: ${describeError(err)}`, { cause: err })
-      );
+/** Connects the kafka adapter (kafkaFactory.connect in descriptor.ts loads this module then). */
+export async function connectKafkaAdapter(settings: AdapterSettings): Promise<Adapter> {
+  const s = parseSettings(settings);
+  const address = s.url;
+  const admin = new RoutedAdmin(s, `brokerbench-admin-${process.pid}`);
+  let version = "unknown";
+  let maxBytes = KAFKA_DEFAULT_MESSAGE_MAX_BYTES;
+  try {
+    const md = await withDeadline(admin.metadata({ topics: [] }), 4_500, address);
+    const brokerId = [...md.brokers.keys()][0];
+    if (brokerId !== undefined) {
+      const configs = await admin.describeConfigs({
+        resources: [
+          { resourceType: 4, resourceName: String(brokerId), configurationKeys: ["message.max.bytes"] },
+        ],
+      });
+      const value = configs[0]?.configs.find((c) => c.name === "message.max.bytes")?.value;
+      if (value) maxBytes = Number(value);
     }
-    const caps = { ...KAFKA_CAPABILITIES, maxMessageBytes: maxBytes - BATCH_OVERHEAD_BYTES };
-    return new KafkaAdapter(admin, s, caps, version);
-  },
-};
+    version = await brokerVersion(admin);
+  } catch (err) {
+    await admin.close().catch(() => {});
+    throw (
+      unreachable(err, address) ?? new Error(`${NAME}: ${address}: ${describeError(err)}`, { cause: err })
+    );
+  }
+  const caps = { ...KAFKA_CAPABILITIES, maxMessageBytes: maxBytes - BATCH_OVERHEAD_BYTES };
+  return new KafkaAdapter(admin, s, caps, version);
+}
 
 async function withDeadline<T>(p: Promise<T>, ms: number, address: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

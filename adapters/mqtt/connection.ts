@@ -9,34 +9,7 @@ import type { Socket } from "node:net";
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
 import { UsageError } from "../../core/errors.js";
 import { type AdapterSettings, BrokerUnreachableError } from "../contract.js";
-
-export const MQTT_DEFAULT_URL = "mqtt://127.0.0.1:1883";
-
-export const MQTT_SETTINGS = {
-  url: { default: MQTT_DEFAULT_URL, description: "broker URL (mqtt://host:port)" },
-  username: { default: "", description: "user name, when the broker requires one" },
-  password: { default: "", description: "password for `username`" },
-  protocolVersion: {
-    default: "5",
-    description: "MQTT protocol: 5, or 4 (3.1.1: sessions never expire, keys are not carried)",
-  },
-  connectTimeoutMs: { default: "3000", description: "give up connecting after this many milliseconds" },
-  sessionExpirySec: {
-    default: "300",
-    description:
-      "a killed consumer's session (its queued and unacknowledged messages) waits this long for it to return",
-  },
-  atMostOnceQos: {
-    default: "0",
-    description:
-      "QoS for at-most-once: 0, or 2 (no duplicates, fewer losses; keep at most 20 in flight on mosquitto)",
-  },
-  publishWindow: {
-    default: "",
-    description:
-      "most QoS 1/2 publishes a producer has unacknowledged; default: the broker's CONNACK receive maximum (mosquitto: 20, and it refuses QoS 2 beyond it with Quota exceeded)",
-  },
-} as const;
+import { MQTT_SETTINGS } from "./descriptor.js";
 
 export const MQTT_CLIENT_VERSION: string = (() => {
   const require = createRequire(import.meta.url);

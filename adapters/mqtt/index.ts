@@ -1,2 +1,3 @@
-export { MQTT_CLIENT_VERSION, MQTT_DEFAULT_URL, MQTT_SETTINGS } from "./connection.js";
-export { MQTT_CAPABILITIES, MQTT_KEY_PROPERTY, mqttFactory } from "./mqtt-adapter.js";
+export { MQTT_CLIENT_VERSION } from "./connection.js";
+export { MQTT_CAPABILITIES, MQTT_DEFAULT_URL, MQTT_SETTINGS, mqttFactory } from "./descriptor.js";
+export { MQTT_KEY_PROPERTY } from "./mqtt-adapter.js";

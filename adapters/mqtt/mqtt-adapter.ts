@@ -11,9 +11,7 @@ import type { IPublishPacket, MqttClient, Packet } from "mqtt";
 import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
-  type AdapterFactory,
   type AdapterSettings,
-  type Capabilities,
   type CommitValue,
   type Consumer,
   type ConsumerOptions,
@@ -29,33 +27,10 @@ import {
 } from "../contract.js";
 import { PushBatcher } from "../nats/index.js";
 import { fromMqttTopic, mqttFilter, mqttTopic } from "../patterns.js";
-import {
-  connectMqtt,
-  MQTT_CLIENT_VERSION,
-  MQTT_SETTINGS,
-  numberSetting,
-  protocolVersion,
-  setting,
-} from "./connection.js";
+import { connectMqtt, MQTT_CLIENT_VERSION, numberSetting, protocolVersion, setting } from "./connection.js";
+import { MQTT_CAPABILITIES, MQTT_NAME as NAME } from "./descriptor.js";
 
-const NAME = "mqtt";
 export const MQTT_KEY_PROPERTY = "bb-key";
-
-export const MQTT_CAPABILITIES: Capabilities = {
-  model: "queue",
-  push: true,
-  pull: false,
-  queue: true,
-  pubsub: true,
-  replay: false,
-  partitions: false,
-  deliveryModes: ["at-most-once", "at-least-once"],
-  // MQTT orders one client's publishes on a topic (per QoS) to each subscriber.
-  ordering: "producer",
-  idempotentProduce: false,
-  // Topic filters (`+`, `#`) in shared subscriptions; see README for overlapping filters.
-  filtering: true,
-};
 
 type QoS = 0 | 1 | 2;
 
@@ -436,16 +411,11 @@ class MqttAdapter implements Adapter {
   }
 }
 
-export const mqttFactory: AdapterFactory = {
-  name: NAME,
-  description: "MQTT QoS 0/1 (QoS 2 for at-most-once), shared subscriptions per group (mqtt.js client)",
-  capabilities: MQTT_CAPABILITIES,
-  settings: MQTT_SETTINGS,
-  async connect(settings: AdapterSettings): Promise<Adapter> {
-    const { client } = await connectMqtt(settings, {
-      clientId: `bb-admin-${randomUUID().slice(0, 8)}`,
-      clean: true,
-    });
-    return new MqttAdapter(client, settings);
-  },
-};
+/** Connects the adapter (its factory, loaded without this module, is in descriptor.ts). */
+export async function connectMqttAdapter(settings: AdapterSettings): Promise<Adapter> {
+  const { client } = await connectMqtt(settings, {
+    clientId: `bb-admin-${randomUUID().slice(0, 8)}`,
+    clean: true,
+  });
+  return new MqttAdapter(client, settings);
+}

@@ -7,16 +7,7 @@ import { createRequire } from "node:module";
 import { type ConnectionOptions, connect, type NatsConnection } from "nats";
 import { UsageError } from "../../core/errors.js";
 import { type AdapterSettings, BrokerUnreachableError } from "../contract.js";
-
-export const NATS_DEFAULT_URL = "nats://127.0.0.1:4222";
-
-export const NATS_SETTINGS = {
-  url: { default: NATS_DEFAULT_URL, description: "NATS server URL (nats://host:port)" },
-  user: { default: "", description: "user name, when the server requires one" },
-  pass: { default: "", description: "password for `user`" },
-  token: { default: "", description: "authentication token, when the server requires one" },
-  connectTimeoutMs: { default: "3000", description: "give up connecting after this many milliseconds" },
-} as const;
+import { NATS_DEFAULT_URL } from "./descriptor.js";
 
 /** The `nats` client's own version (read from its package, which the client does not export). */
 export const NATS_CLIENT_VERSION: string = (() => {

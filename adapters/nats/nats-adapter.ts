@@ -9,7 +9,6 @@ import { headers, type Msg, type NatsConnection, type Subscription } from "nats"
 import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
-  type AdapterFactory,
   type AdapterSettings,
   type Capabilities,
   type CommitValue,
@@ -26,39 +25,17 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { parsePattern } from "../patterns.js";
-import { connectNats, NATS_CLIENT_VERSION, NATS_SETTINGS } from "./connection.js";
+import { connectNats, NATS_CLIENT_VERSION } from "./connection.js";
+import { NATS_NAME as NAME, NATS_CAPABILITIES } from "./descriptor.js";
 import { PushBatcher } from "./push-batcher.js";
 
 export const NATS_KEY_HEADER = "bb-key";
-
-/** nats-server's default max_payload. */
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-
-export const NATS_CAPABILITIES: Capabilities = {
-  model: "queue",
-  push: true,
-  pull: false,
-  queue: true,
-  pubsub: true,
-  replay: false,
-  partitions: false,
-  deliveryModes: ["at-most-once"],
-  // NATS orders messages from one publishing connection to each subscriber; nothing across publishers.
-  ordering: "producer",
-  idempotentProduce: false,
-  // Subject wildcards are NATS's own syntax: patterns go to the server as they are.
-  filtering: true,
-  // The server's max_payload (1 MiB unless configured); a connection reads the server's own value.
-  maxMessageBytes: DEFAULT_MAX_PAYLOAD,
-};
 
 /** capabilities with the limit the server stated when the connection opened (its INFO max_payload). */
 export function withServerLimit(caps: Capabilities, nc: NatsConnection): Capabilities {
   const max = nc.info?.max_payload;
   return typeof max === "number" && max > 0 ? { ...caps, maxMessageBytes: max } : caps;
 }
-
-const NAME = "nats";
 
 /** Publishable subject: tokens separated by dots, no wildcards, no whitespace. */
 export function checkSubject(adapter: string, subject: string): void {
@@ -236,12 +213,7 @@ class NatsAdapter implements Adapter {
   }
 }
 
-export const natsFactory: AdapterFactory = {
-  name: NAME,
-  description: "NATS core: subjects and queue groups, at-most-once (nats.js client)",
-  capabilities: NATS_CAPABILITIES,
-  settings: NATS_SETTINGS,
-  async connect(settings: AdapterSettings): Promise<Adapter> {
-    return new NatsAdapter(await connectNats(NAME, settings, "brokerbench-admin"), settings);
-  },
-};
+/** Connects the adapter (its factory, loaded without this module, is in descriptor.ts). */
+export async function connectNatsAdapter(settings: AdapterSettings): Promise<Adapter> {
+  return new NatsAdapter(await connectNats(NAME, settings, "brokerbench-admin"), settings);
+}

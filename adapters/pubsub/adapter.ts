@@ -23,48 +23,17 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { clientVersion, GRPC, grpcCode, openClient, openSubscriberClient, probe } from "./client.js";
+import { CAPABILITIES, capabilitiesFor, MAX_MESSAGE_BYTES } from "./descriptor.js";
 import { servingEmulatorVersion } from "./emulator.js";
 import { resourceId, subscriptionId } from "./messages.js";
 import { PubSubProducer } from "./producer.js";
 import { PubSubPushConsumer } from "./push-consumer.js";
 import { PushEndpoint } from "./push-endpoint.js";
 import { NAME, type PubSubSettings } from "./settings.js";
-import { MIN_STREAM_DEADLINE_S, StreamingPullConsumer } from "./streaming-pull.js";
+import { StreamingPullConsumer } from "./streaming-pull.js";
 import { UnaryPullConsumer } from "./unary-pull.js";
 
-/** The service's limit on a message's data (the emulator takes up to ~11 MB per request, see README). */
-export const MAX_MESSAGE_BYTES = 10_000_000;
-
-const BASE_CAPABILITIES = {
-  model: "queue",
-  push: true,
-  pull: true,
-  queue: true,
-  pubsub: true,
-  // Topic retention + seek: a subscription made late can go back to the oldest retained message.
-  replay: true,
-  partitions: false,
-  deliveryModes: ["at-most-once", "at-least-once", "exactly-once"],
-  // Exactly-once delivery is a property of pull subscriptions only.
-  deliveryModesByStyle: { push: ["at-most-once", "at-least-once"] },
-  idempotentProduce: false,
-  filtering: false,
-  maxMessageBytes: MAX_MESSAGE_BYTES,
-} as const satisfies Omit<Capabilities, "ordering">;
-
-/**
- * Ordering keys give key order; without them Pub/Sub promises no order at all. A dead consumer's
- * messages come back when its lease runs out: the ack deadline, at least 10 s on a stream.
- */
-export function capabilitiesFor(settings: Pick<PubSubSettings, "ordering" | "ackDeadlineS">): Capabilities {
-  return {
-    ...BASE_CAPABILITIES,
-    ordering: settings.ordering ? "key" : "none",
-    redeliveryDelayMs: Math.max(MIN_STREAM_DEADLINE_S, settings.ackDeadlineS) * 1000,
-  };
-}
-
-export const CAPABILITIES: Capabilities = capabilitiesFor({ ordering: false, ackDeadlineS: 10 });
+export { CAPABILITIES, capabilitiesFor, MAX_MESSAGE_BYTES };
 
 /** One group's subscription as this adapter opened it. */
 interface SubscriptionState {

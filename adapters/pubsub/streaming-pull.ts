@@ -19,12 +19,12 @@ import {
   type Subscription,
 } from "@google-cloud/pubsub";
 import type { CommitValue, ConsumerOptions, Delivery, PullConsumer } from "../contract.js";
-import { WaitingBuffer } from "../reference/waiting-buffer.js";
+import { WaitingBuffer } from "../reference/client/waiting-buffer.js";
+import { MIN_STREAM_DEADLINE_S } from "./descriptor.js";
 import { toDelivery } from "./messages.js";
 import { NAME, type PubSubSettings } from "./settings.js";
 
-/** The least `stream_ack_deadline_seconds` a StreamingPull request may ask for. */
-export const MIN_STREAM_DEADLINE_S = 10;
+export { MIN_STREAM_DEADLINE_S };
 
 export class StreamingPullConsumer implements PullConsumer {
   readonly delivery = "pull" as const;

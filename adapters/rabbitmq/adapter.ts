@@ -12,7 +12,6 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage 
 import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
-  type Capabilities,
   type CommitValue,
   type Consumer,
   type ConsumerOptions,
@@ -29,28 +28,10 @@ import {
 } from "../contract.js";
 import { amqpBindingKey, amqpRoutingKey } from "../patterns.js";
 import { amqplibVersion, connectAmqp, destroySocket, serverProduct, serverVersion } from "./connection.js";
+import { CAPABILITIES, NAME } from "./descriptor.js";
 import { listAmqpResources } from "./listing.js";
 
-export const NAME = "rabbitmq";
-
-export const CAPABILITIES: Capabilities = {
-  model: "queue",
-  push: true,
-  pull: true,
-  queue: true,
-  pubsub: true,
-  // A group's queue holds what arrived since it was declared; nothing older can be re-read.
-  replay: false,
-  partitions: false,
-  deliveryModes: ["at-most-once", "at-least-once"],
-  // One channel's publishes are queued in order. Not "partition": competing consumers each get a
-  // share (gaps, by design), and requeued messages come back out of order. A lone consumer reads
-  // its queue in publish order (asserted by the conformance suite).
-  ordering: "producer",
-  idempotentProduce: false,
-  // The topics' exchanges feed one topic exchange, where pattern queues are bound.
-  filtering: true,
-};
+export { CAPABILITIES, NAME } from "./descriptor.js";
 
 /**
  * The topic exchange the topics' fanout exchanges are bound to (exchange-to-exchange) once a

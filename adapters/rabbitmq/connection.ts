@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { type ChannelModel, connect } from "amqplib";
 import { BrokerUnreachableError } from "../contract.js";
 
-export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
+export { DEFAULT_AMQP_URL } from "./descriptor.js";
+
 const CONNECT_TIMEOUT_MS = 3_000;
 
 export function amqpAddress(url: string): string {

@@ -8,7 +8,6 @@ import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
   type AdapterSettings,
-  type Capabilities,
   type CommitValue,
   type Consumer,
   type ConsumerOptions,
@@ -24,25 +23,9 @@ import {
 import { redisGlob } from "../patterns.js";
 import { connectRedis, ioredisVersion, redisServerVersion } from "./connection.js";
 
-export const NAME = "redis-pubsub";
+import { CAPABILITIES, NAME } from "./descriptor.js";
 
-export const CAPABILITIES: Capabilities = {
-  // No offsets and nothing to acknowledge: a delivery is all there is (acknowledged on arrival).
-  model: "queue",
-  push: true,
-  pull: false,
-  // Every subscriber of a channel gets every message: no competing consumers.
-  queue: false,
-  pubsub: true,
-  replay: false,
-  partitions: false,
-  deliveryModes: ["at-most-once"],
-  // One server executes every PUBLISH in one sequence and fans each out before the next.
-  ordering: "total",
-  idempotentProduce: false,
-  // PSUBSCRIBE globs; a message matching several of one subscriber's patterns arrives once per pattern.
-  filtering: true,
-};
+export { CAPABILITIES, NAME } from "./descriptor.js";
 
 export interface PubSubSettings {
   readonly url: string;

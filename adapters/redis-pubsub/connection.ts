@@ -8,7 +8,8 @@ import { Redis, type RedisOptions } from "ioredis";
 import { UsageError } from "../../core/errors.js";
 import { BrokerUnreachableError } from "../contract.js";
 
-export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+export { DEFAULT_REDIS_URL } from "./descriptor.js";
+
 const CONNECT_TIMEOUT_MS = 3_000;
 
 export function redisAddress(url: string): string {

@@ -9,7 +9,6 @@ import type { Redis } from "ioredis";
 import { UsageError } from "../../core/errors.js";
 import {
   type Adapter,
-  type Capabilities,
   type CommitValue,
   type Consumer,
   type ConsumerOptions,
@@ -24,26 +23,10 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { connectRedis, ioredisVersion, redisServerVersion } from "../redis-pubsub/connection.js";
+import { CAPABILITIES, NAME } from "./descriptor.js";
 import { offsetOf } from "./offsets.js";
 
-export const NAME = "redis-streams";
-
-export const CAPABILITIES: Capabilities = {
-  // XACK acknowledges entries one by one (not a committed position): the queue model, with offsets.
-  model: "queue",
-  push: false,
-  pull: true,
-  queue: true,
-  pubsub: true,
-  replay: true,
-  partitions: false,
-  deliveryModes: ["at-most-once", "at-least-once"],
-  // One producer's entries land in send order. Not "partition": consumers of one group each get
-  // a share of the stream (gaps, by design), and claimed redeliveries come back out of order. A
-  // lone consumer does read new entries in stream order (asserted by the conformance suite).
-  ordering: "producer",
-  idempotentProduce: false,
-};
+export { CAPABILITIES, NAME } from "./descriptor.js";
 
 export interface StreamsSettings {
   readonly url: string;

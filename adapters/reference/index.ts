@@ -1,8 +1,15 @@
-/** The reference broker's adapter: `--adapter reference` (embedded, in process). */
+/**
+ * The reference broker's adapter: `--adapter reference`, in process by default, over TCP with
+ * `url=host:port`. This module only describes it (capabilities, settings); the client and the
+ * broker load when it connects.
+ */
 import type { AdapterFactory } from "../contract.js";
-import { capabilitiesFor, connectEmbedded, REFERENCE_CAPABILITIES } from "./embedded.js";
-import { parseReferenceSettings, REFERENCE_SETTINGS } from "./embedded-settings.js";
-import { RemoteAdapter } from "./remote.js";
+import {
+  capabilitiesFor,
+  parseReferenceSettings,
+  REFERENCE_CAPABILITIES,
+  REFERENCE_SETTINGS,
+} from "./client/settings.js";
 
 export const referenceAdapter: AdapterFactory = {
   name: "reference",
@@ -11,6 +18,5 @@ export const referenceAdapter: AdapterFactory = {
   settings: REFERENCE_SETTINGS,
   // queue=true: a shared subscription with per-message acks, judged in the queue model.
   capabilitiesFor: (settings) => capabilitiesFor(parseReferenceSettings(settings)),
-  // url=host:port: a `brokerbench broker` server over TCP; otherwise an in-process broker.
-  connect: (settings) => (settings["url"] ? RemoteAdapter.connect(settings) : connectEmbedded(settings)),
+  connect: async (settings) => (await import("./client/adapter.js")).connectReference(settings),
 };

@@ -33,7 +33,7 @@ describePatternSubscriptions(
   {
     service: inProcess("in process"),
     overlapDeliveries: 1,
-    // Resolved when the consumer subscribes (adapters/reference/patterns.ts).
+    // Resolved when the consumer subscribes (adapters/reference/client/patterns.ts).
     lateTopics: false,
   },
 );
@@ -44,7 +44,7 @@ describePatternSubscriptions(
   {
     service: inProcess(url),
     overlapDeliveries: 1,
-    // Resolved when the consumer subscribes (adapters/reference/patterns.ts).
+    // Resolved when the consumer subscribes (adapters/reference/client/patterns.ts).
     lateTopics: false,
   },
 );

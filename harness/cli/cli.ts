@@ -5,29 +5,64 @@
  */
 import yargs, { type Argv } from "yargs";
 import { EXIT, type ExitCode, internalErrorLine, printable, UsageError } from "../../core/errors.js";
-import { brokerCommand } from "./commands/broker.js";
-import { checkCommand } from "./commands/check.js";
-import { cleanCommand } from "./commands/clean.js";
 import type { Command } from "./commands/command.js";
-import { historyCommand } from "./commands/history.js";
-import { listCommand } from "./commands/list.js";
-import { reportCommand } from "./commands/report.js";
-import { runCommand } from "./commands/run.js";
-import { serviceCommand } from "./commands/service.js";
 
-/** Commands, in the order `--help` lists them. Each lives in harness/cli/commands/<name>.ts. */
-const COMMANDS: readonly Command<unknown>[] = [
-  runCommand,
-  checkCommand,
-  historyCommand,
-  cleanCommand,
-  listCommand,
-  reportCommand,
-  brokerCommand,
-  serviceCommand,
+/**
+ * A command as `--help` lists it; its module, and everything that module imports (adapters,
+ * runner, reports), loads only when the command is named. Each lives in
+ * harness/cli/commands/<name>.ts; `command` and `describe` repeat its own (cli.test.ts holds
+ * them equal).
+ */
+export interface CommandEntry {
+  readonly command: string;
+  readonly describe: string;
+  load(): Promise<Command<unknown>>;
+}
+
+/** Commands, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    command: "run [workloads..]",
+    describe: "Run workloads (files or built-in names; default: the default suite) and print a summary",
+    load: async () => (await import("./commands/run.js")).runCommand,
+  },
+  {
+    command: "check <history>",
+    describe: "Check a recorded history (history.bbh or JSON lines) for delivery and ordering anomalies",
+    load: async () => (await import("./commands/check.js")).checkCommand,
+  },
+  {
+    command: "list",
+    describe: "List the built-in workloads and the adapters with their capabilities and settings",
+    load: async () => (await import("./commands/list.js")).listCommand,
+  },
+  {
+    command: "report <inputs..>",
+    describe: "Write an HTML/Markdown report with charts from results; two inputs compare old and new",
+    load: async () => (await import("./commands/report.js")).reportCommand,
+  },
+  {
+    command: "broker",
+    describe: "Run the reference broker as a TCP server (durable, in --data-dir)",
+    load: async () => (await import("./commands/broker.js")).brokerCommand,
+  },
+  {
+    command: "service <action> [name]",
+    describe: "Start, list and stop brokers brokerbench runs itself (kafka, …): start|stop|status|list",
+    load: async () => (await import("./commands/service.js")).serviceCommand,
+  },
 ];
 
-export function buildCli(argv: readonly string[]): Argv {
+const nameOf = (command: string) => command.split(" ")[0]!;
+
+/**
+ * The CLI for `argv`: every command listed, the named one(s) loaded with their options and action.
+ * A command not named cannot run, so it is registered with its description only.
+ */
+export async function buildCli(
+  argv: readonly string[],
+  commands: readonly CommandEntry[] = COMMANDS,
+): Promise<Argv> {
   let cli = yargs([...argv])
     .scriptName("brokerbench")
     .usage("$0 <command> [options]")
@@ -39,7 +74,13 @@ export function buildCli(argv: readonly string[]): Argv {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false);
-  for (const c of COMMANDS) {
+  const words = new Set(argv.slice(0, argv.includes("--") ? argv.indexOf("--") : argv.length));
+  for (const entry of commands) {
+    if (!words.has(nameOf(entry.command))) {
+      cli = cli.command(entry.command, entry.describe);
+      continue;
+    }
+    const c = await entry.load();
     cli = cli.command(c.command, c.describe, c.builder as (y: Argv) => Argv, async (args) => {
       exitCode = await c.run(args);
     });
@@ -54,7 +95,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   exitCode = EXIT.ok;
   let failed = false;
   try {
-    await buildCli(argv)
+    await (await buildCli(argv))
       .fail((msg, err) => {
         failed = true;
         if (err) throw err;

@@ -12,6 +12,7 @@
 import { ANOMALIES } from "../../checkers/verdict.js";
 import type { RunResult } from "../../core/results.js";
 import { groupCount, namedValue } from "../../reports/figures.js";
+import { renderTable as renderPlainTable } from "./table.js";
 
 /** The default width of everything the summary prints. */
 export const SUMMARY_WIDTH = 120;
@@ -118,14 +119,9 @@ export function summaryRow(r: RunResult): string[] {
   ];
 }
 
+/** A table with this module's numeric columns right-aligned (table.ts). */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const fmt = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (NUMERIC.has(header[i] ?? "") ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt)].join("\n");
+  return renderPlainTable(header, rows, NUMERIC);
 }
 
 /** Why a run is not a plain valid completion, one line each. */

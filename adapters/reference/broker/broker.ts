@@ -12,6 +12,9 @@
  */
 import { wallMs } from "../../../core/clock.js";
 import type { BatchHeader, RecordInput } from "../storage/partition-log.js";
+import { countRecords, type RecordsIn } from "../storage/record-section.js";
+import type { Acks } from "./acks.js";
+import type { BrokerApi, QueueSubscription } from "./api.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type TopicPartitionRef } from "./assignors.js";
 import { BROKER_ERRORS, brokerError } from "./errors.js";
 import { type GroupMember, type GroupMode, GroupState } from "./group.js";
@@ -51,17 +54,21 @@ export interface BrokerOptions {
   readonly offsetsCompactionRecords?: number;
   /** Most partitions one topic may have (default 4096): each is a log to open and keep. */
   readonly maxPartitionsPerTopic?: number;
-  /** Every acknowledged produce (acks leader too) waits for the log flush (a server's `--flush always`). */
+  /**
+   * Every acknowledged produce (acks leader too) and every offset commit waits for the log flush (a
+   * server's `--flush always`). Otherwise commits are as durable as data: written at once, fsynced
+   * when the flush policy says (a committed offset never more durable than what it points into).
+   */
   readonly flushBeforeAck?: boolean;
 }
 
-export type Acks = "none" | "leader" | "flushed";
-export const ACKS_LEVELS: readonly Acks[] = ["none", "leader", "flushed"];
+export { ACKS_LEVELS, type Acks } from "./acks.js";
 
 export interface ProduceRequest {
   readonly topic: string;
   readonly partition: number;
-  readonly records: readonly RecordInput[];
+  /** Objects, or (from the TCP produce path) a section already encoded and checked. */
+  readonly records: RecordsIn;
   /** none: answer without waiting; leader: after the append; flushed: after the log is fsynced. */
   readonly acks?: Acks;
   /** Idempotent producer fields (from `initProducerId`); omit for a plain producer. */
@@ -181,7 +188,7 @@ interface TxnState {
 
 const DEFAULT_MAX_RECORDS = 10_000;
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
-const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const DEFAULT_TXN_TIMEOUT_MS = 60_000;
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
@@ -198,7 +205,7 @@ function plainHeader(timestampMs: number): BatchHeader {
   };
 }
 
-export class Broker {
+export class Broker implements BrokerApi {
   private readonly logs: LogFactory;
   private readonly clock: BrokerClock;
   private readonly minSessionTimeoutMs: number;
@@ -507,8 +514,8 @@ export class Broker {
     this.live();
     const p = this.partitionState(req.topic, req.partition);
     const records = req.records;
-    if (records.length === 0)
-      throw brokerError("INVALID_REQUEST", "a produce batch needs at least one record");
+    const count = countRecords(records);
+    if (count === 0) throw brokerError("INVALID_REQUEST", "a produce batch needs at least one record");
     const producerId = req.producerId ?? -1;
     const epoch = req.producerEpoch ?? -1;
     const baseSequence = req.baseSequence ?? -1;
@@ -516,7 +523,7 @@ export class Broker {
     if (producerId >= 0) {
       this.checkProducerEpoch(producerId, epoch);
       if (baseSequence >= 0) {
-        const seen = p.producers.check(producerId, epoch, baseSequence, records.length);
+        const seen = p.producers.check(producerId, epoch, baseSequence, count);
         if (seen !== null) return { baseOffset: seen.duplicateOf, duplicate: true };
       }
     }
@@ -533,17 +540,22 @@ export class Broker {
             timestampMs: wallMs(),
           };
     const baseOffset = p.log.append(header, records);
-    p.observe(baseOffset, header, records.length);
+    p.observe(baseOffset, header, count);
     p.notify();
     return { baseOffset, duplicate: false };
   }
 
-  /** `append`, then waits as the acks level asks (flushed: until the log is durable). */
-  async produce(req: ProduceRequest): Promise<ProduceResult> {
+  /**
+   * `append`, then waits as the acks level asks (flushed: until the log is durable). Answers at once
+   * (no promise) when there is nothing to wait for; a refusal is thrown at once.
+   */
+  produce(req: ProduceRequest): ProduceResult | Promise<ProduceResult> {
     const r = this.append(req);
     const acks = req.acks ?? "leader";
     if (acks === "flushed" || (acks === "leader" && this.flushBeforeAck))
-      await this.partitionState(req.topic, req.partition).log.flush();
+      return this.partitionState(req.topic, req.partition)
+        .log.flush()
+        .then(() => r);
     return r;
   }
 
@@ -899,6 +911,7 @@ export class Broker {
       sink,
       (x) => this.subscriptions.delete(x),
       group === undefined ? null : (r) => this.markDelivered(group, r),
+      (pos) => ({ partition: this.partitionState(pos.topic, pos.partition), offset: pos.offset }),
     );
     this.subscriptions.add(s);
     return s;
@@ -906,12 +919,7 @@ export class Broker {
 
   /** Moves a subscription to new partitions/offsets (after a rebalance or a seek). */
   reassign(s: Subscription, partitions: readonly FetchPosition[]): void {
-    s.assign(
-      partitions.map((pos) => ({
-        partition: this.partitionState(pos.topic, pos.partition),
-        offset: pos.offset,
-      })),
-    );
+    s.reassign(partitions);
   }
 
   // ---------------------------------------------------------------- groups
@@ -1049,7 +1057,7 @@ export class Broker {
     m.deadlineMs = this.clock.now() + m.sessionTimeoutMs;
   }
 
-  /** Commits offsets (next offset to read) durably; rejected for a stale generation. */
+  /** Commits offsets (next offset to read), fsynced first under flushBeforeAck; rejected for a stale generation. */
   async commitOffsets(req: CommitRequest): Promise<void> {
     this.live();
     this.checkCommitter(req.group, req.memberId, req.generation);
@@ -1061,7 +1069,7 @@ export class Broker {
     log.append(plainHeader(wallMs()), records);
     for (const o of req.offsets) this.setOffset(req.group, o.topic, o.partition, o.offset);
     this.maybeCompactOffsets();
-    await log.flush();
+    if (this.flushBeforeAck) await log.flush();
   }
 
   private offsetsInTxn(): boolean {
@@ -1152,7 +1160,11 @@ export class Broker {
    * pushes each message to one member, tracks it until acked, and redelivers on nack, ack timeout
    * or member death; after `maxDeliveries` it moves the message to the dead-letter topic.
    */
-  queueSubscribe(member: MemberRef, options: QueueOptions, sink: import("./queue.js").QueueSink): void {
+  queueSubscribe(
+    member: MemberRef,
+    options: QueueOptions,
+    sink: import("./queue.js").QueueSink,
+  ): QueueSubscription {
     this.live();
     const g = this.groups.get(member.group);
     const m = g?.members.get(member.memberId);
@@ -1167,8 +1179,15 @@ export class Broker {
       q = new QueueGroup(g.id, this.queueHost(), options);
       this.queues.set(g.id, q);
     }
-    q.attach(m.id, sink, options);
+    // Closing stops deliveries to this sink; what it holds comes back by ack timeout or its leaving.
+    let active = true;
+    q.attach(m.id, { deliver: (messages) => (active ? sink.deliver(messages) : undefined) }, options);
     q.membersChanged(g);
+    return {
+      close: () => {
+        active = false;
+      },
+    };
   }
 
   /** Acknowledges (processed) or negatively acknowledges (redeliver) messages in flight to the member. */
@@ -1205,7 +1224,7 @@ export class Broker {
         this.setOffset(group, topic, partition, offset);
         const log = this.offsetsLog.log;
         this.maybeCompactOffsets();
-        return log.flush();
+        return this.flushBeforeAck ? log.flush() : Promise.resolve();
       },
       deadLetter: async (topic, records) => {
         if (!this.topics.has(topic)) {

@@ -1,4 +1,5 @@
 /** The reference broker's core: semantics over PartitionLogs, callable in-process or from a network server. */
+export type { Awaitable, BrokerApi, PushSubscription, QueueSubscription } from "./api.js";
 export {
   ASSIGNMENT_STRATEGIES,
   type AssignmentStrategy,
@@ -48,4 +49,4 @@ export {
 } from "./partition.js";
 export { murmur2, partitionForKey } from "./partitioner.js";
 export type { QueueDelivery, QueueOptions, QueueSink, QueueStats } from "./queue.js";
-export type { PushFlow, PushSink, Subscription, SubscriptionStats } from "./subscription.js";
+export type { NamedPosition, PushFlow, PushSink, Subscription, SubscriptionStats } from "./subscription.js";

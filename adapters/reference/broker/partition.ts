@@ -245,14 +245,15 @@ interface VisitableBatch extends StoredBatch {
 }
 
 /**
- * Calls `fn(offset, key, payload)` for each record of an answer, in offset order; cheaper than
- * `forEachRecord` where storage can skip making record objects.
+ * Calls `fn(offset, key, payload)` for each record of an answer (from `from` on, when the reader
+ * has moved past the answer's start), in offset order; cheaper than `forEachRecord` where storage
+ * can skip making record objects.
  */
 export function visitRecords(
   r: PartitionRecords,
   fn: (offset: number, key: string | null, payload: Uint8Array) => void,
+  from = r.fromOffset,
 ): void {
-  const from = r.fromOffset;
   const to = r.nextOffset;
   for (const b of r.batches) {
     if (b.header.control !== null) continue;

@@ -11,6 +11,7 @@
  * `deliver` is never called again before the previous call (and its promise, if any) finished:
  * deliveries to one subscriber are sequential and in partition order.
  */
+import type { PushSubscription } from "./api.js";
 import { BROKER_ERRORS, type BrokerErrorInfo } from "./errors.js";
 import type {
   AppendListener,
@@ -45,12 +46,20 @@ export interface PushPosition {
   readonly offset: number;
 }
 
+/** A position as subscribers name it; the broker resolves the partition. */
+export interface NamedPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
 /** Largest chunk handed to one `deliver` call. */
 const MAX_CHUNK_RECORDS = 1000;
 const MAX_CHUNK_BYTES = 1 << 20;
 
-export class Subscription implements AppendListener {
+export class Subscription implements AppendListener, PushSubscription {
   private readonly sink: PushSink;
+  private readonly resolve: (pos: NamedPosition) => PushPosition;
   private readonly flow: PushFlow;
   private readonly isolation: Isolation;
   private readonly onEnd: (s: Subscription) => void;
@@ -75,9 +84,11 @@ export class Subscription implements AppendListener {
     isolation: Isolation,
     sink: PushSink,
     onEnd: (s: Subscription) => void,
-    track: ((r: PartitionFetch) => PartitionFetch) | null = null,
+    track: ((r: PartitionFetch) => PartitionFetch) | null,
+    resolve: (pos: NamedPosition) => PushPosition,
   ) {
     this.track = track;
+    this.resolve = resolve;
     this.flow = flow;
     this.isolation = isolation;
     this.sink = sink;
@@ -114,6 +125,11 @@ export class Subscription implements AppendListener {
     this.cursor = 0;
     for (const p of this.order) p.listeners.add(this);
     this.schedule();
+  }
+
+  /** `assign` by names (PushSubscription); throws UNKNOWN_TOPIC_OR_PARTITION and changes nothing if one is unknown. */
+  reassign(positions: readonly NamedPosition[]): void {
+    this.assign(positions.map(this.resolve));
   }
 
   /** Credit mode: allows `n` more messages. */

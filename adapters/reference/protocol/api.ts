@@ -16,6 +16,8 @@ export interface ApiSpec<Req, Res> {
   decodeResponse(r: Reader, version: number): Res;
   /** The response carrying only an error (a BrokerError thrown while handling). */
   errorResponse(e: ErrorPart): Res;
+  /** About how many bytes the request encodes to, where it can be large (to size its frame once). */
+  requestBytes?(req: Req): number;
 }
 
 export function defineApi<Req, Res>(spec: ApiSpec<Req, Res>): ApiSpec<Req, Res> {

@@ -108,6 +108,14 @@ export class Writer {
     return this;
   }
 
+  /** Writes `n` bytes in place: `fill` gets the buffer and where to start (for encoders of their own). */
+  writeWith(n: number, fill: (buf: Buffer, at: number) => void): this {
+    this.ensure(n);
+    fill(this.buf, this.pos);
+    this.pos += n;
+    return this;
+  }
+
   array<T>(items: readonly T[], each: (w: this, item: T) => void): this {
     this.int32(items.length);
     for (const item of items) each(this, item);

@@ -6,7 +6,11 @@
  *   Record          [offset int64][key string][payload bytes]
  *   MemberState     [memberId string][generation int32][assignment array<TopicPartition>]
  *                   [ownedSince array<int32>] (per assigned partition: generation owned since, unbroken)
+ *   RecordSet       [baseOffset int64][count int32][records bytes]: `count` records with offsets
+ *                   baseOffset, baseOffset + 1, ...; the bytes are the log's own record encoding
+ *                   (STORAGE.md): per record [keyLength int32, -1 null][key][payloadLength int32][payload]
  */
+import { EncodedRecords, visitSection } from "../storage/record-section.js";
 import { ProtocolError, type Reader, type Writer } from "./codec.js";
 
 export interface TopicPartitionRef {
@@ -88,4 +92,57 @@ export function readEnum<T extends string>(r: Reader, values: readonly T[], what
   const v = values[i];
   if (v === undefined) throw new ProtocolError(`${what}: ${i} is not one of ${values.join(", ")}`);
   return v;
+}
+
+/**
+ * Consecutive records in the log's own encoding (version 1 of Produce, Fetch and pushes): the server
+ * copies them from the log as they are, the client reads them in place.
+ */
+export interface RecordSet {
+  readonly baseOffset: number;
+  readonly count: number;
+  readonly bytes: Buffer;
+}
+
+/** Smallest RecordSet: offset, count, empty bytes. */
+export const MIN_RECORD_SET_BYTES = 16;
+
+export function writeRecordSet(w: Writer, baseOffset: number, count: number, bytes: Uint8Array): void {
+  w.int64(baseOffset).int32(count).bytes(bytes);
+}
+
+/** A RecordSet whose bytes are checked to hold exactly `count` well-formed records. */
+export function readRecordSet(r: Reader): RecordSet {
+  const baseOffset = r.int64();
+  const count = r.int32();
+  const bytes = r.bytes() ?? Buffer.alloc(0);
+  const checked = EncodedRecords.check(bytes, count);
+  if (checked === null)
+    throw new ProtocolError(`record set at ${baseOffset}: not ${count} well-formed records`);
+  return { baseOffset, count, bytes };
+}
+
+/** The records of record sets as objects (payloads are views). */
+export function recordSetRecords(sets: readonly RecordSet[]): WireRecord[] {
+  const out: WireRecord[] = [];
+  for (const s of sets) {
+    visitSection(s.bytes, 0, s.baseOffset, 0, s.count, (offset, key, payload) =>
+      out.push({ offset, key, payload }),
+    );
+  }
+  return out;
+}
+
+/** Consecutive runs of `records` (by offset) as record sets, for encoders handed record objects. */
+export function toRecordSets(records: readonly WireRecord[]): RecordSet[] {
+  const out: RecordSet[] = [];
+  let i = 0;
+  while (i < records.length) {
+    let j = i + 1;
+    while (j < records.length && records[j]!.offset === records[j - 1]!.offset + 1) j++;
+    const run = records.slice(i, j);
+    out.push({ baseOffset: run[0]!.offset, count: run.length, bytes: EncodedRecords.encode(run).bytes });
+    i = j;
+  }
+  return out;
 }

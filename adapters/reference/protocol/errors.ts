@@ -2,7 +2,7 @@
  * Error codes on the wire: the broker's table (../broker/errors.ts, Kafka's codes where Kafka has
  * the same error) plus the protocol's own, which only ever travel in FATAL frames.
  */
-import { BROKER_ERRORS, type BrokerErrorInfo, errorByCode } from "../broker/errors.js";
+import { BROKER_ERRORS, BrokerError, type BrokerErrorInfo, errorByCode } from "../broker/errors.js";
 
 export const PROTOCOL_ERRORS = {
   CORRUPT_MESSAGE: { code: 2, name: "CORRUPT_MESSAGE", retriable: false, message: "malformed frame" },
@@ -24,6 +24,19 @@ export const PROTOCOL_ERRORS = {
 export function wireError(code: number): BrokerErrorInfo {
   for (const e of Object.values(PROTOCOL_ERRORS)) if (e.code === code) return e;
   return errorByCode(code);
+}
+
+/**
+ * The BrokerError a response's error code and message stand for: the same table entry (name,
+ * retriable flag) the server threw. The server sends `BrokerError.message`, which starts with the
+ * name; it is not repeated.
+ */
+export function errorFromWire(code: number, message: string | null): BrokerError {
+  const info = wireError(code);
+  const prefix = `${info.name}: `;
+  const detail =
+    message === null ? undefined : message.startsWith(prefix) ? message.slice(prefix.length) : message;
+  return new BrokerError(info, detail);
 }
 
 export { BROKER_ERRORS };

@@ -7,10 +7,14 @@
  *   1 QUEUE    messages array<[topic string][partition int32][offset int64][key string]
  *                            [payload bytes][deliveryCount int32]>   (redelivered = deliveryCount > 1)
  *   2 ENDED    errorCode int16 (0: ended by the subscriber), errorMessage string
+ *   3 SETS     topic string, partition int32, fromOffset int64 (where this chunk was read from),
+ *              nextOffset int64, redeliveredBelow int64, sets array<RecordSet> (common.ts: the log's
+ *              own record encoding): what a Subscribe v1 gets instead of RECORDS
  */
 import { type ErrorPart, readError, writeError } from "./api.js";
 import { ProtocolError, type Reader, type Writer } from "./codec.js";
-import { MIN_BYTES, readRecord, type WireRecord, writeRecord } from "./common.js";
+import { MIN_BYTES, type RecordSet, readRecord, type WireRecord, writeRecord } from "./common.js";
+import { type RecordSource, readRecords, writeRecords } from "./requests/05-fetch.js";
 
 export interface QueueMessage {
   readonly topic: string;
@@ -30,6 +34,15 @@ export type PushBody =
       readonly redeliveredBelow: number;
       readonly records: readonly WireRecord[];
     }
+  | {
+      readonly kind: "sets";
+      readonly topic: string;
+      readonly partition: number;
+      readonly fromOffset: number;
+      readonly nextOffset: number;
+      readonly redeliveredBelow: number;
+      readonly sets: readonly RecordSet[];
+    }
   | { readonly kind: "queue"; readonly messages: readonly QueueMessage[] }
   | ({ readonly kind: "ended" } & ErrorPart);
 
@@ -47,6 +60,20 @@ export function writeRecordsPush(
   each((rec) => writeRecord(w, rec));
 }
 
+/** Writes a SETS body straight from the log's batches. */
+export function writeSetsPush(
+  w: Writer,
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  nextOffset: number,
+  redeliveredBelow: number,
+  records: RecordSource,
+): void {
+  w.int8(3).string(topic).int32(partition).int64(fromOffset).int64(nextOffset).int64(redeliveredBelow);
+  writeRecords(w, records, 1);
+}
+
 export function writePush(w: Writer, body: PushBody): void {
   switch (body.kind) {
     case "records": {
@@ -54,6 +81,12 @@ export function writePush(w: Writer, body: PushBody): void {
       writeRecordsPush(w, topic, partition, nextOffset, redeliveredBelow, records.length, (write) => {
         for (const r of records) write(r);
       });
+      return;
+    }
+    case "sets": {
+      const { topic, partition, fromOffset, nextOffset, redeliveredBelow, sets } = body;
+      w.int8(3).string(topic).int32(partition).int64(fromOffset).int64(nextOffset).int64(redeliveredBelow);
+      w.array(sets, (w, x) => w.int64(x.baseOffset).int32(x.count).bytes(x.bytes));
       return;
     }
     case "queue":
@@ -101,5 +134,16 @@ export function readPush(r: Reader): PushBody {
     };
   }
   if (kind === 2) return { kind: "ended", ...readError(r) };
+  if (kind === 3) {
+    return {
+      kind: "sets",
+      topic: r.text("topic"),
+      partition: r.int32(),
+      fromOffset: r.int64(),
+      nextOffset: r.int64(),
+      redeliveredBelow: r.int64(),
+      sets: readRecords(r, 1),
+    };
+  }
   throw new ProtocolError(`push kind ${kind}`);
 }

@@ -10,14 +10,17 @@ import {
   isBrokerError,
   type PartitionFetch,
   type PartitionRecords,
+  type QueueSubscription,
   type Subscription,
+  visitRecords,
 } from "../broker/index.js";
 import { NO_ERROR } from "../protocol/api.js";
 import { APIS, supportedVersions } from "../protocol/apis.js";
-import type { WireRecord } from "../protocol/common.js";
-import { writePush, writeRecordsPush } from "../protocol/push.js";
-import type { FetchPartitionOut } from "../protocol/requests/05-fetch.js";
+import { writePush, writeRecordsPush, writeSetsPush } from "../protocol/push.js";
+import type { FetchPartitionOut, RecordSource } from "../protocol/requests/05-fetch.js";
 import type { WireSubscriptionStats } from "../protocol/requests/18-unsubscribe.js";
+import type { RecordInput, StoredBatch } from "../storage/partition-log.js";
+import { EncodedRecords } from "../storage/record-section.js";
 import { type ConnectionContext, defineHandler, type Handler } from "./connection.js";
 
 export const BROKER_VERSION = "reference 0.1.0";
@@ -28,8 +31,8 @@ const MAX_WAIT_MS = 60_000;
 /** Push subscriptions of one connection, by the client's subscription id. */
 interface ConnectionSubscriptions {
   readonly plain: Map<number, Subscription>;
-  /** Queue subscriptions: deliveries stop when removed (in-flight messages then time out and are redelivered). */
-  readonly queue: Map<number, { active: boolean }>;
+  /** Queue subscriptions: deliveries stop when closed (in-flight messages then time out and are redelivered). */
+  readonly queue: Map<number, QueueSubscription>;
 }
 
 const perConnection = new WeakMap<ConnectionContext, ConnectionSubscriptions>();
@@ -43,7 +46,7 @@ function subscriptionsOf(ctx: ConnectionContext): ConnectionSubscriptions {
     ctx.onClose(() => {
       for (const sub of subs.plain.values()) sub.close();
       subs.plain.clear();
-      for (const q of subs.queue.values()) q.active = false;
+      for (const q of subs.queue.values()) q.close();
       subs.queue.clear();
     });
   }
@@ -81,8 +84,45 @@ function leaveOnClose(broker: Broker, ctx: ConnectionContext, group: string, mem
   joined.add(JSON.stringify([group, memberId]));
 }
 
-function recordsOf(p: PartitionRecords, write: (rec: WireRecord) => void): void {
-  forEachRecord(p, (rec) => write(rec));
+/** A stored batch that can hand out a run of its records in their encoded form (the file log's). */
+interface SectionBatch extends StoredBatch {
+  section(from: number, to: number): { baseOffset: number; count: number; bytes: Uint8Array } | null;
+}
+
+/**
+ * An answer's records for the wire: record by record (v0), or per batch the run of records it
+ * contributes, copied in the log's encoding where storage keeps it (v1).
+ */
+function recordSource(p: PartitionRecords, recordCount: number): RecordSource {
+  return {
+    recordCount,
+    forEachRecord: (each) => forEachRecord(p, (rec) => each(rec)),
+    forEachSet: (each) => {
+      for (const b of p.batches) {
+        if (b.header.control !== null) continue;
+        const lo = Math.max(p.fromOffset, b.baseOffset);
+        const hi = Math.min(p.nextOffset, b.baseOffset + (b.recordCount ?? b.records.length));
+        if (lo >= hi) continue;
+        const section = (b as Partial<SectionBatch>).section?.(lo, hi);
+        if (section) {
+          each(section.baseOffset, section.count, section.bytes);
+          continue;
+        }
+        // Storage without encoded batches (memory logs): encode the run.
+        const run: RecordInput[] = [];
+        visitRecords({ ...p, batches: [b] }, (_o, key, payload) => run.push({ key, payload }), lo);
+        const encoded = EncodedRecords.encode(run.slice(0, hi - lo));
+        each(lo, encoded.count, encoded.bytes);
+      }
+    },
+  };
+}
+
+/** Bytes an answer's records take, about: to size the frame once. */
+function recordBytes(p: PartitionRecords, recordCount: number): number {
+  let n = 64;
+  for (const b of p.batches) n += (b as { bytes?: Uint8Array }).bytes?.length ?? 0;
+  return n > 64 ? n : recordCount * 128;
 }
 
 function toWirePartition(p: PartitionFetch): FetchPartitionOut {
@@ -95,8 +135,7 @@ function toWirePartition(p: PartitionFetch): FetchPartitionOut {
     logStartOffset: p.logStartOffset,
     nextOffset: p.nextOffset,
     redeliveredBelow: p.redeliveredBelow ?? 0,
-    recordCount: p.count,
-    writeRecords: (each) => recordsOf(p, each),
+    records: recordSource(p, p.count),
   };
 }
 
@@ -112,6 +151,15 @@ function statsOf(sub: Subscription): WireSubscriptionStats {
 function checkSubscriptionId(subs: ConnectionSubscriptions, id: number): void {
   if (subs.plain.has(id) || subs.queue.has(id)) {
     throw brokerError("INVALID_REQUEST", `subscription id ${id} is already in use on this connection`);
+  }
+}
+
+/** `f()` as a promise, whether it answers at once, with a promise, or throws (called now, not later). */
+function attempt<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 
@@ -158,8 +206,8 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         // Appends happen synchronously, in request order; only the acknowledgements wait.
         const results = await Promise.all(
           req.batches.map((b) =>
-            broker
-              .produce({
+            attempt(() =>
+              broker.produce({
                 topic: b.topic,
                 partition: b.partition,
                 records: b.records,
@@ -168,19 +216,19 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
                 producerEpoch: req.producerEpoch,
                 baseSequence: b.baseSequence,
                 transactional: req.transactional,
-              })
-              .then(
-                (r) => ({ ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate }),
-                (err: unknown) => {
-                  if (!isBrokerError(err)) throw err;
-                  return {
-                    errorCode: err.code,
-                    errorMessage: err.message,
-                    baseOffset: -1,
-                    duplicate: false,
-                  };
-                },
-              ),
+              }),
+            ).then(
+              (r) => ({ ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate }),
+              (err: unknown) => {
+                if (!isBrokerError(err)) throw err;
+                return {
+                  errorCode: err.code,
+                  errorMessage: err.message,
+                  baseOffset: -1,
+                  duplicate: false,
+                };
+              },
+            ),
           ),
         );
         return { ...NO_ERROR, results };
@@ -278,6 +326,7 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         const subs = subscriptionsOf(ctx);
         checkSubscriptionId(subs, req.subscriptionId);
         const id = req.subscriptionId;
+        const sets = req.pushes === "sets";
         const sub = broker.subscribe(
           {
             partitions: req.positions,
@@ -287,20 +336,35 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
           },
           {
             deliver: (r, count) =>
-              ctx.push(
-                id,
-                (w) =>
-                  writeRecordsPush(
-                    w,
-                    r.topic,
-                    r.partition,
-                    r.nextOffset,
-                    r.redeliveredBelow ?? 0,
-                    count,
-                    (write) => recordsOf(r, write),
+              sets
+                ? ctx.push(
+                    id,
+                    (w) =>
+                      writeSetsPush(
+                        w,
+                        r.topic,
+                        r.partition,
+                        r.fromOffset,
+                        r.nextOffset,
+                        r.redeliveredBelow ?? 0,
+                        recordSource(r, count),
+                      ),
+                    recordBytes(r, count),
+                  )
+                : ctx.push(
+                    id,
+                    (w) =>
+                      writeRecordsPush(
+                        w,
+                        r.topic,
+                        r.partition,
+                        r.nextOffset,
+                        r.redeliveredBelow ?? 0,
+                        count,
+                        (write) => forEachRecord(r, (rec) => write(rec)),
+                      ),
+                    count * 128,
                   ),
-                count * 128,
-              ),
             closed: (error) => {
               if (subs.plain.get(id) === sub) subs.plain.delete(id);
               if (error !== null && !ctx.closed) {
@@ -342,7 +406,7 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
         const subs = subscriptionsOf(ctx);
         const q = subs.queue.get(req.subscriptionId);
         if (q !== undefined) {
-          q.active = false;
+          q.close();
           subs.queue.delete(req.subscriptionId);
           return { ...NO_ERROR, deliveredMessages: 0, droppedMessages: 0, bufferedMessages: 0 };
         }
@@ -369,9 +433,8 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
       handle: (req, ctx) => {
         const subs = subscriptionsOf(ctx);
         checkSubscriptionId(subs, req.subscriptionId);
-        const state = { active: true };
         const id = req.subscriptionId;
-        broker.queueSubscribe(
+        const q = broker.queueSubscribe(
           { group: req.group, memberId: req.memberId, generation: req.generation },
           {
             ackTimeoutMs: req.ackTimeoutMs,
@@ -381,9 +444,8 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
             isolation: req.isolation,
           },
           {
-            deliver: (messages) => {
-              if (!state.active) return;
-              return ctx.push(
+            deliver: (messages) =>
+              ctx.push(
                 id,
                 (w) =>
                   writePush(w, {
@@ -398,11 +460,10 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
                     })),
                   }),
                 messages.length * 128,
-              );
-            },
+              ),
           },
         );
-        subs.queue.set(id, state);
+        subs.queue.set(id, q);
         return NO_ERROR;
       },
     }),

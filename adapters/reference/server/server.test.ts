@@ -3,9 +3,12 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ReferenceClient, ServerError } from "../client/client.js";
+import { ReferenceClient } from "../client/client.js";
+import type { ApiSpec } from "../protocol/api.js";
 import { APIS } from "../protocol/apis.js";
 import { Reader } from "../protocol/codec.js";
+import { recordSetRecords } from "../protocol/common.js";
+import { wireError } from "../protocol/errors.js";
 import { beginRequest, endFrame, FrameDecoder, readServerHeader } from "../protocol/frame.js";
 import { readPush } from "../protocol/push.js";
 import type { FetchResponseIn } from "../protocol/requests/05-fetch.js";
@@ -110,10 +113,10 @@ describe("reference server", () => {
     const p = f.partitions[0]!;
     expect(p.errorCode).toBe(0);
     expect(p.highWatermark).toBe(10);
-    expect(p.records.map((r) => Buffer.from(r.payload).toString())).toEqual(
+    expect(recordSetRecords(p.sets).map((r) => Buffer.from(r.payload).toString())).toEqual(
       [7, 9, 11, 13, 15, 17, 19].map((i) => `m${i}`),
     );
-    expect(p.records[0]?.offset).toBe(3);
+    expect(recordSetRecords(p.sets)[0]?.offset).toBe(3);
   });
 
   it("long-polls a fetch until a record arrives, and reports offset out of range with the log start", async () => {
@@ -143,7 +146,7 @@ describe("reference server", () => {
     });
     const got = await waiting;
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(got.partitions[0]?.records.length).toBe(1);
+    expect(recordSetRecords(got.partitions[0]?.sets ?? []).length).toBe(1);
     const oor = (await c.request(APIS.fetch, {
       waitMs: 0,
       maxRecords: 10,
@@ -162,7 +165,9 @@ describe("reference server", () => {
     const got: string[] = [];
     const sub = c.subscribePushes((body) => {
       const b = readPush(body);
-      if (b.kind === "records") for (const r of b.records) got.push(Buffer.from(r.payload).toString());
+      // A v1 subscription gets record sets; a v0 one records.
+      const records = b.kind === "sets" ? recordSetRecords(b.sets) : b.kind === "records" ? b.records : [];
+      for (const r of records) got.push(Buffer.from(r.payload).toString());
     });
     await c.request(APIS.subscribe, {
       subscriptionId: sub.id,
@@ -189,6 +194,80 @@ describe("reference server", () => {
     expect(stats.deliveredMessages).toBe(3);
     const missing = await c.request(APIS.credit, { subscriptionId: 999, credit: 1 });
     expect(missing.errorCode).toBe(1003);
+  });
+
+  it("still serves version 0 (records one by one) to a client that speaks only that", async () => {
+    const c = await connect();
+    await c.request(APIS.createTopic, { name: "v0", partitions: 1 });
+    await c.request(APIS.produce, {
+      acks: "leader",
+      producerId: -1,
+      producerEpoch: -1,
+      transactional: false,
+      batches: [{ topic: "v0", partition: 0, baseSequence: -1, records: [rec("x"), rec("y")] }],
+    });
+    // A raw v0 client: Produce v0, Fetch v0 and Subscribe v0 frames on a socket of its own.
+    const raw = net.connect(server.port, "127.0.0.1");
+    await new Promise((r) => raw.once("connect", r));
+    const frames: Buffer[] = [];
+    const d = new FrameDecoder();
+    raw.on("data", (chunk) => d.push(chunk, (f) => frames.push(Buffer.from(f))));
+    const send = (api: (typeof APIS)[keyof typeof APIS], req: unknown, correlationId: number) => {
+      const w = beginRequest({ apiKey: api.key, apiVersion: 0, correlationId });
+      (api as unknown as ApiSpec<unknown, unknown>).encodeRequest(w, req, 0);
+      raw.write(endFrame(w));
+    };
+    send(
+      APIS.produce,
+      {
+        acks: "leader",
+        producerId: -1,
+        producerEpoch: -1,
+        transactional: false,
+        batches: [{ topic: "v0", partition: 0, baseSequence: -1, records: [rec("z")] }],
+      },
+      1,
+    );
+    send(
+      APIS.fetch,
+      {
+        waitMs: 0,
+        maxRecords: 10,
+        maxBytes: 1 << 20,
+        isolation: "read_uncommitted",
+        group: null,
+        positions: [{ topic: "v0", partition: 0, offset: 0 }],
+      },
+      2,
+    );
+    send(
+      APIS.subscribe,
+      {
+        subscriptionId: 7,
+        isolation: "read_uncommitted",
+        group: null,
+        flow: { kind: "credit", credit: 10 },
+        positions: [{ topic: "v0", partition: 0, offset: 1 }],
+      },
+      3,
+    );
+    for (let i = 0; i < 100 && frames.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    raw.destroy();
+    const byId = (kind: string, id: number) =>
+      frames.find((f) => readServerHeader(f).kind === kind && readServerHeader(f).id === id)!;
+    const produced = APIS.produce.decodeResponse(new Reader(byId("response", 1), 5), 0);
+    expect(produced.results[0]?.baseOffset).toBe(2);
+    const fetched = APIS.fetch.decodeResponse(new Reader(byId("response", 2), 5), 0) as FetchResponseIn;
+    expect(
+      recordSetRecords(fetched.partitions[0]!.sets).map((r) => Buffer.from(r.payload).toString()),
+    ).toEqual(["x", "y", "z"]);
+    const pushed = readPush(new Reader(byId("push", 7), 5));
+    expect(pushed.kind).toBe("records");
+    if (pushed.kind === "records")
+      expect(pushed.records.map((r) => [r.offset, Buffer.from(r.payload).toString()])).toEqual([
+        [1, "y"],
+        [2, "z"],
+      ]);
   });
 
   it("closes only the connection that sent a malformed or oversized frame, with a FATAL frame first", async () => {
@@ -231,7 +310,7 @@ describe("reference server", () => {
     raw.write(endFrame(w));
     await new Promise((r) => raw.once("close", r));
     expect(new Reader(frames[0]!, 5).int16()).toBe(35);
-    expect(new ServerError(35, "x").errorName).toBe("UNSUPPORTED_VERSION");
+    expect(wireError(35).name).toBe("UNSUPPORTED_VERSION");
     expect((await c.request(APIS.metadata, {})).errorCode).toBe(0);
   });
 });

@@ -10,6 +10,8 @@ import path from "node:path";
 import { BATCH_HEADER_BYTES, type BatchFrame, offsetCount, readBatchFrame } from "./file-log-batch.js";
 
 export const INDEX_ENTRY_BYTES = 8;
+/** Index entries written together (one write per this many). */
+const INDEX_BUNCH = 64;
 
 export function segmentFileName(baseOffset: number, ext: "log" | "index"): string {
   return `${String(baseOffset).padStart(20, "0")}.${ext}`;
@@ -31,6 +33,8 @@ export class Segment {
   private readonly indexOffsets: number[] = [];
   private readonly indexPositions: number[] = [];
   private bytesSinceIndex = 0;
+  /** Index entries not yet written to the index file (it is a cache: written in bunches). */
+  private unwrittenIndex: number[] = [];
   /** Written since the last fsync. */
   dirty = false;
 
@@ -159,10 +163,8 @@ export class Segment {
         this.indexOffsets.push(frame.baseOffset);
         this.indexPositions.push(position);
         if (writeIndex) {
-          const entry = Buffer.allocUnsafe(INDEX_ENTRY_BYTES);
-          entry.writeUInt32BE(frame.baseOffset - this.baseOffset, 0);
-          entry.writeUInt32BE(position, 4);
-          fs.writeSync(this.indexFd, entry);
+          this.unwrittenIndex.push(frame.baseOffset - this.baseOffset, position);
+          if (this.unwrittenIndex.length >= 2 * INDEX_BUNCH) this.writeIndex();
         }
       }
       this.bytesSinceIndex = 0;
@@ -187,6 +189,22 @@ export class Segment {
     this.size += encoded.length;
     this.endOffset = frame.baseOffset + offsetCount(frame.recordCount);
     this.dirty = true;
+  }
+
+  /**
+   * Writes the index entries kept back. An index that lacks its last entries after a crash costs
+   * only a longer scan on open (recovery scans the log past the index's last entry).
+   */
+  writeIndex(): void {
+    const pending = this.unwrittenIndex;
+    if (pending.length === 0) return;
+    this.unwrittenIndex = [];
+    const buf = Buffer.allocUnsafe((pending.length / 2) * INDEX_ENTRY_BYTES);
+    for (let i = 0; i < pending.length; i += 2) {
+      buf.writeUInt32BE(pending[i]!, (i / 2) * INDEX_ENTRY_BYTES);
+      buf.writeUInt32BE(pending[i + 1]!, (i / 2) * INDEX_ENTRY_BYTES + 4);
+    }
+    fs.writeSync(this.indexFd, buf);
   }
 
   /** File position to start scanning from to find `offset`: the last index entry at or below it. */
@@ -216,11 +234,13 @@ export class Segment {
   }
 
   close(): void {
+    this.writeIndex();
     fs.closeSync(this.fd);
     fs.closeSync(this.indexFd);
   }
 
   delete(): void {
+    this.unwrittenIndex = [];
     this.close();
     fs.rmSync(this.logPath, { force: true });
     fs.rmSync(this.indexPath, { force: true });

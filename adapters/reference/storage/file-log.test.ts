@@ -141,6 +141,21 @@ describe("FileLog", () => {
     await again.close();
   });
 
+  it("reads everything after a crash that left the index without its last entries (written in bunches)", async () => {
+    // One big segment with an index entry per batch: most entries are still held back at the crash.
+    const opts = { segmentBytes: 1 << 20, indexIntervalBytes: 1 };
+    const log = new FileLog(dir, opts);
+    for (let i = 0; i < 100; i++) log.append(plain(), [rec(`w${i}`)]);
+    log.closeAbruptly();
+    // As if the process died with most entries still held back: the index keeps its first three.
+    fs.truncateSync(path.join(dir, segmentFileName(0, "index")), 3 * 8);
+    const again = new FileLog(dir, { ...opts, cacheBytes: 0 });
+    expect(again.endOffset).toBe(100);
+    expect(texts(again, 57, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `w${57 + i}`));
+    expect(texts(again, 0, 1000)).toHaveLength(100);
+    await again.close();
+  });
+
   it("retention deletes whole old segments by size and by age, never the active one", async () => {
     const log = new FileLog(dir, { segmentBytes: 200, retention: { maxAgeMs: null, maxBytes: 400 } });
     for (let i = 0; i < 30; i++) log.append(plain(1000 + i), [rec("x".repeat(40))]);

@@ -5,20 +5,20 @@
  * policy decides who calls it: `always` the broker before each acknowledgement, `interval` a timer
  * here, `none` nobody (the OS writes back when it likes).
  *
- * Recent batches are also kept decoded in a bounded tail cache, so consumers reading at the head
- * of the log do not touch the disk.
+ * Recent batches are also kept in a bounded tail cache (as written, read in place), so consumers
+ * reading at the head of the log do not touch the disk.
  */
 import fs from "node:fs";
-import { decodeBatch, encodeBatch, offsetCount, readBatchFrame } from "./file-log-batch.js";
+import { decodeBatch, encodeBatch, type FileBatch, offsetCount, readBatchFrame } from "./file-log-batch.js";
 import { Segment, segmentFileName } from "./file-log-segment.js";
 import {
   type BatchHeader,
   OffsetOutOfRangeError,
   type PartitionLog,
-  type RecordInput,
   type RetentionPolicy,
   type StoredBatch,
 } from "./partition-log.js";
+import { countRecords, type RecordsIn } from "./record-section.js";
 
 export const FLUSH_POLICIES = ["none", "interval", "always"] as const;
 export type FlushPolicy = (typeof FLUSH_POLICIES)[number];
@@ -52,7 +52,7 @@ export interface RecoveryReport {
 }
 
 interface CachedBatch {
-  readonly batch: StoredBatch;
+  readonly batch: FileBatch;
   readonly endOffset: number;
   readonly bytes: number;
 }
@@ -157,24 +157,26 @@ export class FileLog implements PartitionLog {
     return this.segments.length;
   }
 
-  append(header: BatchHeader, records: readonly RecordInput[]): number {
+  append(header: BatchHeader, records: RecordsIn): number {
     if (this.closed) throw new Error(`${this.dir}: append after close`);
-    if (header.control !== null && records.length > 0) {
+    const count = countRecords(records);
+    if (header.control !== null && count > 0) {
       throw new Error("a control batch carries no records");
     }
-    if (header.control === null && records.length === 0) throw new Error("an empty batch has no offsets");
+    if (header.control === null && count === 0) throw new Error("an empty batch has no offsets");
     const baseOffset = this.endOffset;
     const { bytes: encoded, batch } = encodeBatch(baseOffset, header, records);
     if (encoded.length > this.maxBatchBytes) {
       throw new RangeError(`batch of ${encoded.length} bytes exceeds the ${this.maxBatchBytes}-byte limit`);
     }
     if (this.active.size > 0 && this.active.size + encoded.length > this.segmentBytes) {
+      this.active.writeIndex();
       this.segments.push(Segment.create(this.dir, baseOffset));
       this.dirDirty = true;
     }
     const frame = {
       baseOffset,
-      recordCount: records.length,
+      recordCount: count,
       size: encoded.length,
       timestampMs: Math.trunc(header.timestampMs),
     };
@@ -183,9 +185,9 @@ export class FileLog implements PartitionLog {
     return baseOffset;
   }
 
-  private remember(batch: StoredBatch, bytes: number): void {
+  private remember(batch: FileBatch, bytes: number): void {
     if (this.cacheBytes <= 0) return;
-    this.cache.push({ batch, endOffset: batch.baseOffset + offsetCount(batch.records.length), bytes });
+    this.cache.push({ batch, endOffset: batch.baseOffset + offsetCount(batch.recordCount), bytes });
     this.cachedBytes += bytes;
     while (this.cachedBytes > this.cacheBytes && this.cacheHead < this.cache.length - 1) {
       this.cachedBytes -= this.cache[this.cacheHead]!.bytes;
@@ -344,9 +346,10 @@ export class FileLog implements PartitionLog {
       const batches = this.readDisk(offset, 10_000, 4 * 1024 * 1024);
       if (batches.length === 0) break;
       for (const b of batches) {
-        if (b.baseOffset + offsetCount(b.records.length) <= offset) continue;
+        const end = b.baseOffset + offsetCount(b.recordCount ?? b.records.length);
+        if (end <= offset) continue;
         yield b;
-        offset = b.baseOffset + offsetCount(b.records.length);
+        offset = end;
       }
     }
   }

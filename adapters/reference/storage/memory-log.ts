@@ -17,6 +17,7 @@ import {
   type StoredBatch,
   type StoredRecord,
 } from "./partition-log.js";
+import { type RecordsIn, recordInputs } from "./record-section.js";
 
 export interface MemoryLogOptions {
   /** Roll to a new segment after this many payload bytes (default 64 MiB). */
@@ -65,14 +66,20 @@ export class MemoryBatch implements StoredBatch {
     let bytes = 0;
     let keys: (string | null)[] | null = null;
     // Producers often hand in views of one slab, back to back: then one copy does the batch.
+    // Typed-array getters cost more than the copy: the first payload's are read once, and each
+    // record's length once (kept as its end).
     const first = n > 0 ? records[0]!.payload : null;
+    const firstBuffer = first?.buffer;
+    const firstOffset = first?.byteOffset ?? 0;
     let contiguous = first !== null;
+    const ends = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       const p = r.payload;
-      if (contiguous && (p.buffer !== first!.buffer || p.byteOffset !== first!.byteOffset + bytes))
+      if (contiguous && (p.byteOffset !== firstOffset + bytes || p.buffer !== firstBuffer))
         contiguous = false;
       bytes += p.byteLength;
+      ends[i] = bytes;
       if (r.key !== null) {
         if (keys === null) keys = new Array<string | null>(n).fill(null);
         keys[i] = r.key;
@@ -82,21 +89,13 @@ export class MemoryBatch implements StoredBatch {
     this.keys = keys;
     // The log owns its bytes: one copy per batch.
     const buf = new Uint8Array(bytes);
-    const ends = new Uint32Array(n);
     if (contiguous) {
-      buf.set(new Uint8Array(first!.buffer, first!.byteOffset, bytes));
-      let pos = 0;
-      for (let i = 0; i < n; i++) {
-        pos += records[i]!.payload.byteLength;
-        ends[i] = pos;
-      }
+      buf.set(new Uint8Array(firstBuffer!, firstOffset, bytes));
     } else {
       let pos = 0;
       for (let i = 0; i < n; i++) {
-        const p = records[i]!.payload;
-        buf.set(p, pos);
-        pos += p.byteLength;
-        ends[i] = pos;
+        buf.set(records[i]!.payload, pos);
+        pos = ends[i]!;
       }
     }
     this.buf = buf;
@@ -188,8 +187,9 @@ export class MemoryLog implements PartitionLog {
     return this.data.endOffset;
   }
 
-  append(header: BatchHeader, records: readonly RecordInput[]): number {
+  append(header: BatchHeader, appended: RecordsIn): number {
     if (this.closed) throw new Error("append to a closed partition log");
+    const records = recordInputs(appended);
     if (header.control !== null && records.length > 0) {
       throw new Error("a control batch carries no records");
     }

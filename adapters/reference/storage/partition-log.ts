@@ -7,6 +7,8 @@
  * storage only keeps batches, hands them back, and makes them durable when asked.
  */
 
+import type { RecordsIn } from "./record-section.js";
+
 export interface RecordInput {
   readonly key: string | null;
   readonly payload: Uint8Array;
@@ -38,6 +40,8 @@ export interface StoredBatch {
   readonly header: BatchHeader;
   /** Empty for control batches, which still occupy one offset. */
   readonly records: readonly StoredRecord[];
+  /** `records.length`, where storage knows it without making the records (memory and file logs do). */
+  readonly recordCount?: number;
 }
 
 /** Reading below the log start offset (retention deleted it) or beyond the end. */
@@ -61,9 +65,10 @@ export interface PartitionLog {
   readonly flushedOffset: number;
   /**
    * Appends one batch and returns its base offset. The batch is readable at once; whether it is
-   * durable depends on `flush()`. A control batch has no records and takes one offset.
+   * durable depends on `flush()`. A control batch has no records and takes one offset. Records
+   * come as objects or as a section already encoded (record-section.ts, the TCP produce path).
    */
-  append(header: BatchHeader, records: readonly RecordInput[]): number;
+  append(header: BatchHeader, records: RecordsIn): number;
   /**
    * Batches holding offsets from `offset` on, at most about `maxRecords` records and `maxBytes`
    * payload bytes (always at least one batch when one exists, as Kafka does). The first batch may

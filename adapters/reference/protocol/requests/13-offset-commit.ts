@@ -1,6 +1,7 @@
 /**
- * OffsetCommit (key 13), version 0. Commits the next offsets to read, durably (fsynced into the
- * broker's offsets log before the answer); rejected for a stale generation.
+ * OffsetCommit (key 13), version 0. Commits the next offsets to read into the broker's offsets log,
+ * as durably as the server's flush policy makes data (`--flush always`: fsynced before the
+ * answer); rejected for a stale generation.
  *
  *   request:  group string, memberId string (null with generation -1: standalone, only for an
  *             empty group), generation int32, offsets array<Position>

@@ -1,6 +1,6 @@
 /**
- * Subscribe (key 15), version 0. Push delivery of partitions from given offsets. The client picks
- * the subscription id (unique on its connection), so PUSH frames for it can arrive right after.
+ * Subscribe (key 15), versions 0-1. Push delivery of partitions from given offsets. The client
+ * picks the subscription id (unique on its connection), so PUSH frames for it can arrive right after.
  *
  *   request:  subscriptionId int32, isolation int8, group string (null: none; flags redeliveries),
  *             flow int8 (0 credit, 1 buffer),
@@ -9,7 +9,8 @@
  *   response: errorCode int16, errorMessage string
  *
  * Deliveries come as PUSH frames (see ../push.ts) until Unsubscribe or the broker ends it (an
- * ENDED push frame with the reason, e.g. SUBSCRIBER_OVERFLOW).
+ * ENDED push frame with the reason, e.g. SUBSCRIBER_OVERFLOW): RECORDS for a v0 subscription,
+ * SETS (record sets in the log's own encoding) for v1; the request body is the same.
  */
 import { defineApi, type ErrorPart, errorOnlyResponse } from "../api.js";
 import { ProtocolError } from "../codec.js";
@@ -28,13 +29,15 @@ export interface SubscribeRequest {
   readonly group: string | null;
   readonly flow: WireFlow;
   readonly positions: readonly Position[];
+  /** Decoded only, from the request's version: the push frames this subscription gets. */
+  readonly pushes?: "records" | "sets";
 }
 
 export const subscribe = defineApi<SubscribeRequest, ErrorPart>({
   key: 15,
   name: "Subscribe",
   minVersion: 0,
-  maxVersion: 0,
+  maxVersion: 1,
   encodeRequest(w, req) {
     w.int32(req.subscriptionId);
     writeEnum(w, ISOLATIONS, req.isolation);
@@ -46,7 +49,7 @@ export const subscribe = defineApi<SubscribeRequest, ErrorPart>({
     }
     w.array(req.positions, writePosition);
   },
-  decodeRequest(r) {
+  decodeRequest(r, version) {
     const subscriptionId = r.int32();
     const isolation = readEnum(r, ISOLATIONS, "isolation");
     const group = r.string();
@@ -56,7 +59,8 @@ export const subscribe = defineApi<SubscribeRequest, ErrorPart>({
     else if (kind === 1)
       flow = { kind: "buffer", capacity: r.int32(), overflow: readEnum(r, OVERFLOW, "overflow") };
     else throw new ProtocolError(`flow kind ${kind}`);
-    return { subscriptionId, isolation, group, flow, positions: r.array(readPosition, MIN_BYTES.position) };
+    const positions = r.array(readPosition, MIN_BYTES.position);
+    return { subscriptionId, isolation, group, flow, positions, pushes: version === 0 ? "records" : "sets" };
   },
   ...errorOnlyResponse,
 });

@@ -5,6 +5,7 @@
 
 import type { ApiSpec } from "../api.js";
 import { APIS } from "../apis.js";
+import { toRecordSets } from "../common.js";
 
 export type Rand = () => number;
 
@@ -31,6 +32,19 @@ const stats = (rand: Rand) => ({
   droppedMessages: int(rand, 1e6),
   bufferedMessages: int(rand, 100),
 });
+
+/** Records at offsets o, o + 1 and o + 5 (two record sets), or none. */
+const fetchedSets = (rand: Rand) => {
+  if (rand() < 0.2) return [];
+  const o = int(rand, 1e6);
+  return toRecordSets(
+    [o, o + 1, o + 5].map((offset) => ({
+      offset,
+      key: rand() < 0.5 ? null : text(rand),
+      payload: bytes(rand),
+    })),
+  );
+};
 
 export interface Sample {
   readonly api: ApiSpec<unknown, unknown>;
@@ -93,7 +107,7 @@ export const SAMPLE_MAKERS: Readonly<Record<keyof typeof APIS, Maker>> = {
           logStartOffset: 0,
           nextOffset: int(r, 1e6),
           redeliveredBelow: int(r, 1e6),
-          records: [{ offset: int(r, 1e6), key: r() < 0.5 ? null : "k", payload: bytes(r) }],
+          sets: fetchedSets(r),
         },
       ],
     },

@@ -17,6 +17,7 @@ import { TestHistory } from "../../../test/history.js";
 import { ReferenceClient } from "../../client/client.js";
 import { referenceAdapter } from "../../index.js";
 import { APIS } from "../../protocol/apis.js";
+import { recordSetRecords } from "../../protocol/common.js";
 import type { FetchResponseIn } from "../../protocol/requests/05-fetch.js";
 import { type ChildBroker, startChildBroker } from "./child-broker.js";
 
@@ -241,7 +242,7 @@ async function readBack(
         const part = r.partitions[0]!;
         if (part.errorCode !== 0)
           throw new Error(`read back partition ${p} at ${offset}: error ${part.errorCode}`);
-        for (const rec of part.records) {
+        for (const rec of recordSetRecords(part.sets)) {
           const h = decodePayload(rec.payload);
           found.set(`${p}/${rec.offset}`, messageId(h.process, h.sequence));
         }

@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReferenceClient } from "../../client/client.js";
 import { APIS } from "../../protocol/apis.js";
+import { recordSetRecords } from "../../protocol/common.js";
 import { beginRequest, endFrame } from "../../protocol/frame.js";
 import type { FetchResponseIn } from "../../protocol/requests/05-fetch.js";
 import { mulberry32, type Rand, sample } from "../../protocol/test/samples.js";
@@ -169,7 +170,9 @@ describe("reference server fuzz", () => {
           group: null,
           positions: [{ topic: "good-topic", partition: 0, offset: r0.baseOffset }],
         })) as FetchResponseIn;
-        expect(Buffer.from(f.partitions[0]!.records[0]!.payload).toString()).toBe(`good-${goodRounds}`);
+        expect(Buffer.from(recordSetRecords(f.partitions[0]!.sets)[0]!.payload).toString()).toBe(
+          `good-${goodRounds}`,
+        );
         goodRounds++;
       }
     })();

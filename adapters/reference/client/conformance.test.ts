@@ -1,17 +1,18 @@
 /**
- * The same adapter-level tests against the reference broker embedded and over TCP: the shared
- * conformance suite (adapters/test), plus the TCP-specific bits (url parsing, fail-fast connect).
+ * The one reference client against the broker in process and over TCP, in the log and the queue
+ * model: the shared conformance suite (adapters/test) four times, plus the TCP-specific bits (url
+ * parsing, fail-fast connect, commits inside push handlers, rebalances learned from traffic).
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodePayload } from "../../core/payload.js";
-import { BrokerUnreachableError, capabilitiesOf } from "../contract.js";
-import { describeBrokerConformance, type ServiceGate } from "../test/index.js";
-import { referenceAdapter } from "./index.js";
-import { parseUrl } from "./remote.js";
-import { startBrokerServer } from "./server/run.js";
+import { encodePayload } from "../../../core/payload.js";
+import { BrokerUnreachableError, capabilitiesOf } from "../../contract.js";
+import { describeBrokerConformance, type ServiceGate } from "../../test/index.js";
+import { referenceAdapter } from "../index.js";
+import { startBrokerServer } from "../server/run.js";
+import { parseUrl } from "./adapter.js";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ref-remote-"));
 const server = await startBrokerServer({ host: "127.0.0.1", port: 0, dataDir, flush: "none" });
@@ -41,12 +42,19 @@ describeBrokerConformance(
   { service: inProcess(url), unreachable: { settings: { url: "127.0.0.1:1" }, address: "127.0.0.1:1" } },
 );
 
-// Queue mode (a shared subscription with per-message acks) over TCP, judged in the queue model.
-const queueSettings = { ...base, url, queue: "true", ackTimeoutMs: "1000" };
+// Queue mode (a shared subscription with per-message acks), in process and over TCP, judged in the
+// queue model.
+const queueSettings = { ...base, queue: "true", ackTimeoutMs: "1000" };
+describeBrokerConformance(
+  "reference-embedded-queue",
+  { ...referenceAdapter, capabilities: capabilitiesOf(referenceAdapter, queueSettings) },
+  queueSettings,
+  { service: inProcess("in process") },
+);
 describeBrokerConformance(
   "reference-tcp-queue",
   { ...referenceAdapter, capabilities: capabilitiesOf(referenceAdapter, queueSettings) },
-  queueSettings,
+  { ...queueSettings, url },
   { service: inProcess(url) },
 );
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { decodePayload, encodePayload } from "../../core/payload.js";
-import type { Assignment, Delivery, OutgoingMessage } from "../contract.js";
-import { connectEmbedded } from "./embedded.js";
-import { referenceAdapter } from "./index.js";
+import { decodePayload, encodePayload } from "../../../core/payload.js";
+import type { Assignment, Delivery, OutgoingMessage } from "../../contract.js";
+import { referenceAdapter } from "../index.js";
+import { connectEmbedded } from "./adapter.js";
 
 function batch(topic: string, process: number, from: number, n: number, key: string | null = null) {
   const out: OutgoingMessage[] = [];

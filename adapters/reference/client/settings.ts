@@ -1,10 +1,38 @@
 /**
- * Settings of the reference adapter (`--set key=value`), parsed once into a typed object. A wrong
- * value names the setting and what it accepts.
+ * Settings of the reference adapter (`--set key=value`), parsed once into a typed object, and the
+ * capabilities they give it. A wrong value names the setting and what it accepts. Nothing here
+ * loads the client or the broker: `brokerbench list` reads these without connecting.
  */
-import { UsageError } from "../../core/errors.js";
-import type { AdapterSettings } from "../contract.js";
-import { ACKS_LEVELS, type Acks, ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from "./broker/index.js";
+import { UsageError } from "../../../core/errors.js";
+import type { AdapterSettings, Capabilities } from "../../contract.js";
+import { ACKS_LEVELS, type Acks } from "../broker/acks.js";
+import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy } from "../broker/assignors.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.js";
+
+/** What the reference broker can do (log model); `queue=true` switches a connection to the queue model. */
+export const REFERENCE_CAPABILITIES: Capabilities = {
+  model: "log",
+  push: true,
+  pull: true,
+  queue: true,
+  pubsub: true,
+  replay: true,
+  partitions: true,
+  deliveryModes: ["at-most-once", "at-least-once", "exactly-once"],
+  ordering: "partition",
+  idempotentProduce: true,
+  // Patterns resolved to the matching topics at subscribe time (patterns.ts).
+  filtering: true,
+  // One message travels in one request frame (16 MiB, protocol/frame.ts) with room for its framing;
+  // the in-process broker holds to the same limit, so a workload runs the same way on both.
+  maxMessageBytes: DEFAULT_MAX_FRAME_BYTES - 4096,
+};
+
+export function capabilitiesFor(settings: ReferenceSettings): Capabilities {
+  if (!settings.queue) return REFERENCE_CAPABILITIES;
+  // Shared subscription: per-message acks, order only per consumer between redeliveries.
+  return { ...REFERENCE_CAPABILITIES, model: "queue", ordering: "none" };
+}
 
 export const REFERENCE_SETTINGS = {
   url: {
@@ -56,6 +84,8 @@ export const REFERENCE_SETTINGS = {
 } as const;
 
 export interface ReferenceSettings {
+  /** host:port of a server; null: in process. */
+  readonly url: string | null;
   readonly push: "credit" | "buffer";
   readonly pushBuffer: number;
   readonly overflow: "drop" | "disconnect";
@@ -97,6 +127,7 @@ export function parseReferenceSettings(settings: AdapterSettings): ReferenceSett
   }
   const get = (k: keyof typeof REFERENCE_SETTINGS) => settings[k] ?? REFERENCE_SETTINGS[k].default;
   return {
+    url: get("url") === "" ? null : get("url"),
     push: oneOf("push", get("push"), ["credit", "buffer"]),
     pushBuffer: positiveInt("pushBuffer", get("pushBuffer")),
     overflow: oneOf("overflow", get("overflow"), ["drop", "disconnect"]),

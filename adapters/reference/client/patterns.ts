@@ -1,17 +1,14 @@
 /**
  * Pattern subscriptions on the reference broker, resolved as Kafka's classic consumer resolves a
  * regex subscription: against the topics that exist when the consumer subscribes (the broker's
- * topic list embedded, Metadata over TCP). The group then holds the partitions of every matching
+ * topic list: `listTopics`, Metadata over TCP). The group then holds the partitions of every matching
  * topic, so the broker's per-message work does not depend on the number of patterns.
  * Not done: topics created after the subscription are not picked up (Kafka re-checks its
  * metadata every `metadata.max.age.ms`).
  */
-import { UsageError } from "../../core/errors.js";
-import type { ConsumerOptions } from "../contract.js";
-import { matchesAny, parsePattern } from "../patterns.js";
-import type { ReferenceClient } from "./client/client.js";
-import { ServerError } from "./client/client.js";
-import { APIS } from "./protocol/apis.js";
+import { UsageError } from "../../../core/errors.js";
+import type { ConsumerOptions } from "../../contract.js";
+import { matchesAny, parsePattern } from "../../patterns.js";
 
 /** `options` with `topics` replaced by the existing topics its patterns match (unchanged without patterns). */
 export function resolvePatterns(options: ConsumerOptions, topicNames: readonly string[]): ConsumerOptions {
@@ -25,11 +22,4 @@ export function resolvePatterns(options: ConsumerOptions, topicNames: readonly s
     );
   }
   return { ...rest, topics };
-}
-
-/** Every topic name the server knows (Metadata). */
-export async function remoteTopicNames(client: ReferenceClient): Promise<string[]> {
-  const r = await client.request(APIS.metadata, {});
-  if (r.errorCode !== 0) throw new ServerError(r.errorCode, r.errorMessage);
-  return r.topics.map((t) => t.name);
 }
