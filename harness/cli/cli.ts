@@ -32,6 +32,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/check.js")).checkCommand,
   },
   {
+    command: "history <file>",
+    describe: "Print a compact history (history.bbh) as JSON lines, or encode a JSON lines history compactly",
+    load: async () => (await import("./commands/history.js")).historyCommand,
+  },
+  {
+    command: "clean",
+    describe: "Remove every resource brokerbench created on the brokers (names starting with bb-)",
+    load: async () => (await import("./commands/clean.js")).cleanCommand,
+  },
+  {
     command: "list",
     describe: "List the built-in workloads and the adapters with their capabilities and settings",
     load: async () => (await import("./commands/list.js")).listCommand,

@@ -70,6 +70,8 @@ export class ReferenceClient {
   private closedError: Error | null = null;
   private readonly sweeper: NodeJS.Timeout;
   brokerVersion = "unknown";
+  /** The largest frame the server reads (ApiVersions v1); a bigger request is refused before it is written. */
+  private serverMaxFrameBytes = Number.POSITIVE_INFINITY;
 
   private constructor(socket: net.Socket, address: string, options: ClientOptions) {
     this.socket = socket;
@@ -119,6 +121,12 @@ export class ReferenceClient {
     const v = await client.request(apiVersions, {});
     client.versions = new Map(v.apis.map((a) => [a.key, { min: a.minVersion, max: a.maxVersion }]));
     client.brokerVersion = v.brokerVersion;
+    // A server that speaks ApiVersions v1 says how big a frame it reads.
+    if (client.versionFor(apiVersions) >= 1) {
+      const v1 = await client.request(apiVersions, {});
+      if (v1.maxFrameBytes !== undefined && v1.maxFrameBytes > 0)
+        client.serverMaxFrameBytes = v1.maxFrameBytes;
+    }
     return client;
   }
 
@@ -166,6 +174,16 @@ export class ReferenceClient {
     );
     api.encodeRequest(w, req, version);
     const frame = endFrame(w);
+    if (frame.length > this.serverMaxFrameBytes) {
+      // The server would close the connection on it, leaving every request in flight unknown;
+      // refused here, nothing of it was written: the broker's own error, a definite one.
+      return Promise.reject(
+        errorFromWire(
+          PROTOCOL_ERRORS.MESSAGE_TOO_LARGE.code,
+          `${this.address}: a ${api.name} frame of ${frame.length} bytes exceeds the server's ${this.serverMaxFrameBytes}-byte maximum`,
+        ),
+      );
+    }
     return new Promise<Res>((resolve, reject) => {
       this.pending.set(correlationId, {
         api: api as ApiSpec<unknown, unknown>,

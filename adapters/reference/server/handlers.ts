@@ -16,6 +16,7 @@ import {
 } from "../broker/index.js";
 import { NO_ERROR } from "../protocol/api.js";
 import { APIS, supportedVersions } from "../protocol/apis.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.js";
 import { writePush, writeRecordsPush, writeSetsPush } from "../protocol/push.js";
 import type { FetchPartitionOut, RecordSource } from "../protocol/requests/05-fetch.js";
 import type { WireSubscriptionStats } from "../protocol/requests/18-unsubscribe.js";
@@ -165,15 +166,25 @@ function attempt<T>(f: () => T | Promise<T>): Promise<T> {
 
 export interface ServerLimits {
   readonly maxPartitionsPerTopic: number;
+  /** The connections' frame cap, announced in ApiVersions v1. */
+  readonly maxFrameBytes: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { maxPartitionsPerTopic: 1000 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxPartitionsPerTopic: 1000,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+};
 
 export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LIMITS): Map<number, Handler> {
   const handlers: Handler[] = [
     defineHandler({
       api: APIS.apiVersions,
-      handle: () => ({ ...NO_ERROR, apis: supportedVersions(), brokerVersion: BROKER_VERSION }),
+      handle: () => ({
+        ...NO_ERROR,
+        apis: supportedVersions(),
+        brokerVersion: BROKER_VERSION,
+        maxFrameBytes: limits.maxFrameBytes,
+      }),
     }),
     defineHandler({
       api: APIS.metadata,

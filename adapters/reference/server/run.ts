@@ -7,7 +7,7 @@ import { Broker } from "../broker/index.js";
 import type { FlushPolicy } from "../storage/file-log.js";
 import { FileLogFactory } from "../storage/file-log-storage.js";
 import type { RetentionPolicy } from "../storage/partition-log.js";
-import { brokerHandlers } from "./handlers.js";
+import { brokerHandlers, DEFAULT_LIMITS } from "./handlers.js";
 import { TcpServer } from "./server.js";
 
 export interface BrokerServerOptions {
@@ -41,7 +41,10 @@ export async function startBrokerServer(options: BrokerServerOptions): Promise<R
   const server = new TcpServer({
     host: options.host,
     port: options.port,
-    handlers: brokerHandlers(broker),
+    handlers: brokerHandlers(broker, {
+      ...DEFAULT_LIMITS,
+      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+    }),
     ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
     ...(options.log !== undefined ? { log: options.log } : {}),
   });

@@ -27,7 +27,7 @@ describe("request table", () => {
     const keys = API_LIST.map((a) => a.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(Object.keys(SAMPLE_MAKERS).sort()).toEqual([...NAMES].sort());
-    expect(supportedVersions()).toContainEqual({ key: 0, minVersion: 0, maxVersion: 0 });
+    expect(supportedVersions()).toContainEqual({ key: 0, minVersion: 0, maxVersion: 1 });
   });
 });
 
@@ -56,6 +56,13 @@ function asSent(name: keyof typeof APIS, decoded: unknown, version: number): unk
   return decoded;
 }
 
+/** A response as a client of `version` reads it: ApiVersions v0 has no frame cap. */
+function answered(name: keyof typeof APIS, response: unknown, version: number): unknown {
+  if (name !== "apiVersions" || version >= 1) return response;
+  const { maxFrameBytes: _, ...v0 } = response as { maxFrameBytes?: number };
+  return v0;
+}
+
 describe.each(CASES)("%s codec v%i", (name, version) => {
   it("round-trips requests and responses, through frames fed one byte at a time", () => {
     const rand = mulberry32(name.length * 7919 + version);
@@ -81,7 +88,7 @@ describe.each(CASES)("%s codec v%i", (name, version) => {
       const rw = beginServerFrame("response", i);
       s.api.encodeResponse(rw, s.response, version);
       const rr = new Reader(Buffer.from(endFrame(rw)).subarray(4), SERVER_HEADER_BYTES);
-      expect(plain(s.api.decodeResponse(rr, version))).toEqual(plain(s.response));
+      expect(plain(s.api.decodeResponse(rr, version))).toEqual(plain(answered(name, s.response, version)));
       rr.done(name);
     }
   });

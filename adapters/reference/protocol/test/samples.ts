@@ -57,7 +57,12 @@ type Maker = (rand: Rand) => { request: unknown; response: unknown };
 export const SAMPLE_MAKERS: Readonly<Record<keyof typeof APIS, Maker>> = {
   apiVersions: (r) => ({
     request: {},
-    response: { ...err(r), apis: [{ key: 1, minVersion: 0, maxVersion: int(r, 3) }], brokerVersion: "x" },
+    response: {
+      ...err(r),
+      apis: [{ key: 1, minVersion: 0, maxVersion: int(r, 3) }],
+      brokerVersion: "x",
+      maxFrameBytes: 1 + int(r, 1 << 24),
+    },
   }),
   metadata: (r) => ({
     request: {},
