@@ -5,10 +5,16 @@ import type { RunResult, RunStatus } from "../../core/results.js";
 import { RunMetrics } from "../metrics/index.js";
 import { renderSummary, renderTable } from "./summary.js";
 
+/** Ids of `n` messages of producer process 1, sequences from `from`: what onDelivered reads. */
+const ids = (n: number, from = 0): [number[], number[]] => [
+  Array.from({ length: n }, () => 1),
+  Array.from({ length: n }, (_, i) => from + i),
+];
+
 function result(runId: string, status: RunStatus, reason: string | null, verdict: Verdict | null): RunResult {
   const m = new RunMetrics({ startMs: 0, warmupS: 0, messageBytes: 100, groups: ["g1"] });
   m.onAcked(1000, 10, 10, 12);
-  m.onDelivered(0, 1000, 13);
+  m.onDelivered(0, 1000, 13, ...ids(1000));
   m.onEndToEnd(1000, 10, 10, 13);
   const s = m.summary();
   return {

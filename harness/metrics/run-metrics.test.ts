@@ -6,6 +6,12 @@ import { quantileMap } from "../../reports/percentiles.js";
 import { newHistogram, percentiles } from "./latency.js";
 import { RunMetrics } from "./run-metrics.js";
 
+/** Ids of `n` messages of producer process 1, sequences from `from`: what onDelivered reads. */
+const ids = (n: number, from = 0): [number[], number[]] => [
+  Array.from({ length: n }, () => 1),
+  Array.from({ length: n }, (_, i) => from + i),
+];
+
 describe("RunMetrics", () => {
   const start = 1_000_000;
   const make = () =>
@@ -34,7 +40,7 @@ describe("RunMetrics", () => {
 
   it("measures end-to-end latency from the intended and the actual send", () => {
     const m = make();
-    m.onDelivered(0, 10, start + 1500);
+    m.onDelivered(0, 10, start + 1500, ...ids(10));
     m.onEndToEnd(10, start + 1100, start + 1400, start + 1500);
     const e2e = m.summary().latency.endToEnd;
     // HdrHistogram keeps 3 significant digits
@@ -63,15 +69,19 @@ describe("RunMetrics", () => {
   it("counts backlog per group and never below zero", () => {
     const m = make();
     m.onAcked(100, start, start, start + 1);
-    m.onDelivered(0, 100, start + 2);
-    m.onDelivered(1, 40, start + 2);
+    m.onDelivered(0, 100, start + 2, ...ids(100));
+    m.onDelivered(1, 40, start + 2, ...ids(40));
     expect(m.backlog()).toBe(60);
-    m.onDelivered(0, 5, start + 3); // redeliveries do not make the backlog negative
+    m.onDelivered(0, 5, start + 3, ...ids(5)); // redeliveries do not make the backlog negative
     expect(m.backlog()).toBe(60);
+    m.onDelivered(1, 40, start + 4, ...ids(40)); // nor pay off what a group is still owed
+    expect(m.backlog()).toBe(60);
+    expect(m.deliveredTo(1)).toBe(80);
+    expect(m.distinctTo(1)).toBe(40);
     m.sample(start + 1000);
     expect(m.summary()).toMatchObject({
       backlog: { maxMsgs: 60, finalMsgs: 60 },
-      deliveredMsgs: { g1: 105, g2: 40 },
+      deliveredMsgs: { g1: 105, g2: 80 },
     });
   });
 
@@ -118,7 +128,7 @@ describe("percentiles never exceed the max (issue 11, defect 6)", () => {
     const m = new RunMetrics({ startMs: start, warmupS: 0, messageBytes: 100, groups: ["g1"] });
     for (let i = 0; i < 50; i++) m.onAcked(1, start + 100, start + 100, start + 100.3);
     m.onAcked(1, start + 100, start + 100, start + 100 + 12_518); // publish latency 12,518 ms
-    m.onDelivered(0, 51, start + 12_700);
+    m.onDelivered(0, 51, start + 12_700, ...ids(51));
     m.onEndToEnd(50, start + 100, start + 100, start + 100.5);
     m.onEndToEnd(1, start + 100, start + 100, start + 100 + 12_518);
     m.sample(start + 13_000);

@@ -10,10 +10,12 @@
  * Warmup: a message counts in the figures when its intended send time is at or after the end of
  * warmup; the time series covers the whole run.
  */
+
 import type { Histogram } from "hdr-histogram-js";
 import { valueAtPercentile } from "../../core/percentile.js";
 import type { LatencyPair, TimeSample } from "../../core/results.js";
 import { newHistogram, percentiles, toMicros } from "./latency.js";
+import { SeenIds } from "./seen-ids.js";
 
 export interface MetricsSummary {
   readonly ackedMsgs: number;
@@ -52,6 +54,7 @@ export class RunMetrics {
   private failedCount = 0;
   private unknownCount = 0;
   private readonly deliveredPerGroup: number[];
+  private readonly seenPerGroup: SeenIds[];
   /** Messages counted in the figures (after warmup) and the time span they cover. */
   private measuredAcked = 0;
   private measuredDelivered = 0;
@@ -81,6 +84,7 @@ export class RunMetrics {
     this.messageBytes = options.messageBytes;
     this.groups = options.groups;
     this.deliveredPerGroup = options.groups.map(() => 0);
+    this.seenPerGroup = options.groups.map(() => new SeenIds());
     this.nextSampleMs = options.startMs + 1000;
   }
 
@@ -123,11 +127,22 @@ export class RunMetrics {
     else this.unknownCount += count;
   }
 
-  /** `count` messages delivered to group number `group` (its index in `groups`) at `receiveMs`. */
-  onDelivered(group: number, count: number, receiveMs: number): void {
+  /**
+   * `count` messages delivered to group number `group` (its index in `groups`) at `receiveMs`;
+   * `processes[i]`/`sequences[i]` identify the i-th, so that redeliveries are told apart.
+   */
+  onDelivered(
+    group: number,
+    count: number,
+    receiveMs: number,
+    processes: ArrayLike<number>,
+    sequences: ArrayLike<number>,
+  ): void {
     if (receiveMs >= this.nextSampleMs) this.sample(receiveMs);
     this.deliveredPerGroup[group]! += count;
     this.intervalConsumed += count;
+    const seen = this.seenPerGroup[group]!;
+    for (let i = 0; i < count; i++) seen.add(processes[i]!, sequences[i]!);
   }
 
   /** `count` delivered messages with one intended and one actual send time, received at `receiveMs`. */
@@ -160,12 +175,18 @@ export class RunMetrics {
   backlog(): number {
     let total = 0;
     for (let g = 0; g < this.deliveredPerGroup.length; g++)
-      total += Math.max(0, this.owedTo(g) - this.deliveredPerGroup[g]!);
+      total += Math.max(0, this.owedTo(g) - this.distinctTo(g));
     return total;
   }
 
+  /** Deliveries to the group, redeliveries included (what its consumers processed). */
   deliveredTo(group: number): number {
     return this.deliveredPerGroup[group] ?? 0;
+  }
+
+  /** Distinct messages the group has received: what it is owed, once caught up. */
+  distinctTo(group: number): number {
+    return this.seenPerGroup[group]?.size ?? 0;
   }
 
   get sentMsgs(): number {

@@ -382,8 +382,8 @@ export class ConsumerLoop {
   /** Counts the batch and records end-to-end latency once per run of equal send times. */
   private measure(n: number, receiveMs: number): void {
     const { metrics } = this.ctx;
-    const { intended, sent } = this.scratch;
-    metrics.onDelivered(this.plan.group.index, n, receiveMs);
+    const { intended, sent, procs, seqs } = this.scratch;
+    metrics.onDelivered(this.plan.group.index, n, receiveMs, procs, seqs);
     let runStart = 0;
     for (let i = 1; i <= n; i++) {
       if (i === n || intended[i] !== intended[runStart] || sent[i] !== sent[runStart]) {

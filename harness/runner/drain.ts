@@ -81,7 +81,7 @@ export async function drain(
         continue;
       }
       const quietSinceMs = now - Math.max(g.lastDeliveryMs, startMs);
-      const caughtUp = metrics.deliveredTo(g.index) >= metrics.owedTo(g.index) - (g.joinedAckedMsgs ?? 0);
+      const caughtUp = metrics.distinctTo(g.index) >= metrics.owedTo(g.index) - (g.joinedAckedMsgs ?? 0);
       if ((caughtUp && quietSinceMs >= DRAIN_SETTLE_MS) || quietSinceMs >= quietMs) {
         if (g.start !== "latest") recorder?.drain(g.name, true);
         pending.delete(g);

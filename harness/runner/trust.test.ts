@@ -21,6 +21,12 @@ import { MEMORY_BOUND_BYTES, memoryEstimate, memoryWarning } from "./memory.js";
 import type { RunOptions } from "./options.js";
 import { executeRun } from "./run.js";
 
+/** Ids of `n` messages of producer process 1, sequences from `from`: what onDelivered reads. */
+const ids = (n: number, from = 0): [number[], number[]] => [
+  Array.from({ length: n }, () => 1),
+  Array.from({ length: n }, (_, i) => from + i),
+];
+
 const nats = await serviceGate("nats", "127.0.0.1", 4222);
 const dir = mkdtempSync(join(tmpdir(), "bb-trust-"));
 let n = 0;
@@ -98,7 +104,7 @@ describe("no verdict without evidence (defect 1)", () => {
     expect(missingEvidence(m.summary(), w, null)).toBe(
       "nothing was delivered: 6 message(s) acknowledged, none received by any group",
     );
-    m.onDelivered(0, 6, 3);
+    m.onDelivered(0, 6, 3, ...ids(6));
     m.onEndToEnd(6, 1, 1, 3);
     expect(missingEvidence(m.summary(), w, null)).toBeNull();
   });
