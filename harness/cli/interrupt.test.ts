@@ -28,6 +28,15 @@ const long = join(dir, "long.yaml");
 writeFileSync(long, "rate: 5000\ndurationS: 12\nwarmupS: 0.5\nbatchSize: 50\n");
 const longPull = join(dir, "long-pull.yaml");
 writeFileSync(longPull, "rate: 5000\ndurationS: 12\nwarmupS: 0.5\nbatchSize: 50\ndelivery: pull\n");
+// A consumer slowed for the whole run keeps a backlog, so the graceful stop takes its full drain
+// and the second Ctrl-C surely lands while it is under way (the embedded broker otherwise
+// catches up and exits before a second signal 200 ms later).
+const stalled = join(dir, "stalled.yaml");
+writeFileSync(
+  stalled,
+  "rate: 5000\ndurationS: 12\nwarmupS: 0.5\nbatchSize: 50\nfaults:\n" +
+    "  - { at: 0.5, duration: 11, kind: consumer-stall, target: consumer:0, slowRate: 50 }\n",
+);
 
 interface Exit {
   readonly code: number | null;
@@ -152,7 +161,7 @@ describe.skipIf(!built)("Ctrl-C during brokerbench run (needs dist/: npm run bui
 
   it("a second Ctrl-C exits at once", async () => {
     const out = join(dir, "twice");
-    const e = await runAndInterrupt([long, "-o", out], out, "long", [0, 200], 1000);
+    const e = await runAndInterrupt([stalled, "-o", out], out, "stalled", [0, 200], 1000);
     expect(e.code).toBe(130);
     expect(e.stderr).toMatch(/quitting at once/);
     // The graceful path takes its 2 s drain and a teardown: "at once" is well below that, even loaded.
