@@ -57,6 +57,8 @@ interface Band {
   readonly from: number;
   readonly to: number;
   readonly label: string;
+  /** Fault bands: pixels from the panel's top to its label, so labels of close faults do not overprint. */
+  labelY?: number;
 }
 
 interface Rule {
@@ -129,6 +131,28 @@ function rulesOf(p: number, members: readonly ReportRun[]): Rule[] {
   return out;
 }
 
+/** Points a 9 px label character takes on the time axis, as a share of the panel's width. */
+const LABEL_CHAR_SHARE = 5.2 / WIDTH;
+const LABEL_LINE_PX = 10;
+
+/**
+ * Gives each fault band of a panel the first text line on which its label does not run into an
+ * earlier one (a label is as long as its text on a panel spanning `maxT` seconds).
+ */
+function stackFaultLabels(bands: Band[], maxT: number): void {
+  const byPanel = new Map<number, Band[]>();
+  for (const b of bands) if (b.kind === "fault") byPanel.set(b.p, [...(byPanel.get(b.p) ?? []), b]);
+  for (const faults of byPanel.values()) {
+    const lineEnds: number[] = [];
+    for (const b of [...faults].sort((a, c) => a.from - c.from)) {
+      let row = lineEnds.findIndex((end) => end <= b.from);
+      if (row < 0) row = lineEnds.length;
+      lineEnds[row] = b.from + (b.label.length + 1) * LABEL_CHAR_SHARE * maxT;
+      b.labelY = row * LABEL_LINE_PX;
+    }
+  }
+}
+
 export function timelineChart(runs: readonly ReportRun[], layout: Layout): ChartDef | null {
   const samples: Sample[] = [];
   const bands: Band[] = [];
@@ -172,6 +196,7 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
   });
   for (const r of rules) if (r.kind === "end") maxT = Math.max(maxT, r.v);
   for (const b of bands) maxT = Math.max(maxT, b.to);
+  stackFaultLabels(bands, maxT);
 
   const rateDomain = zeroDomain([
     ...samples.filter((x) => x.m === "published" || x.m === "consumed per group").map((x) => x.v),
@@ -294,7 +319,7 @@ export function timelineChart(runs: readonly ReportRun[], layout: Layout): Chart
             mark: { type: "text", align: "left", baseline: "top", dx: 2, dy: 1, fontSize: 9, color: "#a11" },
             encoding: {
               x: { field: "from", type: "quantitative" },
-              y: { value: 0 },
+              y: { field: "labelY", type: "quantitative", scale: null },
               text: { field: "label" },
             },
           },

@@ -71,9 +71,22 @@ describe("buildCharts", () => {
     const timeline = buildCharts(asRuns("s", runs), ["s"]).find((c) => c.id === "timeline");
     expect(rows(timeline, "bands")).toEqual([
       { p: 0, kind: "warmup", from: 0, to: 2, label: "warmup" },
-      { p: 0, kind: "fault", from: 4, to: 6, label: "consumer-crash" },
+      { p: 0, kind: "fault", from: 4, to: 6, label: "consumer-crash", labelY: 0 },
     ]);
     expect(timeline?.caption).toContain("consumer-crash 4–6 s");
+  });
+
+  it("writes the labels of faults too close to share a line on lines below, and far ones on the top line", () => {
+    const fault = (kind: string, startS: number) => ({ kind, target: "consumer:0", startS, endS: startS + 1 });
+    const faults = [fault("consumer-stall", 4), fault("consumer-crash", 6), fault("consumer-crash", 26)];
+    const r = runResult({ runId: "close", seed: 1, durationS: 30, faults });
+    const timeline = buildCharts(asRuns("s", [r]), ["s"]).find((c) => c.id === "timeline");
+    const labelled = rows(timeline, "bands").filter((b) => b.kind === "fault");
+    expect(labelled.map((b) => [b.from, b.labelY])).toEqual([
+      [4, 0],
+      [6, 10],
+      [26, 0],
+    ]);
   });
 
   it("starts every time axis at 0 and gives an all-zero backlog a [0, 1] domain, not a lone 0 tick", () => {
