@@ -77,7 +77,12 @@ describe("buildCharts", () => {
   });
 
   it("writes the labels of faults too close to share a line on lines below, and far ones on the top line", () => {
-    const fault = (kind: string, startS: number) => ({ kind, target: "consumer:0", startS, endS: startS + 1 });
+    const fault = (kind: string, startS: number) => ({
+      kind,
+      target: "consumer:0",
+      startS,
+      endS: startS + 1,
+    });
     const faults = [fault("consumer-stall", 4), fault("consumer-crash", 6), fault("consumer-crash", 26)];
     const r = runResult({ runId: "close", seed: 1, durationS: 30, faults });
     const timeline = buildCharts(asRuns("s", [r]), ["s"]).find((c) => c.id === "timeline");
