@@ -6,7 +6,14 @@
 
 import { asSpec, CONFIG, SCHEMA, unique } from "./chart-style.js";
 import type { ChartDef } from "./charts.js";
-import { dimensionLabel, isRate, type ReportRun, rateDimension, variedDimensions } from "./figures.js";
+import {
+  dimensionLabel,
+  fmtRate,
+  isRate,
+  type ReportRun,
+  rateDimension,
+  variedDimensions,
+} from "./figures.js";
 
 function colorScale(n: number): { scheme: string } {
   return { scheme: n > 10 ? "tableau20" : "tableau10" };
@@ -20,6 +27,8 @@ export function rateChart(ctx: {
   readonly runs: readonly ReportRun[];
   readonly multiSet: boolean;
   readonly label: (r: ReportRun) => string;
+  /** Highest sustainable rates found by `rate: find-max` searches among these runs, drawn as rules. */
+  readonly knees?: readonly number[];
 }): ChartDef | null {
   const key = rateDimension(ctx.runs);
   if (key === null) return null;
@@ -64,6 +73,19 @@ export function rateChart(ctx: {
     title: others.join(", ") || (ctx.multiSet ? "set" : "workload"),
     scale: colorScale(unique(values.map((v) => v.series)).length),
   };
+  const latency = {
+    x,
+    y: {
+      field: "valueMs",
+      type: "quantitative",
+      title: "end-to-end latency (ms)",
+      scale: { type: "log" },
+    },
+    color,
+    tooltip: [{ field: "run" }, { field: "percentile" }, { field: "valueMs", title: "ms", format: ".3~f" }],
+  };
+  for (const knee of ctx.knees ?? [])
+    values.push({ kind: "knee", offered: knee, label: `find-max ${fmtRate(knee)}` });
   const spec = asSpec({
     $schema: SCHEMA,
     config: CONFIG,
@@ -72,26 +94,12 @@ export function rateChart(ctx: {
       {
         width: 380,
         height: 240,
-        transform: [{ filter: "datum.kind === 'latency'" }],
-        encoding: {
-          x,
-          y: {
-            field: "valueMs",
-            type: "quantitative",
-            title: "end-to-end latency (ms)",
-            scale: { type: "log" },
-          },
-          color,
-          tooltip: [
-            { field: "run" },
-            { field: "percentile" },
-            { field: "valueMs", title: "ms", format: ".3~f" },
-          ],
-        },
         layer: [
           {
+            transform: [{ filter: "datum.kind === 'latency'" }],
             mark: { type: "line", strokeWidth: 1.5 },
             encoding: {
+              ...latency,
               strokeDash: {
                 field: "percentile",
                 type: "nominal",
@@ -108,7 +116,22 @@ export function rateChart(ctx: {
               },
             },
           },
-          { mark: { type: "point", filled: true, size: 30 } },
+          {
+            transform: [{ filter: "datum.kind === 'latency'" }],
+            mark: { type: "point", filled: true, size: 30 },
+            encoding: latency,
+          },
+          // The highest sustainable rate a find-max search found: the curve's knee.
+          {
+            transform: [{ filter: "datum.kind === 'knee'" }],
+            mark: { type: "rule", color: "#444", strokeDash: [2, 2] },
+            encoding: { x },
+          },
+          {
+            transform: [{ filter: "datum.kind === 'knee'" }],
+            mark: { type: "text", align: "left", baseline: "top", dx: 3, dy: 2, fontSize: 10, color: "#444" },
+            encoding: { x, y: { value: 0 }, text: { field: "label" } },
+          },
         ],
       },
       {

@@ -23,7 +23,12 @@ export interface ChartDef {
 }
 
 /** The charts for these runs, in reading order; a chart without data to show is left out. */
-export function buildCharts(runs: readonly ReportRun[], setLabels: readonly string[]): ChartDef[] {
+export function buildCharts(
+  runs: readonly ReportRun[],
+  setLabels: readonly string[],
+  /** Highest sustainable rates of `rate: find-max` searches, drawn on the latency-vs-rate chart. */
+  knees: readonly number[] = [],
+): ChartDef[] {
   const done = measured(runs);
   if (done.length === 0) return [];
   const layout = chooseLayout(done);
@@ -34,7 +39,7 @@ export function buildCharts(runs: readonly ReportRun[], setLabels: readonly stri
     figuresChart(done, layout, label),
     percentileChart(done, layout, "endToEnd"),
     percentileChart(done, layout, "publish"),
-    rateChart({ runs: done, multiSet: setLabels.length > 1, label }),
+    rateChart({ runs: done, multiSet: setLabels.length > 1, label, knees }),
   ];
   return charts.filter((c): c is ChartDef => c !== null);
 }

@@ -7,6 +7,7 @@
  *   without saying so next to its name;
  * - each names its runs as links to them (`HeadlinePart.run`).
  */
+import { type FindMaxRecord, trialRunId } from "../core/find-max.js";
 import type { Comparison, RatioRow } from "./compare.js";
 import {
   caveats,
@@ -313,11 +314,52 @@ function notRunHeadline(runs: readonly ReportRun[], name: (r: ReportRun) => stri
   };
 }
 
+/**
+ * `rate: find-max`: the highest rate that held under the search's own bound (sustained, verdict
+ * not invalid, e2e p99 within the bound), linked to its trial, with why the next rate up failed.
+ */
+function findMaxHeadlines(
+  searches: readonly FindMaxRecord[],
+  runs: readonly ReportRun[],
+  name: (r: ReportRun) => string,
+): Headline[] {
+  const trial = (s: FindMaxRecord, rate: number) =>
+    runs.find((r) => r.result.runId === trialRunId(s.runId, rate)) ?? null;
+  return searches.map((s) => {
+    const { result: f, criteria: c } = s;
+    const parts: HeadlinePart[] = [];
+    const held = f.maxRate === null ? null : trial(s, f.maxRate);
+    if (f.maxRate === null) parts.push(text(`${s.runId} on ${s.adapter}: no rate held`));
+    else {
+      parts.push(held ? { run: held, text: name(held) } : text(`${s.runId} on ${s.adapter}`));
+      parts.push(text(`: ${fmtRate(f.maxRate)} msg/s`));
+    }
+    parts.push(text(` (sustained, e2e p99 ≤ ${fmtMs(c.p99Ms)})`));
+    if (f.firstFailing !== null) {
+      const failed = trial(s, f.firstFailing.rate);
+      parts.push(text("; "));
+      parts.push(
+        failed
+          ? { run: failed, text: `${fmtRate(f.firstFailing.rate)} msg/s` }
+          : text(`${fmtRate(f.firstFailing.rate)} msg/s`),
+      );
+      parts.push(text(" did not: "), caveat(f.firstFailing.reason ?? "did not hold"));
+    } else if (f.capped)
+      parts.push(text(`; every rate up to ${fmtRate(c.maxRate)} msg/s held: it may go higher`));
+    parts.push(text(`; ${f.trials.length} trial${f.trials.length === 1 ? "" : "s"}`));
+    return {
+      label: "Highest sustainable rate (find-max)",
+      parts,
+      tone: f.maxRate === null ? "caveat" : "plain",
+    };
+  });
+}
+
 /** The headlines of one result set (or of each set's runs when several are reported). */
 export function headlines(
   runs: readonly ReportRun[],
   name: (r: ReportRun) => string,
-  options: { readonly multiSet?: boolean } = {},
+  options: { readonly multiSet?: boolean; readonly searches?: readonly FindMaxRecord[] } = {},
 ): Headline[] {
   const done = measured(runs);
   const out: (Headline | null)[] = [];
@@ -331,6 +373,7 @@ export function headlines(
     return out.filter((h): h is Headline => h !== null);
   }
   out.push(
+    ...findMaxHeadlines(options.searches ?? [], runs, name),
     throughputHeadline(done, name),
     lowestP99Headline(done, name),
     highestTailHeadline(done, name),

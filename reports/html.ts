@@ -332,7 +332,10 @@ export function reportHtml(m: ReportModel): string {
     const found = chart.get(id);
     return found ? chartHtml(found.c, found.i, heading) : "";
   };
-  const heads = [...m.comparisons.flatMap(comparisonHeadlines), ...headlines(m.runs, name, { multiSet })];
+  const heads = [
+    ...m.comparisons.flatMap(comparisonHeadlines),
+    ...headlines(m.runs, name, { multiSet, searches: m.sets.flatMap((s) => s.searches ?? []) }),
+  ];
   // Tables list runs in the charts' order: by adapter, then the matrix.
   const ordered = chooseLayout(measured(m.runs)).sort(m.runs);
   const verdicts = verdictTable(ordered, name);

@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../core/errors.js";
+import { FIND_MAX_FILE, type FindMaxRecord, findMaxRecordSchema } from "../core/find-max.js";
 import { RESULTS_FORMAT, type RunResult, runResultSchema } from "../core/results.js";
 
 /**
@@ -34,6 +35,8 @@ export interface ResultSet {
   readonly label: string;
   readonly source: string;
   readonly runs: readonly LoadedRun[];
+  /** The `rate: find-max` searches of a results directory (its find-max.json), if it has any. */
+  readonly searches?: readonly FindMaxRecord[];
 }
 
 /** Parses one results.json text; `file` names it in errors. */
@@ -119,7 +122,32 @@ export async function loadResultSet(path: string, label?: string): Promise<Resul
     }
     seen.set(r.result.runId, r.file);
   }
-  return { label: label ?? defaultLabel(path), source: resolve(path), runs };
+  const searches = await readSearches(path);
+  return {
+    label: label ?? defaultLabel(path),
+    source: resolve(path),
+    runs,
+    ...(searches ? { searches } : {}),
+  };
+}
+
+/** A results directory's find-max.json, or null when it has none. */
+async function readSearches(path: string): Promise<FindMaxRecord[] | null> {
+  const file = join(resolve(path), FIND_MAX_FILE);
+  if (!(await isFile(file))) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`${file}: not JSON (${(err as Error).message})`);
+  }
+  const parsed = z.array(findMaxRecordSchema).safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
+    throw new UsageError(`${file}: not a brokerbench find-max.json: ${where}${issue?.message ?? "invalid"}`);
+  }
+  return parsed.data;
 }
 
 function defaultLabel(path: string): string {

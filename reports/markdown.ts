@@ -64,7 +64,10 @@ export function reportMarkdown(m: ReportModel): string {
     "",
   );
   out.push("## Summary", "");
-  for (const h of [...m.comparisons.flatMap(comparisonHeadlines), ...headlines(m.runs, name, { multiSet })])
+  for (const h of [
+    ...m.comparisons.flatMap(comparisonHeadlines),
+    ...headlines(m.runs, name, { multiSet, searches: m.sets.flatMap((s) => s.searches ?? []) }),
+  ])
     out.push(headlineMd(h, href));
   out.push("");
   for (const c of m.comparisons) {

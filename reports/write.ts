@@ -101,6 +101,9 @@ export async function writeReport(
   const defs = buildCharts(
     runs,
     sets.map((s) => s.label),
+    sets.flatMap((s) =>
+      (s.searches ?? []).flatMap((f) => (f.result.maxRate === null ? [] : [f.result.maxRate])),
+    ),
   );
   const needSvg = formats.has("svg") || formats.has("png") || formats.has("html");
   let svgMs = 0;

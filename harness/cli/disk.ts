@@ -38,7 +38,7 @@ export function checkHistoriesFit(
 ): void {
   const need = workloads.reduce((n, w) => n + runHistoryBytes(w, encoding), 0);
   if (need <= free) return;
-  const atMax = workloads.some((w) => w.messages === null && w.rate === "max");
+  const atMax = workloads.some((w) => w.messages === null && typeof w.rate !== "number");
   const alternatives = [
     encoding === "jsonl" ? "--history-format compact" : null,
     "a shorter --duration or --messages",

@@ -154,6 +154,11 @@ export function planRun(options: RunOptions): {
 
 function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
   const { workload: w, caps } = plan;
+  if (w.rate === "find-max")
+    return {
+      status: "error",
+      reason: "rate: find-max is a search over runs (brokerbench run), not the rate of one run",
+    };
   const reason = unsupportedReason(caps, {
     delivery: plan.delivery,
     mode: w.deliveryMode,

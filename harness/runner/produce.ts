@@ -36,7 +36,7 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
     { length: producersTotal },
     (_, i) => new KeyGenerator(w.keys, w.keyCount, i * 7919),
   );
-  const ratePerProducer = w.rate === "max" ? null : w.rate / producersTotal;
+  const ratePerProducer = typeof w.rate === "number" ? w.rate / producersTotal : null;
   const properties = w.predicates === null ? null : new PropertyCycle(w.predicates);
   const spec = w.predicates;
   const groupPredicates = spec === null ? undefined : plan.groups.map((_, g) => groupPredicate(spec, g));

@@ -12,6 +12,8 @@ export {
   FAULT_KINDS,
   type FaultKind,
   type FaultSpec,
+  FIND_MAX_DEFAULTS,
+  type FindMaxSpec,
   faultSchema,
   KEY_DISTRIBUTIONS,
   type KeyDistribution,

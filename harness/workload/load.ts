@@ -34,6 +34,9 @@ export function checkFaultTargets(w: Workload): string | null {
     const problem = faultProblem(f, context);
     if (problem !== null) return `field "faults.${i}.${problem.field}": ${problem.message}`;
   }
+  if (w.findMax !== null && w.rate !== "find-max") return 'field "findMax": applies only with rate: find-max';
+  if (w.rate === "find-max" && w.messages !== null)
+    return 'field "rate": find-max runs a trial per rate for a duration (durationS), not a message count';
   if (w.backlogBytes !== null && w.messages !== null)
     return 'field "backlogBytes": backlog mode runs for a duration (durationS), not a message count';
   if (w.reactors !== null && w.reactors.group > w.groups)

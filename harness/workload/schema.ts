@@ -19,6 +19,27 @@ export type KeyDistribution = (typeof KEY_DISTRIBUTIONS)[number];
 const count = (min: number) => z.number().int().min(min);
 const seconds = z.number().min(0);
 
+/** `rate: find-max`'s search when the workload does not say (`findMax`). */
+export const FIND_MAX_DEFAULTS = {
+  p99Ms: 100,
+  startRate: 1000,
+  maxRate: 10_000_000,
+  precision: 0.05,
+} as const;
+
+export const findMaxSchema = z.strictObject({
+  p99Ms: z.number().positive().optional().describe("a rate holds only with end-to-end p99 at most this"),
+  startRate: z.number().positive().optional().describe("the first rate tried (msg/s)"),
+  maxRate: z.number().positive().optional().describe("never tried above this (msg/s)"),
+  precision: z
+    .number()
+    .min(0.01)
+    .max(0.5)
+    .optional()
+    .describe("stop when the highest rate that held and the lowest that did not are this close"),
+});
+export type FindMaxSpec = z.output<typeof findMaxSchema>;
+
 export const lateGroupSchema = z.strictObject({
   joinAtS: seconds.describe("seconds after producing starts when the group's consumers are created"),
   start: z.enum(["earliest", "latest"]).describe("earliest: replay the log; latest: only what comes after"),
@@ -84,9 +105,17 @@ export const workloadFields = {
   keyCount: count(1).default(100).describe("distinct keys when keys is round-robin or random"),
   producersPerTopic: count(1).default(1).describe("producers per topic"),
   rate: z
-    .union([z.number().positive(), z.literal("max")])
+    .union([z.number().positive(), z.literal("max"), z.literal("find-max")])
     .default("max")
-    .describe("messages per second over all producers, or max (as fast as acknowledged)"),
+    .describe(
+      "messages per second over all producers, max (as fast as acknowledged), or find-max (search for the highest sustainable rate: findMax)",
+    ),
+  findMax: findMaxSchema
+    .nullable()
+    .default(null)
+    .describe(
+      `rate: find-max: {p99Ms?, startRate?, maxRate?, precision?} (defaults ${FIND_MAX_DEFAULTS.p99Ms} ms, ${FIND_MAX_DEFAULTS.startRate}, ${FIND_MAX_DEFAULTS.maxRate}, ${FIND_MAX_DEFAULTS.precision}); a rate holds when it is sustained (published and consumed as offered, backlog bounded), the verdict is not invalid and e2e p99 ≤ p99Ms`,
+    ),
   batchSize: count(1).default(100).describe("messages per send call (a batch shares one intended send time)"),
   groups: count(1).default(1).describe("consumer groups; each reads every topic (pub-sub when > 1)"),
   consumersPerGroup: count(1).default(1).describe("consumers per group, competing for its messages (queue)"),

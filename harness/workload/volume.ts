@@ -1,7 +1,7 @@
 /**
  * How much a workload may move, before it runs: the messages it may send, and so what its history
  * (harness/history/estimate.ts, the CLI's disk check) and its payloads in memory (the runner's
- * memory warning) may come to. Upper estimates: a `rate: max` run is taken at MAX_RATE_ASSUMED.
+ * memory warning) may come to. Upper estimates: a `rate: max` run (and each trial of `rate: find-max`) is taken at MAX_RATE_ASSUMED.
  */
 import type { Workload } from "./schema.js";
 
@@ -10,7 +10,8 @@ export const MAX_RATE_ASSUMED = 2_000_000;
 
 /** Messages a run sends at most: its count, or its rate (max: MAX_RATE_ASSUMED) over its duration. */
 export function maxMessages(w: Workload): number {
-  const sent = w.messages ?? Math.ceil((w.rate === "max" ? MAX_RATE_ASSUMED : w.rate) * w.durationS);
+  const sent =
+    w.messages ?? Math.ceil((typeof w.rate === "number" ? w.rate : MAX_RATE_ASSUMED) * w.durationS);
   // Reacting consumers send an answer for a fraction of what they receive.
   return Math.ceil(sent * (1 + (w.reactors?.fraction ?? 0)));
 }

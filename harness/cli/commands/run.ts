@@ -11,11 +11,10 @@ import { ADAPTERS, findAdapter } from "../../../adapters/registry.js";
 import { checkHistoryFile } from "../../../checkers/index.js";
 import { makeDirs } from "../../../core/dirs.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
+import type { FindMaxRecord } from "../../../core/find-max.js";
 import type { RunResult } from "../../../core/results.js";
-
 import { OMB_LATENCY_NOTE, parseFormats, writeReports } from "../../../reports/index.js";
 import { HISTORY_ENCODINGS, type HistoryEncoding } from "../../history/index.js";
-
 import {
   brokerImage,
   PROVISION_METHODS,
@@ -32,6 +31,7 @@ import {
   type WorkloadRun,
 } from "../../workload/index.js";
 import { checkHistoriesFit, freeBytes } from "../disk.js";
+import { describeSearch, searchMaxRate, trialRun, writeSearches } from "../find-max.js";
 import { progressDisplay } from "../progress.js";
 import { renderSummary, SUMMARY_WIDTH, wrap } from "../summary.js";
 import { defineCommand } from "./command.js";
@@ -146,9 +146,11 @@ export function workloadOverrides(
   if (args.warmup !== undefined) o["warmupS"] = numberArg("--warmup", args.warmup, true);
   if (args.messages !== undefined) o["messages"] = numberArg("--messages", args.messages);
   if (args.rate !== undefined) {
-    const rate = args.rate === "max" ? "max" : Number(args.rate);
-    if (rate !== "max" && !(Number.isFinite(rate) && rate > 0)) {
-      throw new UsageError(`--rate ${args.rate}: expected messages per second (a positive number) or max`);
+    const rate = args.rate === "max" || args.rate === "find-max" ? args.rate : Number(args.rate);
+    if (typeof rate === "number" && !(Number.isFinite(rate) && rate > 0)) {
+      throw new UsageError(
+        `--rate ${args.rate}: expected messages per second (a positive number), max or find-max`,
+      );
     }
     o["rate"] = rate;
   }
@@ -352,7 +354,10 @@ export const runCommand = defineCommand<RunArgs>({
         describe:
           "multiply the backlog mode's size (backlogBytes, OMB consumerBacklogSizeGB), for a smaller machine",
       })
-      .option("rate", { type: "string", describe: "messages per second over all producers, or max" })
+      .option("rate", {
+        type: "string",
+        describe: "messages per second over all producers, max, or find-max (the highest sustainable rate)",
+      })
       .option("set", {
         type: "string",
         array: true,
@@ -414,12 +419,12 @@ export const runCommand = defineCommand<RunArgs>({
     }
     const started: ProvisionedBroker[] = [];
     const results: RunResult[] = [];
+    const searches: FindMaxRecord[] = [];
     const interrupt = interruptOnCtrlC();
     try {
       if (args.provision) planned = await provision(planned, args.provision, started);
-      for (const [i, p] of planned.entries()) {
-        if (interrupt.signal.aborted) break;
-        const label = `[${i + 1}/${planned.length}] ${p.runId}`;
+      /** Runs one run (a planned one, or a find-max trial), records it and says how it went. */
+      const runOne = async (p: PlannedRun, label: string): Promise<RunResult> => {
         const bar = progressDisplay(label);
         const runStarted = performance.now();
         let result: RunResult;
@@ -448,6 +453,25 @@ export const runCommand = defineCommand<RunArgs>({
         // The wall time the user waited (a run that failed to connect has no run time of its own).
         const tookS = (performance.now() - runStarted) / 1000;
         console.error(`${label} on ${p.factory.name}: ${result.status}${verdict} (${tookS.toFixed(1)} s)`);
+        return result;
+      };
+      for (const [i, p] of planned.entries()) {
+        if (interrupt.signal.aborted) break;
+        const label = `[${i + 1}/${planned.length}] ${p.runId}`;
+        if (p.run.workload.rate !== "find-max") {
+          await runOne(p, label);
+          continue;
+        }
+        let n = 0;
+        const search = await searchMaxRate(
+          p.run.workload,
+          (rate) =>
+            runOne({ ...p, ...trialRun(p.run, p.runId, rate) }, `${label} rate=${rate} (trial ${++n})`),
+          () => interrupt.signal.aborted,
+        );
+        const record = { runId: p.runId, adapter: p.factory.name, ...search };
+        searches.push(record);
+        console.error(describeSearch(record));
       }
     } finally {
       interrupt.dispose();
@@ -458,7 +482,9 @@ export const runCommand = defineCommand<RunArgs>({
       }
     }
     console.log(renderSummary(results, { wide: args.wide }));
+    for (const search of searches) console.log(describeSearch(search));
     console.log(`\nresults: ${outDir}`);
+    if (searches.length > 0) console.log(`find-max: ${await writeSearches(outDir, searches)}`);
     if (formats) {
       try {
         const written = await writeReports(outDir, { formats });
