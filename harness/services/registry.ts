@@ -5,6 +5,7 @@
 import { UsageError } from "../../core/errors.js";
 import { artemisService } from "./artemis/artemis.js";
 import type { ServiceDefinition } from "./definition.js";
+import { jetstreamClusterService } from "./jetstream-cluster/jetstream-cluster.js";
 import { kafkaService } from "./kafka/kafka.js";
 import { kafkaClusterService } from "./kafka-cluster/kafka-cluster.js";
 import { pubsubService } from "./pubsub/pubsub.js";
@@ -16,6 +17,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
   artemisService,
   pubsubService,
   kafkaClusterService,
+  jetstreamClusterService,
 ];
 
 export function serviceNames(): string[] {
