@@ -5,6 +5,7 @@
 import { wallMs } from "../../core/clock.js";
 import {
   type BrokerControl,
+  type ClusterControl,
   type ConsumerControl,
   consumerSlot,
   describeTarget,
@@ -24,6 +25,9 @@ import type { Outage } from "./outage.js";
 /** How long after an outage the run may take to be served again before the next fault goes ahead. */
 export const RECOVERY_TIMEOUT_MS = 10_000;
 
+/** How long the clients may take to reconnect to a cluster after its member faults. */
+const CLUSTER_RECONNECT_LIMIT_MS = 60_000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class RunFaultEnv implements FaultEnv {
@@ -34,6 +38,10 @@ export class RunFaultEnv implements FaultEnv {
   private readonly infrastructure: RunInfrastructure;
   private readonly shape: FaultShape;
   private readonly producing: () => boolean;
+  private readonly partitions: number;
+  /** Member faults under way (consumers are away while any is). */
+  private memberFaults = 0;
+  private readonly faultLog: (line: string) => void;
   /** Counts when the last outage began to heal: service is back when they move. */
   private healBaseline: { acked: number; delivered: Map<number, number>; healedMs: number } | null = null;
 
@@ -44,12 +52,18 @@ export class RunFaultEnv implements FaultEnv {
     shape: FaultShape;
     /** Whether producing is still under way (after it, no acknowledgement can show recovery). */
     producing: () => boolean;
+    /** Partitions per topic (a JetStream topic's streams are named by them). */
+    partitions: number;
+    /** A line for results.json's faultLog. */
+    faultLog: (line: string) => void;
   }) {
     this.clients = options.clients;
     this.outage = options.outage;
     this.infrastructure = options.infrastructure;
     this.shape = options.shape;
     this.producing = options.producing;
+    this.partitions = options.partitions;
+    this.faultLog = options.faultLog;
   }
 
   consumer(target: Parameters<FaultEnv["consumer"]>[0]): ConsumerControl {
@@ -72,6 +86,47 @@ export class RunFaultEnv implements FaultEnv {
     const broker = this.infrastructure.broker;
     if (broker === null) throw new Error("this run started no broker process (server: spawn)");
     return broker;
+  }
+
+  cluster(): ClusterControl {
+    const cluster = this.infrastructure.cluster;
+    if (cluster === null) throw new Error("this run started no cluster (server: spawn with serverCluster)");
+    const { instance } = cluster;
+    const topics = this.clients.topics;
+    const partitions = this.partitions;
+    return {
+      nodes: instance.nodes.map((n) => n.id),
+      leaderOf: (topic, partition) => cluster.leaderOf(topics[topic]!, partition, partitions),
+      kill: (node) => instance.kill(node),
+      restart: (node) => instance.restart(node),
+      pause: (node) => instance.pause(node),
+      resume: (node) => instance.resume(node),
+      note: (line) => this.faultLog(line),
+      membersAway: async () => {
+        if (this.memberFaults++ === 0) await this.clients.crashAll();
+      },
+      membersBack: async () => {
+        if (--this.memberFaults === 0) await this.reconnectToCluster();
+      },
+    };
+  }
+
+  /**
+   * After the last member fault: the clients reconnect, again and again while the cluster is still
+   * electing (a group coordinator on a restarted node takes seconds), until RECONNECT_LIMIT_MS.
+   */
+  private async reconnectToCluster(): Promise<void> {
+    const deadline = wallMs() + CLUSTER_RECONNECT_LIMIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.clients.reconnect();
+        return;
+      } catch (err) {
+        if (wallMs() >= deadline) throw err;
+        this.faultLog(`reconnect ${attempt} to the cluster failed: ${(err as Error).message}`);
+        await sleep(1000);
+      }
+    }
   }
 
   network(): NetworkControl {
