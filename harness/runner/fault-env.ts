@@ -19,6 +19,7 @@ import {
   targetOf,
 } from "../faults/index.js";
 import type { RunClients } from "./clients.js";
+import type { RunCluster } from "./cluster.js";
 import type { RunInfrastructure } from "./infrastructure.js";
 import type { Outage } from "./outage.js";
 
@@ -39,6 +40,8 @@ export class RunFaultEnv implements FaultEnv {
   private readonly shape: FaultShape;
   private readonly producing: () => boolean;
   private readonly partitions: number;
+  /** The member each partition ("topic/partition") was last led by, as the cluster said. */
+  private readonly lastLeaders = new Map<string, string>();
   /** Member faults under way (consumers are away while any is). */
   private memberFaults = 0;
   private readonly faultLog: (line: string) => void;
@@ -96,7 +99,7 @@ export class RunFaultEnv implements FaultEnv {
     const partitions = this.partitions;
     return {
       nodes: instance.nodes.map((n) => n.id),
-      leaderOf: (topic, partition) => cluster.leaderOf(topics[topic]!, partition, partitions),
+      leaderOf: (topic, partition) => this.leaderOf(cluster, topics[topic]!, partition, partitions),
       kill: (node) => instance.kill(node),
       restart: (node) => instance.restart(node),
       pause: (node) => instance.pause(node),
@@ -109,6 +112,25 @@ export class RunFaultEnv implements FaultEnv {
         if (--this.memberFaults === 0) await this.reconnectToCluster();
       },
     };
+  }
+
+  /**
+   * The member leading the partition now, or (when the cluster names none: a JetStream stream
+   * whose followers are paused has no quorum and no leader) the last member it named, said so in
+   * the fault log: "kill the leader" then means the member that led it until it could not.
+   */
+  private async leaderOf(cluster: RunCluster, topic: string, partition: number, partitions: number) {
+    const key = `${topic}/${partition}`;
+    try {
+      const leader = await cluster.leaderOf(topic, partition, partitions);
+      this.lastLeaders.set(key, leader);
+      return leader;
+    } catch (err) {
+      const last = this.lastLeaders.get(key);
+      if (last === undefined) throw err;
+      this.faultLog(`${key} has no leader now (${(err as Error).message}); node ${last} led it last`);
+      return last;
+    }
   }
 
   /**
