@@ -81,6 +81,31 @@ describe("a workload's member faults", () => {
     ).toMatch(/faults\.0\.target.*"broker" is not a target of broker-pause/);
   });
 
+  it("come from a nemesis schedule like any other target", () => {
+    const [run] = parseWorkloadText(
+      workload([
+        "server: spawn",
+        "serverCluster: kafka-cluster",
+        "nemesis: { kind: broker-pause, target: 'leader-of:0/1', every: 2, duration: 1, seed: 7 }",
+      ]),
+      "w.yaml",
+    );
+    const faults = run!.workload.faults;
+    expect(faults.map((f) => f.at)).toEqual([2, 4, 6, 8]);
+    expect(new Set(faults.map((f) => `${f.kind} ${f.target}`))).toEqual(
+      new Set(["broker-pause leader-of:0/1"]),
+    );
+    expect(
+      refusal(
+        workload([
+          "server: spawn",
+          "serverCluster: kafka-cluster",
+          "nemesis: { kind: broker-pause, every: 5, duration: 2 }",
+        ]),
+      ),
+    ).toMatch(/nemesis\.target.*broker-pause needs a target \(node:2 or node:random or leader-of:0\/0/);
+  });
+
   it("need a cluster, and a cluster needs server: spawn", () => {
     expect(
       refusal(
