@@ -13,6 +13,7 @@ import { pubsubPushBenchmark } from "./pubsub-push.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
 import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
+import { replicationBenchmark } from "./replication.js";
 import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
@@ -31,6 +32,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   artemisStartBenchmark,
   pubsubPushBenchmark,
   cliStartBenchmark,
+  replicationBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

@@ -44,6 +44,10 @@ export const JETSTREAM_SETTINGS = {
     default: "5000",
     description: "how long a publish waits for JetStream's acknowledgement",
   },
+  replicas: {
+    default: "1",
+    description: "copies of each stream (1–5): 3 on a jetstream-cluster, where a stream survives a node",
+  },
   duplicateWindowMs: {
     default: "120000",
     description: "the stream deduplicates a message id seen within this many milliseconds",

@@ -41,6 +41,16 @@ interface JetStreamTuning {
   readonly publishTimeoutMs: number;
 }
 
+/** Stream replicas: 1 to 5, JetStream's limit (3 on a jetstream-cluster). */
+function replicasSetting(settings: AdapterSettings): number {
+  const raw = setting(settings, "replicas", "1");
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) {
+    throw new UsageError(`${NAME}: setting replicas=${raw} must be an integer from 1 to 5`);
+  }
+  return n;
+}
+
 /** Checked before connecting: a bad setting is a usage error, not an unreachable broker. */
 function parseTuning(settings: AdapterSettings): JetStreamTuning {
   const storage = setting(settings, "storage", "file");
@@ -48,7 +58,11 @@ function parseTuning(settings: AdapterSettings): JetStreamTuning {
     throw new UsageError(`${NAME}: setting storage=${storage} must be "file" or "memory"`);
   }
   return {
-    stream: { storage, duplicateWindowMs: numberSetting(NAME, settings, "duplicateWindowMs", 120_000) },
+    stream: {
+      storage,
+      duplicateWindowMs: numberSetting(NAME, settings, "duplicateWindowMs", 120_000),
+      replicas: replicasSetting(settings),
+    },
     consumer: {
       ackWaitMs: numberSetting(NAME, settings, "ackWaitMs", 10_000),
       ackTimeoutMs: numberSetting(NAME, settings, "ackTimeoutMs", 5_000),

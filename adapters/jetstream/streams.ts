@@ -76,6 +76,8 @@ function isNotFound(err: unknown): boolean {
 export interface StreamSettings {
   readonly storage: "file" | "memory";
   readonly duplicateWindowMs: number;
+  /** Copies of each stream the cluster keeps (1 on a single server). */
+  readonly replicas: number;
 }
 
 /** Creates the topic's streams fresh, removing left-over brokerbench streams on the same subjects. */
@@ -106,7 +108,7 @@ export async function createStreams(
       subjects: [p.subject],
       storage: settings.storage === "memory" ? StorageType.Memory : StorageType.File,
       retention: RetentionPolicy.Limits,
-      num_replicas: 1,
+      num_replicas: settings.replicas,
       duplicate_window: nanos(settings.duplicateWindowMs),
     });
   }

@@ -79,7 +79,12 @@ class KafkaAdapter implements Adapter {
     }
     const existing = await this.admin.listTopics();
     if (existing.includes(spec.name)) await this.deleteTopicAndWait(spec.name);
-    await this.admin.createTopics({ topics: [spec.name], partitions: spec.partitions, replicas: 1 });
+    await this.admin.createTopics({
+      topics: [spec.name],
+      partitions: spec.partitions,
+      replicas: this.s.replicas,
+      configs: [...this.s.topicConfigs],
+    });
     await this.waitForLeaders(spec.name, spec.partitions);
   }
 
@@ -208,9 +213,11 @@ class KafkaAdapter implements Adapter {
   private async ensureTopic(name: string): Promise<void> {
     const existing = await this.admin.listTopics();
     if (existing.includes(name)) return;
-    await this.admin.createTopics({ topics: [name], partitions: 1, replicas: 1 }).catch((err: unknown) => {
-      if (!/TOPIC_ALREADY_EXISTS|already exists/i.test(describeError(err))) throw err;
-    });
+    await this.admin
+      .createTopics({ topics: [name], partitions: 1, replicas: this.s.replicas })
+      .catch((err: unknown) => {
+        if (!/TOPIC_ALREADY_EXISTS|already exists/i.test(describeError(err))) throw err;
+      });
     await this.waitForLeaders(name, 1);
   }
 

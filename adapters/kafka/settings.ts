@@ -63,6 +63,15 @@ export const KAFKA_SETTINGS = {
     description: "longest a Fetch waits on the broker for data (OMB polls every 100 ms)",
   },
   fetchMaxBytes: { default: "8388608", description: "most bytes one Fetch returns" },
+  replicas: {
+    default: "1",
+    description: "replication factor of the topics the adapter creates (3 on a kafka-cluster)",
+  },
+  topicConfigs: {
+    default: "",
+    description:
+      "configs of the topics the adapter creates, name=value[,name=value…] (min.insync.replicas=2,unclean.leader.election.enable=true)",
+  },
   route: {
     default: "auto",
     description:
@@ -101,6 +110,10 @@ export interface KafkaSettings {
   readonly fetchMaxWaitMs: number;
   readonly fetchMaxBytes: number;
   readonly route: Route;
+  /** Replication factor of created topics. */
+  readonly replicas: number;
+  /** Topic-level configs of created topics, in the order written. */
+  readonly topicConfigs: readonly { readonly name: string; readonly value: string }[];
 }
 
 /** host:port[,host:port…] (an optional `kafka://` in front is accepted). */
@@ -134,6 +147,18 @@ function oneOf<T extends string>(name: SettingName, raw: string, allowed: readon
     throw new UsageError(`${NAME}: setting ${name}=${raw} must be one of ${allowed.join(", ")}`);
   }
   return raw as T;
+}
+
+/** `name=value[,name=value…]` (Kafka config names: dotted lowercase words). */
+export function parseTopicConfigs(raw: string): { name: string; value: string }[] {
+  if (raw.trim() === "") return [];
+  return raw.split(",").map((pair) => {
+    const m = /^\s*([a-z][a-z0-9.]*)=([^=,\s]+)\s*$/.exec(pair);
+    if (m === null) {
+      throw new UsageError(`${NAME}: setting topicConfigs="${raw}": "${pair}" is not name=value`);
+    }
+    return { name: m[1]!, value: m[2]! };
+  });
 }
 
 /** The settings with the preset's values under the explicit ones, checked. */
@@ -181,6 +206,8 @@ export function parseSettings(settings: AdapterSettings): KafkaSettings {
     fetchMaxWaitMs: positiveInt("fetchMaxWaitMs", get("fetchMaxWaitMs"), 0),
     fetchMaxBytes: positiveInt("fetchMaxBytes", get("fetchMaxBytes"), 1024),
     route: oneOf("route", get("route"), ROUTES),
+    replicas: positiveInt("replicas", get("replicas"), 1),
+    topicConfigs: parseTopicConfigs(get("topicConfigs")),
   };
 }
 

@@ -51,7 +51,8 @@ export async function connectNats(
   const url = setting(settings, "url", NATS_DEFAULT_URL);
   const timeout = numberSetting(adapter, settings, "connectTimeoutMs", 3000);
   const options: ConnectionOptions = {
-    servers: url,
+    // A cluster's members, comma-separated (nats://a:4222,nats://b:4222): the client picks one.
+    servers: url.split(",").map((u) => u.trim()),
     name,
     timeout,
     reconnect: false,

@@ -4,6 +4,7 @@
  * Nothing here knows how a broker is started: the reference broker's child process
  * (spawned-broker.ts) is one BrokerControl; services started through harness/services are others.
  */
+import type { ClusterControl } from "./cluster.js";
 import type { BrokerTarget, ConsumerTarget, ProducerTarget } from "./targets.js";
 
 /** One consumer slot of the run; a crashed consumer is replaced in place by a new process. */
@@ -38,6 +39,8 @@ export interface FaultEnv {
   setAckLoss(target: ProducerTarget, lost: boolean): void;
   /** The broker process; throws when the run did not start one. */
   broker(target: BrokerTarget): BrokerControl;
+  /** The cluster the run started (`serverCluster`); throws when it started none. */
+  cluster(): ClusterControl;
   /** The proxy in front of the broker; throws when the run has none. */
   network(): NetworkControl;
   /**

@@ -1,3 +1,4 @@
+export type { ClusterControl, MemberTarget } from "./cluster.js";
 export type { BrokerControl, ConsumerControl, FaultEnv, NetworkControl, Recovery } from "./env.js";
 export {
   CONFLICT_POLICIES,

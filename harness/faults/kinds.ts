@@ -6,6 +6,14 @@
  */
 import { z } from "zod";
 import { wallMs } from "../../core/clock.js";
+import {
+  CRASH,
+  endMemberFault,
+  type MemberTarget,
+  memberResource,
+  PAUSE,
+  startMemberFault,
+} from "./cluster.js";
 import type { FaultEnv, Recovery } from "./env.js";
 import {
   type FaultShape,
@@ -22,6 +30,7 @@ export const FAULT_KINDS = [
   "consumer-stall",
   "producer-ack-loss",
   "broker-crash",
+  "broker-pause",
   "network-latency",
   "network-bandwidth",
   "network-reset",
@@ -84,6 +93,8 @@ const consumerHolds = (t: TargetOf<"consumer">) => [
   exclusive(`consumer:${t.group}/${t.index}`),
 ];
 const OUTAGE_HOLDS = [exclusive(CLIENTS), exclusive(BROKER)];
+/** A member fault holds its target; an outage of the whole broker excludes it (shared hold of the broker). */
+const memberHolds = (t: MemberTarget) => [shared(BROKER), exclusive(memberResource(t))];
 const awaitService = (env: FaultEnv, timeoutMs: number) => env.awaitService(timeoutMs);
 
 export const FAULTS: { readonly [K in FaultKind]: FaultKindDef } = {
@@ -112,13 +123,25 @@ export const FAULTS: { readonly [K in FaultKind]: FaultKindDef } = {
     end: async (_f, t, env) => env.setAckLoss(t, false),
   }),
   "broker-crash": define({
-    targets: ["broker"],
+    // The broker: an outage (every client cut off and reconnected). A cluster member: the clients
+    // stay; the cluster elects new leaders and the clients find them (cluster.ts).
+    targets: ["broker", "node", "leader-of", "followers-of"],
     params: {},
     needs: "broker-process",
-    holds: () => OUTAGE_HOLDS,
-    start: (_f, t, env) => env.beginOutage(() => env.broker(t).kill()),
-    end: (_f, t, env) => env.endOutage(() => env.broker(t).restart()),
+    holds: (t) => (t.form === "broker" ? OUTAGE_HOLDS : memberHolds(t)),
+    start: (f, t, env) =>
+      t.form === "broker" ? env.beginOutage(() => env.broker(t).kill()) : startMemberFault(CRASH, f, t, env),
+    end: (f, t, env) =>
+      t.form === "broker" ? env.endOutage(() => env.broker(t).restart()) : endMemberFault(CRASH, f, env),
     settle: awaitService,
+  }),
+  "broker-pause": define({
+    targets: ["node", "leader-of", "followers-of"],
+    params: {},
+    needs: "broker-process",
+    holds: memberHolds,
+    start: (f, t, env) => startMemberFault(PAUSE, f, t, env),
+    end: (f, _t, env) => endMemberFault(PAUSE, f, env),
   }),
   "network-latency": define({
     targets: ["broker"],

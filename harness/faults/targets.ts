@@ -3,8 +3,12 @@
  * `producer:0`, `broker`), each parsed once into a typed target and checked against the
  * workload's shape here. A fault kind (kinds.ts) lists the forms it accepts.
  *
- * Brokers started as clusters (harness/services) will add `node:<n>` and
- * `leader-of:<topic>/<partition>`: one entry below each, and the kinds that take them list them.
+ * A broker started as a cluster (harness/services: kafka-cluster, jetstream-cluster) adds
+ * `node:<n>` (a member by its id, 1-based), `node:random` (one drawn when the fault starts) and
+ * `leader-of:<topic>/<partition>` (the member leading that partition when the fault starts; the
+ * topic is its index in the run, 0-based) and `followers-of:<topic>/<partition>` (every other
+ * member: the leader left to run alone). Which node a member target means is only known at the
+ * fault's start: the cluster is asked then (cluster.ts).
  */
 
 export interface ConsumerTarget {
@@ -25,7 +29,37 @@ export interface BrokerTarget {
   readonly form: "broker";
 }
 
-export type FaultTarget = ConsumerTarget | ProducerTarget | BrokerTarget;
+/** One member of a cluster: by id, or drawn at random when the fault starts. */
+export interface NodeTarget {
+  readonly form: "node";
+  /** 1-based member id, or "random". */
+  readonly node: number | "random";
+}
+
+/** The member leading a partition of one of the run's topics when the fault starts. */
+export interface LeaderTarget {
+  readonly form: "leader-of";
+  /** The topic's index in the run (0-based). */
+  readonly topic: number;
+  readonly partition: number;
+}
+
+/** Every member but the one leading the partition when the fault starts. */
+export interface FollowersTarget {
+  readonly form: "followers-of";
+  /** The topic's index in the run (0-based). */
+  readonly topic: number;
+  readonly partition: number;
+}
+
+export type FaultTarget =
+  | ConsumerTarget
+  | ProducerTarget
+  | BrokerTarget
+  | NodeTarget
+  | LeaderTarget
+  | FollowersTarget;
+type PartitionForm = (LeaderTarget | FollowersTarget)["form"];
 export type TargetFormName = FaultTarget["form"];
 export type TargetOf<F extends TargetFormName> = Extract<FaultTarget, { readonly form: F }>;
 
@@ -35,6 +69,11 @@ export interface FaultShape {
   readonly groups: readonly string[];
   readonly consumersPerGroup: number;
   readonly producers: number;
+  /** Members of the cluster the run starts, or undefined when it starts none. */
+  readonly clusterNodes?: number;
+  /** The run's topics and partitions per topic (leader-of targets must name one). */
+  readonly topics?: number;
+  readonly partitions?: number;
 }
 
 interface TargetForm<F extends TargetFormName> {
@@ -47,6 +86,32 @@ interface TargetForm<F extends TargetFormName> {
 
 const CONSUMER = /^(?:group:([^/\s]+)\/)?consumer:(\d+)$/;
 const PRODUCER = /^producer:(\d+)$/;
+const NODE = /^node:(\d+|random)$/;
+const PARTITION_MEMBER = /^(leader-of|followers-of):(\d+)\/(\d+)$/;
+const NO_CLUSTER = "a cluster member target needs a cluster: server: spawn with serverCluster";
+
+function partitionMemberForm<F extends PartitionForm>(form: F): TargetForm<F> {
+  return {
+    example: `${form}:0/0 (topic index/partition)`,
+    parse(text) {
+      const m = PARTITION_MEMBER.exec(text);
+      if (m === null || m[1] !== form) return null;
+      // `form` is F, so this is TargetOf<F>; TypeScript does not narrow a generic's literal.
+      return { form, topic: Number(m[2]), partition: Number(m[3]) } as unknown as TargetOf<F>;
+    },
+    missing(target, shape) {
+      const t = target as LeaderTarget | FollowersTarget;
+      if (shape.clusterNodes === undefined) return NO_CLUSTER;
+      if (shape.topics !== undefined && t.topic >= shape.topics) {
+        return `topic ${t.topic} does not exist (topics: ${shape.topics}, 0 … ${shape.topics - 1})`;
+      }
+      if (shape.partitions !== undefined && t.partition >= shape.partitions) {
+        return `partition ${t.partition} does not exist (partitions: ${shape.partitions}, 0 … ${shape.partitions - 1})`;
+      }
+      return null;
+    },
+  };
+}
 
 export const TARGET_FORMS: { readonly [F in TargetFormName]: TargetForm<F> } = {
   consumer: {
@@ -83,6 +148,21 @@ export const TARGET_FORMS: { readonly [F in TargetFormName]: TargetForm<F> } = {
     parse: (text) => (text === "broker" ? { form: "broker" } : null),
     missing: () => null,
   },
+  node: {
+    example: "node:2 or node:random",
+    parse(text) {
+      const m = NODE.exec(text);
+      if (m === null) return null;
+      return { form: "node", node: m[1] === "random" ? "random" : Number(m[1]) };
+    },
+    missing(t, shape) {
+      if (shape.clusterNodes === undefined) return NO_CLUSTER;
+      if (t.node === "random" || (t.node >= 1 && t.node <= shape.clusterNodes)) return null;
+      return `node:${t.node} does not exist (${shape.clusterNodes} members: node:1 … node:${shape.clusterNodes})`;
+    },
+  },
+  "leader-of": partitionMemberForm("leader-of"),
+  "followers-of": partitionMemberForm("followers-of"),
 };
 
 /** The target `text` stands for among `forms`, or null when it is none of them. */
@@ -121,5 +201,10 @@ export function describeTarget(t: FaultTarget): string {
       return `producer:${t.index}`;
     case "broker":
       return "broker";
+    case "node":
+      return `node:${t.node}`;
+    case "leader-of":
+    case "followers-of":
+      return `${t.form}:${t.topic}/${t.partition}`;
   }
 }

@@ -5,6 +5,7 @@
 import { wallMs } from "../../core/clock.js";
 import {
   type BrokerControl,
+  type ClusterControl,
   type ConsumerControl,
   consumerSlot,
   describeTarget,
@@ -18,11 +19,15 @@ import {
   targetOf,
 } from "../faults/index.js";
 import type { RunClients } from "./clients.js";
+import type { RunCluster } from "./cluster.js";
 import type { RunInfrastructure } from "./infrastructure.js";
 import type { Outage } from "./outage.js";
 
 /** How long after an outage the run may take to be served again before the next fault goes ahead. */
 export const RECOVERY_TIMEOUT_MS = 10_000;
+
+/** How long the clients may take to reconnect to a cluster after its member faults. */
+const CLUSTER_RECONNECT_LIMIT_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -34,6 +39,12 @@ export class RunFaultEnv implements FaultEnv {
   private readonly infrastructure: RunInfrastructure;
   private readonly shape: FaultShape;
   private readonly producing: () => boolean;
+  private readonly partitions: number;
+  /** The member each partition ("topic/partition") was last led by, as the cluster said. */
+  private readonly lastLeaders = new Map<string, string>();
+  /** Member faults under way (consumers are away while any is). */
+  private memberFaults = 0;
+  private readonly faultLog: (line: string) => void;
   /** Counts when the last outage began to heal: service is back when they move. */
   private healBaseline: { acked: number; delivered: Map<number, number>; healedMs: number } | null = null;
 
@@ -44,12 +55,18 @@ export class RunFaultEnv implements FaultEnv {
     shape: FaultShape;
     /** Whether producing is still under way (after it, no acknowledgement can show recovery). */
     producing: () => boolean;
+    /** Partitions per topic (a JetStream topic's streams are named by them). */
+    partitions: number;
+    /** A line for results.json's faultLog. */
+    faultLog: (line: string) => void;
   }) {
     this.clients = options.clients;
     this.outage = options.outage;
     this.infrastructure = options.infrastructure;
     this.shape = options.shape;
     this.producing = options.producing;
+    this.partitions = options.partitions;
+    this.faultLog = options.faultLog;
   }
 
   consumer(target: Parameters<FaultEnv["consumer"]>[0]): ConsumerControl {
@@ -72,6 +89,66 @@ export class RunFaultEnv implements FaultEnv {
     const broker = this.infrastructure.broker;
     if (broker === null) throw new Error("this run started no broker process (server: spawn)");
     return broker;
+  }
+
+  cluster(): ClusterControl {
+    const cluster = this.infrastructure.cluster;
+    if (cluster === null) throw new Error("this run started no cluster (server: spawn with serverCluster)");
+    const { instance } = cluster;
+    const topics = this.clients.topics;
+    const partitions = this.partitions;
+    return {
+      nodes: instance.nodes.map((n) => n.id),
+      leaderOf: (topic, partition) => this.leaderOf(cluster, topics[topic]!, partition, partitions),
+      kill: (node) => instance.kill(node),
+      restart: (node) => instance.restart(node),
+      pause: (node) => instance.pause(node),
+      resume: (node) => instance.resume(node),
+      note: (line) => this.faultLog(line),
+      membersAway: async () => {
+        if (this.memberFaults++ === 0) await this.clients.crashAll();
+      },
+      membersBack: async () => {
+        if (--this.memberFaults === 0) await this.reconnectToCluster();
+      },
+    };
+  }
+
+  /**
+   * The member leading the partition now, or (when the cluster names none: a JetStream stream
+   * whose followers are paused has no quorum and no leader) the last member it named, said so in
+   * the fault log: "kill the leader" then means the member that led it until it could not.
+   */
+  private async leaderOf(cluster: RunCluster, topic: string, partition: number, partitions: number) {
+    const key = `${topic}/${partition}`;
+    try {
+      const leader = await cluster.leaderOf(topic, partition, partitions);
+      this.lastLeaders.set(key, leader);
+      return leader;
+    } catch (err) {
+      const last = this.lastLeaders.get(key);
+      if (last === undefined) throw err;
+      this.faultLog(`${key} has no leader now (${(err as Error).message}); node ${last} led it last`);
+      return last;
+    }
+  }
+
+  /**
+   * After the last member fault: the clients reconnect, again and again while the cluster is still
+   * electing (a group coordinator on a restarted node takes seconds), until RECONNECT_LIMIT_MS.
+   */
+  private async reconnectToCluster(): Promise<void> {
+    const deadline = wallMs() + CLUSTER_RECONNECT_LIMIT_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.clients.reconnect();
+        return;
+      } catch (err) {
+        if (wallMs() >= deadline) throw err;
+        this.faultLog(`reconnect ${attempt} to the cluster failed: ${(err as Error).message}`);
+        await sleep(1000);
+      }
+    }
   }
 
   network(): NetworkControl {

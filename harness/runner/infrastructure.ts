@@ -8,6 +8,7 @@ import type { AdapterFactory, AdapterSettings } from "../../adapters/contract.js
 import { type BrokerControl, faultsNeed, type NetworkControl, SpawnedBroker } from "../faults/index.js";
 import { FaultProxy } from "../proxy/index.js";
 import type { Workload } from "../workload/index.js";
+import type { RunCluster } from "./cluster.js";
 
 /**
  * The broker's host:port inside an adapter's url setting (`nats://h:4222`, `amqp://u:p@h:5672/vh`,
@@ -32,11 +33,19 @@ export class RunInfrastructure {
   readonly settings: AdapterSettings;
   private readonly server: SpawnedBroker | null;
   private readonly proxy: FaultProxy | null;
+  /** The cluster the run started (`serverCluster`), or null. */
+  readonly cluster: RunCluster | null;
 
-  private constructor(settings: AdapterSettings, server: SpawnedBroker | null, proxy: FaultProxy | null) {
+  private constructor(
+    settings: AdapterSettings,
+    server: SpawnedBroker | null,
+    proxy: FaultProxy | null,
+    cluster: RunCluster | null = null,
+  ) {
     this.settings = settings;
     this.server = server;
     this.proxy = proxy;
+    this.cluster = cluster;
   }
 
   /** Starts what the workload needs; on failure stops what it had started and throws. */
@@ -47,8 +56,16 @@ export class RunInfrastructure {
   ): Promise<RunInfrastructure> {
     let server: SpawnedBroker | null = null;
     let proxy: FaultProxy | null = null;
+    let cluster: RunCluster | null = null;
     try {
-      if (w.server === "spawn") {
+      if (w.server === "spawn" && w.serverCluster !== "none") {
+        // Loaded only here: the cluster services bring their client libraries.
+        const { RunCluster } = await import("./cluster.js");
+        cluster = await RunCluster.start(w.serverCluster);
+        // The run's own settings (acks, topicConfigs, replicas) win; the addresses are the cluster's.
+        const url = cluster.settings["url"]!;
+        settings = { ...cluster.settings, ...settings, url };
+      } else if (w.server === "spawn") {
         server = await SpawnedBroker.start(w.serverFlush);
         settings = { ...settings, url: server.address };
       }
@@ -65,14 +82,16 @@ export class RunInfrastructure {
         settings = { ...settings, url: at.rewrite(proxy.address) };
       }
     } catch (err) {
-      await new RunInfrastructure(settings, server, proxy).stop();
+      await new RunInfrastructure(settings, server, proxy, cluster).stop();
       throw err;
     }
-    return new RunInfrastructure(settings, server, proxy);
+    return new RunInfrastructure(settings, server, proxy, cluster);
   }
 
-  /** The broker process the run started (`server: spawn`), or null. */
+  /** The broker process the run started (`server: spawn`; a cluster: all its members at once), or null. */
   get broker(): BrokerControl | null {
+    const instance = this.cluster?.instance;
+    if (instance !== undefined) return { kill: () => instance.kill(), restart: () => instance.restart() };
     return this.server;
   }
 
@@ -84,5 +103,6 @@ export class RunInfrastructure {
   async stop(): Promise<void> {
     await this.proxy?.close().catch(() => {});
     await this.server?.stop().catch(() => {});
+    await this.cluster?.stop().catch(() => {});
   }
 }

@@ -152,6 +152,15 @@ export function planRun(options: RunOptions): {
   };
 }
 
+/**
+ * The adapters each cluster service serves (its definition's `adapters`, which loads its client
+ * library: planning stays cheap; cluster.test.ts checks they agree).
+ */
+export const CLUSTER_ADAPTERS: Readonly<Record<"kafka-cluster" | "jetstream-cluster", readonly string[]>> = {
+  "kafka-cluster": ["kafka"],
+  "jetstream-cluster": ["jetstream", "nats"],
+};
+
 function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
   const { workload: w, caps } = plan;
   if (w.rate === "find-max")
@@ -179,7 +188,15 @@ function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
       reason: `${adapter}: a late group at earliest needs replay, which it lacks`,
     };
   }
-  if (w.server === "spawn" && adapter !== "reference") {
+  if (w.server === "spawn" && w.serverCluster !== "none") {
+    const served = CLUSTER_ADAPTERS[w.serverCluster];
+    if (!served.includes(adapter)) {
+      return {
+        status: "not-supported",
+        reason: `${adapter}: serverCluster ${w.serverCluster} serves ${served.join(", ")}`,
+      };
+    }
+  } else if (w.server === "spawn" && adapter !== "reference") {
     return { status: "not-supported", reason: `${adapter}: server: spawn starts the reference broker only` };
   }
   return null;

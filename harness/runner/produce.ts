@@ -13,6 +13,9 @@ import { type ProducerOutcome, runProducer } from "./producer-loop.js";
 import { errorMessage } from "./run-log.js";
 import type { RunSession } from "./setup.js";
 
+/** After a failed send on a cluster, how long a lane waits before going on (leader election takes seconds). */
+const CLUSTER_RETRY_MS = 200;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface ProduceOutcome {
@@ -42,6 +45,7 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
   const groupPredicates = spec === null ? undefined : plan.groups.map((_, g) => groupPredicate(spec, g));
   const limits = splitEvenly(w.messages, producersTotal);
 
+  const onCluster = session.infrastructure.cluster !== null;
   session.producing.active = true;
   monitor.start(startMs);
   faults?.arm(startMs, w.messages === null && backlog === null ? fixedEndMs : null);
@@ -65,7 +69,14 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
           // An at-most-once producer never sends a message twice: a lost acknowledgement stays unknown.
           retryLostAcks: w.deliveryMode !== "at-most-once",
           messageIds: clients.messageIds,
-          recover: () => outage.recover(i),
+          recover: async () => {
+            const after = await outage.recover(i);
+            if (after !== null || !onCluster) return after;
+            // A cluster member's fault is no outage: the client stays and finds the new leader.
+            // The failed send spent its process; the lane goes on as a new one after a pause.
+            await sleep(CLUSTER_RETRY_MS);
+            return ctx.abort.aborted ? null : (clients.producers[i] ?? null);
+          },
           topic: clients.topics[i % clients.topics.length]!,
           ratePerSec: ratePerProducer,
           batchSize: w.batchSize,

@@ -134,6 +134,8 @@ export async function openSession(
       producers: clients.producerCount,
     },
     producing: () => producing.active,
+    partitions: w.partitions,
+    faultLog: (line) => log.fault(line),
   });
   const faults =
     w.faults.length === 0

@@ -5,7 +5,9 @@
 import { UsageError } from "../../core/errors.js";
 import { artemisService } from "./artemis/artemis.js";
 import type { ServiceDefinition } from "./definition.js";
+import { jetstreamClusterService } from "./jetstream-cluster/jetstream-cluster.js";
 import { kafkaService } from "./kafka/kafka.js";
+import { kafkaClusterService } from "./kafka-cluster/kafka-cluster.js";
 import { pubsubService } from "./pubsub/pubsub.js";
 import { referenceService } from "./reference/reference.js";
 
@@ -14,6 +16,8 @@ export const SERVICES: readonly ServiceDefinition[] = [
   referenceService,
   artemisService,
   pubsubService,
+  kafkaClusterService,
+  jetstreamClusterService,
 ];
 
 export function serviceNames(): string[] {

@@ -24,6 +24,9 @@ function faultContext(w: Workload): FaultContext {
     consumersPerGroup: w.consumersPerGroup,
     producers: w.topics * w.producersPerTopic,
     provides: w.server === "spawn" ? ["broker-process"] : [],
+    ...(w.server === "spawn" && w.serverCluster !== "none"
+      ? { clusterNodes: 3, topics: w.topics, partitions: w.partitions }
+      : {}),
     durationS: w.messages === null ? w.durationS : null,
   };
 }
@@ -37,6 +40,8 @@ export function checkFaultTargets(w: Workload): string | null {
   if (w.findMax !== null && w.rate !== "find-max") return 'field "findMax": applies only with rate: find-max';
   if (w.rate === "find-max" && w.messages !== null)
     return 'field "rate": find-max runs a trial per rate for a duration (durationS), not a message count';
+  if (w.serverCluster !== "none" && w.server !== "spawn")
+    return 'field "serverCluster": a cluster is started for the run only with server: spawn';
   if (w.backlogBytes !== null && w.messages !== null)
     return 'field "backlogBytes": backlog mode runs for a duration (durationS), not a message count';
   if (w.reactors !== null && w.reactors.group > w.groups)

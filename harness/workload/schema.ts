@@ -170,6 +170,12 @@ export const workloadFields = {
     .enum(["always", "interval", "none"])
     .default("always")
     .describe("server: spawn: its --flush policy (always: fsync before every acknowledgement)"),
+  serverCluster: z
+    .enum(["none", "kafka-cluster", "jetstream-cluster"])
+    .default("none")
+    .describe(
+      "server: spawn: start this 3-node cluster service for the run instead of the reference broker (faults may target node:<n>, node:random, leader-of:<topic>/<partition>)",
+    ),
   filters: count(0)
     .default(0)
     .describe(

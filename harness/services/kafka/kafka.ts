@@ -56,7 +56,10 @@ export async function kafkaClasspath(
 }
 
 /** Runs a short-lived JVM tool to the end; its output only matters when it fails. */
-function runTool(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+export function runTool(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn("java", [...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
