@@ -134,7 +134,12 @@ const before = (a: Position, b: Position) =>
 export function pipelineOf(lines: readonly string[]): PipelineMeta | null {
   const first = lines.find((l) => l.trim() !== "");
   if (first === undefined) return null;
-  const meta = JSON.parse(first) as Line;
+  let meta: Line;
+  try {
+    meta = JSON.parse(first) as Line;
+  } catch {
+    return null; // not JSON: the other checkers say where
+  }
   if (meta.f !== "meta") return null;
   const p = (meta.value as { pipeline?: unknown } | undefined)?.pipeline as PipelineMeta | undefined;
   if (p === undefined || typeof p.input !== "string" || typeof p.output !== "string") return null;
