@@ -14,6 +14,29 @@ import type { ReferenceSettings } from "./settings.js";
 
 export const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** The next offsets to read after `deliveries`, per partition (what a commit of them records). */
+export function offsetsAfter(
+  deliveries: readonly Delivery[],
+): { topic: string; partition: number; offset: number }[] {
+  const next = new Map<string, { topic: string; partition: number; offset: number }>();
+  // Deliveries come in runs of one partition: look the partition up once per run.
+  let cur: { topic: string; partition: number; offset: number } | undefined;
+  for (let i = 0; i < deliveries.length; i++) {
+    const d = deliveries[i]!;
+    if (d.offset === null) continue;
+    if (cur === undefined || cur.topic !== d.topic || cur.partition !== d.partition) {
+      const k = tpKey(d.topic, d.partition);
+      cur = next.get(k);
+      if (cur === undefined) {
+        cur = { topic: d.topic, partition: d.partition, offset: d.offset + 1 };
+        next.set(k, cur);
+      }
+    }
+    if (d.offset + 1 > cur.offset) cur.offset = d.offset + 1;
+  }
+  return [...next.values()];
+}
+
 /**
  * The poll and delivery paths heartbeat at most this often (besides the session timer): a busy
  * member learns of a rebalance within one poll or batch, which keeps the window where a moving
@@ -191,23 +214,7 @@ export class LogMember {
   /** Commits the offsets after the deliveries; on a stale generation retries once if it still owns them. */
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
     if (this.failure !== null) throw this.failure;
-    const next = new Map<string, { topic: string; partition: number; offset: number }>();
-    // Deliveries come in runs of one partition: look the partition up once per run.
-    let cur: { topic: string; partition: number; offset: number } | undefined;
-    for (let i = 0; i < deliveries.length; i++) {
-      const d = deliveries[i]!;
-      if (d.offset === null) continue;
-      if (cur === undefined || cur.topic !== d.topic || cur.partition !== d.partition) {
-        const k = tpKey(d.topic, d.partition);
-        cur = next.get(k);
-        if (cur === undefined) {
-          cur = { topic: d.topic, partition: d.partition, offset: d.offset + 1 };
-          next.set(k, cur);
-        }
-      }
-      if (d.offset + 1 > cur.offset) cur.offset = d.offset + 1;
-    }
-    const offsets = [...next.values()];
+    const offsets = offsetsAfter(deliveries);
     if (offsets.length === 0) return { kind: "offsets", offsets: [] };
     const attempt = () =>
       this.session.broker.commitOffsets({
