@@ -190,19 +190,21 @@ export type Consumer = PullConsumer | PushConsumer;
  * A producer whose writes and a consumer's offset commit take effect together or not at all
  * (Kafka's transactional producer with `sendOffsetsToTransaction`): the read-process-write step
  * of an exactly-once pipeline. Created per transactional id: creating one fences every older
- * instance of that id and aborts the transaction it left open.
+ * instance of that id and aborts the transaction it left open. A transaction begins with the first
+ * `send` or `sendOffsets` after the last `commit` or `abort`.
  */
 export interface TransactionalProducer {
+  /** Writes inside the open transaction; invisible to read-committed readers until it commits. */
+  send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]>;
+  /** Adds the offsets after `consumed`, as the group of `consumer` (the same adapter's), to the transaction. */
+  sendOffsets(consumer: Consumer, consumed: readonly Delivery[]): Promise<CommitValue>;
   /**
-   * In one transaction: writes `batch` and commits, as the group of `consumer` (a consumer of the
-   * same adapter), the offsets after `consumed`. Resolves once committed. Throws `SendError`:
-   * definite when the transaction was aborted (neither took effect), unknown otherwise.
+   * Commits: the writes become visible and the offsets take effect, together. Throws `SendError`:
+   * definite when the transaction was aborted instead (fenced, refused), unknown otherwise.
    */
-  sendAndCommit(
-    batch: readonly OutgoingMessage[],
-    consumer: Consumer,
-    consumed: readonly Delivery[],
-  ): Promise<{ readonly acks: readonly SendAck[]; readonly commit: CommitValue }>;
+  commit(): Promise<void>;
+  /** Aborts the open transaction: none of its writes or offsets take effect. */
+  abort(): Promise<void>;
   close(): Promise<void>;
   /** Dies abruptly, its open transaction left to be aborted by the next instance (fault injection). */
   kill?(): Promise<void>;

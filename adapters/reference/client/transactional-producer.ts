@@ -63,12 +63,58 @@ export class ReferenceTransactionalProducer implements TransactionalProducer {
     return n;
   }
 
-  async sendAndCommit(
-    batch: readonly OutgoingMessage[],
-    consumer: Consumer,
-    consumed: readonly Delivery[],
-  ): Promise<{ readonly acks: readonly SendAck[]; readonly commit: CommitValue }> {
+  private live(): void {
     if (this.closed) throw new SendError("transactional producer is closed", true);
+  }
+
+  /** A refusal is definite (nothing of this call was written); a lost connection is not. */
+  private failure(what: string, err: unknown): SendError {
+    const message = err instanceof Error ? err.message : String(err);
+    return new SendError(`reference broker: ${what}: ${message}`, isBrokerError(err), { cause: err });
+  }
+
+  async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
+    this.live();
+    const acks: SendAck[] = new Array(batch.length);
+    // Runs of consecutive messages for one partition, each one transactional batch.
+    let i = 0;
+    while (i < batch.length) {
+      const topic = batch[i]!.topic;
+      const count = await this.partitionsOf(topic);
+      const partition = partitionForKey(batch[i]!.key ?? "", count);
+      let j = i + 1;
+      while (
+        j < batch.length &&
+        batch[j]!.topic === topic &&
+        partitionForKey(batch[j]!.key ?? "", count) === partition
+      )
+        j++;
+      this.live();
+      let r: { baseOffset: number };
+      try {
+        r = await this.session.broker.produce({
+          topic,
+          partition,
+          records: batch.slice(i, j),
+          acks: "leader",
+          producerId: this.producerId,
+          producerEpoch: this.epoch,
+          baseSequence: -1,
+          transactional: true,
+        });
+      } catch (err) {
+        // Earlier runs of this batch may be in the transaction: only the first refusal is definite.
+        const e = this.failure("transactional produce", err);
+        throw i === 0 ? e : new SendError(e.message, false, { cause: err });
+      }
+      for (let k = i; k < j; k++) acks[k] = { partition, offset: r.baseOffset + k - i };
+      i = j;
+    }
+    return acks;
+  }
+
+  async sendOffsets(consumer: Consumer, consumed: readonly Delivery[]): Promise<CommitValue> {
+    this.live();
     if (!(consumer instanceof LogPullConsumer || consumer instanceof LogPushConsumer)) {
       throw new SendError(
         "reference broker: offsets commit in a transaction only for a log-model consumer",
@@ -76,39 +122,12 @@ export class ReferenceTransactionalProducer implements TransactionalProducer {
       );
     }
     const member = consumer.member;
-    const broker = this.session.broker;
-    const ids = { producerId: this.producerId, producerEpoch: this.epoch };
     const offsets = offsetsAfter(consumed);
-    const acks: SendAck[] = new Array(batch.length);
-    try {
-      // Runs of consecutive messages for one partition, each one transactional batch.
-      let i = 0;
-      while (i < batch.length) {
-        const topic = batch[i]!.topic;
-        const count = await this.partitionsOf(topic);
-        const partition = partitionForKey(batch[i]!.key ?? "", count);
-        let j = i + 1;
-        while (
-          j < batch.length &&
-          batch[j]!.topic === topic &&
-          partitionForKey(batch[j]!.key ?? "", count) === partition
-        )
-          j++;
-        const r = await broker.produce({
-          topic,
-          partition,
-          records: batch.slice(i, j),
-          acks: "leader",
-          ...ids,
-          baseSequence: -1,
-          transactional: true,
-        });
-        for (let k = i; k < j; k++) acks[k] = { partition, offset: r.baseOffset + k - i };
-        i = j;
-      }
-      if (offsets.length > 0) {
-        await broker.commitTxnOffsets({
-          ...ids,
+    if (offsets.length > 0) {
+      try {
+        await this.session.broker.commitTxnOffsets({
+          producerId: this.producerId,
+          producerEpoch: this.epoch,
           commit: {
             group: member.options.group,
             memberId: member.memberId,
@@ -116,26 +135,43 @@ export class ReferenceTransactionalProducer implements TransactionalProducer {
             offsets,
           },
         });
+      } catch (err) {
+        throw this.failure("offsets in the transaction", err);
       }
-      await broker.endTransaction({ ...ids, commit: true });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      // Refused by the broker: abort, and nothing of it took effect. Lost on the way (connection,
-      // timeout): whether the commit happened is unknown.
-      if (!isBrokerError(err))
-        throw new SendError(`reference broker: transaction: ${message}`, false, { cause: err });
-      try {
-        await broker.endTransaction({ ...ids, commit: false });
-      } catch (abortErr) {
-        // Fenced by a newer instance: it aborted our transaction already. Anything else: unknown.
-        if (!isBrokerError(abortErr, "INVALID_PRODUCER_EPOCH"))
-          throw new SendError(`reference broker: transaction: ${message}; abort failed`, false, {
-            cause: err,
-          });
-      }
-      throw new SendError(`reference broker: transaction aborted: ${message}`, true, { cause: err });
     }
-    return { acks, commit: { kind: "offsets", offsets } };
+    return { kind: "offsets", offsets };
+  }
+
+  async commit(): Promise<void> {
+    this.live();
+    try {
+      await this.session.broker.endTransaction({
+        producerId: this.producerId,
+        producerEpoch: this.epoch,
+        commit: true,
+      });
+    } catch (err) {
+      if (!isBrokerError(err)) throw this.failure("commit", err);
+      // Refused (fenced, timed out): what it wrote is aborted, by us or by the newer instance.
+      await this.abort().catch(() => {});
+      throw new SendError(`reference broker: transaction aborted: ${(err as Error).message}`, true, {
+        cause: err,
+      });
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.live();
+    try {
+      await this.session.broker.endTransaction({
+        producerId: this.producerId,
+        producerEpoch: this.epoch,
+        commit: false,
+      });
+    } catch (err) {
+      // Fenced: the newer instance aborted it already.
+      if (!isBrokerError(err, "INVALID_PRODUCER_EPOCH")) throw this.failure("abort", err);
+    }
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { decodePayload, encodePayload } from "../../../core/payload.js";
 import { type Delivery, type OutgoingMessage, type PullConsumer, SendError } from "../../contract.js";
 import { connectEmbedded } from "./adapter.js";
-import type { ReferenceTransactionalProducer } from "./transactional-producer.js";
 
 const msgs = (topic: string, process: number, from: number, n: number, key = "k"): OutgoingMessage[] =>
   Array.from({ length: n }, (_, i) => ({ topic, key, payload: encodePayload(64, process, from + i, 0) }));
@@ -39,9 +38,15 @@ describe("reference transactions (read-process-write)", () => {
     const got = await c.poll(4, 100);
     expect(seqs(got)).toEqual([0, 1, 2, 3]);
     const tp = await a.createTransactionalProducer({ process: 3, transactionalId: "task-0" });
-    const r = await tp.sendAndCommit(msgs("out", 3, 0, 4), c, got);
-    expect(r.acks.map((x) => x.offset)).toEqual([0, 1, 2, 3]);
-    expect(r.commit).toEqual({ kind: "offsets", offsets: [{ topic: "in", partition: 0, offset: 4 }] });
+    const acks = await tp.send(msgs("out", 3, 0, 4));
+    expect(acks.map((x) => x.offset)).toEqual([0, 1, 2, 3]);
+    expect(await tp.sendOffsets(c, got)).toEqual({
+      kind: "offsets",
+      offsets: [{ topic: "in", partition: 0, offset: 4 }],
+    });
+    // Not visible before the commit.
+    expect(await a.readPartition("out", 0, 100).catch((e: Error) => e.message)).toMatch(/open transaction/);
+    await tp.commit();
     expect(seqs(await a.readPartition("out", 0, 1000))).toEqual([0, 1, 2, 3]);
     await c.close();
     // The next member resumes after what the transaction committed.
@@ -54,27 +59,19 @@ describe("reference transactions (read-process-write)", () => {
     const { a, consumer } = await setup();
     const c = await consumer(2);
     const got = await c.poll(4, 100);
-    const old = (await a.createTransactionalProducer({
-      process: 3,
-      transactionalId: "task-0",
-    })) as ReferenceTransactionalProducer;
-    await old.sendAndCommit(msgs("out", 3, 0, 2), c, got.slice(0, 2));
-    // The old instance writes into a transaction and dies before ending it.
-    await a.broker.produce({
-      topic: "out",
-      partition: 0,
-      records: msgs("out", 3, 2, 2),
-      producerId: old.producerId,
-      producerEpoch: old.epoch,
-      transactional: true,
-    });
+    const old = await a.createTransactionalProducer({ process: 3, transactionalId: "task-0" });
+    await old.send(msgs("out", 3, 0, 2));
+    await old.sendOffsets(c, got.slice(0, 2));
+    await old.commit();
+    // The old instance writes into a transaction and stops before committing it.
+    await old.send(msgs("out", 3, 2, 2));
     const fresh = await a.createTransactionalProducer({ process: 5, transactionalId: "task-0" });
     // Read-committed: the aborted records never show.
     expect(seqs(await a.readPartition("out", 0, 1000))).toEqual([0, 1]);
-    await expect(old.sendAndCommit(msgs("out", 3, 4, 1), c, got.slice(2, 3))).rejects.toMatchObject({
-      definite: true,
-    });
-    await fresh.sendAndCommit(msgs("out", 5, 0, 2), c, got.slice(2, 4));
+    await expect(old.send(msgs("out", 3, 4, 1))).rejects.toMatchObject({ definite: true });
+    await fresh.send(msgs("out", 5, 0, 2));
+    await fresh.sendOffsets(c, got.slice(2, 4));
+    await fresh.commit();
     expect(seqs(await a.readPartition("out", 0, 1000))).toEqual([0, 1, 0, 1]);
     await a.close();
   });
@@ -89,9 +86,11 @@ describe("reference transactions (read-process-write)", () => {
     const other = await consumer(4);
     await new Promise((r) => setTimeout(r, 1500));
     await other.poll(1, 50);
-    const err = await tp.sendAndCommit(msgs("out", 3, 0, 4), c, got).catch((e: unknown) => e);
+    await tp.send(msgs("out", 3, 0, 4));
+    const err = await tp.sendOffsets(c, got).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SendError);
     expect((err as SendError).definite).toBe(true);
+    await tp.abort();
     expect(await a.readPartition("out", 0, 1000)).toEqual([]);
     await a.close();
   });
