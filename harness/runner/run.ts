@@ -20,6 +20,7 @@ import { drainPhase } from "./drain.js";
 import { missingEvidence } from "./evidence.js";
 import { progressOf } from "./monitor.js";
 import type { RunOptions } from "./options.js";
+import { executePipelineRun, pipelineRefusal } from "./pipeline/run-pipeline.js";
 import { planRun, sizeRefusal } from "./plan.js";
 import { type ProduceOutcome, produce } from "./produce.js";
 import { writeResult } from "./result-file.js";
@@ -33,6 +34,21 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const elapsedS = () => (performance.now() - startedAt) / 1000;
   const { plan, refusal, warnings: planWarnings } = planRun(options);
   await mkdir(options.dir, { recursive: true });
+  if (plan.workload.kind === "pipeline") {
+    // Its own phases (pipeline/run-pipeline.ts); only the size and spawn refusals apply.
+    const why =
+      refusal?.status === "error" ||
+      (refusal !== null && !/consumers in one group|delivery mode/.test(refusal.reason))
+        ? refusal.reason
+        : pipelineRefusal(plan, options.factory.name);
+    if (why !== null)
+      return writeResult(plan, options.dir, {
+        status: refusal?.status === "error" ? "error" : "not-supported",
+        reason: why,
+        durationS: 0,
+      });
+    return executePipelineRun(plan, options);
+  }
   if (refusal !== null)
     return writeResult(plan, options.dir, { status: refusal.status, reason: refusal.reason, durationS: 0 });
   for (const line of planWarnings) options.onWarning?.(line);
