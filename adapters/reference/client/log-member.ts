@@ -213,18 +213,30 @@ export class LogMember {
 
   /** Commits the offsets after the deliveries; on a stale generation retries once if it still owns them. */
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
-    if (this.failure !== null) throw this.failure;
     const offsets = offsetsAfter(deliveries);
-    if (offsets.length === 0) return { kind: "offsets", offsets: [] };
-    const attempt = () =>
+    await this.commitAs(offsets, (generation) =>
       this.session.broker.commitOffsets({
         group: this.options.group,
         memberId: this.memberId,
-        generation: this.generation,
+        generation,
         offsets,
-      });
+      }),
+    );
+    return { kind: "offsets", offsets };
+  }
+
+  /**
+   * Commits `offsets` through `attempt` (a plain commit, or one inside a transaction) with the
+   * member's generation; on a stale generation retries once if it still owns them.
+   */
+  async commitAs(
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+    attempt: (generation: number) => Promise<void>,
+  ): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    if (offsets.length === 0) return;
     try {
-      await attempt();
+      await attempt(this.generation);
     } catch (err) {
       if (!isBrokerError(err, "ILLEGAL_GENERATION")) throw err;
       // A rebalance not seen yet: retry only if we owned every partition without a break since the
@@ -239,9 +251,8 @@ export class LogMember {
         });
       await this.applyPending();
       if (!owned) throw err;
-      await attempt();
+      await attempt(this.generation);
     }
-    return { kind: "offsets", offsets };
   }
 
   /** Stops the member: with `leave` it leaves the group and closes its session; without, it just dies. */

@@ -123,21 +123,16 @@ export class ReferenceTransactionalProducer implements TransactionalProducer {
     }
     const member = consumer.member;
     const offsets = offsetsAfter(consumed);
-    if (offsets.length > 0) {
-      try {
-        await this.session.broker.commitTxnOffsets({
+    try {
+      await member.commitAs(offsets, (generation) =>
+        this.session.broker.commitTxnOffsets({
           producerId: this.producerId,
           producerEpoch: this.epoch,
-          commit: {
-            group: member.options.group,
-            memberId: member.memberId,
-            generation: member.generation,
-            offsets,
-          },
-        });
-      } catch (err) {
-        throw this.failure("offsets in the transaction", err);
-      }
+          commit: { group: member.options.group, memberId: member.memberId, generation, offsets },
+        }),
+      );
+    } catch (err) {
+      throw this.failure("offsets in the transaction", err);
     }
     return { kind: "offsets", offsets };
   }

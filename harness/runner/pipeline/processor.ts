@@ -69,6 +69,7 @@ interface KeyState {
 class Stopped extends Error {}
 
 const POLL_WAIT_MS = 100;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** One incarnation: one history process, one group member, its producers and state. */
 class Incarnation {
