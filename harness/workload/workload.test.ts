@@ -444,7 +444,9 @@ describe("pipeline workloads", () => {
     expect(() => parse("kind: pipeline\nmessageSize: 64")).toThrow(
       /field "keys": a pipeline aggregates per key/,
     );
-    expect(() => parse("kind: pipeline\nkeys: random")).toThrow(/field "messageSize": .* at least 60 bytes/);
+    expect(() => parse("kind: pipeline\nkeys: random\nmessageSize: 40")).toThrow(
+      /field "messageSize": .* at least 60 bytes/,
+    );
     expect(() => parse("kind: pipeline\nkeys: random\nmessageSize: 64\ngroups: 2")).toThrow(/field "groups"/);
     expect(() => parse("kind: pipeline\nkeys: random\nmessageSize: 64\nfilters: 1")).toThrow(
       /field "filters": not used by a pipeline workload/,
