@@ -68,6 +68,9 @@ interface KeyState {
 /** The processor died (crash) or stopped: the loop ends without a commit. */
 class Stopped extends Error {}
 
+/** A transaction was aborted because its partition now belongs to another member (or task instance). */
+class PartitionMoved extends Error {}
+
 const POLL_WAIT_MS = 100;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -81,6 +84,8 @@ class Incarnation {
   /** Partitions assigned since their state was last restored. */
   private readonly fresh = new Set<number>();
   owned = new Set<number>();
+  /** When its polls started coming back empty (0: busy): the drain's "nothing more is coming". */
+  idleSince = 0;
   private seq = 0;
   stopping = false;
   /** Set by a crash fault: die at the next batch's crash point; resolved once dead. */
@@ -136,6 +141,8 @@ class Incarnation {
         throw err;
       }
       if (this.dead) throw new Stopped();
+      if (batch.length === 0) this.idleSince ||= Date.now();
+      else this.idleSince = 0;
       this.ctx.recorder?.pollOk(this.process, this.ctx.topics.historyGroup, batch, idsOf(batch));
       // Runs of one partition: each processed (and, exactly once, committed) on its own.
       let i = 0;
@@ -143,7 +150,19 @@ class Incarnation {
         const p = batch[i]!.partition;
         let j = i + 1;
         while (j < batch.length && batch[j]!.partition === p) j++;
-        await this.process_(p, batch.slice(i, j));
+        try {
+          await this.process_(p, batch.slice(i, j));
+        } catch (err) {
+          if (!(err instanceof PartitionMoved)) throw err;
+          // The group moved the partition while this batch was under way: its transaction was
+          // aborted; the new owner restarts from the committed offset. Forget it and go on.
+          this.state.delete(p);
+          await this.tasks
+            .get(p)
+            ?.close()
+            .catch(() => {});
+          this.tasks.delete(p);
+        }
         i = j;
       }
     }
@@ -151,6 +170,7 @@ class Incarnation {
 
   private async restore(partition: number): Promise<void> {
     const { ctx } = this;
+    this.idleSince = 0;
     if (ctx.mode === "exactly-once") {
       // Fence the partition's previous owner first: its open transaction is aborted, so the
       // output read below is final.
@@ -289,6 +309,10 @@ class Incarnation {
         );
       }
       r?.sendLine(definite ? "fail" : "info", this.process, recorded, errorText(err));
+      // Aborted, and the partition is no longer ours (the failed commit applied the rebalance):
+      // nothing to redo here. Still ours: our position is past the aborted batch, so start over.
+      const partition = run[0]!.partition;
+      if (definite && !this.owned.has(partition)) throw new PartitionMoved(errorText(err));
       throw err;
     }
   }
@@ -366,6 +390,11 @@ export class ProcessorSlot {
       if (!this.stopped && !this.crashed)
         await this.start().catch((e) => this.ctx.warn(`restart failed: ${errorText(e)}`));
     }
+  }
+
+  /** When the current incarnation's polls started coming back empty; 0 while busy or crashed. */
+  idleSince(): number {
+    return this.crashed || this.current === null || this.current.dead ? 0 : this.current.idleSince;
   }
 
   /** The input partitions the current incarnation owns (none while crashed). */

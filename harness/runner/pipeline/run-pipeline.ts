@@ -237,7 +237,14 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     for (;;) {
       const now = wallMs();
       const allCovered = [...acked].every((id) => verifier.covered.has(id));
-      const quiet = now - Math.max(verifier.lastReadMs, lastCommitMs, producingEndMs) > QUIET_MS;
+      // Nothing more is coming: the processors own every partition and have found nothing to
+      // read for a while, and nothing was committed or read meanwhile.
+      const idle = processors.map((p) => p.idleSince());
+      const owned = processors.flatMap((p) => [...p.owned()]);
+      const quiet =
+        idle.every((t) => t > 0 && Date.now() - t > QUIET_MS) &&
+        new Set(owned).size === w.partitions &&
+        now - Math.max(verifier.lastReadMs, lastCommitMs, producingEndMs) > QUIET_MS;
       if ((allCovered && now - verifier.lastReadMs > 200) || quiet) {
         drained = true;
         break;
