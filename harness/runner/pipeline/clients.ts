@@ -184,6 +184,8 @@ export class Verifier {
         this.warn(`verifier: ${errorText(err)}; rejoining as a new process`);
         await c.close().catch(() => {});
         await sleep(200);
+        // Killed meanwhile (an outage): whoever ends it starts the next one.
+        if (this.dead || this.stopped) return;
         await this.start().catch((e) => this.warn(`verifier restart: ${errorText(e)}`));
         return;
       }

@@ -343,12 +343,17 @@ class Incarnation {
       this.crashAt = resolve;
       setTimeout(() => {
         if (!this.dead) void this.die().catch(() => {});
+        else resolve();
       }, idleMs).unref();
     });
   }
 
   async close(): Promise<void> {
     this.stopping = true;
+    // A crash asked for meanwhile is done: this process is gone either way.
+    const crashing = this.crashAt;
+    this.crashAt = null;
+    crashing?.();
     if (this.dead) return;
     this.dead = true;
     await this.consumer?.close().catch(() => {});
@@ -413,7 +418,16 @@ export class ProcessorSlot {
   async replace(): Promise<void> {
     if (!this.crashed || this.stopped) return;
     this.crashed = false;
-    await this.start();
+    // Right after an outage the broker may still be coming up: a few tries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        if (attempt >= 10 || this.stopped) throw err;
+        await sleep(250 * attempt);
+      }
+    }
   }
 
   /** The end of the run: leaves cleanly. */

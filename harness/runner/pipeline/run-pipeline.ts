@@ -420,7 +420,15 @@ class PipelineFaultEnv implements FaultEnv {
     await heal();
     this.healedMs = wallMs();
     for (const p of this.processors) await p.replace();
-    await this.verifier.start();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.verifier.start();
+        break;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await sleep(250 * attempt);
+      }
+    }
   }
 
   async awaitService(timeoutMs: number): Promise<Recovery | null> {
