@@ -230,6 +230,7 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     // Active faults end now (crashed processors come back), so the pipeline can drain.
     await faults?.stop();
     // Drain: until every acknowledged input has an update read, or everyone has been quiet.
+    recorder?.drain(PROCESSOR_GROUP, false);
     recorder?.drain(VERIFIER_GROUP, false);
     const acked = new Set<string>();
     for (const p of producers) for (const id of p.ackedIds) acked.add(id);
@@ -252,7 +253,10 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
       if (now > deadline || options.signal?.aborted) break;
       await sleep(50);
     }
-    if (drained) recorder?.drain(VERIFIER_GROUP, true);
+    if (drained) {
+      recorder?.drain(PROCESSOR_GROUP, true);
+      recorder?.drain(VERIFIER_GROUP, true);
+    }
   } catch (err) {
     log.fail(errorMessage(err));
   } finally {
