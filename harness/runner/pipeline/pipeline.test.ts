@@ -108,6 +108,20 @@ describe("pipelines on the reference broker", () => {
     expect(r.pipeline!.drained).toBe(true);
   }, 30_000);
 
+  it("exactly-once with a broker crash (a spawned server killed and restarted): no anomaly", async () => {
+    const r = await run(
+      base(
+        "exactly-once",
+        "server: spawn\nfaults: [{ at: 0.8, duration: 0.5, kind: broker-crash, target: broker }]",
+      ),
+    );
+    const c = r.pipeline!.computation!;
+    expect(r.faults.length).toBe(1);
+    expect(Object.values(c.counts).every((n) => n === 0)).toBe(true);
+    expect([c.excessEvents, c.missingEvents]).toEqual([0, 0]);
+    expect(r.pipeline!.drained).toBe(true);
+  }, 60_000);
+
   it("at-most-once with processors crashing mid-batch: events missed, none double-counted", async () => {
     const r = await run(base("at-most-once", crash));
     const c = r.pipeline!.computation!;

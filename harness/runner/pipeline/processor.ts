@@ -150,6 +150,13 @@ class Incarnation {
         const p = batch[i]!.partition;
         let j = i + 1;
         while (j < batch.length && batch[j]!.partition === p) j++;
+        // Revoked since the poll (a rebalance applied while an earlier run was processed): its new
+        // owner reads it from the committed offset. Processing it here would count it twice, and a
+        // commit by a member of the current generation is accepted whatever partition it names.
+        if (!this.owned.has(p)) {
+          i = j;
+          continue;
+        }
         try {
           await this.process_(p, batch.slice(i, j));
         } catch (err) {
