@@ -35,12 +35,8 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const { plan, refusal, warnings: planWarnings } = planRun(options);
   await mkdir(options.dir, { recursive: true });
   if (plan.workload.kind === "pipeline") {
-    // Its own phases (pipeline/run-pipeline.ts); only the size and spawn refusals apply.
-    const why =
-      refusal?.status === "error" ||
-      (refusal !== null && !/consumers in one group|delivery mode/.test(refusal.reason))
-        ? refusal.reason
-        : pipelineRefusal(plan, options.factory.name);
+    // Its own phases and needs (pipeline/run-pipeline.ts): only a settings error carries over.
+    const why = refusal?.status === "error" ? refusal.reason : pipelineRefusal(plan, options.factory.name);
     if (why !== null)
       return writeResult(plan, options.dir, {
         status: refusal?.status === "error" ? "error" : "not-supported",

@@ -131,6 +131,23 @@ describe("pipelines on the reference broker", () => {
   }, 30_000);
 });
 
+describe("what a pipeline needs", () => {
+  it("an adapter without the log model reports the pipeline not supported, saying why", async () => {
+    const [point] = parseWorkloadText(base("at-least-once"), "pipeline.yaml");
+    const r = await executeRun({
+      run: point!,
+      runId: "queue",
+      factory: referenceAdapter,
+      settings: { queue: "true" },
+      dir: join(dir, "queue"),
+      history: true,
+      check: null,
+    });
+    expect(r.status).toBe("not-supported");
+    expect(r.reason).toBe("reference: a pipeline needs the log model (offsets), not queue");
+  });
+});
+
 describe("mutations of a real exactly-once history are caught (issue 16, part 5)", () => {
   let r: Awaited<ReturnType<typeof run>>;
   let recs: Rec[] = [];
