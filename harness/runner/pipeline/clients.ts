@@ -14,6 +14,7 @@ import { SendError } from "../../../adapters/contract.js";
 import { wallMs } from "../../../core/clock.js";
 import { decodePayload, messageId, stampSent } from "../../../core/payload.js";
 import type { HistoryRecorder } from "../../history/index.js";
+import type { RunMetrics } from "../../metrics/index.js";
 import { decodeUpdate, encodeEvent } from "./values.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -31,6 +32,8 @@ export interface ProducerPlan {
   readonly rate: number | null;
   /** Ask the broker to drop retried batches (exactly-once pipelines). */
   readonly idempotent: boolean;
+  /** The run's figures: input events sent, acknowledged, failed. */
+  readonly metrics: RunMetrics;
   nextProcess(): number;
   warn(line: string): void;
 }
@@ -97,6 +100,7 @@ export class InputProducer {
       const now = wallMs();
       for (const m of batch) stampSent(m.payload as Buffer, now);
       p.recorder?.sendLine("invoke", this.process, recorded);
+      p.metrics.onSending(batch.length);
       try {
         let acks = await producer.send(batch);
         if (this.ackLoss) {
@@ -109,10 +113,12 @@ export class InputProducer {
           recorded.map((m, i) => ({ ...m, partition: acks[i]!.partition, offset: acks[i]!.offset })),
         );
         this.acked += batch.length;
+        p.metrics.onAcked(batch.length, intended, now, wallMs());
         for (const m of recorded) this.ackedIds.add(m.id);
       } catch (err) {
         const definite = err instanceof SendError && err.definite;
         p.recorder?.sendLine(definite ? "fail" : "info", this.process, recorded, errorText(err));
+        p.metrics.onSendFailed(batch.length, definite);
         if (!definite) {
           // An unknown outcome spends the process: the next batch comes from a new one.
           await this.producer?.close().catch(() => {});
@@ -151,6 +157,8 @@ export class Verifier {
     private readonly historyGroup: string,
     private readonly nextProcess: () => number,
     private readonly warn: (line: string) => void,
+    /** The run's figures: the verifier is their only group; latency is input event → update. */
+    private readonly metrics: RunMetrics,
   ) {}
 
   async start(): Promise<void> {
@@ -203,11 +211,16 @@ export class Verifier {
         const input = messageId(u.inputProcess, u.inputSequence);
         if (!this.covered.has(input)) {
           this.covered.add(input);
-          if (u.inputSentMs !== null)
+          if (u.inputSentMs !== null) {
             this.latenciesMs.push({ atMs: now, ms: now - u.inputSentMs, inputSentMs: u.inputSentMs });
+            this.metrics.onEndToEnd(1, u.inputSentMs, u.inputSentMs, now);
+          }
         }
       });
-      if (batch.length > 0) this.lastReadMs = now;
+      if (batch.length > 0) {
+        this.lastReadMs = now;
+        this.metrics.onDelivered(0, batch.length, now, procs, seqs);
+      }
       this.recorder?.pollOk(process, this.historyGroup, batch, { procs, seqs });
       if (batch.length > 0) {
         try {

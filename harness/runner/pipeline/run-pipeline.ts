@@ -24,7 +24,7 @@ import {
   type Recovery,
 } from "../../faults/index.js";
 import { HistoryRecorder, historyFileName } from "../../history/index.js";
-import { newHistogram, percentiles, toMicros } from "../../metrics/index.js";
+import { newHistogram, percentiles, RunMetrics, toMicros } from "../../metrics/index.js";
 import { RECOVERY_TIMEOUT_MS, tableActions } from "../fault-env.js";
 import { RunInfrastructure } from "../infrastructure.js";
 import { brokerGroupName, runPrefix } from "../names.js";
@@ -131,6 +131,15 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     pipeline: pipelineMeta,
   });
   const log = new RunLog();
+  // The messaging figures, over the pipeline: published = input events, consumed = the
+  // verifier's update reads (the processors' reads are in pipeline.processedEvents), end to end =
+  // input event sent → its first update read.
+  const metrics = new RunMetrics({
+    startMs: wallMs(),
+    warmupS: w.warmupS,
+    messageBytes: w.messageSize,
+    groups: [VERIFIER_GROUP],
+  });
   let processNo = 0;
   const nextProcess = () => ++processNo;
   let committedEvents = 0;
@@ -149,6 +158,7 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
         messageSize: w.messageSize,
         rate: w.rate === "max" ? null : w.rate / w.producersPerTopic,
         idempotent: w.deliveryMode === "exactly-once",
+        metrics,
         nextProcess,
         warn: (line) => log.warn(line),
       }),
@@ -180,6 +190,7 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     VERIFIER_GROUP,
     nextProcess,
     (line) => log.warn(line),
+    metrics,
   );
 
   const producing = { active: false };
@@ -211,6 +222,7 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     await verifier.start();
     await stableGroup(processors, w.partitions, 15_000);
     producingStartMs = wallMs();
+    metrics.begin(producingStartMs);
     producing.active = true;
     faults?.arm(producingStartMs, w.messages === null ? producingStartMs + w.durationS * 1000 : null);
     const perProducer = w.messages === null ? null : Math.ceil(w.messages / producers.length);
@@ -267,6 +279,7 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     await adapter.deleteTopic(topics.input).catch(() => {});
     await adapter.deleteTopic(topics.output).catch(() => {});
     await adapter.close().catch(() => {});
+    metrics.sample(wallMs());
     await recorder?.close();
     await infrastructure.stop();
   }
@@ -327,6 +340,7 @@ export async function executePipelineRun(plan: RunPlan, options: RunOptions): Pr
     status,
     reason: log.error ?? (status === "interrupted" ? "interrupted (Ctrl-C)" : null),
     versions,
+    summary: metrics.summary(),
     faults: faults?.records() ?? [],
     skippedFaults: faults?.skipped() ?? [],
     warnings: log.warnings,
