@@ -186,6 +186,30 @@ export interface PushConsumer extends ConsumerBase {
 
 export type Consumer = PullConsumer | PushConsumer;
 
+/**
+ * A producer whose writes and a consumer's offset commit take effect together or not at all
+ * (Kafka's transactional producer with `sendOffsetsToTransaction`): the read-process-write step
+ * of an exactly-once pipeline. Created per transactional id: creating one fences every older
+ * instance of that id and aborts the transaction it left open. A transaction begins with the first
+ * `send` or `sendOffsets` after the last `commit` or `abort`.
+ */
+export interface TransactionalProducer {
+  /** Writes inside the open transaction; invisible to read-committed readers until it commits. */
+  send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]>;
+  /** Adds the offsets after `consumed`, as the group of `consumer` (the same adapter's), to the transaction. */
+  sendOffsets(consumer: Consumer, consumed: readonly Delivery[]): Promise<CommitValue>;
+  /**
+   * Commits: the writes become visible and the offsets take effect, together. Throws `SendError`:
+   * definite when the transaction was aborted instead (fenced, refused), unknown otherwise.
+   */
+  commit(): Promise<void>;
+  /** Aborts the open transaction: none of its writes or offsets take effect. */
+  abort(): Promise<void>;
+  close(): Promise<void>;
+  /** Dies abruptly, its open transaction left to be aborted by the next instance (fault injection). */
+  kill?(): Promise<void>;
+}
+
 /** A connected system under test. */
 export interface Adapter {
   readonly capabilities: Capabilities;
@@ -214,6 +238,21 @@ export interface Adapter {
   }): Promise<void>;
   createProducer(options: ProducerOptions): Promise<Producer>;
   createConsumer(options: ConsumerOptions): Promise<Consumer>;
+  /**
+   * A transactional producer for `transactionalId` (present only where `capabilities.transactions`):
+   * what an exactly-once pipeline's processors write with.
+   */
+  createTransactionalProducer?(options: {
+    readonly process: number;
+    readonly transactionalId: string;
+  }): Promise<TransactionalProducer>;
+  /**
+   * Reads one partition from its first retained message to its end as of the call, outside any
+   * group; committed messages only where the broker has transactions (an open transaction on it is
+   * waited for, up to `timeoutMs`). What a restarting pipeline processor restores its state from.
+   * Absent: the adapter cannot read a partition to its end, and pipelines are not supported.
+   */
+  readPartition?(topic: string, partition: number, timeoutMs: number): Promise<readonly Delivery[]>;
   close(): Promise<void>;
 }
 

@@ -63,6 +63,11 @@ export const capabilitiesSchema = z
      * messageSize exceeds it before connecting. Absent: no known limit.
      */
     maxMessageBytes: z.number().int().positive().optional(),
+    /**
+     * Transactions across topics and a group's offsets (`Adapter.createTransactionalProducer`):
+     * read-process-write exactly once. Absent: false.
+     */
+    transactions: z.boolean().optional(),
   })
   .readonly();
 

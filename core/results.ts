@@ -138,6 +138,42 @@ export const backlogReportSchema = z
   .readonly();
 export type BacklogReport = z.output<typeof backlogReportSchema>;
 
+/** A pipeline run's own figures (workload kind: pipeline). */
+export const pipelineResultSchema = z
+  .object({
+    mode: z.string(),
+    processors: num,
+    /** Where a (re)started processor restores its per-key state from. */
+    stateRestoredFrom: z.literal("output"),
+    ackedEvents: num,
+    /** Events whose processing committed (reprocessing counts again). */
+    processedEvents: num,
+    /** Distinct input events an update of which the verifier read. */
+    updatesRead: num,
+    /** Input events after warmup whose update was read, a second. */
+    eventsPerSec: num,
+    /** Input event sent → the verifier reads its update (first time), after warmup. */
+    endToEnd: latencyPercentilesSchema,
+    drained: z.boolean(),
+    /** Processors restarted as new processes after a failed operation (crashes not counted). */
+    restarts: num,
+    computation: z
+      .object({
+        valid: z.boolean(),
+        forbidden: z.array(z.string()).readonly(),
+        counts: readonlyRecord(num),
+        witnesses: readonlyRecord(z.array(z.string()).readonly()),
+        inputs: num,
+        outputs: num,
+        excessEvents: num,
+        missingEvents: num,
+      })
+      .readonly()
+      .nullable(),
+  })
+  .readonly();
+export type PipelineResult = z.output<typeof pipelineResultSchema>;
+
 export const runResultSchema = z
   .object({
     format: z.literal(RESULTS_FORMAT),
@@ -209,6 +245,8 @@ export const runResultSchema = z
     /** The prefix of every name the run created on the broker (`bb-<nonce>`; `brokerbench clean --prefix`). */
     brokerPrefix: z.string().optional(),
     verdict: verdictSchema.nullable(),
+    /** A pipeline run's figures and computation verdict (workload kind: pipeline). */
+    pipeline: pipelineResultSchema.optional(),
     /** File name of the history, relative to results.json. */
     history: z.string().nullable(),
   })

@@ -215,3 +215,24 @@ export async function compactToJsonLines(
     reader.close();
   }
 }
+
+/** A history file's first line (the meta line, where there is one), whichever encoding: cheap on any size. */
+export function readFirstLine(path: string): string {
+  if (isCompactFile(path)) {
+    const reader = new CompactFileReader(path);
+    try {
+      const b = reader.next();
+      return b === null ? "" : (blockLines(path, b.ref, b.payload)[0] ?? "");
+    } finally {
+      reader.close();
+    }
+  }
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(1 << 16);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).toString("utf8").split("\n", 1)[0] ?? "";
+  } finally {
+    closeSync(fd);
+  }
+}

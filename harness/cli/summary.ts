@@ -125,6 +125,23 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 }
 
 /** Why a run is not a plain valid completion, one line each. */
+/** A pipeline run's own figures and computation verdict, one line (its table row shows no messaging figures). */
+function pipelineNote(r: RunResult): string | null {
+  const p = r.pipeline;
+  if (p === undefined) return null;
+  const c = p.computation;
+  const found =
+    c === null
+      ? "not judged"
+      : `${c.valid ? "valid" : "INVALID"}: ${
+          Object.entries(c.counts)
+            .filter(([, n]) => n > 0)
+            .map(([a, n]) => `${a} ${count(n)}${c.forbidden.includes(a) ? "" : " (allowed)"}`)
+            .join(", ") || "no anomaly"
+        }; final values +${count(c.excessEvents)}/−${count(c.missingEvents)} events`;
+  return `pipeline ${p.mode}: ${num(p.eventsPerSec)} events/s, input → update p99 ${num(p.endToEnd.p99Ms)} ms; computation ${found}`;
+}
+
 export function summaryNotes(results: readonly RunResult[]): string[] {
   const notes: string[] = [];
   for (const r of results) {
@@ -133,6 +150,8 @@ export function summaryNotes(results: readonly RunResult[]): string[] {
       notes.push(`${who}: ${r.status}: ${r.reason ?? "no reason given"}`);
       continue;
     }
+    const pipeline = pipelineNote(r);
+    if (pipeline !== null) notes.push(`${who}: ${pipeline}`);
     const v = r.verdict;
     if (v && !v.valid) {
       const found = ANOMALIES.filter((a) => v.forbidden.includes(a) && v.counts[a] > 0)
@@ -270,6 +289,8 @@ function narrowNotes(results: readonly RunResult[], keys: readonly string[]): st
       notes.push(`${who(r)}: ${r.status}: ${r.reason ?? "no reason given"}`);
       continue;
     }
+    const pipeline = pipelineNote(r);
+    if (pipeline !== null) notes.push(`${who(r)}: ${pipeline}`);
     const v = r.verdict;
     if (v && !v.valid) {
       const found = ANOMALIES.filter((a) => v.forbidden.includes(a) && v.counts[a] > 0)

@@ -15,6 +15,7 @@ import type { Assignment, CommitValue, Delivery, SendAck } from "../../adapters/
 import type { Expectation } from "../../checkers/verdict.js";
 import { monoNs } from "../../core/clock.js";
 import { COMPACT_EXTENSION } from "../../core/history/compact.js";
+import type { PipelineMeta } from "../../core/history/computation.js";
 import { type EventChunk, EventEncoder, OP } from "../../core/history/events.js";
 import { type EventWriter, eventWriter, type HistoryEncoding } from "./encoders.js";
 import { FileSink } from "./file-sink.js";
@@ -28,6 +29,8 @@ export interface HistoryMeta {
   readonly expect: Expectation;
   /** Each group's predicate (workload `predicates`), in the neutral syntax of core/predicates.ts. */
   readonly predicates?: Readonly<Record<string, string>>;
+  /** A streaming pipeline's run: its topics, verifier group and mode (docs/HISTORY.md, Streaming computations). */
+  readonly pipeline?: PipelineMeta;
 }
 
 /** A batch one producer sends to one topic: messages `${source ?? process}-${firstSeq + i}`. */
@@ -274,6 +277,22 @@ export class HistoryRecorder {
     this.text(
       `{"type":"${definite ? "fail" : "info"}","f":"send","process":${batch.process},"time":${monoNs()},` +
         `"value":${JSON.stringify(value)},"error":${JSON.stringify(error)}}\n`,
+    );
+  }
+
+  /**
+   * A send whose messages carry a pipeline's fields (`num` on input events, `agg` on output
+   * updates), written whole: the compact encoding keeps such lines as they are (tag 7).
+   */
+  sendLine(
+    type: "invoke" | "ok" | "fail" | "info",
+    process: number,
+    messages: readonly object[],
+    error?: string,
+  ): void {
+    this.text(
+      `{"type":"${type}","f":"send","process":${process},"time":${monoNs()},"value":${JSON.stringify(messages)}` +
+        `${error === undefined ? "" : `,"error":${JSON.stringify(error)}`}}\n`,
     );
   }
 

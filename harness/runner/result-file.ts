@@ -2,7 +2,13 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Verdict } from "../../checkers/verdict.js";
-import type { BacklogReport, RunResult, RunStatus, SkippedFault } from "../../core/results.js";
+import type {
+  BacklogReport,
+  PipelineResult,
+  RunResult,
+  RunStatus,
+  SkippedFault,
+} from "../../core/results.js";
 import type { FaultRecord } from "../faults/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
 import { environment } from "./environment.js";
@@ -23,6 +29,7 @@ export interface RunOutcome {
   readonly history?: string | null;
   readonly durationS?: number;
   readonly backlogMode?: BacklogReport;
+  readonly pipeline?: PipelineResult;
 }
 
 /** Composes results.json and writes it into `dir`. */
@@ -62,6 +69,7 @@ export async function writeResult(plan: RunPlan, dir: string, outcome: RunOutcom
     ...(outcome.faultLog !== undefined && outcome.faultLog.length > 0 ? { faultLog: outcome.faultLog } : {}),
     ...(outcome.brokerPrefix !== undefined ? { brokerPrefix: outcome.brokerPrefix } : {}),
     verdict: outcome.verdict ?? null,
+    ...(outcome.pipeline !== undefined ? { pipeline: outcome.pipeline } : {}),
     history: outcome.history ?? null,
   };
   await writeFile(join(dir, RESULTS_FILE), `${JSON.stringify(result, null, 2)}\n`);

@@ -20,6 +20,7 @@ import { drainPhase } from "./drain.js";
 import { missingEvidence } from "./evidence.js";
 import { progressOf } from "./monitor.js";
 import type { RunOptions } from "./options.js";
+import { executePipelineRun, pipelineRefusal } from "./pipeline/run-pipeline.js";
 import { planRun, sizeRefusal } from "./plan.js";
 import { type ProduceOutcome, produce } from "./produce.js";
 import { writeResult } from "./result-file.js";
@@ -33,6 +34,17 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const elapsedS = () => (performance.now() - startedAt) / 1000;
   const { plan, refusal, warnings: planWarnings } = planRun(options);
   await mkdir(options.dir, { recursive: true });
+  if (plan.workload.kind === "pipeline") {
+    // Its own phases and needs (pipeline/run-pipeline.ts): only a settings error carries over.
+    const why = refusal?.status === "error" ? refusal.reason : pipelineRefusal(plan, options.factory.name);
+    if (why !== null)
+      return writeResult(plan, options.dir, {
+        status: refusal?.status === "error" ? "error" : "not-supported",
+        reason: why,
+        durationS: 0,
+      });
+    return executePipelineRun(plan, options);
+  }
   if (refusal !== null)
     return writeResult(plan, options.dir, { status: refusal.status, reason: refusal.reason, durationS: 0 });
   for (const line of planWarnings) options.onWarning?.(line);

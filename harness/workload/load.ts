@@ -2,11 +2,13 @@
  * Workload files → validated runs. Every problem is a UsageError of one line naming the file and
  * the field, so `brokerbench run` exits 2 before connecting to anything.
  */
+
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { parse as parseYaml, YAMLError } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../../core/errors.js";
+import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
 import { type FaultContext, type FaultSpec, faultProblem } from "../faults/kinds.js";
 import { expandNemesis, NemesisError, randomSeed } from "../faults/nemesis.js";
 import { expandMatrix, MatrixError, pointId, withSettings } from "./matrix.js";
@@ -260,6 +262,11 @@ export function parseWorkloadText(
         `${file}: ${warmupProblem(w, name, format, overrides, raw as Record<string, unknown>)}${where}`,
       );
     }
+    const pipeline = pipelineProblem(w);
+    if (pipeline !== null) {
+      const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
+      throw new UsageError(`${file}: ${pipeline}${where}`);
+    }
     const faultProblem = checkFaultTargets(w);
     if (faultProblem !== null) {
       const where = Object.keys(point.label).length > 0 ? ` (matrix point ${pointId("", point.label)})` : "";
@@ -273,6 +280,29 @@ export function parseWorkloadText(
       format,
     };
   });
+}
+
+/** Minimum pipeline message: the payload header, then count, sum, the input's id and send time. */
+export const PIPELINE_MIN_MESSAGE_BYTES = PAYLOAD_HEADER_BYTES + 32;
+
+/** A pipeline workload sets a field it has no use for, or lacks what it needs: the field and why. */
+function pipelineProblem(w: Workload): string | null {
+  if (w.kind !== "pipeline") return null;
+  if (w.keys === "none") return `field "keys": a pipeline aggregates per key: use round-robin or random`;
+  if (w.topics !== 1) return `field "topics": a pipeline has one input topic (got ${w.topics})`;
+  if (w.groups !== 1)
+    return `field "groups": a pipeline has one processor group and its verifier (got ${w.groups})`;
+  if (w.messageSize < PIPELINE_MIN_MESSAGE_BYTES)
+    return `field "messageSize": a pipeline's messages carry values: at least ${PIPELINE_MIN_MESSAGE_BYTES} bytes (got ${w.messageSize})`;
+  const unused: [string, boolean][] = [
+    ["filters", w.filters !== 0],
+    ["predicates", w.predicates !== null],
+    ["lateGroup", w.lateGroup !== null],
+    ["reactors", w.reactors !== null],
+    ["backlogBytes", w.backlogBytes !== null],
+  ];
+  const set = unused.find(([, on]) => on);
+  return set === undefined ? null : `field "${set[0]}": not used by a pipeline workload (kind: pipeline)`;
 }
 
 /**

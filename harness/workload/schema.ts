@@ -92,9 +92,18 @@ export const predicatesSchema = z
   });
 export type PredicatesSpec = z.output<typeof predicatesSchema>;
 
+export const WORKLOAD_KINDS = ["messaging", "pipeline"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
 /** Every workload field with its default; `.describe` texts feed `brokerbench list` and the README. */
 export const workloadFields = {
   name: z.string().min(1).describe("run name (default: the file name)"),
+  kind: z
+    .enum(WORKLOAD_KINDS)
+    .default("messaging")
+    .describe(
+      "messaging: producers and consumer groups; pipeline: producers → consumersPerGroup processors keeping per-key count/sum/avg in deliveryMode → a verifier (README: Streaming pipelines)",
+    ),
   description: z.string().default("").describe("one line shown by `brokerbench list`"),
   topics: count(1).default(1).describe("number of topics"),
   partitions: count(1).default(1).describe("partitions per topic"),

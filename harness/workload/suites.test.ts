@@ -64,8 +64,20 @@ describe("experiment suites", () => {
     expect(starts.every((at, k) => k === 0 || Math.abs(at - starts[k - 1]! - 1) < 1e-9)).toBe(true);
   });
 
+  it("streaming: pipelines in 3 modes × none, processor crash, ack loss, broker crash (spawned)", async () => {
+    const runs = await load("streaming");
+    expect(runs).toHaveLength(12);
+    for (const run of runs) {
+      expect(run.workload.kind).toBe("pipeline");
+      expect(run.workload.server).toBe(kinds(run).includes("broker-crash") ? "spawn" : "none");
+    }
+    expect(new Set(runs.map((r) => kinds(r).join("+")))).toEqual(
+      new Set(["", "consumer-crash+consumer-crash", "producer-ack-loss", "broker-crash"]),
+    );
+  });
+
   it("every suite's faults end before producing does", async () => {
-    for (const name of ["delivery-modes", "push-vs-pull", "retention-catchup", "nemesis"]) {
+    for (const name of ["delivery-modes", "push-vs-pull", "retention-catchup", "nemesis", "streaming"]) {
       for (const run of await load(name)) {
         const { durationS, faults } = run.workload;
         for (const f of faults) expect(f.at + f.duration, `${run.id} ${f.kind}`).toBeLessThan(durationS);

@@ -432,3 +432,25 @@ describe("lateGroup and reactors", () => {
     expect(() => parse("reactors: { group: 1, fraction: 2 }")).toThrow(/reactors\.fraction/);
   });
 });
+
+describe("pipeline workloads", () => {
+  it("parse with kind: pipeline", () => {
+    const [run] = parse("kind: pipeline\nkeys: random\nmessageSize: 64\nconsumersPerGroup: 2");
+    expect(run?.workload.kind).toBe("pipeline");
+    expect(parse("name: x")[0]?.workload.kind).toBe("messaging");
+  });
+
+  it("refuse, naming the field, what a pipeline cannot use or lacks", () => {
+    expect(() => parse("kind: pipeline\nmessageSize: 64")).toThrow(
+      /field "keys": a pipeline aggregates per key/,
+    );
+    expect(() => parse("kind: pipeline\nkeys: random\nmessageSize: 40")).toThrow(
+      /field "messageSize": .* at least 60 bytes/,
+    );
+    expect(() => parse("kind: pipeline\nkeys: random\nmessageSize: 64\ngroups: 2")).toThrow(/field "groups"/);
+    expect(() => parse("kind: pipeline\nkeys: random\nmessageSize: 64\nfilters: 1")).toThrow(
+      /field "filters": not used by a pipeline workload/,
+    );
+    expect(() => parse("kind: stream")).toThrow(/kind/);
+  });
+});

@@ -62,6 +62,18 @@ export interface BrokerApi {
   }): Promise<ProducerIdentity>;
   /** One batch to one partition; answered as `acks` asks. A refusal may be thrown at once. */
   produce(req: ProduceRequest): Awaitable<ProduceResult>;
+  /** A group's offsets inside the producer's open transaction (Kafka's TxnOffsetCommit). */
+  commitTxnOffsets(req: {
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    readonly commit: CommitRequest;
+  }): Promise<void>;
+  /** Commits or aborts the producer's open transaction (Kafka's EndTxn). */
+  endTransaction(req: {
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    readonly commit: boolean;
+  }): Promise<void>;
 
   // read
   listOffset(topic: string, partition: number, which: "earliest" | "latest"): Awaitable<number>;

@@ -11,9 +11,11 @@ import type {
   Capabilities,
   Consumer,
   ConsumerOptions,
+  Delivery,
   Producer,
   ProducerOptions,
   TopicSpec,
+  TransactionalProducer,
 } from "../../contract.js";
 import { Broker } from "../broker/broker.js";
 import { isBrokerError } from "../broker/errors.js";
@@ -24,6 +26,7 @@ import { KeylessRotation, ReferenceProducer } from "./producer.js";
 import { QueuePullConsumer, QueuePushConsumer } from "./queue-consumer.js";
 import { type BrokerDialer, type BrokerSession, inProcess, overTcp } from "./session.js";
 import { capabilitiesFor, parseReferenceSettings, type ReferenceSettings } from "./settings.js";
+import { ReferenceTransactionalProducer, readPartitionToEnd } from "./transactional-producer.js";
 
 export function parseUrl(url: string): { host: string; port: number } {
   const m = /^(?:tcp:\/\/)?(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(url.trim());
@@ -98,6 +101,31 @@ export class ReferenceAdapter implements Adapter {
     );
     this.open.add(p);
     return p;
+  }
+
+  async createTransactionalProducer(options: {
+    readonly process: number;
+    readonly transactionalId: string;
+  }): Promise<TransactionalProducer> {
+    const session = await this.dialer.dial();
+    const p = await ReferenceTransactionalProducer.create(session, options.transactionalId).catch(
+      async (err: unknown) => {
+        await session.close();
+        throw err;
+      },
+    );
+    this.open.add(p);
+    return p;
+  }
+
+  /** Read-committed, on a session of its own (closed after). */
+  async readPartition(topic: string, partition: number, timeoutMs: number): Promise<readonly Delivery[]> {
+    const session = await this.dialer.dial();
+    try {
+      return await readPartitionToEnd(session, topic, partition, timeoutMs);
+    } finally {
+      await session.close();
+    }
   }
 
   async createConsumer(patterned: ConsumerOptions): Promise<Consumer> {

@@ -31,7 +31,8 @@ function toDeliveries(r: PartitionRecords, out: Delivery[], from: number): void 
 
 export class LogPullConsumer implements PullConsumer {
   readonly delivery = "pull" as const;
-  private readonly member: LogMember;
+  /** Its group membership (a transactional producer commits offsets as this member). */
+  readonly member: LogMember;
   private rotate = 0;
 
   private constructor(member: LogMember) {
@@ -126,7 +127,8 @@ export class LogPullConsumer implements PullConsumer {
 
 export class LogPushConsumer implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly member: LogMember;
+  /** Its group membership (a transactional producer commits offsets as this member). */
+  readonly member: LogMember;
   private sub: PushSubscription | null = null;
   /** Pushed chunks waiting for the handler (which runs strictly one call at a time). */
   private waiting: PartitionRecords[] = [];

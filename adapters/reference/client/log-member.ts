@@ -14,6 +14,29 @@ import type { ReferenceSettings } from "./settings.js";
 
 export const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** The next offsets to read after `deliveries`, per partition (what a commit of them records). */
+export function offsetsAfter(
+  deliveries: readonly Delivery[],
+): { topic: string; partition: number; offset: number }[] {
+  const next = new Map<string, { topic: string; partition: number; offset: number }>();
+  // Deliveries come in runs of one partition: look the partition up once per run.
+  let cur: { topic: string; partition: number; offset: number } | undefined;
+  for (let i = 0; i < deliveries.length; i++) {
+    const d = deliveries[i]!;
+    if (d.offset === null) continue;
+    if (cur === undefined || cur.topic !== d.topic || cur.partition !== d.partition) {
+      const k = tpKey(d.topic, d.partition);
+      cur = next.get(k);
+      if (cur === undefined) {
+        cur = { topic: d.topic, partition: d.partition, offset: d.offset + 1 };
+        next.set(k, cur);
+      }
+    }
+    if (d.offset + 1 > cur.offset) cur.offset = d.offset + 1;
+  }
+  return [...next.values()];
+}
+
 /**
  * The poll and delivery paths heartbeat at most this often (besides the session timer): a busy
  * member learns of a rebalance within one poll or batch, which keeps the window where a moving
@@ -190,34 +213,30 @@ export class LogMember {
 
   /** Commits the offsets after the deliveries; on a stale generation retries once if it still owns them. */
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
-    if (this.failure !== null) throw this.failure;
-    const next = new Map<string, { topic: string; partition: number; offset: number }>();
-    // Deliveries come in runs of one partition: look the partition up once per run.
-    let cur: { topic: string; partition: number; offset: number } | undefined;
-    for (let i = 0; i < deliveries.length; i++) {
-      const d = deliveries[i]!;
-      if (d.offset === null) continue;
-      if (cur === undefined || cur.topic !== d.topic || cur.partition !== d.partition) {
-        const k = tpKey(d.topic, d.partition);
-        cur = next.get(k);
-        if (cur === undefined) {
-          cur = { topic: d.topic, partition: d.partition, offset: d.offset + 1 };
-          next.set(k, cur);
-        }
-      }
-      if (d.offset + 1 > cur.offset) cur.offset = d.offset + 1;
-    }
-    const offsets = [...next.values()];
-    if (offsets.length === 0) return { kind: "offsets", offsets: [] };
-    const attempt = () =>
+    const offsets = offsetsAfter(deliveries);
+    await this.commitAs(offsets, (generation) =>
       this.session.broker.commitOffsets({
         group: this.options.group,
         memberId: this.memberId,
-        generation: this.generation,
+        generation,
         offsets,
-      });
+      }),
+    );
+    return { kind: "offsets", offsets };
+  }
+
+  /**
+   * Commits `offsets` through `attempt` (a plain commit, or one inside a transaction) with the
+   * member's generation; on a stale generation retries once if it still owns them.
+   */
+  async commitAs(
+    offsets: readonly { topic: string; partition: number; offset: number }[],
+    attempt: (generation: number) => Promise<void>,
+  ): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    if (offsets.length === 0) return;
     try {
-      await attempt();
+      await attempt(this.generation);
     } catch (err) {
       if (!isBrokerError(err, "ILLEGAL_GENERATION")) throw err;
       // A rebalance not seen yet: retry only if we owned every partition without a break since the
@@ -232,9 +251,8 @@ export class LogMember {
         });
       await this.applyPending();
       if (!owned) throw err;
-      await attempt();
+      await attempt(this.generation);
     }
-    return { kind: "offsets", offsets };
   }
 
   /** Stops the member: with `leave` it leaves the group and closes its session; without, it just dies. */

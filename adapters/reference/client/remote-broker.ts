@@ -206,6 +206,32 @@ export class RemoteBroker implements BrokerApi {
     check(await this.client.request(APIS.leaveGroup, req));
   }
 
+  async commitTxnOffsets(req: {
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    readonly commit: CommitRequest;
+  }): Promise<void> {
+    const c = req.commit;
+    check(
+      await this.client.request(APIS.txnOffsetCommit, {
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
+        group: c.group,
+        memberId: c.memberId,
+        generation: c.generation,
+        offsets: c.offsets,
+      }),
+    );
+  }
+
+  async endTransaction(req: {
+    readonly producerId: number;
+    readonly producerEpoch: number;
+    readonly commit: boolean;
+  }): Promise<void> {
+    check(await this.client.request(APIS.endTxn, req));
+  }
+
   async commitOffsets(req: CommitRequest): Promise<void> {
     check(await this.client.request(APIS.offsetCommit, req));
   }

@@ -26,12 +26,14 @@ export const REFERENCE_CAPABILITIES: Capabilities = {
   // One message travels in one request frame (16 MiB, protocol/frame.ts) with room for its framing;
   // the in-process broker holds to the same limit, so a workload runs the same way on both.
   maxMessageBytes: DEFAULT_MAX_FRAME_BYTES - 4096,
+  // Transactional producers with offsets in the transaction (client/transactional-producer.ts).
+  transactions: true,
 };
 
 export function capabilitiesFor(settings: ReferenceSettings): Capabilities {
   if (!settings.queue) return REFERENCE_CAPABILITIES;
   // Shared subscription: per-message acks, order only per consumer between redeliveries.
-  return { ...REFERENCE_CAPABILITIES, model: "queue", ordering: "none" };
+  return { ...REFERENCE_CAPABILITIES, model: "queue", ordering: "none", transactions: false };
 }
 
 export const REFERENCE_SETTINGS = {

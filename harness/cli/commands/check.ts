@@ -1,9 +1,11 @@
 /**
  * `brokerbench check <history>`: judges a recorded history (format: docs/HISTORY.md, JSON lines or
  * the compact encoding) against a delivery and order expectation. Exit 0 valid, 1 invalid, 2
- * unreadable input or nothing to judge (an empty history is not a valid one).
+ * unreadable input or nothing to judge (an empty history is not a valid one). A pipeline's history
+ * is judged as a computation too (checkers/computation.ts): valid only when both verdicts are.
  */
 import { existsSync, statSync } from "node:fs";
+import { checkComputation, formatComputation, pipelineOf } from "../../../checkers/computation.js";
 import {
   checkHistoryFile,
   DEFAULT_WITNESSES,
@@ -16,6 +18,7 @@ import {
 } from "../../../checkers/index.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
 import { CompactFormatError } from "../../../core/history/compact.js";
+import { readFirstLine, readHistoryText } from "../../../core/history/compact-file.js";
 import { ORDER_SCOPES, type OrderScope } from "../../../core/vocabulary.js";
 import { defineCommand } from "./command.js";
 
@@ -82,7 +85,17 @@ export const checkCommand = defineCommand<CheckArgs>({
       throw new UsageError(
         `${args.history}: nothing to judge: ${nothing}; a verdict needs sends or deliveries`,
       );
-    console.log(args.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict, args.history));
-    return verdict.valid ? EXIT.ok : EXIT.invalid;
+    // A pipeline's history (meta `pipeline`) is also judged as a computation: small, read whole.
+    const computation =
+      pipelineOf([readFirstLine(args.history)]) === null
+        ? null
+        : checkComputation(readHistoryText(args.history).split("\n"));
+    if (args.json)
+      console.log(JSON.stringify(computation === null ? verdict : { ...verdict, computation }, null, 2));
+    else {
+      console.log(formatVerdict(verdict, args.history));
+      if (computation !== null) console.log(formatComputation(computation));
+    }
+    return verdict.valid && (computation?.valid ?? true) ? EXIT.ok : EXIT.invalid;
   },
 });
