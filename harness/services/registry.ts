@@ -6,7 +6,11 @@ import { UsageError } from "../../core/errors.js";
 import { artemisService } from "./artemis/artemis.js";
 import type { ServiceDefinition } from "./definition.js";
 import { kafkaService } from "./kafka/kafka.js";
+import { mosquittoService } from "./mosquitto/mosquitto.js";
+import { natsService } from "./nats/nats.js";
 import { pubsubService } from "./pubsub/pubsub.js";
+import { rabbitmqService } from "./rabbitmq/rabbitmq.js";
+import { redisService } from "./redis/redis.js";
 import { referenceService } from "./reference/reference.js";
 
 export const SERVICES: readonly ServiceDefinition[] = [
@@ -14,6 +18,10 @@ export const SERVICES: readonly ServiceDefinition[] = [
   referenceService,
   artemisService,
   pubsubService,
+  redisService,
+  natsService,
+  rabbitmqService,
+  mosquittoService,
 ];
 
 export function serviceNames(): string[] {
