@@ -3,7 +3,8 @@
  * into the instance's config/ (never /etc/mosquitto, never the shared broker on 1883). It runs as
  * the invoking user (`user` set to it, so a root start does not drop to `mosquitto` and lose
  * access to its own directory), logs to stdout (the node's log file), anonymous clients allowed
- * (loopback only).
+ * (loopback only), and `max_queued_messages 0` in both profiles: mosquitto's default of 1,000 per
+ * client drops messages for a consumer held back by a run, a loss that is not the crash's.
  *
  * - `default`: mosquitto's own: `persistence false`. Sessions, their queued QoS 1 messages and
  *   retained messages live in memory only; a SIGKILL (or any restart) loses them all.
@@ -57,6 +58,9 @@ export function mosquittoConfig(port: number, dataDir: string, profile: string):
     "log_type warning",
     "log_type notice",
     "log_type information",
+    // Both profiles: no limit on a client's queue (mosquitto's default drops beyond 1,000 queued
+    // QoS 1 messages per client), so what a broker-crash run loses is the crash's doing.
+    "max_queued_messages 0",
     ...mosquittoPersistence(profile, dataDir),
   ].join("\n")}\n`;
 }
