@@ -15,6 +15,7 @@ import { referenceTcpBenchmark } from "./reference-tcp.js";
 import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
 import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
+import { serviceStartBenchmark } from "./service-start.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -31,6 +32,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   artemisStartBenchmark,
   pubsubPushBenchmark,
   cliStartBenchmark,
+  serviceStartBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {
