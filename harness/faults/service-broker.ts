@@ -7,8 +7,8 @@
  *
  * Its nodes are detached processes (they outlive a crashed CLI so `brokerbench service status`
  * can find them), so this process also keeps a list of the live ones: on its exit (a second
- * Ctrl-C, process.exit on an error) each is SIGKILLed and its directory removed synchronously.
- * Only a SIGKILL of the CLI itself leaves one behind; `service status` lists it (`<service>-run-…`)
+ * Ctrl-C, process.exit on an error, SIGTERM, SIGHUP) each is SIGKILLed and its directory removed
+ * synchronously. Only a SIGKILL of the CLI itself leaves one behind; `service status` lists it (`<service>-run-…`)
  * and `service stop <instance> --wipe` ends it.
  */
 import { randomBytes } from "node:crypto";
@@ -80,6 +80,14 @@ export class ServiceBroker implements BrokerControl {
     const dir = instanceDir(brokerbenchHome(env), name);
     if (!exitHooked) {
       process.once("exit", killOnExit);
+      // Ended by a signal that Node does not turn into an exit: the brokers go first, then the
+      // signal is raised again (no listener left) for its usual effect.
+      for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+        process.once(signal, () => {
+          killOnExit();
+          process.kill(process.pid, signal);
+        });
+      }
       exitHooked = true;
     }
     try {

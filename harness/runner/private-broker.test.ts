@@ -110,7 +110,8 @@ function interrupted(
   yaml: string,
   bbHome: string,
   signals: readonly number[],
-): Promise<{ code: number | null; running: string[] }> {
+  signal: NodeJS.Signals = "SIGINT",
+): Promise<{ code: number | string | null; running: string[] }> {
   const out = join(home, `cli-${++n}`);
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(
@@ -128,10 +129,10 @@ function interrupted(
       stderr += d.toString();
     });
     child.on("error", reject);
-    child.on("exit", (code) => {
+    child.on("exit", (code, killedBy) => {
       exited = true;
       if (code !== 130) console.error(stderr);
-      resolve({ code, running });
+      resolve({ code: code ?? killedBy, running });
     });
     void (async () => {
       const runDir = join(out, "w");
@@ -145,7 +146,7 @@ function interrupted(
       for (const at of signals) {
         await sleep(at - last);
         last = at;
-        if (!exited) child.kill("SIGINT");
+        if (!exited) child.kill(signal);
       }
     })();
   });
@@ -169,6 +170,16 @@ describe.skipIf(skip || !built)("Ctrl-C of a run with a private broker (needs di
     writeFileSync(yaml, workload("durable", 12));
     const e = await interrupted(yaml, bbHome, [0, 100]);
     expect(e.code).toBe(130);
+    expect(e.running).toEqual([expect.stringMatching(/^redis-run-\d+-[0-9a-f]{6}$/)]);
+    expectNothingLeft(bbHome);
+  }, 90_000);
+
+  it("SIGTERM: the process ends by the signal, and its broker with it", async () => {
+    const bbHome = join(home, "sigterm");
+    const yaml = join(home, "w.yaml");
+    writeFileSync(yaml, workload("durable", 12));
+    const e = await interrupted(yaml, bbHome, [0], "SIGTERM");
+    expect(e.code).toBe("SIGTERM");
     expect(e.running).toEqual([expect.stringMatching(/^redis-run-\d+-[0-9a-f]{6}$/)]);
     expectNothingLeft(bbHome);
   }, 90_000);
