@@ -16,6 +16,7 @@ import { referenceVsNatsBenchmark } from "./reference-vs-nats.js";
 import { replicationBenchmark } from "./replication.js";
 import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
+import { serviceStartBenchmark } from "./service-start.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
 
 const BENCHMARKS: readonly Benchmark[] = [
@@ -33,6 +34,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   pubsubPushBenchmark,
   cliStartBenchmark,
   replicationBenchmark,
+  serviceStartBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

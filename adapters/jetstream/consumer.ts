@@ -35,7 +35,7 @@ import type {
   PullConsumer,
   PushConsumer,
 } from "../contract.js";
-import { NATS_KEY_HEADER, PushBatcher } from "../nats/index.js";
+import { flushOrClosed, NATS_KEY_HEADER, PushBatcher } from "../nats/index.js";
 import { deliverSubject, durableName, isNotFound, type Partition } from "./streams.js";
 
 const NAME = "jetstream";
@@ -152,7 +152,7 @@ abstract class JetStreamConsumerBase {
     } else {
       for (const m of msgs) m.ack();
       // The acks have reached the server once it answers the PING behind them.
-      await this.nc.flush();
+      await flushOrClosed(this.nc);
     }
     return { kind: "acks", count: deliveries.length };
   }
@@ -245,7 +245,7 @@ export class JetStreamPushConsumer extends JetStreamConsumerBase implements Push
         }),
       );
     }
-    await this.nc.flush();
+    await flushOrClosed(this.nc);
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {

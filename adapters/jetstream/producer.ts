@@ -15,7 +15,7 @@ import {
   type SendAck,
   SendError,
 } from "../contract.js";
-import { NATS_KEY_HEADER } from "../nats/index.js";
+import { flushOrClosed, NATS_KEY_HEADER } from "../nats/index.js";
 import type { Partition } from "./streams.js";
 
 /** The topic's partitions, created by this adapter or discovered from the server. */
@@ -81,7 +81,7 @@ export class JetStreamProducer implements Producer {
         this.nc.publish(targets[i]!.subject, m.payload, h === undefined ? undefined : { headers: h });
         published++;
       });
-      await this.nc.flush();
+      await flushOrClosed(this.nc);
     } catch (err) {
       throw new SendError(`jetstream: publish failed: ${(err as Error).message}`, published === 0, {
         cause: err,

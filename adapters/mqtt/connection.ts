@@ -80,8 +80,31 @@ export function connectMqtt(
       clearTimeout(timer);
       client.removeAllListeners("error");
       client.removeAllListeners("close");
+      // A broker that dies later (a broker-crash fault, a restart) makes the client emit
+      // "Keepalive timeout" or ECONNRESET: unheard, that error would end the whole process. The
+      // loss shows where it matters: the pending publishes fail, the consumer's run notices.
+      client.on("error", () => {});
       (client.stream as Partial<Socket>).setNoDelay?.(true);
       resolve({ client, connack });
     });
   });
+}
+
+/**
+ * Ends a client, also one whose connection is already gone (the broker died): mqtt.js's `end`
+ * waits for the socket's "close", which such a client has already had, so `endAsync` would never
+ * settle. Then the forced end is started and not waited for; it still fails the client's pending
+ * QoS 1/2 publishes ("Connection closed") when the session is clean.
+ */
+export async function endMqtt(
+  client: MqttClient,
+  force: boolean,
+  opts?: Parameters<MqttClient["endAsync"]>[1],
+): Promise<void> {
+  const stream = client.stream as { destroyed?: boolean } | undefined;
+  if (!client.connected || stream?.destroyed === true) {
+    client.end(true);
+    return;
+  }
+  await client.endAsync(force, opts);
 }

@@ -27,7 +27,14 @@ import {
 } from "../contract.js";
 import { PushBatcher } from "../nats/index.js";
 import { fromMqttTopic, mqttFilter, mqttTopic } from "../patterns.js";
-import { connectMqtt, MQTT_CLIENT_VERSION, numberSetting, protocolVersion, setting } from "./connection.js";
+import {
+  connectMqtt,
+  endMqtt,
+  MQTT_CLIENT_VERSION,
+  numberSetting,
+  protocolVersion,
+  setting,
+} from "./connection.js";
 import { MQTT_CAPABILITIES, MQTT_NAME as NAME } from "./descriptor.js";
 
 export const MQTT_KEY_PROPERTY = "bb-key";
@@ -82,6 +89,12 @@ class MqttProducer implements Producer {
     window: number,
   ) {
     this.window = qos > 0 && window > 0 ? new Window(window) : null;
+    // The connection is lost (the broker died): mqtt.js keeps QoS 1/2 publishes waiting for a
+    // reconnect that never comes (reconnectPeriod 0); ending the client fails them, so the sends
+    // report it and the runner's lanes wait out the outage.
+    client.on("close", () => {
+      if (!client.disconnecting) client.end(true);
+    });
   }
 
   async send(batch: readonly OutgoingMessage[]): Promise<readonly SendAck[]> {
@@ -124,7 +137,7 @@ class MqttProducer implements Producer {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync();
+    await endMqtt(this.client, false);
   }
 }
 
@@ -236,12 +249,12 @@ class MqttConsumer implements PushConsumer {
     const keep = this.held.size > 0;
     this.held.clear();
     if (!keep) {
-      await this.client.endAsync(false, this.v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
+      await endMqtt(this.client, false, this.v5 ? { properties: { sessionExpiryInterval: 0 } } : {});
       if (!this.v5) await this.wipeSession();
     } else {
       await this.client.unsubscribeAsync(this.filters);
       (this.client.stream as { destroy?: () => void }).destroy?.();
-      await this.client.endAsync(true);
+      await endMqtt(this.client, true);
     }
     this.release();
     if (this.batcher.error !== null) throw this.batcher.error;
@@ -252,7 +265,7 @@ class MqttConsumer implements PushConsumer {
     this.batcher.stop();
     this.held.clear();
     (this.client.stream as { destroy?: () => void }).destroy?.();
-    await this.client.endAsync(true);
+    await endMqtt(this.client, true);
     this.release();
   }
 }

@@ -73,3 +73,18 @@ export async function connectNats(
     throw new BrokerUnreachableError(adapter, url, err);
   }
 }
+
+/**
+ * PING/PONG, or an error once the connection is gone. nats.js leaves a flush pending forever when
+ * the server dies under it (reconnects are off): a producer's send would then never return, and a
+ * run whose broker crashed would wait on it for ever.
+ */
+export async function flushOrClosed(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed()) throw new Error("the connection is closed");
+  await Promise.race([
+    nc.flush(),
+    nc.closed().then((err) => {
+      throw err ?? new Error("the connection closed");
+    }),
+  ]);
+}

@@ -25,7 +25,7 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { parsePattern } from "../patterns.js";
-import { connectNats, NATS_CLIENT_VERSION } from "./connection.js";
+import { connectNats, flushOrClosed, NATS_CLIENT_VERSION } from "./connection.js";
 import { NATS_NAME as NAME, NATS_CAPABILITIES } from "./descriptor.js";
 import { PushBatcher } from "./push-batcher.js";
 
@@ -71,7 +71,7 @@ class NatsProducer implements Producer {
         published++;
       }
       // PING/PONG: the server has read (and routed) everything published before it.
-      await this.nc.flush();
+      await flushOrClosed(this.nc);
     } catch (err) {
       throw new SendError(`nats: publish failed: ${(err as Error).message}`, published === 0, { cause: err });
     }
@@ -123,7 +123,7 @@ class NatsConsumer implements PushConsumer {
       );
     }
     // The server has registered the interest once it answers the PING behind the SUBs.
-    await this.nc.flush();
+    await flushOrClosed(this.nc);
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {

@@ -52,6 +52,8 @@ export interface RabbitSettings {
   readonly maxBatch: number;
   /** The management API (for `clean`); "" means port 15672 on the AMQP host. */
   readonly managementUrl: string;
+  /** The type of the groups' queues: classic (RabbitMQ's default) or quorum (Raft, fsynced). */
+  readonly queueType: "classic" | "quorum";
 }
 
 function refuse(o: { delivery?: string; mode: string }): void {
@@ -153,7 +155,7 @@ export class RabbitAdapter implements Adapter {
       fresh?.add(group);
       declared = this.withChannel(async (ch) => {
         if (deleteFirst) await ch.deleteQueue(queue);
-        await ch.assertQueue(queue, { durable: true });
+        await ch.assertQueue(queue, queueOptions(this.settings.queueType));
         await ch.bindQueue(queue, topic, "");
       });
       this.declaring.set(queue, declared);
@@ -274,7 +276,7 @@ export class RabbitAdapter implements Adapter {
       await ch.assertExchange(PATTERN_EXCHANGE, "topic", { durable: true });
       for (const topic of this.freshGroups.keys()) await ch.bindExchange(PATTERN_EXCHANGE, topic, "");
       await ch.deleteQueue(queue);
-      await ch.assertQueue(queue, { durable: true });
+      await ch.assertQueue(queue, queueOptions(this.settings.queueType));
     });
     let next = 0;
     const lanes = Array.from({ length: Math.min(BIND_CHANNELS, keys.length) }, () =>
@@ -518,5 +520,17 @@ export function parseSettings(
     pollIntervalMs: int("pollIntervalMs", 5, 0),
     maxBatch: int("maxBatch", 100, 1),
     managementUrl: settings["managementUrl"] ?? "",
+    queueType: queueTypeOf(settings["queueType"]),
   };
+}
+
+function queueTypeOf(raw: string | undefined): "classic" | "quorum" {
+  if (raw === undefined || raw === "" || raw === "classic") return "classic";
+  if (raw === "quorum") return "quorum";
+  throw new UsageError(`setting queueType=${raw}: expected classic or quorum`);
+}
+
+/** A group's queue: durable always; a quorum queue says so in its arguments (classic is the default). */
+function queueOptions(type: "classic" | "quorum"): { durable: true; arguments?: Record<string, string> } {
+  return type === "quorum" ? { durable: true, arguments: { "x-queue-type": "quorum" } } : { durable: true };
 }

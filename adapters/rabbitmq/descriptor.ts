@@ -35,6 +35,11 @@ export const rabbitmqFactory: AdapterFactory = {
     url: { default: DEFAULT_AMQP_URL, description: "amqp://user:password@host:port[/vhost]" },
     pollIntervalMs: { default: "5", description: "pull (basic.get): pause after an empty get" },
     maxBatch: { default: "100", description: "push: most deliveries handed to the consumer at once" },
+    queueType: {
+      default: "classic",
+      description:
+        "the groups' queues: classic (RabbitMQ's default) or quorum (a Raft log fsynced before the confirm; messages kept even when transient)",
+    },
     managementUrl: {
       default: "",
       description:

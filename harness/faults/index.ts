@@ -27,6 +27,7 @@ export {
   seededRandom,
 } from "./nemesis.js";
 export { type FaultActions, type FaultLog, type FaultRecord, FaultScheduler } from "./scheduler.js";
+export { privateBrokerProblem, ServiceBroker, serviceFor } from "./service-broker.js";
 export { type FlushPolicy, SpawnedBroker } from "./spawned-broker.js";
 export {
   type BrokerTarget,

@@ -1,11 +1,20 @@
 /**
- * What a run starts besides the adapter's clients, for its faults: the reference broker as a child
- * process (`server: spawn`), and the fault proxy in front of the broker when a fault needs one (the
- * fault table's `needs`). Started in setup, stopped in teardown; faults reach it through the
- * BrokerControl and NetworkControl interfaces.
+ * What a run starts besides the adapter's clients, for its faults: its own broker (`server:
+ * spawn`: the reference broker as a child process, or for any other adapter a private instance of
+ * the service that serves it, with the workload's `serverProfile`), and the fault proxy in front of
+ * the broker when a fault needs one (the fault table's `needs`). Started in setup, stopped in
+ * teardown (also after an error or a Ctrl-C); faults reach it through the BrokerControl and
+ * NetworkControl interfaces.
  */
 import type { AdapterFactory, AdapterSettings } from "../../adapters/contract.js";
-import { type BrokerControl, faultsNeed, type NetworkControl, SpawnedBroker } from "../faults/index.js";
+import {
+  type BrokerControl,
+  type FlushPolicy,
+  faultsNeed,
+  type NetworkControl,
+  ServiceBroker,
+  SpawnedBroker,
+} from "../faults/index.js";
 import { FaultProxy } from "../proxy/index.js";
 import type { Workload } from "../workload/index.js";
 import type { RunCluster } from "./cluster.js";
@@ -28,17 +37,51 @@ export function brokerAddress(url: string): {
   };
 }
 
+/** The reference broker's --flush for a profile: as its service (harness/services/reference) names them. */
+const REFERENCE_FLUSH: Readonly<Record<string, FlushPolicy>> = { default: "interval", durable: "always" };
+
+/** The broker a run starts for itself: either kind is killed, restarted and stopped alike. */
+type RunServer = (SpawnedBroker | ServiceBroker) & { stop(): Promise<void> };
+
+/**
+ * The adapter's settings pointed at a private instance: its url, and whatever its profile fixes
+ * (a queue type, a stream storage), over the workload's and the command line's (a run that says
+ * it is durable is). Only settings the adapter declares: a service serving two adapters may name
+ * settings only one of them has.
+ */
+export function settingsForInstance(
+  factory: AdapterFactory,
+  settings: AdapterSettings,
+  instance: Readonly<Record<string, string>>,
+): AdapterSettings {
+  const own = Object.entries(instance).filter(([key]) => key in factory.settings);
+  return { ...settings, ...Object.fromEntries(own) };
+}
+
+async function startServer(w: Workload, factory: AdapterFactory): Promise<RunServer> {
+  if (factory.name === "reference") {
+    const flush = w.serverProfile === null ? w.serverFlush : REFERENCE_FLUSH[w.serverProfile];
+    if (flush === undefined) {
+      throw new Error(
+        `server: spawn: the reference broker has no profile "${w.serverProfile}" (profiles: default, durable)`,
+      );
+    }
+    return SpawnedBroker.start(flush);
+  }
+  return ServiceBroker.start(factory.name, w.serverProfile ?? "default");
+}
+
 export class RunInfrastructure {
   /** The adapter's settings pointed at what was started (the spawned broker, through the proxy). */
   readonly settings: AdapterSettings;
-  private readonly server: SpawnedBroker | null;
+  private readonly server: RunServer | null;
   private readonly proxy: FaultProxy | null;
   /** The cluster the run started (`serverCluster`), or null. */
   readonly cluster: RunCluster | null;
 
   private constructor(
     settings: AdapterSettings,
-    server: SpawnedBroker | null,
+    server: RunServer | null,
     proxy: FaultProxy | null,
     cluster: RunCluster | null = null,
   ) {
@@ -54,7 +97,7 @@ export class RunInfrastructure {
     factory: AdapterFactory,
     settings: AdapterSettings,
   ): Promise<RunInfrastructure> {
-    let server: SpawnedBroker | null = null;
+    let server: RunServer | null = null;
     let proxy: FaultProxy | null = null;
     let cluster: RunCluster | null = null;
     try {
@@ -66,8 +109,11 @@ export class RunInfrastructure {
         const url = cluster.settings["url"]!;
         settings = { ...cluster.settings, ...settings, url };
       } else if (w.server === "spawn") {
-        server = await SpawnedBroker.start(w.serverFlush);
-        settings = { ...settings, url: server.address };
+        server = await startServer(w, factory);
+        settings =
+          server instanceof SpawnedBroker
+            ? { ...settings, url: server.address }
+            : settingsForInstance(factory, settings, server.settings);
       }
       if (faultsNeed(w.faults, "proxy")) {
         const url = settings["url"] || factory.settings["url"]?.default || "";
@@ -88,7 +134,7 @@ export class RunInfrastructure {
     return new RunInfrastructure(settings, server, proxy, cluster);
   }
 
-  /** The broker process the run started (`server: spawn`; a cluster: all its members at once), or null. */
+  /** The broker the run started (`server: spawn`; a cluster: all its members at once), or null. */
   get broker(): BrokerControl | null {
     const instance = this.cluster?.instance;
     if (instance !== undefined) return { kill: () => instance.kill(), restart: () => instance.restart() };

@@ -14,6 +14,7 @@ import {
 } from "../../adapters/contract.js";
 import type { Expectation } from "../../checkers/verdict.js";
 import { RESULTS_FORMAT, type RunStatus } from "../../core/results.js";
+import { privateBrokerProblem } from "../faults/index.js";
 import type { Workload } from "../workload/index.js";
 import { memoryWarning } from "./memory.js";
 import type { RunOptions } from "./options.js";
@@ -196,8 +197,14 @@ function refusalOf(plan: RunPlan, adapter: string): Refusal | null {
         reason: `${adapter}: serverCluster ${w.serverCluster} serves ${served.join(", ")}`,
       };
     }
-  } else if (w.server === "spawn" && adapter !== "reference") {
-    return { status: "not-supported", reason: `${adapter}: server: spawn starts the reference broker only` };
+  } else if (w.server === "spawn") {
+    const problem =
+      adapter === "reference"
+        ? w.serverProfile === null || ["default", "durable"].includes(w.serverProfile)
+          ? null
+          : `the reference broker has no profile "${w.serverProfile}" (profiles: default, durable)`
+        : privateBrokerProblem(adapter, w.serverProfile ?? "default");
+    if (problem !== null) return { status: "not-supported", reason: `${adapter}: server: spawn: ${problem}` };
   }
   return null;
 }

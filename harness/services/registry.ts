@@ -8,7 +8,11 @@ import type { ServiceDefinition } from "./definition.js";
 import { jetstreamClusterService } from "./jetstream-cluster/jetstream-cluster.js";
 import { kafkaService } from "./kafka/kafka.js";
 import { kafkaClusterService } from "./kafka-cluster/kafka-cluster.js";
+import { mosquittoService } from "./mosquitto/mosquitto.js";
+import { natsService } from "./nats/nats.js";
 import { pubsubService } from "./pubsub/pubsub.js";
+import { rabbitmqService } from "./rabbitmq/rabbitmq.js";
+import { redisService } from "./redis/redis.js";
 import { referenceService } from "./reference/reference.js";
 
 export const SERVICES: readonly ServiceDefinition[] = [
@@ -18,6 +22,10 @@ export const SERVICES: readonly ServiceDefinition[] = [
   pubsubService,
   kafkaClusterService,
   jetstreamClusterService,
+  redisService,
+  natsService,
+  rabbitmqService,
+  mosquittoService,
 ];
 
 export function serviceNames(): string[] {

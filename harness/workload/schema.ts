@@ -174,16 +174,28 @@ export const workloadFields = {
   server: z
     .enum(["none", "spawn"])
     .default("none")
-    .describe("spawn: run the reference broker as a child server for this run (broker-crash needs it)"),
+    .describe(
+      "spawn: start a private broker for this run (the reference broker as a child; other adapters: their service's instance on free ports), which broker-crash kills and restarts",
+    ),
   serverFlush: z
     .enum(["always", "interval", "none"])
     .default("always")
-    .describe("server: spawn: its --flush policy (always: fsync before every acknowledgement)"),
+    .describe(
+      "server: spawn, reference broker, no serverProfile: its --flush policy (always: fsync before every acknowledgement)",
+    ),
   serverCluster: z
     .enum(["none", "kafka-cluster", "jetstream-cluster"])
     .default("none")
     .describe(
       "server: spawn: start this 3-node cluster service for the run instead of the reference broker (faults may target node:<n>, node:random, leader-of:<topic>/<partition>)",
+    ),
+  serverProfile: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, "a profile name such as default or durable")
+    .nullable()
+    .default(null)
+    .describe(
+      "server: spawn: the private broker's persistence profile (`brokerbench service list`: default = the broker's own, durable = what a careful operator sets); null: default (reference: serverFlush)",
     ),
   filters: count(0)
     .default(0)

@@ -8,17 +8,28 @@ const load = (name: string): Promise<WorkloadRun[]> => loadWorkloadFile(resolveW
 const kinds = (run: WorkloadRun | undefined): string[] => (run?.workload.faults ?? []).map((f) => f.kind);
 
 describe("experiment suites", () => {
-  it("delivery-modes: 3 modes × consumer crash, ack loss, broker crash; broker crash spawns a server", async () => {
+  it("delivery-modes: 3 modes × consumer crash, ack loss, broker crash under default and durable persistence", async () => {
     const runs = await load("delivery-modes");
-    expect(runs).toHaveLength(9);
+    expect(runs).toHaveLength(12);
     const modes = new Set(runs.map((r) => r.workload.deliveryMode));
     expect(modes).toEqual(new Set(["at-most-once", "at-least-once", "exactly-once"]));
+    const crashes = runs.filter((r) => kinds(r).includes("broker-crash"));
+    expect(crashes).toHaveLength(6);
     for (const run of runs) {
-      const [kind] = kinds(run);
-      expect(kinds(run)).toHaveLength(1);
-      expect(run.workload.server).toBe(kind === "broker-crash" ? "spawn" : "none");
+      const crash = kinds(run).includes("broker-crash");
+      expect(run.workload.server).toBe(crash ? "spawn" : "none");
+      // A broker crash strikes while the stalled consumer leaves acknowledged messages unread.
+      expect(kinds(run)).toEqual(crash ? ["consumer-stall", "broker-crash"] : [kinds(run)[0]]);
     }
-    expect(new Set(runs.map((r) => kinds(r)[0]))).toEqual(
+    expect(crashes.map((r) => `${r.workload.deliveryMode} ${r.workload.serverProfile}`).sort()).toEqual([
+      "at-least-once default",
+      "at-least-once durable",
+      "at-most-once default",
+      "at-most-once durable",
+      "exactly-once default",
+      "exactly-once durable",
+    ]);
+    expect(new Set(runs.map((r) => kinds(r).at(-1)))).toEqual(
       new Set(["consumer-crash", "producer-ack-loss", "broker-crash"]),
     );
   });

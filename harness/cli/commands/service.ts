@@ -5,6 +5,7 @@
  * 2 usage: unknown service, a missing program (java, mvn), a taken port, a bad option.
  */
 import { relative } from "node:path";
+import { findAdapter } from "../../../adapters/registry.js";
 import { EXIT, type ExitCode, UsageError } from "../../../core/errors.js";
 import {
   brokerbenchHome,
@@ -92,9 +93,13 @@ async function start(args: ServiceArgs & { name: string }): Promise<ExitCode> {
     });
     const first = instance.nodes[0];
     const pids = instance.nodes.map((n) => n.pid).join(", ");
-    const adapter = serviceDefinition(instance.service).adapters[0];
-    const setting = Object.entries(instance.settings)
-      .map(([k, v]) => `--set ${adapter === undefined ? "" : `${adapter}.`}${k}=${v}`)
+    // Per adapter the service serves, the settings that adapter has (nats: url; jetstream: url, storage).
+    const setting = serviceDefinition(instance.service)
+      .adapters.flatMap((adapter) =>
+        Object.entries(instance.settings)
+          .filter(([k]) => k in findAdapter(adapter).settings)
+          .map(([k, v]) => `--set ${adapter}.${k}=${v}`),
+      )
       .join(" ");
     console.log(
       [

@@ -36,6 +36,10 @@ export const ARTEMIS_PROFILES = [
     name: "default",
     description: "durable journal, fsynced before a durable message is accepted (journal-datasync)",
   },
+  {
+    name: "durable",
+    description: "the same as default, stated: journal-datasync is Artemis's own default",
+  },
   { name: "nosync", description: "durable journal, written but not fsynced before accepting (--no-fsync)" },
 ] as const;
 
