@@ -19,6 +19,12 @@ for (const event of ["uncaughtException", "unhandledRejection"]) {
   });
 }
 process.exitCode = await main(process.argv.slice(2));
+// The command is over but the process may take a moment to close its handles: a Ctrl-C now still
+// quits at once with the interrupted exit code, not by the signal's default action.
+process.on("SIGINT", () => {
+  console.error("brokerbench: quitting at once");
+  process.exit(130);
+});
 // Done: a client library that leaves a socket open (nats.js after a connect timeout) must not keep
 // an unattended command alive; everything else has closed by now, so this only fires in that case.
 setTimeout(() => process.exit(), 2000).unref();

@@ -473,46 +473,56 @@ export const runCommand = defineCommand<RunArgs>({
         searches.push(record);
         console.error(describeSearch(record));
       }
-    } finally {
+    } catch (err) {
       interrupt.dispose();
+      throw err;
+    } finally {
       for (const b of started) {
         await b
           .stop()
           .catch((err: unknown) => console.error(`brokerbench: stopping ${b.address} failed: ${err}`));
       }
     }
-    console.log(renderSummary(results, { wide: args.wide }));
-    for (const search of searches) console.log(describeSearch(search));
-    console.log(`\nresults: ${outDir}`);
-    if (searches.length > 0) console.log(`find-max: ${await writeSearches(outDir, searches)}`);
-    if (formats) {
-      try {
-        const written = await writeReports(outDir, { formats });
-        const documents = written.filter((f) => /report\.(html|md)$/.test(f));
-        if (written.length > 0)
-          console.log(
-            `reports: ${(documents.length > 0 ? documents : [outDir]).join(", ")}` +
-              (written.length > documents.length ? ` (${written.length} files)` : ""),
+    // Until the reports are written, a second Ctrl-C still quits at once (exit 130) rather than
+    // killing the process by the signal's default action.
+    try {
+      console.log(renderSummary(results, { wide: args.wide }));
+      for (const search of searches) console.log(describeSearch(search));
+      console.log(`\nresults: ${outDir}`);
+      if (searches.length > 0) console.log(`find-max: ${await writeSearches(outDir, searches)}`);
+      if (formats) {
+        try {
+          const written = await writeReports(outDir, { formats });
+          const documents = written.filter((f) => /report\.(html|md)$/.test(f));
+          if (written.length > 0)
+            console.log(
+              `reports: ${(documents.length > 0 ? documents : [outDir]).join(", ")}` +
+                (written.length > documents.length ? ` (${written.length} files)` : ""),
+            );
+          if (formats.includes("omb")) console.log(wrap(OMB_LATENCY_NOTE, SUMMARY_WIDTH, "").join("\n"));
+        } catch (err) {
+          console.error(
+            `brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`,
           );
-        if (formats.includes("omb")) console.log(wrap(OMB_LATENCY_NOTE, SUMMARY_WIDTH, "").join("\n"));
-      } catch (err) {
-        console.error(`brokerbench: writing the reports failed: ${err instanceof Error ? err.message : err}`);
+        }
       }
+      if (interrupt.signal.aborted) {
+        const skipped = planned.length - results.length;
+        console.error(
+          `brokerbench: interrupted: results.json, the reports and the history of what ran are in ${outDir}` +
+            (skipped > 0 ? `; ${skipped} run(s) not started` : ""),
+        );
+        return EXIT.interrupted;
+      }
+      if (results.length > 0 && results.every((r) => r.status === "not-supported")) {
+        console.error(
+          `brokerbench: nothing ran: every run is not supported by its adapter (${results.length} of ${results.length}; reasons above)`,
+        );
+        return EXIT.invalid;
+      }
+      return results.some(failedRun) ? EXIT.invalid : EXIT.ok;
+    } finally {
+      interrupt.dispose();
     }
-    if (interrupt.signal.aborted) {
-      const skipped = planned.length - results.length;
-      console.error(
-        `brokerbench: interrupted: results.json, the reports and the history of what ran are in ${outDir}` +
-          (skipped > 0 ? `; ${skipped} run(s) not started` : ""),
-      );
-      return EXIT.interrupted;
-    }
-    if (results.length > 0 && results.every((r) => r.status === "not-supported")) {
-      console.error(
-        `brokerbench: nothing ran: every run is not supported by its adapter (${results.length} of ${results.length}; reasons above)`,
-      );
-      return EXIT.invalid;
-    }
-    return results.some(failedRun) ? EXIT.invalid : EXIT.ok;
   },
 });
