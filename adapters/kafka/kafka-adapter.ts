@@ -136,8 +136,8 @@ class KafkaAdapter implements Adapter {
       transactionalId: id,
       // EndTxn returns before the markers are written, and InitProducerId after a fenced instance
       // waits for its abort: both answer CONCURRENT_TRANSACTIONS meanwhile. Retry soon, for ~4 s.
-      retries: 200,
-      retryDelay: 20,
+      retries: 800,
+      retryDelay: 5,
     });
     return KafkaTransactionalProducer.create(client);
   }
