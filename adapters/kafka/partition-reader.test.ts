@@ -89,7 +89,7 @@ function logOf(ops: readonly Op[], endings: readonly boolean[]): Log {
       t.offsets.push(offset++);
     } else end(op.p, op.kind === "commit");
   }
-  [...open.keys()].forEach((p, i) => end(p, endings[i] ?? false));
+  for (const [i, p] of [...open.keys()].entries()) end(p, endings[i] ?? false);
   visible.sort((a, b) => (a < b ? -1 : 1));
   return { batches, aborted, visible };
 }
