@@ -8,6 +8,7 @@ import type { Benchmark } from "./bench.js";
 import { checkersBenchmark } from "./checkers.js";
 import { cliStartBenchmark } from "./cli-start.js";
 import { kafkaBenchmark } from "./kafka.js";
+import { kafkaTransactionsBenchmark } from "./kafka-transactions.js";
 import { nemesisBenchmark } from "./nemesis.js";
 import { pubsubPushBenchmark } from "./pubsub-push.js";
 import { referenceEmbeddedBenchmark } from "./reference-embedded.js";
@@ -29,6 +30,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   referenceVsNatsBenchmark,
   checkersBenchmark,
   kafkaBenchmark,
+  kafkaTransactionsBenchmark,
   nemesisBenchmark,
   artemisStartBenchmark,
   pubsubPushBenchmark,

@@ -28,7 +28,7 @@ import type {
 import { describeError, type RoutedConsumer, type RoutedProducer } from "./clients.js";
 import type { KafkaSettings } from "./settings.js";
 
-type KMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+export type KMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /** Where the exactly-once commit writes its processing record. */
 export interface ProcessingLog {
@@ -189,8 +189,12 @@ export class KafkaPullConsumer implements PullConsumer {
     }
   }
 
-  async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
-    if (this.closed) throw new Error("kafka: consumer closed");
+  /**
+   * The last record handed out per partition among `deliveries`, each carrying the member id and
+   * the generation it was fetched under (what TxnOffsetCommit sends, KIP-447). Throws when the
+   * group rebalanced since (the partition may have a new owner: committing would be a zombie's).
+   */
+  lastFetched(deliveries: readonly Delivery[]): KMessage[] {
     const last = new Map<string, KMessage>();
     for (const d of deliveries) {
       const m = this.sources.get(d);
@@ -200,7 +204,6 @@ export class KafkaPullConsumer implements PullConsumer {
       if (cur === undefined || m.offset > cur.offset) last.set(k, m);
     }
     const messages = [...last.values()];
-    if (messages.length === 0) return { kind: "offsets", offsets: [] };
     const generation = this.client.generationId;
     const stale = messages.find(
       (m) => this.generationOf(m) !== generation || !this.owned.has(tpKey(m.topic, m.partition)),
@@ -210,6 +213,18 @@ export class KafkaPullConsumer implements PullConsumer {
         `kafka: commit refused: the group rebalanced since ${stale.topic}-${stale.partition}@${stale.offset} was fetched (generation ${this.generationOf(stale)} → ${generation})`,
       );
     }
+    return messages;
+  }
+
+  /** The group client (a transactional producer adds its offsets as this member). */
+  get groupClient(): RoutedConsumer {
+    return this.client;
+  }
+
+  async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
+    if (this.closed) throw new Error("kafka: consumer closed");
+    const messages = this.lastFetched(deliveries);
+    if (messages.length === 0) return { kind: "offsets", offsets: [] };
     const offsets = messages.map((m) => ({
       topic: m.topic,
       partition: m.partition,

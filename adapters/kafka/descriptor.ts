@@ -21,6 +21,8 @@ export const KAFKA_CAPABILITIES: Capabilities = {
   deliveryModes: ["at-most-once", "at-least-once", "exactly-once"],
   ordering: "partition",
   idempotentProduce: true,
+  // createTransactionalProducer: outputs and input offsets in one Kafka transaction (KIP-447).
+  transactions: true,
   filtering: true,
   maxMessageBytes: KAFKA_DEFAULT_MESSAGE_MAX_BYTES - BATCH_OVERHEAD_BYTES,
 };

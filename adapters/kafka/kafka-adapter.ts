@@ -13,17 +13,21 @@ import {
   type Capabilities,
   type Consumer,
   type ConsumerOptions,
+  type Delivery,
   type Producer,
   type ProducerOptions,
   RESOURCE_PREFIX,
   type TopicSpec,
+  type TransactionalProducer,
 } from "../contract.js";
 import { kafkaTopicRegex, parsePattern } from "../patterns.js";
 import { describeError, RoutedAdmin, RoutedConsumer, RoutedProducer, unreachable } from "./clients.js";
 import { KafkaPullConsumer, type ProcessingLog } from "./consumer.js";
 import { BATCH_OVERHEAD_BYTES, KAFKA_CAPABILITIES, KAFKA_DEFAULT_MESSAGE_MAX_BYTES } from "./descriptor.js";
+import { readFailure, readPartitionToEnd } from "./partition-reader.js";
 import { KafkaProducer } from "./producer.js";
 import { idempotent, type KafkaSettings, NAME, parseSettings } from "./settings.js";
+import { KafkaTransactionalProducer } from "./transactional-producer.js";
 
 const CLIENT_VERSION: string = (() => {
   try {
@@ -57,6 +61,8 @@ class KafkaAdapter implements Adapter {
   private readonly groupsByTopic = new Map<string, Set<string>>();
   private readonly processingTopics = new Set<string>();
   private clientSerial = 0;
+  /** Reads partitions outside any group (`readPartition`); made on first use. */
+  private reader: RoutedConsumer | null = null;
 
   constructor(
     private readonly admin: RoutedAdmin,
@@ -114,6 +120,40 @@ class KafkaAdapter implements Adapter {
       idempotent: idem,
     });
     return new KafkaProducer(client, this.s, idem);
+  }
+
+  async createTransactionalProducer(options: {
+    readonly process: number;
+    readonly transactionalId: string;
+  }): Promise<TransactionalProducer> {
+    const id = options.transactionalId.startsWith(RESOURCE_PREFIX)
+      ? options.transactionalId
+      : `${RESOURCE_PREFIX}${options.transactionalId}`;
+    const client = new RoutedProducer(this.s, {
+      ...this.clientOptions(`tx-${options.process}`),
+      acks: -1,
+      idempotent: true,
+      transactionalId: id,
+      // EndTxn returns before the markers are written, and InitProducerId after a fenced instance
+      // waits for its abort: both answer CONCURRENT_TRANSACTIONS meanwhile. Retry soon, for ~4 s.
+      retries: 800,
+      retryDelay: 5,
+    });
+    return KafkaTransactionalProducer.create(client);
+  }
+
+  async readPartition(topic: string, partition: number, timeoutMs: number): Promise<readonly Delivery[]> {
+    // Never joins: the group id is required by the client's constructor only.
+    this.reader ??= new RoutedConsumer(this.s, {
+      ...this.clientOptions("reader"),
+      groupId: `${RESOURCE_PREFIX}reader-${process.pid}`,
+    });
+    try {
+      return await readPartitionToEnd(this.reader, topic, partition, timeoutMs, this.s.fetchMaxBytes);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith(`${NAME}: `)) throw err;
+      throw readFailure(topic, partition, err);
+    }
   }
 
   async createConsumer(options: ConsumerOptions): Promise<Consumer> {
@@ -175,6 +215,9 @@ class KafkaAdapter implements Adapter {
   }
 
   async close(): Promise<void> {
+    const reader = this.reader;
+    this.reader = null;
+    if (reader !== null) await new Promise<void>((resolve) => reader.close(true, () => resolve()));
     await this.admin.close().catch(() => {});
   }
 

@@ -113,6 +113,10 @@ class Incarnation {
         // Every (re)assigned partition restarts from its committed offset: restore its state.
         for (const p of now) this.fresh.add(p);
         this.owned = now;
+        // Empty polls before an assignment say nothing about what it brings: the drain's "nothing
+        // more is coming" must wait for polls after it (a Kafka rebalance outlasts QUIET_MS, and
+        // the drain ended 13 ms after one, with the reassigned partitions' backlog unread).
+        this.idleSince = 0;
       },
     });
     if (c.delivery !== "pull") throw new Error("pipeline processors read by pull");
