@@ -117,7 +117,10 @@ describe("pipelines on the reference broker", () => {
     );
     const c = r.pipeline!.computation!;
     expect(r.faults.length).toBe(1);
-    expect(Object.values(c.counts).every((n) => n === 0), JSON.stringify(c)).toBe(true);
+    expect(
+      Object.values(c.counts).every((n) => n === 0),
+      JSON.stringify(c),
+    ).toBe(true);
     expect([c.excessEvents, c.missingEvents]).toEqual([0, 0]);
     expect(r.pipeline!.drained).toBe(true);
   }, 60_000);
