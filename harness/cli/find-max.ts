@@ -17,6 +17,7 @@ import {
   trialRunId,
 } from "../../core/find-max.js";
 import type { RunResult } from "../../core/results.js";
+import { fmtCount } from "../../reports/figures.js";
 import { keeping } from "../../reports/index.js";
 import { findMaxRate } from "../runner/find-max.js";
 import { FIND_MAX_DEFAULTS, type Workload, type WorkloadRun } from "../workload/index.js";
@@ -48,7 +49,7 @@ export function trialRun(run: WorkloadRun, runId: string, rate: number): { run: 
   return {
     run: {
       ...run,
-      id: `${run.id}-rate=${rate}`,
+      id: trialRunId(run.id, rate),
       workload: { ...run.workload, rate },
       matrix: { ...run.matrix, rate },
     },
@@ -80,14 +81,14 @@ export function describeSearch(s: FindMaxRecord): string {
   const head = `find-max ${s.runId} on ${s.adapter}`;
   const trials = `${r.trials.length} trial${r.trials.length === 1 ? "" : "s"}`;
   if (r.maxRate === null)
-    return `${head}: no rate held (lowest tried ${fmtRate(r.trials.at(-1)?.rate ?? 0)} msg/s: ${r.firstFailing?.reason}); ${trials}`;
+    return `${head}: no rate held (lowest tried ${fmtCount(r.trials.at(-1)?.rate ?? 0)} msg/s: ${r.firstFailing?.reason}); ${trials}`;
   const above =
     r.firstFailing === null
       ? r.capped
-        ? `; every rate up to maxRate ${fmtRate(c.maxRate)} held: the broker may go higher`
+        ? `; every rate up to maxRate ${fmtCount(c.maxRate)} held: the broker may go higher`
         : ""
-      : `; ${fmtRate(r.firstFailing.rate)} msg/s did not (${r.firstFailing.reason})`;
-  return `${head}: highest sustainable rate ${fmtRate(r.maxRate)} msg/s (sustained, e2e p99 ≤ ${fmtMs(c.p99Ms)} ms)${above}; ${trials}`;
+      : `; ${fmtCount(r.firstFailing.rate)} msg/s did not (${r.firstFailing.reason})`;
+  return `${head}: highest sustainable rate ${fmtCount(r.maxRate)} msg/s (sustained, e2e p99 ≤ ${fmtMs(c.p99Ms)} ms)${above}; ${trials}`;
 }
 
 /** Writes every search of the command into the output directory's FIND_MAX_FILE. */
@@ -97,5 +98,4 @@ export async function writeSearches(outDir: string, searches: readonly FindMaxRe
   return path;
 }
 
-const fmtRate = (n: number) => Math.round(n).toLocaleString("en-US");
 const fmtMs = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3));
