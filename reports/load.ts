@@ -39,14 +39,25 @@ export interface ResultSet {
   readonly searches?: readonly FindMaxRecord[];
 }
 
-/** Parses one results.json text; `file` names it in errors. */
-export function parseRunResult(text: string, file: string): RunResult {
-  let json: unknown;
+/** JSON.parse, its error one line naming `file`. */
+function parseJson(text: string, file: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${file}: not JSON (${(err as Error).message})`);
   }
+}
+
+/** The first problem zod found in `file`, one line: `file: not a brokerbench <what>: field \`x\`: …`. */
+function notA(what: string, file: string, error: z.ZodError): UsageError {
+  const issue = error.issues[0];
+  const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
+  return new UsageError(`${file}: not a brokerbench ${what}: ${where}${issue?.message ?? "invalid"}`);
+}
+
+/** Parses one results.json text; `file` names it in errors. */
+export function parseRunResult(text: string, file: string): RunResult {
+  const json = parseJson(text, file);
   if (typeof json === "object" && json !== null && "format" in json && json.format !== RESULTS_FORMAT) {
     throw new UsageError(
       `${file}: results format ${String(json.format)}, this brokerbench reads format ${RESULTS_FORMAT}; ` +
@@ -54,11 +65,7 @@ export function parseRunResult(text: string, file: string): RunResult {
     );
   }
   const parsed = reportedResultSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
-    throw new UsageError(`${file}: not a brokerbench results.json: ${where}${issue?.message ?? "invalid"}`);
-  }
+  if (!parsed.success) throw notA(RESULTS_FILE, file, parsed.error);
   // The status may be one this build's RunStatus does not name; the report reads it as a string.
   return parsed.data as RunResult;
 }
@@ -135,18 +142,8 @@ export async function loadResultSet(path: string, label?: string): Promise<Resul
 async function readSearches(path: string): Promise<FindMaxRecord[] | null> {
   const file = join(resolve(path), FIND_MAX_FILE);
   if (!(await isFile(file))) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, "utf8"));
-  } catch (err) {
-    throw new UsageError(`${file}: not JSON (${(err as Error).message})`);
-  }
-  const parsed = z.array(findMaxRecordSchema).safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `field \`${issue.path.join(".")}\`: ` : "";
-    throw new UsageError(`${file}: not a brokerbench find-max.json: ${where}${issue?.message ?? "invalid"}`);
-  }
+  const parsed = z.array(findMaxRecordSchema).safeParse(parseJson(await readFile(file, "utf8"), file));
+  if (!parsed.success) throw notA(FIND_MAX_FILE, file, parsed.error);
   return parsed.data;
 }
 
