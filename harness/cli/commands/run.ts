@@ -421,71 +421,68 @@ export const runCommand = defineCommand<RunArgs>({
     const results: RunResult[] = [];
     const searches: FindMaxRecord[] = [];
     const interrupt = interruptOnCtrlC();
-    try {
-      if (args.provision) planned = await provision(planned, args.provision, started);
-      /** Runs one run (a planned one, or a find-max trial), records it and says how it went. */
-      const runOne = async (p: PlannedRun, label: string): Promise<RunResult> => {
-        const bar = progressDisplay(label);
-        const runStarted = performance.now();
-        let result: RunResult;
-        try {
-          result = await executeRun({
-            run: p.run,
-            runId: p.runId,
-            factory: p.factory,
-            settings: p.settings,
-            dir: join(outDir, p.runId),
-            history: args.history,
-            historyEncoding: historyFormat,
-            check: checkHistory,
-            onProgress: (pr) => bar.update(pr),
-            signal: interrupt.signal,
-            onWarning: (line) => {
-              bar.stop();
-              console.error(`brokerbench: warning: ${label}: ${line}`);
-            },
-          });
-        } finally {
-          bar.stop();
-        }
-        results.push(result);
-        const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
-        // The wall time the user waited (a run that failed to connect has no run time of its own).
-        const tookS = (performance.now() - runStarted) / 1000;
-        console.error(`${label} on ${p.factory.name}: ${result.status}${verdict} (${tookS.toFixed(1)} s)`);
-        return result;
-      };
-      for (const [i, p] of planned.entries()) {
-        if (interrupt.signal.aborted) break;
-        const label = `[${i + 1}/${planned.length}] ${p.runId}`;
-        if (p.run.workload.rate !== "find-max") {
-          await runOne(p, label);
-          continue;
-        }
-        let n = 0;
-        const search = await searchMaxRate(
-          p.run.workload,
-          (rate) =>
-            runOne({ ...p, ...trialRun(p.run, p.runId, rate) }, `${label} rate=${rate} (trial ${++n})`),
-          () => interrupt.signal.aborted,
-        );
-        const record = { runId: p.runId, adapter: p.factory.name, ...search };
-        searches.push(record);
-        console.error(describeSearch(record));
-      }
-    } catch (err) {
-      interrupt.dispose();
-      throw err;
-    } finally {
-      for (const b of started) {
-        await b
-          .stop()
-          .catch((err: unknown) => console.error(`brokerbench: stopping ${b.address} failed: ${err}`));
-      }
-    }
     // Until the reports are written, a second Ctrl-C still quits at once (exit 130) rather than
     // killing the process by the signal's default action.
     try {
+      try {
+        if (args.provision) planned = await provision(planned, args.provision, started);
+        /** Runs one run (a planned one, or a find-max trial), records it and says how it went. */
+        const runOne = async (p: PlannedRun, label: string): Promise<RunResult> => {
+          const bar = progressDisplay(label);
+          const runStarted = performance.now();
+          let result: RunResult;
+          try {
+            result = await executeRun({
+              run: p.run,
+              runId: p.runId,
+              factory: p.factory,
+              settings: p.settings,
+              dir: join(outDir, p.runId),
+              history: args.history,
+              historyEncoding: historyFormat,
+              check: checkHistory,
+              onProgress: (pr) => bar.update(pr),
+              signal: interrupt.signal,
+              onWarning: (line) => {
+                bar.stop();
+                console.error(`brokerbench: warning: ${label}: ${line}`);
+              },
+            });
+          } finally {
+            bar.stop();
+          }
+          results.push(result);
+          const verdict = result.verdict ? (result.verdict.valid ? ", valid" : ", INVALID") : "";
+          // The wall time the user waited (a run that failed to connect has no run time of its own).
+          const tookS = (performance.now() - runStarted) / 1000;
+          console.error(`${label} on ${p.factory.name}: ${result.status}${verdict} (${tookS.toFixed(1)} s)`);
+          return result;
+        };
+        for (const [i, p] of planned.entries()) {
+          if (interrupt.signal.aborted) break;
+          const label = `[${i + 1}/${planned.length}] ${p.runId}`;
+          if (p.run.workload.rate !== "find-max") {
+            await runOne(p, label);
+            continue;
+          }
+          let n = 0;
+          const search = await searchMaxRate(
+            p.run.workload,
+            (rate) =>
+              runOne({ ...p, ...trialRun(p.run, p.runId, rate) }, `${label} rate=${rate} (trial ${++n})`),
+            () => interrupt.signal.aborted,
+          );
+          const record = { runId: p.runId, adapter: p.factory.name, ...search };
+          searches.push(record);
+          console.error(describeSearch(record));
+        }
+      } finally {
+        for (const b of started) {
+          await b
+            .stop()
+            .catch((err: unknown) => console.error(`brokerbench: stopping ${b.address} failed: ${err}`));
+        }
+      }
       console.log(renderSummary(results, { wide: args.wide }));
       for (const search of searches) console.log(describeSearch(search));
       console.log(`\nresults: ${outDir}`);
