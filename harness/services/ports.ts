@@ -51,6 +51,19 @@ export async function preferredOrFreePort(preferred: number): Promise<number> {
   return preferred > 0 && preferred <= 65535 && (await portFree(preferred)) ? preferred : freePort();
 }
 
+/**
+ * A service's client port: the one asked for (`--port`), or a free one when it asked for 0; a taken
+ * port is requireFreePorts' one-line UsageError.
+ */
+export async function clientPortFor(spec: {
+  readonly instance: string;
+  readonly port: number;
+}): Promise<number> {
+  const port = spec.port === 0 ? await freePort() : spec.port;
+  await requireFreePorts(spec.instance, { client: port });
+  return port;
+}
+
 /** Throws a one-line UsageError naming the first taken port, what it was for, and what to do. */
 export async function requireFreePorts(
   service: string,

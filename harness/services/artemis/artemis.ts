@@ -20,7 +20,7 @@ import { probeArtemis } from "../../../adapters/artemis/index.js";
 import type { MachineContext, ServiceDefinition, ServiceSpec } from "../definition.js";
 import { ServiceStartError } from "../definition.js";
 import { missingPrograms } from "../machine.js";
-import { freePort, LOOPBACK, requireFreePorts } from "../ports.js";
+import { clientPortFor, LOOPBACK } from "../ports.js";
 import { startProcesses } from "../processes.js";
 import { nodeDataDir } from "../state.js";
 import { ARTEMIS_VERSION, artemisHome, cachedArtemisHome, runTool } from "./distribution.js";
@@ -123,8 +123,7 @@ export const artemisService: ServiceDefinition = {
   },
 
   async start(spec: ServiceSpec) {
-    const port = spec.port === 0 ? await freePort() : spec.port;
-    await requireFreePorts(spec.instance, { client: port });
+    const port = await clientPortFor(spec);
     const home = await artemisHome({ cacheDir: spec.cacheDir, env: spec.env, progress: spec.progress });
     const id = "1";
     const dataDir = nodeDataDir(spec.dataDir, id);

@@ -14,7 +14,7 @@ import type { MachineContext, ServiceDefinition, ServiceSpec } from "../definiti
 import { ServiceStartError } from "../definition.js";
 import { missingPrograms } from "../machine.js";
 import { cachedMavenLibs, classpathOf, resolveMavenLibs, servicePom } from "../maven.js";
-import { freePort, LOOPBACK, preferredOrFreePort, requireFreePorts } from "../ports.js";
+import { clientPortFor, LOOPBACK, preferredOrFreePort } from "../ports.js";
 import { startProcesses } from "../processes.js";
 import { brokerbenchHome, cacheDir, nodeDataDir } from "../state.js";
 import {
@@ -113,8 +113,7 @@ export const kafkaService: ServiceDefinition = {
   },
 
   async start(spec: ServiceSpec) {
-    const clientPort = spec.port === 0 ? await freePort() : spec.port;
-    await requireFreePorts(spec.instance, { client: clientPort });
+    const clientPort = await clientPortFor(spec);
     const controllerPort = await preferredOrFreePort(clientPort + 1);
     const libs = await kafkaLibs({ env: spec.env, progress: spec.progress });
     const classpath = classpathOf(libs);

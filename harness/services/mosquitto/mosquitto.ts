@@ -21,7 +21,7 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { MachineContext, ServiceDefinition, ServiceProfile, ServiceSpec } from "../definition.js";
 import { missingPrograms } from "../machine.js";
-import { freePort, LOOPBACK, requireFreePorts } from "../ports.js";
+import { clientPortFor, LOOPBACK } from "../ports.js";
 import { startProcesses } from "../processes.js";
 import { nodeDataDir } from "../state.js";
 
@@ -87,8 +87,7 @@ export const mosquittoService: ServiceDefinition = {
   missing: (machine: MachineContext) => missingPrograms(["mosquitto"], machine.env),
 
   async start(spec: ServiceSpec) {
-    const port = spec.port === 0 ? await freePort() : spec.port;
-    await requireFreePorts(spec.instance, { client: port });
+    const port = await clientPortFor(spec);
     const id = "1";
     const dataDir = nodeDataDir(spec.dataDir, id);
     const configDir = join(spec.dir, "config");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { ReferenceClient } from "../../../adapters/reference/client/client.js";
 import type { ServiceDefinition, ServiceSpec } from "../definition.js";
 import { packageFile } from "../package-files.js";
-import { freePort, LOOPBACK, requireFreePorts } from "../ports.js";
+import { clientPortFor, LOOPBACK } from "../ports.js";
 import { startProcesses } from "../processes.js";
 import { nodeDataDir } from "../state.js";
 
@@ -52,8 +52,7 @@ export const referenceService: ServiceDefinition = {
   },
 
   async start(spec: ServiceSpec) {
-    const port = spec.port === 0 ? await freePort() : spec.port;
-    await requireFreePorts(spec.instance, { client: port });
+    const port = await clientPortFor(spec);
     const id = "1";
     const dataDir = nodeDataDir(spec.dataDir, id);
     const flush = FLUSH_BY_PROFILE[spec.profile] ?? "interval";
