@@ -7,23 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type FindMaxRecord, findMaxRecordSchema } from "../../core/find-max.js";
-import { main } from "./cli.js";
+import { runCli } from "./test/in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-find-max-"));
 function workload(name: string, text: string): string {
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
-}
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  const code = await main(argv);
-  vi.restoreAllMocks();
-  return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -38,7 +28,7 @@ describe("brokerbench run with rate: find-max", () => {
   it("doubles up to maxRate when every rate holds, keeps each trial as a run, and leads the report with it", async () => {
     const file = workload("up.yaml", `${BASE}findMax: { startRate: 500, maxRate: 2000, p99Ms: 60000 }\n`);
     const out = join(dir, "up");
-    const r = await cli("run", file, "-o", out, "--report", "md");
+    const r = await runCli("run", file, "-o", out, "--report", "md");
     expect(r.code, r.err).toBe(0);
     const [s] = searches(out);
     expect(s).toMatchObject({ runId: "up", adapter: "reference", result: { maxRate: 2000, capped: true } });
@@ -68,7 +58,7 @@ describe("brokerbench run with rate: find-max", () => {
       `${BASE.replace("batchSize: 10", "batchSize: 1")}findMax: { startRate: 40, p99Ms: 0.000001 }\n`,
     );
     const out = join(dir, "none");
-    const r = await cli("run", file, "-o", out, "--report", "md");
+    const r = await runCli("run", file, "-o", out, "--report", "md");
     expect(r.code, r.err).toBe(0);
     const [s] = searches(out);
     expect(s!.result.maxRate).toBeNull();
@@ -78,10 +68,10 @@ describe("brokerbench run with rate: find-max", () => {
   }, 60_000);
 
   it("refuses findMax without rate: find-max, and find-max with a message count, in one line", async () => {
-    const a = await cli("run", workload("a.yaml", "rate: 100\nfindMax: { p99Ms: 5 }\n"));
+    const a = await runCli("run", workload("a.yaml", "rate: 100\nfindMax: { p99Ms: 5 }\n"));
     expect(a.code).toBe(2);
     expect(a.err).toMatch(/a\.yaml: field "findMax": applies only with rate: find-max/);
-    const b = await cli("run", workload("b.yaml", "rate: find-max\nmessages: 100\n"));
+    const b = await runCli("run", workload("b.yaml", "rate: find-max\nmessages: 100\n"));
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/field "rate": find-max runs a trial per rate for a duration/);
     expect(existsSync(join(dir, "b"))).toBe(false);

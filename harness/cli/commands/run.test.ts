@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RunResult } from "../../../core/results.js";
 import { findContainerRuntime, hostProbe } from "../../provision/index.js";
-import { main } from "../cli.js";
+import { runCli } from "../test/in-process.js";
 import { planRuns, type RunArgs, settingsFor } from "./run.js";
 
 const hasContainerRuntime = await findContainerRuntime(hostProbe).then(
@@ -20,21 +20,6 @@ function workload(name: string, text: string): string {
   return file;
 }
 
-/** Runs the CLI in-process; returns the exit code and what it printed. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
-
 afterEach(() => vi.restoreAllMocks());
 
 describe("brokerbench run: bad input is one line and exit code 2", () => {
@@ -42,7 +27,7 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
 
   it("an unknown workload field names the file and the field", async () => {
     const file = workload("typo.yaml", "rate: 100\nbatchSise: 10\n");
-    const r = await cli("run", file, "--out", out);
+    const r = await runCli("run", file, "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
       `brokerbench: ${file}: unknown field "batchSise" (did you mean "batchSize"?); known fields: ` +
@@ -53,7 +38,7 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
 
   it("a wrong type names the file and the field", async () => {
     const file = workload("type.yaml", "partitions: two\n");
-    const r = await cli("run", file, "--out", out);
+    const r = await runCli("run", file, "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(
       new RegExp(`^brokerbench: ${file}: field "partitions": expected number, received string$`),
@@ -61,45 +46,45 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
   });
 
   it("a missing file says so", async () => {
-    const r = await cli("run", join(dir, "missing.yaml"), "--out", out);
+    const r = await runCli("run", join(dir, "missing.yaml"), "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`brokerbench: ${join(dir, "missing.yaml")}: no such workload file`);
   });
 
   it("an unknown workload name lists the built-in ones", async () => {
-    const r = await cli("run", "nonesuch", "--out", out);
+    const r = await runCli("run", "nonesuch", "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^brokerbench: unknown workload "nonesuch".*built-in: .*default/);
   });
 
   it("an unknown adapter lists the known ones", async () => {
-    const r = await cli("run", "--adapter", "kafka9", "--out", out);
+    const r = await runCli("run", "--adapter", "kafka9", "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^brokerbench: unknown adapter "kafka9"; known adapters: /);
     expect(r.err.split("\n")).toHaveLength(1);
   });
 
   it("bad option values are usage errors", async () => {
-    expect((await cli("run", "--rate", "fast", "--out", out)).err).toMatch(/--rate fast: expected/);
-    expect((await cli("run", "--set", "novalue", "--out", out)).err).toMatch(
+    expect((await runCli("run", "--rate", "fast", "--out", out)).err).toMatch(/--rate fast: expected/);
+    expect((await runCli("run", "--set", "novalue", "--out", out)).err).toMatch(
       /--set novalue: expected key=value/,
     );
-    expect((await cli("run", "--duration", "-3", "--out", out)).code).toBe(2);
-    expect((await cli("run", "--report", "pdf", "--out", out)).err).toMatch(/unknown report format "pdf"/);
-    expect((await cli("run", "--bogus")).err).toMatch(/Unknown argument/i);
+    expect((await runCli("run", "--duration", "-3", "--out", out)).code).toBe(2);
+    expect((await runCli("run", "--report", "pdf", "--out", out)).err).toMatch(/unknown report format "pdf"/);
+    expect((await runCli("run", "--bogus")).err).toMatch(/Unknown argument/i);
   });
 
   it("echoes a bad number as typed (issue 11, defect 7: it said NaN)", async () => {
-    const r = await cli("run", "--duration", "abc", "--out", out);
+    const r = await runCli("run", "--duration", "abc", "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toBe("brokerbench: --duration abc: expected a positive number");
-    expect((await cli("run", "--messages", "1e", "--out", out)).err).toBe(
+    expect((await runCli("run", "--messages", "1e", "--out", out)).err).toBe(
       "brokerbench: --messages 1e: expected a positive number",
     );
   });
 
   it("a setting for an adapter that does not exist names it (defect 7: it blamed the reference adapter)", async () => {
-    const r = await cli("run", "--set", "kafka9.url=x", "--out", out);
+    const r = await runCli("run", "--set", "kafka9.url=x", "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^brokerbench: --set kafka9\.url=x: no adapter "kafka9" \(adapters: reference, /);
     expect(r.err.split("\n")).toHaveLength(1);
@@ -107,30 +92,30 @@ describe("brokerbench run: bad input is one line and exit code 2", () => {
 
   it("a YAML syntax error names the line and shows it (defect 7: a dangling colon, no snippet)", async () => {
     const file = workload("broken.yaml", "rate: 100\ndurationS: 2\nfoo: bar: baz\n");
-    const r = await cli("run", file, "--out", out);
+    const r = await runCli("run", file, "--out", out);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
       `brokerbench: ${file}:3:6: not valid YAML: Nested mappings are not allowed in compact mappings: "foo: bar: baz"`,
     );
     const tab = workload("tab.yaml", "rate: 100\n\tdurationS: 2\n");
-    expect((await cli("run", tab, "--out", out)).err).toMatch(
+    expect((await runCli("run", tab, "--out", out)).err).toMatch(
       /tab\.yaml:2:1: not valid YAML: .*: "\\tdurationS: 2"$/,
     );
   });
 
   it("-o naming a file is one line and exit 2, before anything runs (defect 4: a stack trace)", async () => {
     const file = workload("not-a-dir", "x");
-    const r = await cli("run", "--duration", "2", "-o", file);
+    const r = await runCli("run", "--duration", "2", "-o", file);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`brokerbench: --out ${file}: is a file, not a directory; name a directory`);
-    const under = await cli("run", "--duration", "2", "-o", join(file, "sub"));
+    const under = await runCli("run", "--duration", "2", "-o", join(file, "sub"));
     expect(under.code).toBe(2);
     expect(under.err).toMatch(
       /--out .*not-a-dir\/sub: cannot create or write it \(a part of the path is a file\)$/,
     );
     if (process.platform === "linux") {
       // Node's recursive mkdir never returns under /proc: this hung instead of answering.
-      const proc = await cli("run", "--duration", "2", "-o", "/proc/brokerbench-nope");
+      const proc = await runCli("run", "--duration", "2", "-o", "/proc/brokerbench-nope");
       expect(proc.code).toBe(2);
       expect(proc.err).toMatch(
         /^brokerbench: --out \/proc\/brokerbench-nope: cannot create or write it \(ENOENT/,
@@ -150,7 +135,7 @@ describe("brokerbench run: a connection that times out (issue 11, defect 7: it s
     try {
       const file = workload("amo-once.yaml", "deliveryMode: at-most-once\ndurationS: 1\nwarmupS: 0\n");
       const out = join(dir, "timeout");
-      const r = await cli(
+      const r = await runCli(
         "run",
         file,
         "--adapter",
@@ -179,7 +164,7 @@ describe("brokerbench run: a connection that times out (issue 11, defect 7: it s
 describe("brokerbench run: nothing ran is not a success (issue 11, defect 10)", () => {
   it("every point not supported: says that nothing ran, exit 1", async () => {
     // The default suite is at-least-once, which core NATS does not offer: refused before connecting.
-    const r = await cli("run", "--adapter", "nats", "--report", "none", "--out", join(dir, "none-ran"));
+    const r = await runCli("run", "--adapter", "nats", "--report", "none", "--out", join(dir, "none-ran"));
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/not supported \(4 of 4 points/);
     expect(r.err.split("\n").at(-1)).toBe(
@@ -239,10 +224,10 @@ describe("brokerbench run: planning", () => {
   it("--warmup sets warmupS; a bad value is a usage error", async () => {
     const [p] = await planRuns(args({ workloads: ["default"], duration: 3, warmup: 0.5 }));
     expect(p?.run.workload).toMatchObject({ durationS: 3, warmupS: 0.5 });
-    const r = await cli("run", "--warmup", "-1", "--out", join(dir, "w"));
+    const r = await runCli("run", "--warmup", "-1", "--out", join(dir, "w"));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^brokerbench: --warmup -1: expected seconds/);
-    const s = await cli("run", "--backlog-scale", "0", "--out", join(dir, "w"));
+    const s = await runCli("run", "--backlog-scale", "0", "--out", join(dir, "w"));
     expect(s.code).toBe(2);
     expect(s.err).toMatch(/^brokerbench: --backlog-scale 0: expected a positive factor/);
   });
@@ -251,14 +236,14 @@ describe("brokerbench run: planning", () => {
 describe("brokerbench help and list", () => {
   it("every command has --help", async () => {
     for (const cmd of ["run", "list"]) {
-      const r = await cli(cmd, "--help");
+      const r = await runCli(cmd, "--help");
       expect(r.code).toBe(0);
       expect(r.out).toContain(`brokerbench ${cmd}`);
     }
   });
 
   it("list shows the workloads and the adapters with their capabilities", async () => {
-    const r = await cli("list");
+    const r = await runCli("list");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/default\s+4\s+push vs pull/);
     // The capability matrix: one row per adapter, one column per capability.
@@ -277,7 +262,7 @@ describe("brokerbench help and list", () => {
 
 describe("brokerbench run --provision", () => {
   it("says in one line when there is no broker to start", async () => {
-    const r = await cli("run", "--provision", "testcontainers", "--out", join(dir, "prov"));
+    const r = await runCli("run", "--provision", "testcontainers", "--out", join(dir, "prov"));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^brokerbench: --provision: adapter "reference" has no broker to start/);
   });
@@ -285,7 +270,7 @@ describe("brokerbench run --provision", () => {
   it.skipIf(hasContainerRuntime)(
     "without Docker or Podman, says so in one line (skipped where a container runtime exists)",
     async () => {
-      const r = await cli(
+      const r = await runCli(
         "run",
         "--provision",
         "testcontainers",

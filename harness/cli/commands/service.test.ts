@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { findOnPath, freePort, serviceNames, stopService } from "../../services/index.js";
-import { main } from "../cli.js";
+import { runCli } from "../test/in-process.js";
 
 const home = mkdtempSync(join(tmpdir(), "bb-service-cli-"));
 const saved = { home: process.env.BROKERBENCH_HOME, path: process.env.PATH };
@@ -28,20 +28,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
-
 /** A PATH holding only the named programs (links to the real ones). */
 function pathWith(...programs: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "bb-path-"));
@@ -58,7 +44,7 @@ const hasJavaAndMaven = findOnPath("java", process.env) !== null && findOnPath("
 
 describe("brokerbench service: bad input is one line and exit code 2", () => {
   it("an unknown service names the known ones", async () => {
-    const r = await cli("service", "start", "kafak");
+    const r = await runCli("service", "start", "kafak");
     expect(r).toEqual({
       code: 2,
       out: "",
@@ -68,7 +54,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
 
   it("without java and mvn on PATH: one line naming both", async () => {
     process.env.PATH = "/nonexistent";
-    const r = await cli("service", "start", "kafka", "--port", "0");
+    const r = await runCli("service", "start", "kafka", "--port", "0");
     expect(r).toEqual({
       code: 2,
       out: "",
@@ -80,7 +66,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
     "with java but without mvn (jars not cached yet)",
     async () => {
       process.env.PATH = pathWith("java");
-      const r = await cli("service", "start", "kafka", "--port", "0");
+      const r = await runCli("service", "start", "kafka", "--port", "0");
       expect(r).toEqual({ code: 2, out: "", err: "brokerbench: cannot start kafka: mvn is not on PATH" });
     },
   );
@@ -91,7 +77,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
     await new Promise((r) => holder.once("listening", r));
     try {
       const started = Date.now();
-      const r = await cli("service", "start", "kafka", "--port", String(port));
+      const r = await runCli("service", "start", "kafka", "--port", String(port));
       expect(r).toEqual({
         code: 2,
         out: "",
@@ -120,12 +106,12 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
       "--data-dir /etc/passwd/data cannot be created (ENOTDIR)",
     ],
   ])("%j", async (argv, message) => {
-    const r = await cli(...argv);
+    const r = await runCli(...argv);
     expect(r).toEqual({ code: 2, out: "", err: `brokerbench: ${message}` });
   });
 
   it("an unknown action is refused by the parser", async () => {
-    const r = await cli("service", "restart", "kafka");
+    const r = await runCli("service", "restart", "kafka");
     expect(r.code).toBe(2);
     expect(r.err).toMatch(
       /Invalid values:[\s\S]*Argument: action, Given: "restart", Choices: "start", "stop", "status", "list"/,
@@ -136,7 +122,7 @@ describe("brokerbench service: bad input is one line and exit code 2", () => {
 describe("brokerbench service list, start, status, stop", () => {
   it("list: each definition with its adapters, port, profiles and whether this machine can start it", async () => {
     process.env.PATH = "/nonexistent";
-    const r = await cli("service", "list");
+    const r = await runCli("service", "list");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^service\s+adapters\s+port\s+profiles\s+can start\s+description$/m);
     expect(r.out).toMatch(
@@ -145,17 +131,17 @@ describe("brokerbench service list, start, status, stop", () => {
   });
 
   it("stop of a service that never ran: says so, exit 0", async () => {
-    const r = await cli("service", "stop", "kafka");
+    const r = await runCli("service", "stop", "kafka");
     expect(r).toEqual({ code: 0, out: "kafka is not running", err: "" });
   });
 
   it("status with nothing started", async () => {
-    const r = await cli("service", "status");
+    const r = await runCli("service", "status");
     expect(r).toEqual({ code: 0, out: `no services (state in ${home}/services)`, err: "" });
   });
 
   it("start prints the address and how to use it; status lists it; stop and --wipe", async () => {
-    const start = await cli("service", "start", "reference");
+    const start = await runCli("service", "start", "reference");
     expect(start.code).toBe(0);
     const m = /^reference ready at 127\.0\.0\.1:(\d+) in \d+\.\d s \(pid (\d+), profile default\)$/m.exec(
       start.out,
@@ -165,14 +151,14 @@ describe("brokerbench service list, start, status, stop", () => {
     expect(start.out).toContain(`  use   --set reference.url=127.0.0.1:${port}`);
     expect(start.out).toContain(`  data  ${home}/services/reference/data/node-1`);
 
-    const again = await cli("service", "start", "reference");
+    const again = await runCli("service", "start", "reference");
     expect(again).toEqual({
       code: 0,
       out: `reference already runs at 127.0.0.1:${port} (pid ${pid}); stop it first to start it with other options`,
       err: "",
     });
 
-    const status = await cli("service", "status");
+    const status = await runCli("service", "status");
     expect(status.out).toMatch(
       new RegExp(
         `^reference\\s+reference\\s+running\\s+127\\.0\\.0\\.1:${port}\\s+${pid}\\s+default\\s+\\S+Z\\s+`,
@@ -180,15 +166,15 @@ describe("brokerbench service list, start, status, stop", () => {
       ),
     );
 
-    const stop = await cli("service", "stop", "reference");
+    const stop = await runCli("service", "stop", "reference");
     expect(stop.code).toBe(0);
     expect(stop.out).toMatch(
       /^reference stopped in \d+\.\d s; data kept in .*services\/reference\/data \(--wipe removes it\)$/,
     );
-    expect((await cli("service", "status")).out).toMatch(/^reference\s+reference\s+stopped\s+/m);
+    expect((await runCli("service", "status")).out).toMatch(/^reference\s+reference\s+stopped\s+/m);
 
-    const wipe = await cli("service", "stop", "reference", "--wipe");
+    const wipe = await runCli("service", "stop", "reference", "--wipe");
     expect(wipe).toEqual({ code: 0, out: "reference was not running (stopped); data removed", err: "" });
-    expect((await cli("service", "status")).out).toMatch(/^no services/);
+    expect((await runCli("service", "status")).out).toMatch(/^no services/);
   });
 });

@@ -1,25 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readHistoryText } from "../../../core/history/compact-file.js";
 import type { RunResult } from "../../../core/results.js";
-import { main } from "../cli.js";
+import { runCli } from "./in-process.js";
 
 const dir = mkdtempSync(join(tmpdir(), "bb-run-"));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 const readResult = (runDir: string) =>
   JSON.parse(readFileSync(join(runDir, "results.json"), "utf8")) as RunResult;
@@ -49,7 +36,7 @@ describe("brokerbench run on the embedded reference broker", () => {
       ].join("\n"),
     );
     const out = join(dir, "out");
-    const r = await cli("run", file, "--out", out, "--report", "none");
+    const r = await runCli("run", file, "--out", out, "--report", "none");
     expect(r.err).not.toMatch(/Error|error:/);
     expect(r.code).toBe(0);
     const ids = [
@@ -108,14 +95,14 @@ describe("brokerbench run on the embedded reference broker", () => {
   it("a message count replaces the duration; every delivered batch is committed", async () => {
     const out = join(dir, "count");
     // 30,000 at 20k msg/s: past the 1 s warmup (3,000 would all fall inside it: inconclusive).
-    const r = await cli("run", "default", "--messages", "30000", "--out", out, "--report", "none");
+    const r = await runCli("run", "default", "--messages", "30000", "--out", out, "--report", "none");
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
     const file = join(dir, "amo.yaml");
     writeFileSync(
       file,
       "deliveryMode: at-most-once\nmessages: 1000\nbatchSize: 10\nwarmupS: 0\ndelivery: pull\n",
     );
-    const r2 = await cli("run", file, "--out", join(dir, "amo"), "--report", "none");
+    const r2 = await runCli("run", file, "--out", join(dir, "amo"), "--report", "none");
     expect(r2.code, `${r2.out}\n${r2.err}`).toBe(0);
     const lines = historyLines(join(dir, "amo", "amo")) as {
       type: string;
@@ -140,7 +127,7 @@ describe("brokerbench run on the embedded reference broker", () => {
   it("reports what an adapter cannot do as not supported, without connecting", async () => {
     const file = join(dir, "alo.yaml");
     writeFileSync(file, "deliveryMode: exactly-once\ndurationS: 1\nwarmupS: 0.2\n");
-    const r = await cli("run", file, "--adapter", "nats", "--out", join(dir, "ns"), "--report", "none");
+    const r = await runCli("run", file, "--adapter", "nats", "--out", join(dir, "ns"), "--report", "none");
     // Nothing ran at all: exit 1 (issue 11, defect 10).
     expect(r.code).toBe(1);
     expect(readResult(join(dir, "ns", "alo"))).toMatchObject({
@@ -156,7 +143,7 @@ describe("brokerbench run on the embedded reference broker", () => {
   it("an unreachable broker is an error row and exit code 1, not a crash", async () => {
     const file = join(dir, "unreach.yaml");
     writeFileSync(file, "durationS: 1\nwarmupS: 0.2\ndelivery: pull\n");
-    const r = await cli(
+    const r = await runCli(
       "run",
       file,
       "--adapter",
