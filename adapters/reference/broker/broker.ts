@@ -184,6 +184,8 @@ interface TxnState {
   startedMs: number;
   /** Offsets committed inside the open transaction, applied when it commits. */
   pendingOffsets: Map<string, Map<string, number>>;
+  /** The end (markers) under way, joined by whoever else would end it meanwhile (a fence, a timeout). */
+  ending: Promise<void> | null;
 }
 
 const DEFAULT_MAX_RECORDS = 10_000;
@@ -334,6 +336,7 @@ export class Broker implements BrokerApi {
         timeoutMs: r.timeoutMs,
         startedMs: -1,
         pendingOffsets: new Map(),
+        ending: null,
       };
       this.txns.set(r.transactionalId, t);
     }
@@ -577,39 +580,48 @@ export class Broker implements BrokerApi {
       await this.appendCluster({ type: "producer-ids", next: this.nextProducerId });
       return { producerId, producerEpoch: 0 };
     }
-    let t = this.txns.get(tid);
     const timeoutMs = req.transactionTimeoutMs ?? DEFAULT_TXN_TIMEOUT_MS;
+    let t = this.txns.get(tid);
+    let allocated = false;
     if (t === undefined) {
       const producerId = this.nextProducerId++;
       t = {
         transactionalId: tid,
         producerId,
-        epoch: -1,
+        epoch: 0,
         phase: "empty",
         partitions: new Map(),
         timeoutMs,
         startedMs: -1,
         pendingOffsets: new Map(),
+        ending: null,
       };
       this.txns.set(tid, t);
       this.txnByProducer.set(producerId, t);
-      await this.appendCluster({ type: "producer-ids", next: this.nextProducerId });
-      t.epoch = 0;
+      allocated = true;
     } else {
       // A new instance fences the old one at once (before any await, so the old one cannot slip a
-      // batch in); its open transaction is aborted, a prepared commit completed.
+      // batch in).
       t.epoch++;
-      if (t.phase === "ongoing" || t.phase === "prepare-abort" || t.phase === "prepare-commit") {
-        await this.endTxnInternal(t, t.phase === "prepare-commit");
-      }
     }
-    t.timeoutMs = timeoutMs;
-    t.phase = "empty";
-    t.partitions.clear();
-    t.pendingOffsets.clear();
-    t.startedMs = -1;
-    await this.appendCluster(this.txnRecord(t));
-    return { producerId: t.producerId, producerEpoch: t.epoch };
+    // This instance's epoch, taken before any await: an init arriving meanwhile fences this one in
+    // turn and must not hand out the same epoch (two instances writing into one transaction).
+    const epoch = t.epoch;
+    if (allocated) await this.appendCluster({ type: "producer-ids", next: this.nextProducerId });
+    // The old instance's open transaction is aborted, a prepared commit completed.
+    if (t.phase === "ongoing" || t.phase === "prepare-abort" || t.phase === "prepare-commit") {
+      await this.finishTxn(t, t.phase === "prepare-commit");
+    }
+    if (t.epoch === epoch) {
+      // Still the newest instance (otherwise the newer init resets the state itself).
+      t.timeoutMs = timeoutMs;
+      t.phase = "empty";
+      t.partitions.clear();
+      t.pendingOffsets.clear();
+      t.startedMs = -1;
+      await this.appendCluster(this.txnRecord(t));
+    }
+    return { producerId: t.producerId, producerEpoch: epoch };
   }
 
   private checkProducerEpoch(producerId: number, epoch: number): void {
@@ -740,7 +752,15 @@ export class Broker implements BrokerApi {
       }
       throw brokerError("INVALID_TXN_STATE", `transaction "${t.transactionalId}" is ${t.phase}`);
     }
-    await this.endTxnInternal(t, req.commit);
+    await this.finishTxn(t, req.commit);
+  }
+
+  /** Ends t's transaction, or joins the end already under way (one set of markers, one outcome). */
+  private finishTxn(t: TxnState, commit: boolean): Promise<void> {
+    t.ending ??= this.endTxnInternal(t, commit).finally(() => {
+      t.ending = null;
+    });
+    return t.ending;
   }
 
   private async endTxnInternal(t: TxnState, commit: boolean): Promise<void> {
@@ -819,7 +839,7 @@ export class Broker implements BrokerApi {
     }
     for (const t of this.txns.values()) {
       if (t.phase === "prepare-commit" || t.phase === "prepare-abort") {
-        await this.endTxnInternal(t, t.phase === "prepare-commit");
+        await this.finishTxn(t, t.phase === "prepare-commit");
       } else if (t.phase === "ongoing") {
         t.startedMs = this.clock.now();
       }
@@ -1265,7 +1285,7 @@ export class Broker implements BrokerApi {
         t.startedMs = -1;
         // Timed out: the producer is fenced at once (its next request fails with a stale epoch), then aborted.
         t.epoch++;
-        void this.endTxnInternal(t, false).catch(() => undefined);
+        void this.finishTxn(t, false).catch(() => undefined);
       }
     }
     if (now - this.lastRetentionMs >= this.retentionCheckMs) {

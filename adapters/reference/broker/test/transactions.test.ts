@@ -154,6 +154,33 @@ describe("transactions", () => {
     await broker.close();
   });
 
+  // Two instances taking over one transactional id at once (a rebalance right after a broker
+  // restart left the previous owner's transaction open): each init must get an epoch of its own,
+  // or both write into one transaction and the one whose offsets are refused gets committed
+  // anyway by the other (seen as a regressed aggregate in the exactly-once pipeline).
+  it("concurrent inits while a transaction is open: each gets its own epoch, only the newest writes", async () => {
+    const { broker } = await openBroker();
+    await broker.createTopic("out", 1);
+    const old = await txnProducer(broker, "tx");
+    old.send("out", "zombie", 2);
+    const [a, b] = await Promise.all([txnProducer(broker, "tx"), txnProducer(broker, "tx")]);
+    expect(new Set([old.producerEpoch, a.producerEpoch, b.producerEpoch]).size).toBe(3);
+    const [older, newer] = a.producerEpoch < b.producerEpoch ? [a, b] : [b, a];
+    expect(() => older.send("out", "fenced", 1)).toThrow(/INVALID_PRODUCER_EPOCH/);
+    newer.send("out", "new", 1);
+    await newer.end(true);
+    expect(read(broker, "out", "read_committed")).toEqual(["new0"]);
+    await broker.close();
+  });
+
+  it("concurrent inits of a new transactional id: each gets its own epoch", async () => {
+    const { broker } = await openBroker();
+    const ids = await Promise.all([1, 2, 3].map(() => broker.initProducerId({ transactionalId: "fresh" })));
+    expect(new Set(ids.map((i) => i.producerId)).size).toBe(1);
+    expect(ids.map((i) => i.producerEpoch).sort()).toEqual([0, 1, 2]);
+    await broker.close();
+  });
+
   it("an open transaction past its timeout is aborted by the broker", async () => {
     const { broker, clock } = await openBroker();
     await broker.createTopic("out", 1);
