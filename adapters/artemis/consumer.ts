@@ -15,6 +15,7 @@
  */
 import type { Message, Receiver, Delivery as RheaDelivery } from "rhea-promise";
 import type { CommitValue, Delivery, PullConsumer, PushConsumer } from "../contract.js";
+import { PushBatches } from "../push-batches.js";
 import { type ArtemisConnection, describeAmqpError, NAME } from "./connection.js";
 import { KEY_PROPERTY } from "./names.js";
 
@@ -129,44 +130,25 @@ abstract class ArtemisConsumer {
 
 export class ArtemisPushConsumer extends ArtemisConsumer implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly pending: Delivery[] = [];
-  private dispatching = false;
-  private onBatch: ((batch: readonly Delivery[]) => void | Promise<void>) | null = null;
+  private readonly batches: PushBatches<Delivery>;
 
   constructor(
     link: ConsumerLink,
     private readonly prefetch: number,
-    private readonly maxBatch: number,
+    maxBatch: number,
   ) {
     super(link);
+    // Transfers of one socket read arrive in one tick: handed over as one batch.
+    this.batches = new PushBatches(maxBatch, { coalesce: true });
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
-    this.onBatch = onBatch;
+    this.batches.start(onBatch);
     this.link.receiver.addCredit(Math.max(1, this.prefetch));
   }
 
   protected receive(d: Delivery): void {
-    this.pending.push(d);
-    this.dispatch();
-  }
-
-  private dispatch(): void {
-    if (this.dispatching || this.onBatch === null) return;
-    this.dispatching = true;
-    const onBatch = this.onBatch;
-    // Transfers of one socket read arrive in one tick: hand them over as one batch.
-    setImmediate(() => {
-      void (async () => {
-        try {
-          while (this.pending.length > 0 && !this.closed)
-            await onBatch(this.pending.splice(0, this.maxBatch));
-        } finally {
-          this.dispatching = false;
-        }
-        if (this.pending.length > 0 && !this.closed) this.dispatch();
-      })();
-    });
+    this.batches.push(d);
   }
 
   protected override afterCommit(count: number): void {
@@ -174,13 +156,13 @@ export class ArtemisPushConsumer extends ArtemisConsumer implements PushConsumer
   }
 
   override async close(): Promise<void> {
+    this.batches.stop();
     await super.close();
-    this.pending.length = 0;
   }
 
   override async kill(): Promise<void> {
+    this.batches.stop();
     await super.kill();
-    this.pending.length = 0;
   }
 }
 

@@ -9,25 +9,27 @@
  */
 import type { ServerResponse } from "node:http";
 import type { CommitValue, Delivery, PushConsumer } from "../contract.js";
+import { PushBatches } from "../push-batches.js";
 import { type PushEnvelope, toDelivery } from "./messages.js";
 import type { PushEndpoint, PushMember } from "./push-endpoint.js";
 import { NAME } from "./settings.js";
 
 export class PubSubPushConsumer implements PushConsumer, PushMember {
   readonly delivery = "push" as const;
-  private readonly pending: Delivery[] = [];
+  private readonly batches: PushBatches<Delivery>;
   private readonly responses = new WeakMap<Delivery, ServerResponse>();
   /** Requests not answered yet. */
   private readonly open = new Set<ServerResponse>();
-  private onBatch: ((batch: readonly Delivery[]) => void | Promise<void>) | null = null;
-  private dispatching = false;
   private closed = false;
 
   constructor(
     private readonly endpoint: PushEndpoint,
     private readonly topic: string,
-    private readonly maxBatch: number,
-  ) {}
+    maxBatch: number,
+  ) {
+    // Requests that arrived in one tick are handed over as one batch.
+    this.batches = new PushBatches(maxBatch, { coalesce: true });
+  }
 
   receive(envelope: PushEnvelope, res: ServerResponse): void {
     if (this.closed) {
@@ -40,31 +42,11 @@ export class PubSubPushConsumer implements PushConsumer, PushMember {
     this.responses.set(d, res);
     this.open.add(res);
     res.on("close", () => this.open.delete(res));
-    this.pending.push(d);
-    this.dispatch();
+    this.batches.push(d);
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
-    this.onBatch = onBatch;
-    this.dispatch();
-  }
-
-  private dispatch(): void {
-    if (this.dispatching || this.onBatch === null) return;
-    this.dispatching = true;
-    const onBatch = this.onBatch;
-    // Requests that arrived in one tick are handed over as one batch.
-    setImmediate(() => {
-      void (async () => {
-        try {
-          while (this.pending.length > 0 && !this.closed)
-            await onBatch(this.pending.splice(0, this.maxBatch));
-        } finally {
-          this.dispatching = false;
-        }
-        if (this.pending.length > 0 && !this.closed) this.dispatch();
-      })();
-    });
+    this.batches.start(onBatch);
   }
 
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
@@ -92,7 +74,7 @@ export class PubSubPushConsumer implements PushConsumer, PushMember {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pending.length = 0;
+    this.batches.stop();
     // Not acknowledged: the emulator pushes these again (to another consumer of the group, if any).
     for (const res of this.open) if (!res.writableEnded) res.writeHead(503).end();
     this.open.clear();
@@ -102,7 +84,7 @@ export class PubSubPushConsumer implements PushConsumer, PushMember {
   async kill(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pending.length = 0;
+    this.batches.stop();
     // No answer at all, as from a process that died: the emulator sees the connection drop.
     for (const res of this.open) res.socket?.destroy();
     this.open.clear();

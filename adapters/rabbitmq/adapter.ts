@@ -27,6 +27,7 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { amqpBindingKey, amqpRoutingKey } from "../patterns.js";
+import { PushBatches } from "../push-batches.js";
 import { amqplibVersion, connectAmqp, destroySocket, serverProduct, serverVersion } from "./connection.js";
 import { CAPABILITIES, NAME } from "./descriptor.js";
 import { listAmqpResources } from "./listing.js";
@@ -415,20 +416,17 @@ abstract class RabbitConsumer {
 
 class RabbitPushConsumer extends RabbitConsumer implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly pending: Delivery[] = [];
-  private dispatching = false;
+  private readonly batches: PushBatches<Delivery>;
   private consumerTag: string | null = null;
-  private onBatch: ((batch: readonly Delivery[]) => void | Promise<void>) | null = null;
 
-  constructor(
-    base: ConsumerBase,
-    private readonly maxBatch: number,
-  ) {
+  constructor(base: ConsumerBase, maxBatch: number) {
     super(base);
+    // Messages of one socket read arrive in one tick: handed over as one batch.
+    this.batches = new PushBatches(maxBatch, { coalesce: true });
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
-    this.onBatch = onBatch;
+    this.batches.start(onBatch);
     const { channel, queue, options } = this.base;
     // basic.qos bounds unacknowledged deliveries; it has no effect on auto-ack consumers.
     if (!this.noAck) await channel.prefetch(Math.max(1, options.prefetch));
@@ -436,30 +434,11 @@ class RabbitPushConsumer extends RabbitConsumer implements PushConsumer {
       queue,
       (msg) => {
         if (msg === null || this.closed) return; // null: the broker cancelled the consumer
-        this.pending.push(this.toDelivery(msg));
-        this.dispatch();
+        this.batches.push(this.toDelivery(msg));
       },
       { noAck: this.noAck },
     );
     this.consumerTag = reply.consumerTag;
-  }
-
-  private dispatch(): void {
-    if (this.dispatching || this.onBatch === null) return;
-    this.dispatching = true;
-    const onBatch = this.onBatch;
-    // Messages of one socket read arrive in one tick: hand them over as one batch.
-    setImmediate(() => {
-      void (async () => {
-        try {
-          while (this.pending.length > 0 && !this.closed)
-            await onBatch(this.pending.splice(0, this.maxBatch));
-        } finally {
-          this.dispatching = false;
-        }
-        if (this.pending.length > 0 && !this.closed) this.dispatch();
-      })();
-    });
   }
 
   protected override async stop(): Promise<void> {
@@ -467,13 +446,13 @@ class RabbitPushConsumer extends RabbitConsumer implements PushConsumer {
   }
 
   override async close(): Promise<void> {
+    this.batches.stop();
     await super.close();
-    this.pending.length = 0;
   }
 
   override async kill(): Promise<void> {
+    this.batches.stop();
     await super.kill();
-    this.pending.length = 0;
   }
 }
 

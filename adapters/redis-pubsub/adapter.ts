@@ -21,6 +21,7 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { redisGlob } from "../patterns.js";
+import { PushBatches } from "../push-batches.js";
 import { connectRedis, ioredisVersion, redisServerVersion } from "./connection.js";
 
 import { CAPABILITIES, NAME } from "./descriptor.js";
@@ -164,9 +165,7 @@ class PubSubProducer implements Producer {
  */
 class PubSubConsumer implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly pending: Delivery[] = [];
-  private onBatch: ((batch: readonly Delivery[]) => void | Promise<void>) | null = null;
-  private dispatching = false;
+  private readonly batches: PushBatches<Delivery>;
   private paused = false;
   private closed = false;
   private subscribedOnce = false;
@@ -178,14 +177,29 @@ class PubSubConsumer implements PushConsumer {
     private readonly options: ConsumerOptions,
     /** PSUBSCRIBE these instead of SUBSCRIBE to the topics. */
     private readonly globs: readonly string[] | null,
-    private readonly maxBatch: number,
+    maxBatch: number,
     private readonly release: () => void,
-  ) {}
+  ) {
+    this.batches = new PushBatches(maxBatch, {
+      coalesce: false,
+      afterBatch: (waiting) => {
+        if (this.paused && waiting <= this.options.prefetch / 2) {
+          this.paused = false;
+          this.redis.stream.resume();
+        }
+      },
+    });
+  }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
-    this.onBatch = onBatch;
+    this.batches.start(onBatch);
     const receive = (channel: Buffer, message: Buffer): void => {
-      this.pending.push({
+      // Counted with this message, before a batch of them is handed over.
+      if (!this.paused && this.batches.size + 1 >= Math.max(1, this.options.prefetch)) {
+        this.paused = true;
+        this.redis.stream.pause();
+      }
+      this.batches.push({
         topic: channel.toString(),
         partition: 0,
         offset: null,
@@ -193,11 +207,6 @@ class PubSubConsumer implements PushConsumer {
         payload: message,
         redelivered: false,
       });
-      if (!this.paused && this.pending.length >= Math.max(1, this.options.prefetch)) {
-        this.paused = true;
-        this.redis.stream.pause();
-      }
-      this.dispatch();
     };
     this.redis.on("messageBuffer", receive);
     this.redis.on("pmessageBuffer", (_pattern: Buffer, channel: Buffer, message: Buffer) =>
@@ -210,7 +219,7 @@ class PubSubConsumer implements PushConsumer {
       this.assigned();
       // A new socket: it starts flowing; hold it back too if the backlog is still over the bound.
       this.paused = false;
-      if (this.pending.length >= Math.max(1, this.options.prefetch)) {
+      if (this.batches.size >= Math.max(1, this.options.prefetch)) {
         this.paused = true;
         this.redis.stream.pause();
       }
@@ -230,27 +239,6 @@ class PubSubConsumer implements PushConsumer {
     });
   }
 
-  private dispatch(): void {
-    if (this.dispatching || this.onBatch === null) return;
-    this.dispatching = true;
-    const onBatch = this.onBatch;
-    void (async () => {
-      try {
-        while (this.pending.length > 0 && !this.closed) {
-          const batch = this.pending.splice(0, this.maxBatch);
-          await onBatch(batch);
-          if (this.paused && this.pending.length <= this.options.prefetch / 2) {
-            this.paused = false;
-            this.redis.stream.resume();
-          }
-        }
-      } finally {
-        this.dispatching = false;
-      }
-      if (this.pending.length > 0 && !this.closed) this.dispatch();
-    })();
-  }
-
   async commit(deliveries: readonly Delivery[]): Promise<CommitValue> {
     // Nothing to acknowledge: the server forgot each message once it wrote it to the socket.
     return { kind: "acks", count: deliveries.length };
@@ -260,7 +248,7 @@ class PubSubConsumer implements PushConsumer {
     if (this.closed) return;
     this.closed = true;
     this.release();
-    this.pending.length = 0;
+    this.batches.stop();
     await this.redis.quit().catch(() => this.redis.disconnect(false));
   }
 
@@ -268,7 +256,7 @@ class PubSubConsumer implements PushConsumer {
     if (this.closed) return;
     this.closed = true;
     this.release();
-    this.pending.length = 0;
+    this.batches.stop();
     this.redis.disconnect(false);
   }
 }
