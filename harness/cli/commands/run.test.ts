@@ -197,6 +197,22 @@ describe("brokerbench run: planning", () => {
     expect(settingsFor(s, "nats")).toEqual({ url: "nats://n:4222", "x.y": "z" });
   });
 
+  it("--only plans just the points of a suite whose ids contain every pattern, on every adapter", async () => {
+    const planned = await planRuns(
+      args({
+        workloads: ["delivery-modes"],
+        adapter: ["reference,kafka"],
+        only: ["exactly-once", "broker-crash"],
+      }),
+    );
+    expect(planned.map((p) => p.runId)).toEqual([
+      "delivery-modes-deliveryMode=exactly-once-fault=broker-crash-default-reference",
+      "delivery-modes-deliveryMode=exactly-once-fault=broker-crash-default-kafka",
+      "delivery-modes-deliveryMode=exactly-once-fault=broker-crash-durable-reference",
+      "delivery-modes-deliveryMode=exactly-once-fault=broker-crash-durable-kafka",
+    ]);
+  });
+
   it("a matrix point that differs only by another adapter's settings is planned once per adapter", async () => {
     const skipped: string[] = [];
     const planned = await planRuns(

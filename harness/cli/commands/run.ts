@@ -33,6 +33,7 @@ import {
 import { checkHistoriesFit, freeBytes } from "../disk.js";
 import { describeSearch, searchMaxRate, trialRun, writeSearches } from "../find-max.js";
 import { progressDisplay } from "../progress.js";
+import { selectPoints } from "../select.js";
 import { renderSummary, SUMMARY_WIDTH, wrap } from "../summary.js";
 import { defineCommand } from "./command.js";
 
@@ -57,6 +58,8 @@ export interface RunArgs {
   readonly report: string;
   readonly provision: ProvisionMethod | undefined;
   readonly wide: boolean;
+  /** `--only`: run just the points whose id contains every pattern (select.ts). */
+  readonly only?: readonly string[];
 }
 
 /** `--adapter a,b --adapter c` / `all` → factories, in registry order for `all`. */
@@ -257,12 +260,13 @@ export async function planRuns(
   for (const name of names) {
     runs.push(...(await loadWorkloadFile(resolveWorkloadArg(name), overrides, options)));
   }
+  const chosen = selectPoints(runs, args.only ?? []);
   const factories = chooseAdapters(args.adapter);
   const planned: PlannedRun[] = [];
   const used = new Set<string>();
   /** Per adapter and workload (settings left out): the runs planned, with their effective settings. */
   const seen = new Map<string, { runId: string; settings: string; raw: string }[]>();
-  for (const run of runs) {
+  for (const run of chosen) {
     for (const factory of factories) {
       const cli = { ...cliSettings.all, ...cliSettings.byAdapter[factory.name] };
       const workloadSettings = settingsFor(run.workload.settings, factory.name);
@@ -391,6 +395,13 @@ export const runCommand = defineCommand<RunArgs>({
         default: "html,md",
         describe: "report formats written into --out after the runs (html,svg,png,md,omb), or none",
       })
+      .option("only", {
+        type: "string",
+        array: true,
+        default: [] as string[],
+        describe:
+          "run only the points whose id contains this text (* for any text; repeat to narrow), e.g. --only fault=broker-crash",
+      })
       .option("wide", {
         type: "boolean",
         default: false,
@@ -398,6 +409,7 @@ export const runCommand = defineCommand<RunArgs>({
       })
       .example("$0 run", "the default suite on the embedded reference broker")
       .example("$0 run default --adapter all", "the default suite on every adapter")
+      .example("$0 run delivery-modes --only exactly-once --only broker-crash", "two points of a suite")
       .example(
         "$0 run my.yaml --duration 30 --rate 50000 --set url=nats://host:4222",
         "",
