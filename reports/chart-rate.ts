@@ -19,6 +19,23 @@ function colorScale(n: number): { scheme: string } {
   return { scheme: n > 10 ? "tableau20" : "tableau10" };
 }
 
+/** What a `rate: find-max` search adds to the chart: the rate it found (the knee) and its p99 bound. */
+export interface FindMaxMark {
+  /** The highest rate that held; null when none did (only the bound is drawn). */
+  readonly maxRate: number | null;
+  /** A rate held only with end-to-end p99 at most this. */
+  readonly p99Ms: number;
+}
+
+/**
+ * Rates spanning at least two doublings (a find-max search, a geometric sweep) are drawn on a log
+ * axis, where each doubling takes the same width and the bisection's trials near the knee do not
+ * crowd into a corner.
+ */
+const LOG_RATE_SPAN = 4;
+
+const LATENCY_WIDTH = 380;
+
 /**
  * Latency and achieved publish rate against the offered rate, when the matrix sweeps the rate: one
  * colour per system/mode, one dash per percentile; the dashed grey diagonal is "achieved = offered".
@@ -27,8 +44,8 @@ export function rateChart(ctx: {
   readonly runs: readonly ReportRun[];
   readonly multiSet: boolean;
   readonly label: (r: ReportRun) => string;
-  /** Highest sustainable rates found by `rate: find-max` searches among these runs, drawn as rules. */
-  readonly knees?: readonly number[];
+  /** `rate: find-max` searches among these runs: the rate found and the p99 bound, drawn as rules. */
+  readonly findMax?: readonly FindMaxMark[];
 }): ChartDef | null {
   const key = rateDimension(ctx.runs);
   if (key === null) return null;
@@ -61,11 +78,15 @@ export function rateChart(ctx: {
   }
   for (const offered of offeredRates) values.push({ kind: "ideal", offered, published: offered });
   const ticks = [...offeredRates].sort((a, b) => a - b);
+  const logRates = ticks.length > 1 && ticks[ticks.length - 1]! / ticks[0]! >= LOG_RATE_SPAN;
+  const rateScale = logRates ? { type: "log", nice: false } : {};
   const x = {
     field: "offered",
     type: "quantitative",
-    title: `offered rate: ${key} (msg/s)`,
-    axis: { values: ticks, format: "~s" },
+    title: `offered rate: ${key} (msg/s${logRates ? ", log scale" : ""})`,
+    scale: rateScale,
+    // Three significant digits (2.66k, 27.5k): the axis's own "~s" rounds a bisected 27,500 to "28k".
+    axis: { values: ticks, labelExpr: "format(datum.value, '.3~s')", labelOverlap: "greedy" },
   };
   const color = {
     field: "series",
@@ -84,15 +105,20 @@ export function rateChart(ctx: {
     color,
     tooltip: [{ field: "run" }, { field: "percentile" }, { field: "valueMs", title: "ms", format: ".3~f" }],
   };
-  for (const knee of ctx.knees ?? [])
-    values.push({ kind: "knee", offered: knee, label: `find-max ${fmtRate(knee)}` });
+  for (const mark of ctx.findMax ?? []) {
+    if (mark.maxRate !== null)
+      values.push({ kind: "knee", offered: mark.maxRate, label: `find-max ${fmtRate(mark.maxRate)} msg/s` });
+  }
+  // The bound each search held the p99 to: a trial whose p99 point lies above it failed.
+  for (const p99Ms of unique((ctx.findMax ?? []).map((m) => m.p99Ms)))
+    values.push({ kind: "bound", valueMs: p99Ms, label: `p99 ≤ ${p99Ms} ms` });
   const spec = asSpec({
     $schema: SCHEMA,
     config: CONFIG,
     data: { values },
     hconcat: [
       {
-        width: 380,
+        width: LATENCY_WIDTH,
         height: 240,
         layer: [
           {
@@ -129,8 +155,28 @@ export function rateChart(ctx: {
           },
           {
             transform: [{ filter: "datum.kind === 'knee'" }],
-            mark: { type: "text", align: "left", baseline: "top", dx: 3, dy: 2, fontSize: 10, color: "#444" },
+            // Above the frame, where no curve runs.
+            mark: {
+              type: "text",
+              align: "left",
+              baseline: "bottom",
+              dx: 2,
+              dy: -3,
+              fontSize: 10,
+              color: "#444",
+            },
             encoding: { x, y: { value: 0 }, text: { field: "label" } },
+          },
+          {
+            transform: [{ filter: "datum.kind === 'bound'" }],
+            mark: { type: "rule", color: "#c0392b", strokeDash: [4, 2], opacity: 0.8 },
+            encoding: { y: latency.y },
+          },
+          {
+            transform: [{ filter: "datum.kind === 'bound'" }],
+            // Right of the frame, where no point lies.
+            mark: { type: "text", align: "left", baseline: "middle", dx: 4, fontSize: 10, color: "#c0392b" },
+            encoding: { x: { value: LATENCY_WIDTH }, y: latency.y, text: { field: "label" } },
           },
         ],
       },
@@ -141,14 +187,20 @@ export function rateChart(ctx: {
           {
             transform: [{ filter: "datum.kind === 'ideal'" }],
             mark: { type: "line", color: "#aaa", strokeDash: [4, 4] },
-            encoding: { x, y: { field: "published", type: "quantitative" } },
+            encoding: { x, y: { field: "published", type: "quantitative", scale: rateScale } },
           },
           {
             transform: [{ filter: "datum.kind === 'throughput'" }],
             mark: { type: "line", point: { filled: true, size: 30 }, strokeWidth: 1.5 },
             encoding: {
               x,
-              y: { field: "published", type: "quantitative", title: "achieved publish rate (msg/s)" },
+              y: {
+                field: "published",
+                type: "quantitative",
+                // Not "(…, log scale)": a y title longer than the panel is high pushes the chart down.
+                title: "achieved publish rate (msg/s)",
+                scale: rateScale,
+              },
               color,
               tooltip: [{ field: "run" }, { field: "published", format: ",.0f" }],
             },

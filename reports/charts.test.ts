@@ -138,6 +138,35 @@ describe("buildCharts", () => {
     expect(await renderSvg(chart!.spec)).not.toContain("NaN");
   });
 
+  it("draws a find-max search's knee and p99 bound, on a log rate axis when the trials span two doublings", async () => {
+    const trials = (rates: number[]) =>
+      rates.map((rate, i) => runResult({ runId: `t${i}`, matrix: { rate }, seed: i + 1, durationS: 3 }));
+    const xScales = (chart: ChartDef | undefined) =>
+      JSON.stringify(chart?.spec)
+        .match(/"title":"offered rate[^"]*"/g)
+        ?.map((t) => t.includes("log scale"));
+    const search = buildCharts(
+      asRuns("s", trials([20000, 10000, 5000, 2500, 3750])),
+      ["s"],
+      [{ maxRate: 2500, p99Ms: 50 }],
+    ).find((c) => c.id === "latency-vs-rate");
+    expect(rows(search).filter((v) => v.kind === "knee" || v.kind === "bound")).toEqual([
+      { kind: "knee", offered: 2500, label: "find-max 2,500 msg/s" },
+      { kind: "bound", valueMs: 50, label: "p99 ≤ 50 ms" },
+    ]);
+    expect(new Set(xScales(search))).toEqual(new Set([true]));
+    const svg = await renderSvg(search!.spec);
+    expect(svg).toContain("p99 ≤ 50 ms");
+    expect(svg).not.toContain("NaN");
+    // A narrow sweep stays linear; a search that found nothing draws its bound but no knee.
+    const narrow = buildCharts(asRuns("s", trials([1000, 2000])), ["s"], [{ maxRate: null, p99Ms: 10 }]).find(
+      (c) => c.id === "latency-vs-rate",
+    );
+    expect(new Set(xScales(narrow))).toEqual(new Set([false]));
+    expect(rows(narrow).filter((v) => v.kind === "knee")).toEqual([]);
+    expect(rows(narrow).filter((v) => v.kind === "bound")).toHaveLength(1);
+  });
+
   it("puts old and new of each point in one panel and leaves runs without figures out", () => {
     const old = matrixResults();
     const now = [...matrixResults(), runResult({ runId: "x", seed: 9, status: "error", reason: "boom" })];
