@@ -178,8 +178,8 @@ describe("deploy/kubernetes", () => {
       "workers listening on another port",
       "workers-job.yaml",
       "Job",
-      (j) => (firstContainer(j).args![2] = "0.0.0.0:7401"),
-      /readiness probe port is not the --listen port 7401/,
+      (j) => (firstContainer(j).args![2] = "0.0.0.0:7879"),
+      /readiness probe port is not the --listen port 7879/,
     ),
     broken<IJob>(
       "a readiness probe on another path",
