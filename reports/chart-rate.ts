@@ -4,6 +4,7 @@
  * the dashed grey diagonal is "achieved = offered".
  */
 
+import { trialRunId } from "../core/find-max.js";
 import { asSpec, CONFIG, SCHEMA, unique } from "./chart-style.js";
 import type { ChartDef } from "./charts.js";
 import {
@@ -21,6 +22,9 @@ function colorScale(n: number): { scheme: string } {
 
 /** What a `rate: find-max` search adds to the chart: the rate it found (the knee) and its p99 bound. */
 export interface FindMaxMark {
+  /** The result set and planned run the search was for: its knee takes the colour of their curve. */
+  readonly set: string;
+  readonly runId: string;
   /** The highest rate that held; null when none did (only the bound is drawn). */
   readonly maxRate: number | null;
   /** A rate held only with end-to-end p99 at most this. */
@@ -35,6 +39,8 @@ export interface FindMaxMark {
 const LOG_RATE_SPAN = 4;
 
 const LATENCY_WIDTH = 380;
+/** Pixels between the rows of knee labels above the latency panel. */
+const KNEE_LABEL_ROW_PX = 12;
 
 /**
  * Latency and achieved publish rate against the offered rate, when the matrix sweeps the rate: one
@@ -50,16 +56,17 @@ export function rateChart(ctx: {
   const key = rateDimension(ctx.runs);
   if (key === null) return null;
   const others = variedDimensions(ctx.runs).filter((k) => k !== key);
+  const seriesOf = (r: ReportRun) =>
+    [ctx.multiSet ? r.set : null, others.length > 0 ? dimensionLabel(r.result, others) : null]
+      .filter((s) => s !== null)
+      .join(" / ") || r.result.workload.name;
   const values: Record<string, unknown>[] = [];
   const offeredRates = new Set<number>();
   for (const r of ctx.runs) {
     const offered = r.result.workload.matrix[key];
     if (!isRate(offered)) continue;
     offeredRates.add(offered);
-    const series =
-      [ctx.multiSet ? r.set : null, others.length > 0 ? dimensionLabel(r.result, others) : null]
-        .filter((s) => s !== null)
-        .join(" / ") || r.result.workload.name;
+    const series = seriesOf(r);
     const e = r.result.latency.endToEnd.corrected;
     for (const [percentile, v] of [
       ["p50", e.p50Ms],
@@ -105,11 +112,26 @@ export function rateChart(ctx: {
     color,
     tooltip: [{ field: "run" }, { field: "percentile" }, { field: "valueMs", title: "ms", format: ".3~f" }],
   };
+  // Each knee on its curve, in its colour, its label on a row of its own above the frame (several
+  // searches' knees may lie close together). A knee whose trial is not among the runs has no curve
+  // to mark and is left out.
+  let row = 0;
   for (const mark of ctx.findMax ?? []) {
-    if (mark.maxRate !== null)
-      values.push({ kind: "knee", offered: mark.maxRate, label: `find-max ${fmtRate(mark.maxRate)} msg/s` });
+    const { maxRate } = mark;
+    if (maxRate === null) continue;
+    const trial = ctx.runs.find(
+      (r) => r.set === mark.set && r.result.runId === trialRunId(mark.runId, maxRate),
+    );
+    if (trial === undefined) continue;
+    values.push({
+      kind: "knee",
+      offered: maxRate,
+      series: seriesOf(trial),
+      labelY: -3 - KNEE_LABEL_ROW_PX * row++,
+      label: `find-max ${fmtRate(maxRate)} msg/s`,
+    });
   }
-  // The bound each search held the p99 to: a trial whose p99 point lies above it failed.
+  // The bound each search held the p99 to (dark grey: every series colour is taken): a trial whose p99 point lies above it failed.
   for (const p99Ms of unique((ctx.findMax ?? []).map((m) => m.p99Ms)))
     values.push({ kind: "bound", valueMs: p99Ms, label: `p99 ≤ ${p99Ms} ms` });
   const spec = asSpec({
@@ -150,8 +172,8 @@ export function rateChart(ctx: {
           // The highest sustainable rate a find-max search found: the curve's knee.
           {
             transform: [{ filter: "datum.kind === 'knee'" }],
-            mark: { type: "rule", color: "#444", strokeDash: [2, 2] },
-            encoding: { x },
+            mark: { type: "rule", strokeDash: [2, 2], strokeWidth: 1.5 },
+            encoding: { x, color },
           },
           {
             transform: [{ filter: "datum.kind === 'knee'" }],
@@ -161,21 +183,25 @@ export function rateChart(ctx: {
               align: "left",
               baseline: "bottom",
               dx: 2,
-              dy: -3,
               fontSize: 10,
-              color: "#444",
             },
-            encoding: { x, y: { value: 0 }, text: { field: "label" } },
+            // labelY: pixels above the frame (no scale).
+            encoding: {
+              x,
+              y: { field: "labelY", type: "quantitative", scale: null },
+              text: { field: "label" },
+              color,
+            },
           },
           {
             transform: [{ filter: "datum.kind === 'bound'" }],
-            mark: { type: "rule", color: "#c0392b", strokeDash: [4, 2], opacity: 0.8 },
+            mark: { type: "rule", color: "#333", strokeDash: [4, 2], opacity: 0.8 },
             encoding: { y: latency.y },
           },
           {
             transform: [{ filter: "datum.kind === 'bound'" }],
             // Right of the frame, where no point lies.
-            mark: { type: "text", align: "left", baseline: "middle", dx: 4, fontSize: 10, color: "#c0392b" },
+            mark: { type: "text", align: "left", baseline: "middle", dx: 4, fontSize: 10, color: "#333" },
             encoding: { x: { value: LATENCY_WIDTH }, y: latency.y, text: { field: "label" } },
           },
         ],
