@@ -202,6 +202,17 @@ describe("deploy/kubernetes", () => {
       (c) => (c.data!["workload.yaml"] += "\npartitions: 0\n"),
       /partitions/,
     ),
+    broken<IConfigMap>(
+      "a workload with fewer producers than workers",
+      "workload-configmap.yaml",
+      "ConfigMap",
+      (c) =>
+        (c.data!["workload.yaml"] = c.data!["workload.yaml"]!.replace(
+          "producersPerTopic: 3",
+          "producersPerTopic: 2",
+        )),
+      /workload k8s-throughput has 2 producer\(s\) .* for 3 workers/,
+    ),
     broken<ISecret>(
       "a token Secret under another name",
       "token-secret.yaml",

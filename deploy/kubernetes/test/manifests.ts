@@ -290,7 +290,15 @@ export function crossReferenceProblems(set: readonly Manifest[]): string[] {
     const key = source?.items?.find((it) => it.path === file)?.key ?? file;
     const text = configMaps.find((cm) => cm.metadata?.name === source?.name)?.data?.[key] ?? "";
     try {
-      parseWorkloadText(text, `ConfigMap ${source?.name} key ${key}`);
+      for (const run of parseWorkloadText(text, `ConfigMap ${source?.name} key ${key}`)) {
+        // The workers' own rule (harness/workers/segments.ts on the workers branch): each runs a
+        // share of the producers, so a workload split over n workers needs at least n.
+        const producers = run.workload.topics * run.workload.producersPerTopic;
+        if (producers < n)
+          problems.push(
+            `coordinator: workload ${run.id} has ${producers} producer(s) (topics × producersPerTopic) for ${n} workers; each needs one`,
+          );
+      }
     } catch (err) {
       problems.push(`coordinator: workload ${(err as Error).message}`);
     }
