@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { trialRunId } from "../core/find-max.js";
 import { buildCharts, type ChartDef } from "./charts.js";
 import type { ReportRun } from "./figures.js";
 import { renderSvg } from "./render.js";
@@ -136,6 +137,51 @@ describe("buildCharts", () => {
       .map((v) => v.offered);
     expect(offered).toEqual([1000, 4000]);
     expect(await renderSvg(chart!.spec)).not.toContain("NaN");
+  });
+
+  it("draws a find-max search's knee and p99 bound, on a log rate axis when the trials span two doublings", async () => {
+    const trials = (search: string, rates: number[], adapter = "reference") =>
+      rates.map((rate, i) =>
+        runResult({ runId: trialRunId(search, rate), adapter, matrix: { rate }, seed: i + 1, durationS: 3 }),
+      );
+    const xScales = (chart: ChartDef | undefined) =>
+      JSON.stringify(chart?.spec)
+        .match(/"title":"offered rate[^"]*"/g)
+        ?.map((t) => t.includes("log scale"));
+    const runs = asRuns("s", [
+      ...trials("fm-a", [20000, 10000, 5000, 2500, 3750]),
+      ...trials("fm-b", [20000, 40000, 30000], "nats"),
+    ]);
+    const search = buildCharts(
+      runs,
+      ["s"],
+      [
+        { set: "s", runId: "fm-a", maxRate: 2500, p99Ms: 50 },
+        { set: "s", runId: "fm-b", maxRate: 20000, p99Ms: 50 },
+        { set: "s", runId: "fm-gone", maxRate: 1000, p99Ms: 50 },
+      ],
+    ).find((c) => c.id === "latency-vs-rate");
+    // Each knee in its curve's series, its label on its own row; one bound for both searches; the
+    // knee of a search whose trials are not among the runs left out.
+    expect(rows(search).filter((v) => v.kind === "knee" || v.kind === "bound")).toEqual([
+      { kind: "knee", offered: 2500, series: "adapter=reference", labelY: -3, label: "find-max 2,500 msg/s" },
+      { kind: "knee", offered: 20000, series: "adapter=nats", labelY: -15, label: "find-max 20,000 msg/s" },
+      { kind: "bound", valueMs: 50, label: "p99 ≤ 50 ms" },
+    ]);
+    expect(new Set(xScales(search))).toEqual(new Set([true]));
+    const svg = await renderSvg(search!.spec);
+    expect(svg).toContain("p99 ≤ 50 ms");
+    expect(svg).toContain("find-max 20,000 msg/s");
+    expect(svg).not.toContain("NaN");
+    // A narrow sweep stays linear; a search that found nothing draws its bound but no knee.
+    const narrow = buildCharts(
+      asRuns("s", trials("fm", [1000, 2000])),
+      ["s"],
+      [{ set: "s", runId: "fm", maxRate: null, p99Ms: 10 }],
+    ).find((c) => c.id === "latency-vs-rate");
+    expect(new Set(xScales(narrow))).toEqual(new Set([false]));
+    expect(rows(narrow).filter((v) => v.kind === "knee")).toEqual([]);
+    expect(rows(narrow).filter((v) => v.kind === "bound")).toHaveLength(1);
   });
 
   it("puts old and new of each point in one panel and leaves runs without figures out", () => {

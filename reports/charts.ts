@@ -8,7 +8,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import { figuresChart } from "./chart-figures.js";
 import { percentileChart } from "./chart-percentiles.js";
-import { rateChart } from "./chart-rate.js";
+import { type FindMaxMark, rateChart } from "./chart-rate.js";
 import { timelineChart } from "./chart-timeline.js";
 import { measured, type ReportRun, runLabels } from "./figures.js";
 import { chooseLayout } from "./layout.js";
@@ -26,8 +26,8 @@ export interface ChartDef {
 export function buildCharts(
   runs: readonly ReportRun[],
   setLabels: readonly string[],
-  /** Highest sustainable rates of `rate: find-max` searches, drawn on the latency-vs-rate chart. */
-  knees: readonly number[] = [],
+  /** `rate: find-max` searches: the rate found and the p99 bound, drawn on the latency-vs-rate chart. */
+  findMax: readonly FindMaxMark[] = [],
 ): ChartDef[] {
   const done = measured(runs);
   if (done.length === 0) return [];
@@ -39,7 +39,7 @@ export function buildCharts(
     figuresChart(done, layout, label),
     percentileChart(done, layout, "endToEnd"),
     percentileChart(done, layout, "publish"),
-    rateChart({ runs: done, multiSet: setLabels.length > 1, label, knees }),
+    rateChart({ runs: done, multiSet: setLabels.length > 1, label, findMax }),
   ];
   return charts.filter((c): c is ChartDef => c !== null);
 }

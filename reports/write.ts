@@ -102,7 +102,12 @@ export async function writeReport(
     runs,
     sets.map((s) => s.label),
     sets.flatMap((s) =>
-      (s.searches ?? []).flatMap((f) => (f.result.maxRate === null ? [] : [f.result.maxRate])),
+      (s.searches ?? []).map((f) => ({
+        set: s.label,
+        runId: f.runId,
+        maxRate: f.result.maxRate,
+        p99Ms: f.criteria.p99Ms,
+      })),
     ),
   );
   const needSvg = formats.has("svg") || formats.has("png") || formats.has("html");
