@@ -221,9 +221,9 @@ export class LogPushConsumer implements PushConsumer {
 
   /**
    * Gives the broker credit for `count` messages the handler took. Over TCP each grant is a frame
-   * that wakes the broker, so credit goes back in steps of half the window (as AMQP and JMS
-   * clients refill their prefetch): the broker always keeps more than half the window, and a
-   * producer's batches in flight rarely outnumber it. `all`: everything owed goes back now.
+   * that wakes the broker, so credit goes back in steps of half the window (as AMQP clients refill
+   * their link credit): what is held back here is always less than a step, so the window never
+   * shrinks by more than half and never to nothing. `all`: everything owed goes back now.
    */
   private returnCredit(count: number, all: boolean): void {
     this.ungranted += count;
