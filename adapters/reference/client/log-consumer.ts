@@ -136,6 +136,10 @@ export class LogPushConsumer implements PushConsumer {
   /** push=buffer: the broker's deliveries, held back until the handler takes what waits. */
   private resume: (() => void)[] = [];
   private draining = false;
+  /** push=credit: messages taken by the handler whose credit has not gone back yet (below `creditStep`). */
+  private ungranted = 0;
+  /** push=credit: credit goes back in steps of half the window (see `returnCredit`). */
+  private creditStep = 1;
   /** A new assignment is pending: apply it before the next batch. */
   private changed = false;
   private onBatch: (batch: readonly Delivery[]) => void | Promise<void> = () => {};
@@ -159,6 +163,7 @@ export class LogPushConsumer implements PushConsumer {
     const s = m.settings;
     const credit = s.push === "credit";
     this.onBatch = onBatch;
+    this.creditStep = Math.max(1, Math.floor(m.options.prefetch / 2));
     const sink: PushSink = {
       deliver: (records, count) => {
         if (m.closed) return;
@@ -211,7 +216,21 @@ export class LogPushConsumer implements PushConsumer {
     this.waiting = [];
     this.waitingCount = 0;
     for (const r of this.resume.splice(0)) r();
-    if (count > 0 && this.member.settings.push === "credit") this.sub?.grant(count);
+    if (this.member.settings.push === "credit") this.returnCredit(count, true);
+  }
+
+  /**
+   * Gives the broker credit for `count` messages the handler took. Over TCP each grant is a frame
+   * that wakes the broker, so credit goes back in steps of half the window (as AMQP clients refill
+   * their link credit): what is held back here is always less than a step, so the window never
+   * shrinks by more than half and never to nothing. `all`: everything owed goes back now.
+   */
+  private returnCredit(count: number, all: boolean): void {
+    this.ungranted += count;
+    if (this.ungranted === 0 || (!all && this.ungranted < this.creditStep)) return;
+    const n = this.ungranted;
+    this.ungranted = 0;
+    this.sub?.grant(n);
   }
 
   /**
@@ -241,7 +260,7 @@ export class LogPushConsumer implements PushConsumer {
         this.waiting = [];
         this.waitingCount = 0;
         if (this.resume.length > 0) for (const r of this.resume.splice(0)) r();
-        if (credit && count > 0) sub.grant(count);
+        if (credit && count > 0) this.returnCredit(count, false);
         const batch: Delivery[] = [];
         for (const c of chunks) {
           const k = tpKey(c.topic, c.partition);

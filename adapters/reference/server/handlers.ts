@@ -10,6 +10,7 @@ import {
   isBrokerError,
   type PartitionFetch,
   type PartitionRecords,
+  type ProduceResult,
   type QueueSubscription,
   type Subscription,
   visitRecords,
@@ -18,6 +19,7 @@ import { NO_ERROR } from "../protocol/api.js";
 import { APIS, supportedVersions } from "../protocol/apis.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "../protocol/frame.js";
 import { writePush, writeRecordsPush, writeSetsPush } from "../protocol/push.js";
+import type { ProduceBatchResult } from "../protocol/requests/04-produce.js";
 import type { FetchPartitionOut, RecordSource } from "../protocol/requests/05-fetch.js";
 import type { WireSubscriptionStats } from "../protocol/requests/18-unsubscribe.js";
 import type { RecordInput, StoredBatch } from "../storage/partition-log.js";
@@ -155,13 +157,15 @@ function checkSubscriptionId(subs: ConnectionSubscriptions, id: number): void {
   }
 }
 
-/** `f()` as a promise, whether it answers at once, with a promise, or throws (called now, not later). */
-function attempt<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(f());
-  } catch (err) {
-    return Promise.reject(err);
-  }
+/** A produce entry's answer once its batch is appended (and flushed, when the acks ask for it). */
+function produced(r: ProduceResult): ProduceBatchResult {
+  return { ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate };
+}
+
+/** A produce entry refused by the broker; anything else is a bug and drops the connection. */
+function refused(err: unknown): ProduceBatchResult {
+  if (!isBrokerError(err)) throw err;
+  return { errorCode: err.code, errorMessage: err.message, baseOffset: -1, duplicate: false };
 }
 
 export interface ServerLimits {
@@ -213,36 +217,32 @@ export function brokerHandlers(broker: Broker, limits: ServerLimits = DEFAULT_LI
     }),
     defineHandler({
       api: APIS.produce,
-      handle: async (req) => {
-        // Appends happen synchronously, in request order; only the acknowledgements wait.
-        const results = await Promise.all(
-          req.batches.map((b) =>
-            attempt(() =>
-              broker.produce({
-                topic: b.topic,
-                partition: b.partition,
-                records: b.records,
-                acks: req.acks,
-                producerId: req.producerId,
-                producerEpoch: req.producerEpoch,
-                baseSequence: b.baseSequence,
-                transactional: req.transactional,
-              }),
-            ).then(
-              (r) => ({ ...NO_ERROR, baseOffset: r.baseOffset, duplicate: r.duplicate }),
-              (err: unknown) => {
-                if (!isBrokerError(err)) throw err;
-                return {
-                  errorCode: err.code,
-                  errorMessage: err.message,
-                  baseOffset: -1,
-                  duplicate: false,
-                };
-              },
-            ),
-          ),
-        );
-        return { ...NO_ERROR, results };
+      handle: (req) => {
+        // Appends happen synchronously, in request order; only the acknowledgements wait. When
+        // none has to wait (no fsync before the answer), the answer is written at once, in the
+        // turn that read the request and before the pushes its appends schedule: the producer can
+        // send its next batch while its consumers are still reading this one.
+        const results = req.batches.map((b) => {
+          try {
+            const r = broker.produce({
+              topic: b.topic,
+              partition: b.partition,
+              records: b.records,
+              acks: req.acks,
+              producerId: req.producerId,
+              producerEpoch: req.producerEpoch,
+              baseSequence: b.baseSequence,
+              transactional: req.transactional,
+            });
+            return r instanceof Promise ? r.then(produced, refused) : produced(r);
+          } catch (err) {
+            return refused(err);
+          }
+        });
+        if (!results.some((r) => r instanceof Promise)) {
+          return { ...NO_ERROR, results: results as ProduceBatchResult[] };
+        }
+        return Promise.all(results).then((settled) => ({ ...NO_ERROR, results: settled }));
       },
     }),
     defineHandler({
