@@ -156,6 +156,7 @@ export async function openSession(
       ctx.abort.aborted = true;
       log.fail(message);
     },
+    faulting: () => faults?.holding() ?? false,
   });
   return {
     plan,
