@@ -205,9 +205,8 @@ export const kafkaClusterService: ServiceDefinition = {
         env: spec.env,
         cwd: spec.dir,
         host: node.host,
-        ports: (node.role === "controller"
-          ? { controller: node.controllerPort }
-          : { client: node.clientPort, controller: node.controllerPort }) as Record<string, number>,
+        // The controller serves no client: no client port, so no one takes it for a member.
+        ports: node.role === "controller" ? { controller: node.controllerPort } : brokerPorts(node),
         dataDir: node.logDir,
         logFile: join(logsDir, `node-${node.id}.log`),
         // The controller serves no client: it is up when a broker lists every broker (they register
@@ -228,6 +227,10 @@ export const kafkaClusterService: ServiceDefinition = {
     });
   },
 };
+
+function brokerPorts(node: { clientPort: number; controllerPort: number }): Record<string, number> {
+  return { client: node.clientPort, controller: node.controllerPort };
+}
 
 async function anyServes(addresses: readonly string[], clusterId: string, brokers: number): Promise<void> {
   const why: string[] = [];
