@@ -14,6 +14,11 @@
  * Needs root and `ip` (iproute2). Whoever creates hosts owns them and calls `destroy`; a run that
  * was killed leaves them behind, and `removeLeftoverHosts` (brokerbench clean) removes networks
  * whose creator is dead and in whose namespaces nothing runs.
+ *
+ * Not done: IPv6 (hosts have IPv4 only); a host reaching what listens on 127.0.0.1 of the root
+ * namespace (loopback is per namespace: a host reaches the root namespace at `gateway`, so only
+ * what listens there or on 0.0.0.0); latency or loss between hosts (`tc netem` on the veths would
+ * do it); one-way partitions.
  */
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
