@@ -121,3 +121,79 @@ describe("a workload's member faults", () => {
     );
   });
 });
+
+describe("a workload's partitions", () => {
+  const netns = ["server: spawn", "serverCluster: kafka-cluster", "serverHosts: netns"];
+
+  it("take groups written as YAML or as text, and member targets, from faults and a nemesis", () => {
+    const [run] = parseWorkloadText(
+      workload([
+        ...netns,
+        "faults:",
+        "  - { at: 1, duration: 2, kind: partition, target: [[1], [2, 3]] }",
+        "  - { at: 4, duration: 2, kind: partition, target: '[[1,2],[3]]' }",
+        "  - { at: 7, duration: 2, kind: partition, target: 'leader-of:0/1' }",
+      ]),
+      "w.yaml",
+    );
+    const targets = run!.workload.faults.map((f) => f.target);
+    expect(targets).toEqual(["[[1],[2,3]]", "[[1,2],[3]]", "leader-of:0/1"]);
+    expect(parseTarget(targets[0]!, FAULTS.partition.targets)).toEqual({
+      form: "groups",
+      groups: [[1], [2, 3]],
+    });
+    const [nemesis] = parseWorkloadText(
+      workload([
+        ...netns,
+        "nemesis: { kind: partition, target: [[2], [1, 3]], every: 3, duration: 1, seed: 1 }",
+      ]),
+      "w.yaml",
+    );
+    expect(new Set(nemesis!.workload.faults.map((f) => f.target))).toEqual(new Set(["[[2],[1,3]]"]));
+  });
+
+  it("groups round-trip through describeTarget, for every split of up to 6 nodes", () => {
+    fc.assert(
+      fc.property(
+        fc
+          .shuffledSubarray([1, 2, 3, 4, 5, 6], { minLength: 2 })
+          .chain((nodes) =>
+            fc
+              .integer({ min: 1, max: nodes.length - 1 })
+              .map((cut) => [nodes.slice(0, cut), nodes.slice(cut)]),
+          ),
+        (groups) => {
+          const t = parseTarget(JSON.stringify(groups), FAULTS.partition.targets);
+          expect(t).toEqual({ form: "groups", groups });
+          expect(describeTarget(t!)).toBe(JSON.stringify(groups));
+        },
+      ),
+    );
+  });
+
+  it("are refused in one line: not a partition, a node that does not exist, a cluster on loopback", () => {
+    const fault = (target: string) => `  - { at: 1, duration: 2, kind: partition, target: '${target}' }`;
+    for (const bad of ["[[1,2,3]]", "[[1],[1,2]]", "[[1],[]]", "[[0],[1]]", "[1,2]"]) {
+      expect(refusal(workload([...netns, "faults:", fault(bad)]))).toMatch(
+        /faults\.0\.target.*is not a target of partition; use \[\[1\],\[2,3\]\]/,
+      );
+    }
+    expect(refusal(workload([...netns, "faults:", fault("[[1],[4]]")]))).toMatch(
+      /faults\.0\.target.*node 4 does not exist \(nodes 1 … 3\)/,
+    );
+    // Kafka's unclean profile has a fourth process, its controller: a partition may name it.
+    const [unclean] = parseWorkloadText(
+      workload([...netns, "serverProfile: unclean", "faults:", fault("[[1,4],[2,3]]")]),
+      "w.yaml",
+    );
+    expect(unclean!.workload.faults[0]!.target).toBe("[[1,4],[2,3]]");
+    expect(
+      refusal(workload(["server: spawn", "serverCluster: kafka-cluster", "faults:", fault("[[1],[2,3]]")])),
+    ).toMatch(
+      /faults\.0\.kind.*partition needs a cluster in network namespaces \(serverCluster with serverHosts: netns/,
+    );
+    expect(refusal(workload(["server: spawn", "serverHosts: netns"]))).toMatch(
+      /serverHosts.*only a cluster \(serverCluster\) runs its members in namespaces/,
+    );
+  });
+});

@@ -7,14 +7,17 @@
  */
 import type { FaultEnv } from "./env.js";
 import type { FaultSpec } from "./kinds.js";
-import type { FollowersTarget, LeaderTarget, NodeTarget } from "./targets.js";
+import type { FollowersTarget, GroupsTarget, LeaderTarget, NodeTarget } from "./targets.js";
 import { describeTarget } from "./targets.js";
 
 export type MemberTarget = NodeTarget | LeaderTarget | FollowersTarget;
 
 /** The cluster as faults see it; node ids are the service's ("1", "2", "3"). */
 export interface ClusterControl {
+  /** The members that serve clients (a separate controller is not one). */
   readonly nodes: readonly string[];
+  /** Draws `node:random` (seeded by the run's nemesis seed when it has one). */
+  random(): number;
   /** The member leading partition `partition` of the run's topic `topic` (its index), asked of the cluster now. */
   leaderOf(topic: number, partition: number): Promise<string>;
   /** SIGKILL; resolves once it is gone. */
@@ -25,6 +28,15 @@ export interface ClusterControl {
   pause(node: string): Promise<void>;
   /** SIGCONT. */
   resume(node: string): Promise<void>;
+  /**
+   * How many hosts (network namespaces) the cluster's processes run in, host n being node n, or
+   * null when they share 127.0.0.1 and cannot be partitioned.
+   */
+  readonly hosts: number | null;
+  /** Cuts the hosts into `groups` (node numbers; a host in no group keeps every link). */
+  partition(groups: readonly (readonly number[])[]): Promise<void>;
+  /** Every host reaches every other again. */
+  heal(): Promise<void>;
   /** A line for the run's fault log. */
   note(line: string): void;
   /**
@@ -74,9 +86,9 @@ export async function startMemberFault(
   f: FaultSpec,
   t: MemberTarget,
   env: FaultEnv,
-  random: () => number = Math.random,
 ): Promise<void> {
   const cluster = env.cluster();
+  const random = () => cluster.random();
   // Counted before the target is resolved (asking a cluster with paused members takes seconds):
   // a fault ending meanwhile must not bring the clients back under this one.
   const away = cluster.membersAway();
@@ -101,6 +113,66 @@ export async function endMemberFault(action: MemberAction, f: FaultSpec, env: Fa
   const cluster = env.cluster();
   try {
     await Promise.all(nodes.map((node) => action.end(cluster, node)));
+  } finally {
+    await cluster.membersBack();
+  }
+}
+
+export type PartitionTarget = GroupsTarget | MemberTarget;
+
+/**
+ * The groups a partition target means now: the groups as written, or the members a role or node
+ * target names (asked of the cluster) alone against every other host of the cluster.
+ */
+async function groupsOf(
+  t: PartitionTarget,
+  cluster: ClusterControl,
+  random: () => number,
+): Promise<number[][]> {
+  if (t.form === "groups") return t.groups.map((g) => [...g]);
+  const cut = (await membersOf(t, cluster, random)).map(Number);
+  const all = Array.from({ length: cluster.hosts ?? 0 }, (_, i) => i + 1);
+  return [cut, all.filter((h) => !cut.includes(h))];
+}
+
+/** The groups each running partition drew (for the fault log's end line). */
+const drawn = new WeakMap<FaultSpec, readonly (readonly number[])[]>();
+
+/**
+ * A partition between cluster members: the clients (in the root namespace) keep reaching every
+ * member; the members stop reaching each other across groups. The run's consumers step away as for
+ * a member fault (a group coordinator cut off from its group's partitions stalls a client library).
+ */
+export async function startPartition(f: FaultSpec, t: PartitionTarget, env: FaultEnv): Promise<void> {
+  const cluster = env.cluster();
+  const random = () => cluster.random();
+  if (cluster.hosts === null) {
+    throw new Error("partition: the cluster's members share 127.0.0.1; start it with serverHosts: netns");
+  }
+  const away = cluster.membersAway();
+  let groups: number[][];
+  try {
+    groups = await groupsOf(t, cluster, random);
+  } catch (err) {
+    await away;
+    await cluster.membersBack();
+    throw err;
+  }
+  drawn.set(f, groups);
+  cluster.note(
+    `${f.kind} ${describeTarget(t)}: nodes ${groups.map((g) => g.join(",")).join(" | ")} cut apart`,
+  );
+  await away;
+  await cluster.partition(groups);
+}
+
+export async function endPartition(f: FaultSpec, env: FaultEnv): Promise<void> {
+  if (!drawn.has(f)) return;
+  drawn.delete(f);
+  const cluster = env.cluster();
+  try {
+    await cluster.heal();
+    cluster.note(`${f.kind} healed`);
   } finally {
     await cluster.membersBack();
   }

@@ -9,10 +9,13 @@ import { wallMs } from "../../core/clock.js";
 import {
   CRASH,
   endMemberFault,
+  endPartition,
   type MemberTarget,
   memberResource,
   PAUSE,
+  type PartitionTarget,
   startMemberFault,
+  startPartition,
 } from "./cluster.js";
 import type { FaultEnv, Recovery } from "./env.js";
 import {
@@ -35,6 +38,7 @@ export const FAULT_KINDS = [
   "network-bandwidth",
   "network-reset",
   "network-blackhole",
+  "partition",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -58,8 +62,11 @@ export interface Hold {
   readonly exclusive: boolean;
 }
 
-/** Infrastructure a run must start for a kind: the broker as a process, or a proxy in front of it. */
-export type FaultNeed = "broker-process" | "proxy";
+/**
+ * Infrastructure a run must start for a kind: the broker as a process, a proxy in front of it, or
+ * a cluster whose members run in network namespaces of their own.
+ */
+export type FaultNeed = "broker-process" | "proxy" | "hosts";
 
 export interface FaultKindDef<F extends TargetFormName = TargetFormName> {
   readonly targets: readonly F[];
@@ -168,6 +175,16 @@ export const FAULTS: { readonly [K in FaultKind]: FaultKindDef } = {
     end: (_f, _t, env) => env.endOutage(async () => env.network().setReset(false)),
     settle: awaitService,
   }),
+  partition: define({
+    // Members cut apart from each other (the clients still reach all): groups by node number, or
+    // a member target alone against the rest. One partition at a time: a second replaces no first.
+    targets: ["groups", "node", "leader-of", "followers-of"],
+    params: {},
+    needs: "hosts",
+    holds: () => [shared(BROKER), exclusive("partition")],
+    start: (f, t, env) => startPartition(f, t as PartitionTarget, env),
+    end: (f, _t, env) => endPartition(f, env),
+  }),
   "network-blackhole": define({
     targets: ["broker"],
     params: {},
@@ -186,7 +203,8 @@ export const faultSchema = z
     at: seconds.describe("seconds after producing starts"),
     duration: z.number().positive().describe("seconds the fault lasts"),
     kind: z.enum(FAULT_KINDS),
-    target: z.string().min(1),
+    // A partition's groups may be written as YAML ([[1],[2,3]]): the same as the quoted text.
+    target: z.preprocess((v) => (Array.isArray(v) ? JSON.stringify(v) : v), z.string().min(1)),
     latencyMs: FAULT_PARAMS.latencyMs.optional(),
     bytesPerSec: FAULT_PARAMS.bytesPerSec.optional(),
     slowRate: FAULT_PARAMS.slowRate.optional(),
@@ -234,6 +252,7 @@ export interface FaultContext extends FaultShape {
 const NEED_HINT: Record<FaultNeed, string> = {
   "broker-process": "`server: spawn` (the harness restarts the broker it started)",
   proxy: "a broker over TCP",
+  hosts: "a cluster in network namespaces (serverCluster with serverHosts: netns; root and ip)",
 };
 
 /**

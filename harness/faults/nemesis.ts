@@ -20,8 +20,7 @@ import { TARGET_FORMS } from "./targets.js";
 export const nemesisSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS).describe("the fault kind every generated fault has"),
   target: z
-    .string()
-    .min(1)
+    .preprocess((v) => (Array.isArray(v) ? JSON.stringify(v) : v), z.string().min(1))
     .optional()
     .describe("what each fault strikes (default: broker, for kinds that take it)"),
   every: z.number().positive().describe("seconds between one fault's start and the next one's"),

@@ -151,3 +151,24 @@ describe("fault scheduler", () => {
     ]);
   });
 });
+
+describe("fault scheduler: holding", () => {
+  it("is true from a fault's start until it has ended, and false before and after", async () => {
+    const s = new FaultScheduler(
+      [fault(0.05, 0.1)],
+      { start: async () => {}, end: async () => {} },
+      () => {},
+      (_f, err) => {
+        throw err;
+      },
+    );
+    const seen: boolean[] = [s.holding()];
+    s.arm(wallMs());
+    await sleep(100);
+    seen.push(s.holding());
+    await sleep(150);
+    seen.push(s.holding());
+    await s.stop();
+    expect(seen).toEqual([false, true, false]);
+  });
+});

@@ -213,6 +213,11 @@ export class FaultScheduler {
   }
 
   /** Faults that took place, in seconds since producing started. */
+  /** Whether a fault is active, ending or settling now (what it strikes may be down by design). */
+  holding(): boolean {
+    return this.entries.some((e) => HOLDING.has(e.state));
+  }
+
   records(): FaultRecord[] {
     const s = (ms: number) => Math.round(ms - this.startMs) / 1000;
     return this.entries

@@ -8,7 +8,9 @@
  * `leader-of:<topic>/<partition>` (the member leading that partition when the fault starts; the
  * topic is its index in the run, 0-based) and `followers-of:<topic>/<partition>` (every other
  * member: the leader left to run alone). Which node a member target means is only known at the
- * fault's start: the cluster is asked then (cluster.ts).
+ * fault's start: the cluster is asked then (cluster.ts). A partition also takes groups of member
+ * numbers, `[[1],[2,3]]` (members in no group keep every link: the separate controller of Kafka's
+ * unclean profile is member 4).
  */
 
 export interface ConsumerTarget {
@@ -52,7 +54,14 @@ export interface FollowersTarget {
   readonly partition: number;
 }
 
+/** Cluster members cut into groups by node number (a partition). */
+export interface GroupsTarget {
+  readonly form: "groups";
+  readonly groups: readonly (readonly number[])[];
+}
+
 export type FaultTarget =
+  | GroupsTarget
   | ConsumerTarget
   | ProducerTarget
   | BrokerTarget
@@ -71,6 +80,8 @@ export interface FaultShape {
   readonly producers: number;
   /** Members of the cluster the run starts, or undefined when it starts none. */
   readonly clusterNodes?: number;
+  /** Its processes, members and others (a separate controller): what partition groups may name. */
+  readonly clusterHosts?: number;
   /** The run's topics and partitions per topic (leader-of targets must name one). */
   readonly topics?: number;
   readonly partitions?: number;
@@ -113,7 +124,36 @@ function partitionMemberForm<F extends PartitionForm>(form: F): TargetForm<F> {
   };
 }
 
+/** `[[1],[2,3]]`: two or more groups of node numbers, each number in one group. */
+function parseGroups(text: string): number[][] | null {
+  if (!text.startsWith("[")) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const isGroup = (g: unknown): g is number[] =>
+    Array.isArray(g) && g.length > 0 && g.every((n) => Number.isInteger(n) && n >= 1);
+  if (!Array.isArray(value) || value.length < 2 || !value.every(isGroup)) return null;
+  const all = value.flat();
+  return new Set(all).size === all.length ? value : null;
+}
+
 export const TARGET_FORMS: { readonly [F in TargetFormName]: TargetForm<F> } = {
+  groups: {
+    example: "[[1],[2,3]] (groups of node numbers, each in one group)",
+    parse(text) {
+      const groups = parseGroups(text.replaceAll(" ", ""));
+      return groups === null ? null : { form: "groups", groups };
+    },
+    missing(t, shape) {
+      if (shape.clusterNodes === undefined) return NO_CLUSTER;
+      const hosts = shape.clusterHosts ?? shape.clusterNodes;
+      const absent = t.groups.flat().find((n) => n > hosts);
+      return absent === undefined ? null : `node ${absent} does not exist (nodes 1 … ${hosts})`;
+    },
+  },
   consumer: {
     example: "consumer:0 or group:g1/consumer:1",
     parse(text) {
@@ -195,6 +235,8 @@ export function consumerSlot(t: ConsumerTarget, shape: FaultShape): number {
 
 export function describeTarget(t: FaultTarget): string {
   switch (t.form) {
+    case "groups":
+      return JSON.stringify(t.groups);
     case "consumer":
       return `group:${t.group}/consumer:${t.index}`;
     case "producer":

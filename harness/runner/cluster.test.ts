@@ -2,7 +2,9 @@
  * A run on a cluster it starts itself (`server: spawn` + `serverCluster`): a real 3-node JetStream
  * cluster (the machine's nats-server, a few seconds to start), an R3 stream, its leader SIGKILLed
  * while producing and restarted; the checker finds nothing acknowledged lost, the fault log names
- * the node that led the stream, and nothing of the cluster is left after the run.
+ * the node that led the stream, and nothing of the cluster is left after the run. The same with the
+ * members in network namespaces (root and `ip`; skipped otherwise) and the leader partitioned off
+ * instead: nothing acknowledged lost, the cut named in the fault log, no namespace left.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { jetstreamFactory } from "../../adapters/jetstream/descriptor.js";
 import { servicesRequired } from "../../adapters/test/services.js";
 import { checkHistoryFile } from "../../checkers/index.js";
+import { findHostNetworks, hostsUnavailable } from "../hosts/index.js";
 import { serviceDefinition } from "../services/registry.js";
 import { parseWorkloadText } from "../workload/index.js";
 import { CLUSTER_SERVICES } from "./cluster.js";
@@ -83,3 +86,64 @@ describe.skipIf(skip)(`a run on a jetstream-cluster${skip ? ` — SKIPPED: ${mis
     }
   }, 120_000);
 });
+
+const noHosts = missing ?? (await hostsUnavailable());
+const skipNetns = noHosts !== null && !servicesRequired();
+
+describe.skipIf(skipNetns)(
+  `a run on a jetstream-cluster in network namespaces${skipNetns ? ` — SKIPPED: ${noHosts}` : ""}`,
+  () => {
+    it("cuts the stream's leader off, loses nothing acknowledged and leaves no namespace behind", async () => {
+      if (noHosts !== null) throw new Error(`BROKERBENCH_REQUIRE_SERVICES=1 and ${noHosts}`);
+      const previousHome = process.env.BROKERBENCH_HOME;
+      process.env.BROKERBENCH_HOME = home;
+      try {
+        const [point] = parseWorkloadText(
+          [
+            "server: spawn",
+            "serverCluster: jetstream-cluster",
+            "serverHosts: netns",
+            "settings: { replicas: 3 }",
+            "rate: 1000",
+            "batchSize: 10",
+            "durationS: 12",
+            "warmupS: 0.5",
+            "delivery: pull",
+            "drainTimeoutS: 20",
+            "faults:",
+            "  - { at: 2, duration: 6, kind: partition, target: 'leader-of:0/0' }",
+          ].join("\n"),
+          "cluster.yaml",
+        );
+        const result = await executeRun({
+          run: point!,
+          runId: "cluster-partition-run",
+          factory: jetstreamFactory,
+          settings: {},
+          dir: join(home, "partition-run"),
+          history: true,
+          check: (path, expect) => checkHistoryFile(path, { expect }),
+        });
+        expect(result.status, result.reason ?? "").toBe("completed");
+        expect(result.verdict?.valid, JSON.stringify(result.verdict).slice(0, 3000)).toBe(true);
+        expect(result.verdict?.counts.lost).toBe(0);
+        expect(result.verdict?.messages.acknowledged).toBeGreaterThan(0);
+        const faultLog = result.faultLog ?? [];
+        expect(faultLog, faultLog.join("\n")).toContain("partition healed");
+        const cut = faultLog.find((l) => l.startsWith("partition leader-of:0/0: nodes "));
+        expect(cut, faultLog.join("\n")).toMatch(
+          /^partition leader-of:0\/0: nodes ([123]) \| (?!.*\1)[123],[123] cut apart$/,
+        );
+        expect(result.faults.map((f) => f.kind)).toEqual(["partition"]);
+        const services = join(home, "services");
+        expect(existsSync(services) ? readdirSync(services) : []).toEqual([]);
+        // The run's namespaces were made by this process (test files run in processes of their own).
+        const mine = (await findHostNetworks()).filter((n) => n.ownerPid === process.pid);
+        expect(mine).toEqual([]);
+      } finally {
+        if (previousHome === undefined) delete process.env.BROKERBENCH_HOME;
+        else process.env.BROKERBENCH_HOME = previousHome;
+      }
+    }, 180_000);
+  },
+);

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { partitionsOf } from "../../adapters/jetstream/streams.js";
-import { type ServiceInstance, startService } from "../services/index.js";
+import { type HostMode, type ServiceInstance, startService } from "../services/index.js";
 import { jetstreamStreamLeader } from "../services/jetstream-cluster/jetstream-cluster.js";
 import { kafkaPartitionLeader } from "../services/kafka-cluster/kafka-cluster.js";
 import { brokerbenchHome, instanceDir } from "../services/state.js";
@@ -43,9 +43,19 @@ export class RunCluster {
     this.env = env;
   }
 
-  static async start(service: ClusterService, env: NodeJS.ProcessEnv = process.env): Promise<RunCluster> {
+  static async start(
+    service: ClusterService,
+    options: { readonly profile?: string; readonly hosts?: HostMode } = {},
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<RunCluster> {
     const name = `${service}-run-${randomBytes(3).toString("hex")}`;
-    return new RunCluster(service, await startService(service, { instance: name, port: 0, env }), env);
+    const instance = await startService(service, { instance: name, port: 0, env, ...options });
+    return new RunCluster(service, instance, env);
+  }
+
+  /** The members that serve clients (node ids): a separate controller is none of them. */
+  get members(): string[] {
+    return this.instance.nodes.filter((n) => n.ports["client"] !== undefined).map((n) => n.id);
   }
 
   /** Adapter settings pointing at every member (url, replicas). */
@@ -55,7 +65,9 @@ export class RunCluster {
 
   /** The member (service node id) leading `partition` of `topic` (its name on the broker). */
   leaderOf(topic: string, partition: number, partitions: number): Promise<string> {
-    const urls = this.instance.nodes.map((n) => `127.0.0.1:${n.ports.client}`);
+    const urls = this.instance.nodes.flatMap((n) =>
+      n.ports["client"] === undefined ? [] : [`${n.host}:${n.ports["client"]}`],
+    );
     return LEADERS[this.service](urls, topic, partition, partitions);
   }
 

@@ -45,6 +45,7 @@ export class RunFaultEnv implements FaultEnv {
   /** Member faults under way (consumers are away while any is). */
   private memberFaults = 0;
   private readonly faultLog: (line: string) => void;
+  private readonly random: () => number;
   /** Counts when the last outage began to heal: service is back when they move. */
   private healBaseline: { acked: number; delivered: Map<number, number>; healedMs: number } | null = null;
 
@@ -59,6 +60,8 @@ export class RunFaultEnv implements FaultEnv {
     partitions: number;
     /** A line for results.json's faultLog. */
     faultLog: (line: string) => void;
+    /** Draws of `node:random` (seeded by the nemesis's seed when there is one); default Math.random. */
+    random?: () => number;
   }) {
     this.clients = options.clients;
     this.outage = options.outage;
@@ -67,6 +70,7 @@ export class RunFaultEnv implements FaultEnv {
     this.producing = options.producing;
     this.partitions = options.partitions;
     this.faultLog = options.faultLog;
+    this.random = options.random ?? Math.random;
   }
 
   consumer(target: Parameters<FaultEnv["consumer"]>[0]): ConsumerControl {
@@ -98,7 +102,17 @@ export class RunFaultEnv implements FaultEnv {
     const topics = this.clients.topics;
     const partitions = this.partitions;
     return {
-      nodes: instance.nodes.map((n) => n.id),
+      nodes: cluster.members,
+      random: this.random,
+      hosts: instance.network?.hosts.length ?? null,
+      partition: async (groups) => {
+        if (instance.network === null)
+          throw new Error(`${instance.instance} runs on loopback: no partitions`);
+        await instance.network.partition(groups);
+      },
+      heal: async () => {
+        await instance.network?.heal();
+      },
       leaderOf: (topic, partition) => this.leaderOf(cluster, topics[topic]!, partition, partitions),
       kill: (node) => instance.kill(node),
       restart: (node) => instance.restart(node),

@@ -104,7 +104,10 @@ export class RunInfrastructure {
       if (w.server === "spawn" && w.serverCluster !== "none") {
         // Loaded only here: the cluster services bring their client libraries.
         const { RunCluster } = await import("./cluster.js");
-        cluster = await RunCluster.start(w.serverCluster);
+        cluster = await RunCluster.start(w.serverCluster, {
+          hosts: w.serverHosts,
+          ...(w.serverProfile === null ? {} : { profile: w.serverProfile }),
+        });
         // The run's own settings (acks, topicConfigs, replicas) win; the addresses are the cluster's.
         const url = cluster.settings["url"]!;
         settings = { ...cluster.settings, ...settings, url };

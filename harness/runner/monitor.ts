@@ -1,7 +1,9 @@
 /**
  * While producing and draining, four times a second: closes the metrics' time-series seconds,
  * reports progress, and aborts the run when no message was acknowledged for STALL_MS while
- * producing (a stalled broker must not hang the run).
+ * producing (a stalled broker must not hang the run). Time while a fault is under way does not
+ * count: a cluster that refuses writes until a killed leader is back (unclean election off) is the
+ * finding, not a stall.
  */
 import { wallMs } from "../../core/clock.js";
 import type { RunMetrics } from "../metrics/index.js";
@@ -19,16 +21,20 @@ export class RunMonitor {
   private readonly metrics: RunMetrics;
   private readonly report: (phase: RunProgress["phase"], elapsedS: number) => void;
   private readonly onStall: (message: string) => void;
+  private readonly faulting: () => boolean;
 
   constructor(options: {
     metrics: RunMetrics;
     report: (phase: RunProgress["phase"], elapsedS: number) => void;
     /** Called once when producing stalled (the caller aborts the run). */
     onStall: (message: string) => void;
+    /** Whether a fault is under way now; default: never. */
+    faulting?: () => boolean;
   }) {
     this.metrics = options.metrics;
     this.report = options.report;
     this.onStall = options.onStall;
+    this.faulting = options.faulting ?? (() => false);
   }
 
   start(startMs: number): void {
@@ -39,12 +45,14 @@ export class RunMonitor {
       const now = wallMs();
       this.metrics.sample(now);
       const acked = this.metrics.ackedMsgs;
-      if (acked !== lastAcked) {
+      if (acked !== lastAcked || this.faulting()) {
         lastAcked = acked;
         lastAckAt = performance.now();
       } else if (!stalled && this.phase === "producing" && performance.now() - lastAckAt > STALL_MS) {
         stalled = true;
-        this.onStall(`no message acknowledged for ${STALL_MS / 1000} s: the broker stalled`);
+        this.onStall(
+          `no message acknowledged for ${STALL_MS / 1000} s outside any fault: the broker stalled`,
+        );
       }
       this.report(this.phase, (now - startMs) / 1000);
     }, TICK_MS);

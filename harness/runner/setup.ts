@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Adapter } from "../../adapters/contract.js";
 import { wallMs } from "../../core/clock.js";
-import { FaultScheduler } from "../faults/index.js";
+import { FaultScheduler, seededRandom } from "../faults/index.js";
 import { HistoryRecorder, historyFileName } from "../history/index.js";
 import { RunMetrics } from "../metrics/index.js";
 import { RunClients } from "./clients.js";
@@ -136,6 +136,8 @@ export async function openSession(
     producing: () => producing.active,
     partitions: w.partitions,
     faultLog: (line) => log.fault(line),
+    // node:random draws from the nemesis's seed, so the same seed strikes the same members.
+    random: w.nemesis === null ? Math.random : seededRandom(w.nemesis.seed ?? 0),
   });
   const faults =
     w.faults.length === 0
@@ -154,6 +156,7 @@ export async function openSession(
       ctx.abort.aborted = true;
       log.fail(message);
     },
+    faulting: () => faults?.holding() ?? false,
   });
   return {
     plan,

@@ -7,6 +7,16 @@
  * `startProcesses` (processes.ts) from one `NodeRecipe` per process.
  */
 
+import type { HostNetwork } from "../hosts/index.js";
+
+/**
+ * Where a multi-node service's nodes run: all on 127.0.0.1 (`loopback`), or each in a network
+ * namespace of its own with its own address (`netns`, harness/hosts), so that the network between
+ * members can be partitioned.
+ */
+export const HOST_MODES = ["loopback", "netns"] as const;
+export type HostMode = (typeof HOST_MODES)[number];
+
 /** A named variant of a service (persistence, say): `default` first. */
 export interface ServiceProfile {
   readonly name: string;
@@ -37,6 +47,12 @@ export interface ServiceSpec extends MachineContext {
   readonly profile: string;
   /** How many nodes: one of the definition's `nodeCounts`. */
   readonly nodes: number;
+  /**
+   * `hosts: netns`: the namespaces made for it, one host per node in node order (node "1" runs in
+   * host 1); the definition binds each node to its host's address and runs it there
+   * (`network.commandIn`). Null: every node on 127.0.0.1.
+   */
+  readonly network: HostNetwork | null;
   /** Progress for the user while starting ("resolving the Kafka jars (first start only)"). */
   readonly progress: (line: string) => void;
 }
@@ -53,6 +69,10 @@ export interface ServiceDefinition {
   readonly profiles: readonly ServiceProfile[];
   /** Cluster sizes it can start; [1] for a single server. */
   readonly nodeCounts: readonly number[];
+  /** Where its nodes may run (HostMode); absent: loopback only. */
+  readonly hostModes?: readonly HostMode[];
+  /** How many hosts `hosts: netns` needs for `nodes` nodes (a separate controller is one more); default `nodes`. */
+  hostsFor?(spec: { readonly profile: string; readonly nodes: number }): number;
   /** One line naming what the machine lacks to start it ("java and mvn are not on PATH"), or null. */
   missing(machine: MachineContext): string | null;
   /**
@@ -71,6 +91,8 @@ export interface ServiceNode {
   readonly id: string;
   readonly pid: number | null;
   readonly condition: NodeCondition;
+  /** The address it listens on: 127.0.0.1, or its namespace's address (`hosts: netns`). */
+  readonly host: string;
   /** Named ports: `{ client: 9092, controller: 40123 }`. */
   readonly ports: Readonly<Record<string, number>>;
   readonly dataDir: string;
@@ -93,6 +115,11 @@ export interface ServiceInstance {
   /** Adapter settings pointing at this instance, e.g. `{ url: "127.0.0.1:9092" }`. */
   readonly settings: Readonly<Record<string, string>>;
   readonly nodes: readonly ServiceNode[];
+  /**
+   * The namespaces its nodes run in (`hosts: netns`; node "<n>" in host n), which partitions cut;
+   * null when every node runs on 127.0.0.1.
+   */
+  readonly network: HostNetwork | null;
   /** SIGKILL: no shutdown, nothing flushed beyond what the service already wrote. */
   kill(node?: string): Promise<void>;
   /** Starts killed or stopped nodes again (a running one is stopped first) on the same ports and data; resolves when serving. */

@@ -3,6 +3,7 @@
 export { ARTEMIS_PROFILES, artemisService, artemisUrl } from "./artemis/artemis.js";
 export { ARTEMIS_VERSION, artemisHome, cachedArtemisHome } from "./artemis/distribution.js";
 export type {
+  HostMode,
   MachineContext,
   NodeCondition,
   ServiceDefinition,
@@ -11,7 +12,7 @@ export type {
   ServiceProfile,
   ServiceSpec,
 } from "./definition.js";
-export { ServiceStartError } from "./definition.js";
+export { HOST_MODES, ServiceStartError } from "./definition.js";
 export { KAFKA_VERSION, kafkaClasspath, kafkaLibs, kafkaServes } from "./kafka/kafka.js";
 export { findOnPath, missingPrograms } from "./machine.js";
 export {

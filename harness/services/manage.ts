@@ -6,7 +6,8 @@
 import { mkdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../../core/errors.js";
-import type { ServiceDefinition, ServiceInstance } from "./definition.js";
+import { HostNetwork, hostsUnavailable, removeNetwork } from "../hosts/index.js";
+import { HOST_MODES, type HostMode, type ServiceDefinition, type ServiceInstance } from "./definition.js";
 import { type ProcessCondition, processCondition, terminate } from "./pids.js";
 import { serviceDefinition } from "./registry.js";
 import {
@@ -29,6 +30,8 @@ export interface StartOptions {
   readonly dataDir?: string;
   readonly profile?: string;
   readonly nodes?: number;
+  /** Where the nodes run (default loopback); netns needs root and `ip`, and a definition that offers it. */
+  readonly hosts?: HostMode;
   /** Environment: BROKERBENCH_HOME, PATH, MAVEN_OPTS (default: process.env). */
   readonly env?: NodeJS.ProcessEnv;
   readonly progress?: (line: string) => void;
@@ -59,6 +62,16 @@ function checkOptions(def: ServiceDefinition, options: StartOptions): void {
   }
   if (nodes !== undefined && !def.nodeCounts.includes(nodes)) {
     throw new UsageError(`${def.name} starts ${def.nodeCounts.join(" or ")} node(s), not ${nodes}`);
+  }
+  if (options.hosts !== undefined && options.hosts !== "loopback") {
+    if (!HOST_MODES.includes(options.hosts)) {
+      throw new UsageError(`--hosts ${options.hosts}: use ${HOST_MODES.join(" or ")}`);
+    }
+    if (!(def.hostModes ?? ["loopback"]).includes(options.hosts)) {
+      throw new UsageError(
+        `${def.name} runs its nodes on loopback only (--hosts ${options.hosts} is for clusters)`,
+      );
+    }
   }
   if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
     throw new UsageError(`instance name "${instance}": use lowercase letters, digits, ".", "_", "-"`);
@@ -177,18 +190,33 @@ export async function startService(name: string, options: StartOptions = {}): Pr
           ? options.dataDir
           : resolve(options.dataDir);
     makeDir(dataDir, options.dataDir === undefined ? "the data directory" : "--data-dir");
-    return await def.start({
-      service: def.name,
-      instance,
-      dir,
-      port: options.port ?? def.defaultPort,
-      dataDir,
-      profile: options.profile ?? def.profiles[0]?.name ?? "default",
-      nodes: options.nodes ?? def.nodeCounts[0] ?? 1,
-      env,
-      cacheDir: cache,
-      progress: options.progress ?? (() => {}),
-    });
+    const profile = options.profile ?? def.profiles[0]?.name ?? "default";
+    const nodes = options.nodes ?? def.nodeCounts[0] ?? 1;
+    const progress = options.progress ?? (() => {});
+    let network: HostNetwork | null = null;
+    if (options.hosts === "netns") {
+      const unavailable = await hostsUnavailable();
+      if (unavailable !== null) throw new UsageError(`--hosts netns: ${unavailable}`);
+      network = await HostNetwork.create(def.hostsFor?.({ profile, nodes }) ?? nodes, { progress });
+    }
+    try {
+      return await def.start({
+        service: def.name,
+        instance,
+        dir,
+        port: options.port ?? def.defaultPort,
+        dataDir,
+        profile,
+        nodes,
+        network,
+        env,
+        cacheDir: cache,
+        progress,
+      });
+    } catch (err) {
+      await network?.destroy();
+      throw err;
+    }
   } finally {
     release();
   }
@@ -230,10 +258,13 @@ export async function stopService(
           ],
     ),
   );
+  // The namespaces die with the processes in them; a later start makes new ones.
+  if (state.network !== null) await removeNetwork(state.network.id);
   if (options.wipe === true) wipeInstance(dir, state);
   else {
     writeState(dir, {
       ...state,
+      network: null,
       stoppedAt: state.stoppedAt ?? new Date().toISOString(),
       nodes: state.nodes.map((n) => ({ ...n, pid: null, startTime: null })),
     });

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import type { HostNetwork } from "../hosts/index.js";
 import type { NodeCondition, ServiceInstance, ServiceNode, ServiceSpec } from "./definition.js";
 import { ServiceStartError } from "./definition.js";
 import {
@@ -17,6 +18,7 @@ import {
   terminate,
   waitGone,
 } from "./pids.js";
+import { LOOPBACK } from "./ports.js";
 import { type ServiceState, wipeInstance, writeState } from "./state.js";
 
 export interface NodeRecipe {
@@ -27,6 +29,8 @@ export interface NodeRecipe {
   /** The whole environment of the process. */
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** The address it listens on; default 127.0.0.1. */
+  readonly host?: string;
   readonly ports: Readonly<Record<string, number>>;
   readonly dataDir: string;
   readonly logFile: string;
@@ -110,6 +114,7 @@ export class ProcessService implements ServiceInstance {
   readonly profile: string;
   readonly address: string;
   readonly settings: Readonly<Record<string, string>>;
+  readonly network: HostNetwork | null;
   private readonly spec: ServiceSpec;
   private readonly live: LiveNode[];
   private readonly readyTimeoutMs: number;
@@ -124,6 +129,7 @@ export class ProcessService implements ServiceInstance {
     this.profile = options.spec.profile;
     this.address = options.address;
     this.settings = options.settings;
+    this.network = options.spec.network;
     this.readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.live = options.nodes.map((recipe) => ({
@@ -140,6 +146,7 @@ export class ProcessService implements ServiceInstance {
       id: n.recipe.id,
       pid: n.process?.pid ?? null,
       condition: n.condition,
+      host: n.recipe.host ?? LOOPBACK,
       ports: n.recipe.ports,
       dataDir: n.recipe.dataDir,
       logFile: n.recipe.logFile,
@@ -218,7 +225,9 @@ export class ProcessService implements ServiceInstance {
       }),
     );
     this.stoppedAt = new Date().toISOString();
-    const state = this.state();
+    // The namespaces go with the processes: a later start makes new ones (new addresses).
+    if (this.network !== null) await this.network.destroy();
+    const state = { ...this.state(), network: null };
     if (options.wipe === true) wipeInstance(this.spec.dir, state);
     else writeState(this.spec.dir, state);
   }
@@ -329,10 +338,15 @@ export class ProcessService implements ServiceInstance {
         id: n.recipe.id,
         pid: n.process?.pid ?? null,
         startTime: n.process?.startTime ?? null,
+        host: n.recipe.host ?? LOOPBACK,
         ports: { ...n.recipe.ports },
         dataDir: n.recipe.dataDir,
         logFile: n.recipe.logFile,
       })),
+      network:
+        this.network === null
+          ? null
+          : { id: this.network.id, subnetOctet: this.network.subnetOctet, hosts: this.network.hosts.length },
     };
   }
 

@@ -51,6 +51,8 @@ const nodeState = z.object({
   id: z.string(),
   pid: z.number().int().nullable(),
   startTime: z.string().nullable(),
+  /** The address it listens on (absent in files written before `hosts: netns`). */
+  host: z.string().default("127.0.0.1"),
   ports: z.record(z.string(), z.number().int()),
   dataDir: z.string(),
   logFile: z.string(),
@@ -70,6 +72,11 @@ const serviceState = z.object({
   /** The data directory the instance was started with (node data dirs lie in it). */
   dataDir: z.string(),
   nodes: z.array(nodeState),
+  /** `hosts: netns`: the network of namespaces the nodes run in, removed when the instance stops. */
+  network: z
+    .object({ id: z.string(), subnetOctet: z.number().int(), hosts: z.number().int() })
+    .nullable()
+    .default(null),
 });
 
 export type NodeState = z.infer<typeof nodeState>;

@@ -11,6 +11,7 @@ import { UsageError } from "../../core/errors.js";
 import { PAYLOAD_HEADER_BYTES } from "../../core/payload.js";
 import { type FaultContext, type FaultSpec, faultProblem } from "../faults/kinds.js";
 import { expandNemesis, NemesisError, randomSeed } from "../faults/nemesis.js";
+import { KAFKA_CLUSTER_PROFILES, nodeRoles } from "../services/kafka-cluster/config.js";
 import { expandMatrix, MatrixError, pointId, withSettings } from "./matrix.js";
 import { fromOmb, isOmbWorkload, OMB_FIELD_OF, ombSchema } from "./omb.js";
 import { WORKLOAD_FIELD_NAMES, type Workload, workloadSchema } from "./schema.js";
@@ -25,12 +26,28 @@ function faultContext(w: Workload): FaultContext {
     groups: Array.from({ length: w.groups }, (_, g) => `g${g + 1}`),
     consumersPerGroup: w.consumersPerGroup,
     producers: w.topics * w.producersPerTopic,
-    provides: w.server === "spawn" ? ["broker-process"] : [],
+    provides:
+      w.server !== "spawn"
+        ? []
+        : w.serverCluster !== "none" && w.serverHosts === "netns"
+          ? ["broker-process", "hosts"]
+          : ["broker-process"],
     ...(w.server === "spawn" && w.serverCluster !== "none"
-      ? { clusterNodes: 3, topics: w.topics, partitions: w.partitions }
+      ? {
+          clusterNodes: 3,
+          clusterHosts: clusterHostCount(w.serverCluster, w.serverProfile),
+          topics: w.topics,
+          partitions: w.partitions,
+        }
       : {}),
     durationS: w.messages === null ? w.durationS : null,
   };
+}
+
+/** Processes of the cluster (hosts under `serverHosts: netns`): Kafka's unclean profile adds a controller. */
+function clusterHostCount(cluster: string, profile: string | null): number {
+  if (cluster !== "kafka-cluster" || profile === null) return 3;
+  return KAFKA_CLUSTER_PROFILES.some((p) => p.name === profile) ? nodeRoles(profile).length : 3;
 }
 
 export function checkFaultTargets(w: Workload): string | null {
@@ -44,6 +61,8 @@ export function checkFaultTargets(w: Workload): string | null {
     return 'field "rate": find-max runs a trial per rate for a duration (durationS), not a message count';
   if (w.serverCluster !== "none" && w.server !== "spawn")
     return 'field "serverCluster": a cluster is started for the run only with server: spawn';
+  if (w.serverHosts !== "loopback" && w.serverCluster === "none")
+    return 'field "serverHosts": only a cluster (serverCluster) runs its members in namespaces';
   if (w.backlogBytes !== null && w.messages !== null)
     return 'field "backlogBytes": backlog mode runs for a duration (durationS), not a message count';
   if (w.reactors !== null && w.reactors.group > w.groups)

@@ -189,6 +189,12 @@ export const workloadFields = {
     .describe(
       "server: spawn: start this 3-node cluster service for the run instead of the reference broker (faults may target node:<n>, node:random, leader-of:<topic>/<partition>)",
     ),
+  serverHosts: z
+    .enum(["loopback", "netns"])
+    .default("loopback")
+    .describe(
+      "serverCluster: where its members run: loopback (all on 127.0.0.1) or netns (each in a network namespace with its own address, so `partition` faults can cut them apart; needs root and ip)",
+    ),
   serverProfile: z
     .string()
     .regex(/^[a-z][a-z0-9-]*$/, "a profile name such as default or durable")

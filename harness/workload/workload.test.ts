@@ -97,7 +97,7 @@ describe("workload files", () => {
     ]);
     const bad = (fault: string, extra = "") =>
       errorOf(() => parse(`durationS: 4\n${extra}faults:\n  - ${fault}\n`));
-    expect(bad("{ at: 1, duration: 1, kind: partition, target: broker }")).toMatch(
+    expect(bad("{ at: 1, duration: 1, kind: disk-full, target: broker }")).toMatch(
       /^w\.yaml: field "faults\.0\.kind": .*consumer-crash/,
     );
     expect(bad("{ at: 1, duration: 1, kind: consumer-crash, target: broker }")).toMatch(

@@ -3,15 +3,19 @@
  * is removed and listed; other names stay. A unique --prefix keeps it off everybody else's names on
  * these shared brokers (plain `brokerbench clean` removes every `bb-` name).
  */
+import { execFileSync, spawn } from "node:child_process";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { rabbitmqFactory } from "../../../adapters/rabbitmq/index.js";
 import { listAmqpResources } from "../../../adapters/rabbitmq/listing.js";
 import { redisStreamsFactory } from "../../../adapters/redis-streams/index.js";
 import { serviceGate } from "../../../adapters/test/index.js";
+import { servicesRequired } from "../../../adapters/test/services.js";
+import { HostNetwork, hostsUnavailable } from "../../hosts/index.js";
 import { main } from "../cli.js";
 
 const rabbit = await serviceGate("rabbitmq", "127.0.0.1", 5672);
 const redis = await serviceGate("redis", "127.0.0.1", 6379);
+const noHosts = await hostsUnavailable();
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -31,6 +35,27 @@ describe("brokerbench clean", () => {
       "brokerbench: --prefix orders: must start with bb- (only what brokerbench created is removed)",
     ]);
   });
+
+  it.skipIf(noHosts !== null && !servicesRequired())(
+    `removes the namespaces a killed run left${noHosts === null ? "" : ` — SKIPPED: ${noHosts}`}`,
+    async () => {
+      const left = await HostNetwork.create(2);
+      try {
+        // The run that made it was killed: its pid is gone.
+        const gone = spawn("true");
+        await new Promise((r) => gone.once("exit", r));
+        execFileSync("ip", ["link", "set", left.bridge, "alias", `brokerbench hosts pid=${gone.pid}`]);
+        const r = await cli("clean", "-a", "reference");
+        expect(r.code).toBe(0);
+        expect(r.out.find((l) => l.startsWith("hosts: "))).toMatch(
+          new RegExp(`^hosts: removed \\d+ leftover network\\(s\\): .*bb-${left.id} \\(2 namespaces\\)`),
+        );
+        expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(`bb-${left.id}-`);
+      } finally {
+        await left.destroy();
+      }
+    },
+  );
 
   it.skipIf(rabbit.skip || redis.skip)(
     `removes a run's queues, exchanges and streams, saying what (${rabbit.reason}; ${redis.reason})`,
@@ -69,7 +94,7 @@ describe("brokerbench clean", () => {
       }
       const r = await cli("clean", "-a", "rabbitmq,redis-streams,mqtt", "--prefix", run);
       expect(r.code).toBe(0);
-      expect(r.out).toEqual([
+      expect(r.out.filter((l) => !l.startsWith("hosts: "))).toEqual([
         `rabbitmq: removed 2: queue ${run}-0.${run}-g1, exchange ${run}-0`,
         `redis-streams: removed 3: ${run}-0, ${run}-0:base, ${run}-1:base`,
         "mqtt: cannot list its broker's resources, so nothing was removed (see its README)",
@@ -78,7 +103,10 @@ describe("brokerbench clean", () => {
       const left = await listAmqpResources("amqp://guest:guest@127.0.0.1:5672", "");
       expect([...left.queues, ...left.exchanges].filter((n) => n.startsWith(run))).toEqual([]);
       const again = await cli("clean", "-a", "rabbitmq,redis-streams", "--prefix", run);
-      expect(again.out).toEqual(["rabbitmq: nothing to remove", "redis-streams: nothing to remove"]);
+      expect(again.out.filter((l) => !l.startsWith("hosts: "))).toEqual([
+        "rabbitmq: nothing to remove",
+        "redis-streams: nothing to remove",
+      ]);
     },
     120_000,
   );

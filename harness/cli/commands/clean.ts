@@ -2,12 +2,14 @@
  * `brokerbench clean [--adapter …]`: removes every resource brokerbench created on a broker (every
  * name starting with RESOURCE_PREFIX: topics, streams, queues, exchanges, groups), whatever run left
  * it, and says what it removed. Each adapter lists its broker's resources its own way (Adapter.clean);
- * one that cannot says so. Exit 0 when every broker asked was cleaned, 1 when one failed or could
+ * one that cannot says so. It also removes the network namespaces and bridges (harness/hosts) a
+ * killed run left: those whose maker is dead and in which nothing runs. Exit 0 when every broker asked was cleaned, 1 when one failed or could
  * not be reached, 2 on bad input.
  */
 import type { Argv } from "yargs";
 import { type AdapterFactory, RESOURCE_PREFIX } from "../../../adapters/contract.js";
 import { EXIT, UsageError } from "../../../core/errors.js";
+import { removeLeftoverHosts } from "../../hosts/index.js";
 import { defineCommand } from "./command.js";
 import { chooseAdapters, parseSettings } from "./run.js";
 
@@ -25,6 +27,21 @@ export interface CleanOutcome {
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** One line on the namespaces of dead runs (harness/hosts): what was removed, what is in use. */
+export async function cleanHosts(): Promise<CleanOutcome> {
+  try {
+    const { removed, inUse } = await removeLeftoverHosts();
+    const kept = inUse.length === 0 ? "" : `; ${inUse.length} in use left alone`;
+    const line =
+      removed.length === 0
+        ? `hosts: no leftover namespaces${kept}`
+        : `hosts: removed ${removed.length} leftover network(s): ${removed.map((n) => `bb-${n.id} (${n.namespaces.length} namespaces)`).join(", ")}${kept}`;
+    return { adapter: "hosts", ok: true, line };
+  } catch (err) {
+    return { adapter: "hosts", ok: false, line: `hosts: cleaning failed: ${errorMessage(err)}` };
+  }
+}
 
 /** Connects to the adapter's broker and removes what carries `prefix`. */
 export async function cleanBroker(
@@ -113,6 +130,10 @@ export const cleanCommand = defineCommand<CleanArgs>({
       console.log(all && unreachable ? `${outcome.line} (skipped)` : outcome.line);
       if (!outcome.ok && !(all && unreachable)) failed = true;
     }
+    // Not a broker: a killed run's namespaces, whichever adapter it ran (nothing without root).
+    const hosts = await cleanHosts();
+    console.log(hosts.line);
+    if (!hosts.ok) failed = true;
     return failed ? EXIT.invalid : EXIT.ok;
   },
 });

@@ -10,6 +10,8 @@ import { EXIT, type ExitCode, UsageError } from "../../../core/errors.js";
 import {
   brokerbenchHome,
   cacheDir,
+  HOST_MODES,
+  type HostMode,
   type InstanceStatus,
   SERVICES,
   ServiceRunningError,
@@ -33,12 +35,13 @@ interface ServiceArgs {
   readonly dataDir?: string;
   readonly profile?: string;
   readonly nodes?: number;
+  readonly hosts?: HostMode;
   readonly wipe?: boolean;
 }
 
 /** Which options each action takes; any other is a usage error. */
 const OPTIONS_OF: Readonly<Record<Action, readonly (keyof ServiceArgs)[]>> = {
-  start: ["port", "dataDir", "profile", "nodes"],
+  start: ["port", "dataDir", "profile", "nodes", "hosts"],
   stop: ["wipe"],
   status: [],
   list: [],
@@ -49,11 +52,12 @@ const FLAG: Readonly<Record<string, string>> = {
   dataDir: "--data-dir",
   profile: "--profile",
   nodes: "--nodes",
+  hosts: "--hosts",
   wipe: "--wipe",
 };
 
 function checkOptions(args: ServiceArgs): void {
-  for (const key of ["port", "dataDir", "profile", "nodes", "wipe"] as const) {
+  for (const key of ["port", "dataDir", "profile", "nodes", "hosts", "wipe"] as const) {
     if (args[key] !== undefined && !OPTIONS_OF[args.action].includes(key)) {
       throw new UsageError(
         `service ${args.action}: ${FLAG[key]} goes with ${key === "wipe" ? "stop" : "start"}`,
@@ -89,6 +93,7 @@ async function start(args: ServiceArgs & { name: string }): Promise<ExitCode> {
       dataDir: args.dataDir,
       profile: args.profile,
       nodes: args.nodes,
+      hosts: args.hosts,
       progress: (line) => console.error(`brokerbench: ${args.name}: ${line}`),
     });
     const first = instance.nodes[0];
@@ -224,8 +229,14 @@ export const serviceCommand = defineCommand<ServiceArgs>({
         describe: "start: a profile of the service (service list shows them)",
       })
       .option("nodes", { type: "number", describe: "start: cluster size, where the service offers one" })
+      .option("hosts", {
+        choices: HOST_MODES,
+        describe:
+          "start: where a cluster's nodes run: loopback (127.0.0.1) or netns (each in a network namespace with its own address, so partition faults can cut them; root + ip)",
+      })
       .option("wipe", { type: "boolean", describe: "stop: also remove the data" })
       .example("$0 service start kafka", "Kafka on 127.0.0.1:9092, data in ~/.brokerbench/services/kafka")
+      .example("$0 service start kafka-cluster --hosts netns", "3 Kafka nodes, each in its own namespace")
       .example("$0 service status", "what runs, checked against the live processes")
       .example("$0 service stop kafka --wipe", "stop it (SIGTERM) and remove its data")
       .strict() as never,

@@ -17,6 +17,8 @@ export interface NatsNodeConfig {
   readonly storeDir: string;
   /** Route ports of every member, in node order. */
   readonly routePorts: readonly number[];
+  /** Addresses of every member, in node order (`hosts: netns`); default: all on `host`. */
+  readonly routeHosts?: readonly string[];
 }
 
 /** The server name of node `id`. */
@@ -32,7 +34,9 @@ export function nodeOfServer(name: string): string | null {
 const quote = (s: string) => JSON.stringify(s);
 
 export function natsServerConfig(c: NatsNodeConfig): string {
-  const routes = c.routePorts.map((p) => `    ${quote(`nats-route://${c.host}:${p}`)}`).join("\n");
+  const routes = c.routePorts
+    .map((p, i) => `    ${quote(`nats-route://${c.routeHosts?.[i] ?? c.host}:${p}`)}`)
+    .join("\n");
   return `server_name: ${quote(serverName(c.id))}
 listen: ${quote(`${c.host}:${c.clientPort}`)}
 http: ${quote(`${c.host}:${c.monitorPort}`)}

@@ -3,8 +3,12 @@
  * free ports in a temporary BROKERBENCH_HOME: the jetstream adapter with replicas=3 creates an R3
  * stream, the stream leader is SIGKILLed and a publish is still acknowledged (two of three
  * replicas are a quorum), the node restarts on its store directory, and stop --wipe leaves no
- * process and no data. A few seconds.
+ * process and no data. A few seconds. With `hosts: netns` (root and `ip`; skipped otherwise) each
+ * node runs in a namespace of its own on its own address, a partition cutting the stream leader
+ * off from the two others makes them elect a new leader that acknowledges publishes, and stop
+ * removes the namespaces.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { jetstreamFactory } from "../../../adapters/jetstream/descriptor.js";
 import { streamName } from "../../../adapters/jetstream/streams.js";
 import { servicesRequired } from "../../../adapters/test/services.js";
+import { hostsUnavailable } from "../../hosts/index.js";
 import { serviceStatus, startService, stopService } from "../manage.js";
 import { processCondition } from "../pids.js";
 import { serviceDefinition } from "../registry.js";
@@ -108,3 +113,72 @@ describe.skipIf(skip)(`the jetstream-cluster service${skip ? ` — SKIPPED: ${mi
     expect(readdirSync(dir)).toEqual(["logs"]);
   }, 120_000);
 });
+
+const NETNS_INSTANCE = "jetstream-cluster-netns-test";
+const noHosts = missing ?? (await hostsUnavailable());
+const skipNetns = noHosts !== null && !servicesRequired();
+
+afterAll(async () => {
+  await stopService(NETNS_INSTANCE, { env, wipe: true, graceMs: 5000 }).catch(() => {});
+});
+
+describe.skipIf(skipNetns)(
+  `the jetstream-cluster service in network namespaces${skipNetns ? ` — SKIPPED: ${noHosts}` : ""}`,
+  () => {
+    it("runs each node on its own address, elects a new leader across a partition, and removes the namespaces", async () => {
+      if (noHosts !== null) throw new Error(`BROKERBENCH_REQUIRE_SERVICES=1 and ${noHosts}`);
+      const cluster = await startService("jetstream-cluster", {
+        env,
+        port: 0,
+        instance: NETNS_INSTANCE,
+        hosts: "netns",
+      });
+      const network = cluster.network!;
+      expect(network.hosts.map((h) => h.address)).toEqual(cluster.nodes.map((n) => n.host));
+      for (const [i, node] of cluster.nodes.entries()) {
+        const ns = execFileSync("ip", ["netns", "identify", String(node.pid)], { encoding: "utf8" }).trim();
+        expect(ns).toBe(network.host(i + 1).namespace);
+      }
+      const urls = cluster.nodes.map((n) => `nats://${n.host}:${n.ports.client}`);
+      expect(cluster.settings["url"]).toBe(urls.join(","));
+
+      const topic = "bb-cluster-partitioned";
+      const adapter = await jetstreamFactory.connect({ ...cluster.settings });
+      try {
+        await adapter.createTopic({ name: topic, partitions: 1 });
+      } finally {
+        await adapter.close();
+      }
+      const stream = streamName(topic);
+      const leader = await jetstreamStreamLeader(urls, stream);
+      const others = cluster.nodes.map((n) => Number(n.id)).filter((n) => String(n) !== leader);
+      await network.partition([[Number(leader)], others]);
+      const survivors = urls.filter((_, i) => String(i + 1) !== leader);
+      const next = await until(
+        "a new stream leader on the majority side",
+        () => jetstreamStreamLeader(survivors, stream),
+        (l) => l !== leader,
+        30_000,
+      );
+      expect(others).toContain(Number(next));
+      const nc = await connect({ servers: survivors[0]!, reconnect: false });
+      try {
+        const ack = await until(
+          "an acknowledged publish",
+          () => nc.jetstream().publish(topic, new Uint8Array([1])),
+          () => true,
+          20_000,
+        );
+        expect(ack.stream).toBe(stream);
+      } finally {
+        await nc.close();
+      }
+      await network.heal();
+
+      await stopService(NETNS_INSTANCE, { env, wipe: true, graceMs: 5000 });
+      const names = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+      expect(names).not.toContain(`bb-${network.id}-`);
+      expect(execFileSync("ip", ["link"], { encoding: "utf8" })).not.toContain(`bb-${network.id}`);
+    }, 120_000);
+  },
+);

@@ -50,6 +50,7 @@ export const jetstreamClusterService: ServiceDefinition = {
   defaultPort: 0,
   profiles: [{ name: "default", description: "file storage, each node its own store directory" }],
   nodeCounts: [JETSTREAM_CLUSTER_NODES],
+  hostModes: ["loopback", "netns"],
 
   missing: (machine: MachineContext) => missingPrograms(["nats-server"], machine.env),
 
@@ -67,6 +68,8 @@ export const jetstreamClusterService: ServiceDefinition = {
     const configDir = join(spec.dir, "config");
     const logsDir = join(spec.dir, "logs");
     mkdirSync(configDir, { recursive: true });
+    // hosts: netns: node i in host i, on its own address; otherwise all on loopback.
+    const hosts = clientPorts.map((_, i) => spec.network?.host(i + 1).address ?? LOOPBACK);
 
     const recipes: NodeRecipe[] = clientPorts.map((clientPort, i) => {
       const id = String(i + 1);
@@ -76,19 +79,23 @@ export const jetstreamClusterService: ServiceDefinition = {
         configFile,
         natsServerConfig({
           id,
-          host: LOOPBACK,
+          host: hosts[i]!,
           clientPort,
           routePort: routePorts[i]!,
           monitorPort: monitorPorts[i]!,
           storeDir,
           routePorts,
+          routeHosts: hosts,
         }),
       );
-      const monitor = `${LOOPBACK}:${monitorPorts[i]!}`;
+      const monitor = `${hosts[i]!}:${monitorPorts[i]!}`;
+      const args = ["-c", configFile];
       return {
         id,
-        command: "nats-server",
-        args: ["-c", configFile],
+        ...(spec.network === null
+          ? { command: "nats-server", args }
+          : spec.network.commandIn(i + 1, "nats-server", args)),
+        host: hosts[i]!,
         env: spec.env,
         cwd: spec.dir,
         ports: { client: clientPort, route: routePorts[i]!, monitor: monitorPorts[i]! },
@@ -97,10 +104,10 @@ export const jetstreamClusterService: ServiceDefinition = {
         probe: () => jetstreamClusterServes(monitor, n),
       };
     });
-    const urls = clientPorts.map((p) => `nats://${LOOPBACK}:${p}`);
+    const urls = clientPorts.map((p, i) => `nats://${hosts[i]!}:${p}`);
     return startProcesses({
       spec,
-      address: `${LOOPBACK}:${clientPorts[0]!}`,
+      address: `${hosts[0]!}:${clientPorts[0]!}`,
       settings: { url: urls.join(","), replicas: String(n) },
       nodes: recipes,
       readyTimeoutMs: 60_000,

@@ -3,6 +3,7 @@ import {
   clusterServerArgs,
   clusterServerProperties,
   KAFKA_CLUSTER_PROFILES,
+  nodeRoles,
   quorumVoters,
 } from "./config.js";
 
@@ -12,7 +13,7 @@ const props = (profile: string) =>
     host: "127.0.0.1",
     clientPort: 40002,
     controllerPort: 41002,
-    voters: quorumVoters("127.0.0.1", [41001, 41002, 41003]),
+    voters: quorumVoters([41001, 41002, 41003].map((port, i) => ({ id: i + 1, host: "127.0.0.1", port }))),
     logDir: "/tmp/x/node-2",
     profile,
   });
@@ -51,6 +52,30 @@ describe("kafka-cluster node properties", () => {
       ["minisr1", "1", "false"],
       ["unclean", "1", "true"],
     ]);
+  });
+
+  it("splits the unclean profile into three brokers and one controller", () => {
+    expect(nodeRoles("default")).toEqual(["broker,controller", "broker,controller", "broker,controller"]);
+    expect(nodeRoles("unclean")).toEqual(["broker", "broker", "broker", "controller"]);
+    const base = {
+      host: "10.213.7.2",
+      clientPort: 9092,
+      controllerPort: 9093,
+      voters: "4@10.213.7.5:9093",
+      logDir: "/tmp/x",
+      profile: "unclean",
+    };
+    const broker = parse(clusterServerProperties({ ...base, nodeId: 1, role: "broker" }));
+    expect(broker.get("process.roles")).toBe("broker");
+    expect(broker.get("listeners")).toBe("PLAINTEXT://10.213.7.2:9092");
+    expect(broker.get("advertised.listeners")).toBe("PLAINTEXT://10.213.7.2:9092");
+    expect(broker.get("controller.quorum.voters")).toBe("4@10.213.7.5:9093");
+    const controller = parse(
+      clusterServerProperties({ ...base, host: "10.213.7.5", nodeId: 4, role: "controller" }),
+    );
+    expect(controller.get("process.roles")).toBe("controller");
+    expect(controller.get("listeners")).toBe("CONTROLLER://10.213.7.5:9093");
+    expect(controller.has("advertised.listeners")).toBe(false);
   });
 
   it("runs each JVM with the cluster's smaller heap, once", () => {

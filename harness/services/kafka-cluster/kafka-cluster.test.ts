@@ -3,14 +3,21 @@
  * ports in a temporary BROKERBENCH_HOME: all three registered, a topic of replication factor 3 with
  * min.insync.replicas=2, its leader SIGKILLed and acks=all produce still acknowledged by the new
  * leader, the killed node restarted on its data directory and back in the ISR, then stop --wipe
- * leaving no process and no data. About 60 s here (three JVMs on a loaded 2-core machine).
+ * leaving no process and no data. About 60 s here (three JVMs on a loaded 2-core machine). Then
+ * the `unclean` profile in network namespaces (root and `ip`; skipped otherwise): three brokers and
+ * a separate controller, each in its own namespace on its own address; with the followers cut off
+ * from the leader and the controller, the ISR shrinks to the leader alone (what an unclean election
+ * needs, and what the combined topology cannot show); healed, it grows back; stop removes the
+ * namespaces.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Admin, Producer } from "@platformatic/kafka";
 import { afterAll, describe, expect, it } from "vitest";
 import { servicesRequired } from "../../../adapters/test/services.js";
+import { hostsUnavailable } from "../../hosts/index.js";
 import { serviceStatus, startService, stopService } from "../manage.js";
 import { processCondition } from "../pids.js";
 import { serviceDefinition } from "../registry.js";
@@ -128,3 +135,72 @@ describe.skipIf(skip)(`the kafka-cluster service${skip ? ` — SKIPPED: ${missin
     expect(readdirSync(dir)).toEqual(["logs"]);
   }, 300_000);
 });
+
+const SPLIT_INSTANCE = "kafka-cluster-split-test";
+const noHosts = missing ?? (await hostsUnavailable());
+const skipSplit = noHosts !== null && !servicesRequired();
+
+afterAll(async () => {
+  await stopService(SPLIT_INSTANCE, { env, wipe: true, graceMs: 10_000 }).catch(() => {});
+});
+
+describe.skipIf(skipSplit)(
+  `the kafka-cluster unclean profile in network namespaces${skipSplit ? ` — SKIPPED: ${noHosts}` : ""}`,
+  () => {
+    it("shrinks the ISR to the leader alone when its followers are cut off, and grows it back", async () => {
+      if (noHosts !== null) throw new Error(`BROKERBENCH_REQUIRE_SERVICES=1 and ${noHosts}`);
+      const cluster = await startService("kafka-cluster", {
+        env,
+        port: 0,
+        instance: SPLIT_INSTANCE,
+        profile: "unclean",
+        hosts: "netns",
+      });
+      const network = cluster.network!;
+      expect(cluster.nodes.map((n) => [n.id, Object.keys(n.ports).sort()])).toEqual([
+        ["1", ["client", "controller"]],
+        ["2", ["client", "controller"]],
+        ["3", ["client", "controller"]],
+        ["4", ["controller"]],
+      ]);
+      for (const [i, node] of cluster.nodes.entries()) {
+        expect(node.host).toBe(network.host(i + 1).address);
+        const ns = execFileSync("ip", ["netns", "identify", String(node.pid)], { encoding: "utf8" }).trim();
+        expect(ns).toBe(network.host(i + 1).namespace);
+      }
+      const addresses = cluster.nodes.slice(0, 3).map((n) => `${n.host}:${n.ports.client}`);
+      expect(cluster.settings).toEqual({ url: addresses.join(","), replicas: "3" });
+
+      const topic = "bb-cluster-isr-shrinks";
+      const admin = new Admin({ clientId: "bb-cluster-test", bootstrapBrokers: addresses });
+      await admin.createTopics({ topics: [topic], partitions: 1, replicas: 3 });
+      await admin.close();
+      await until(
+        "a full ISR",
+        () => isr(addresses[0]!, topic),
+        (v) => v.length === 3,
+        60_000,
+      );
+      const leader = await kafkaPartitionLeader(addresses, topic, 0);
+      const followers = [1, 2, 3].filter((n) => n !== leader);
+      await network.partition([followers, [leader, 4]]);
+      const alone = await until(
+        "the ISR down to the leader",
+        () => isr(addresses[leader - 1]!, topic),
+        (v) => v.length === 1,
+        60_000,
+      );
+      expect(alone).toEqual([leader]);
+      await network.heal();
+      await until(
+        "the ISR back to 3",
+        () => isr(addresses[leader - 1]!, topic),
+        (v) => v.length === 3,
+        90_000,
+      );
+
+      await stopService(SPLIT_INSTANCE, { env, wipe: true, graceMs: 20_000 });
+      expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(`bb-${network.id}-`);
+    }, 300_000);
+  },
+);

@@ -2,7 +2,9 @@
  * A 3-node Apache Kafka cluster as a service (`brokerbench service start kafka-cluster`): three
  * KRaft nodes on 127.0.0.1, each broker and controller, with a 3-voter static quorum (no separate
  * controller process: a fault on a node strikes its broker and its vote together, as on a small
- * production cluster). Same jars as the `kafka` service; each node has its own client and
+ * production cluster); the `unclean` profile runs three brokers and a separate controller (node 4).
+ * With `--hosts netns` each node runs in a network namespace of its own and binds and advertises
+ * its address there, so partitions can cut members apart. Same jars as the `kafka` service; each node has its own client and
  * controller port and data directory, formatted once with one cluster id. Ready when every node
  * answers a Metadata request from this cluster listing all three brokers and an active controller.
  */
@@ -22,6 +24,7 @@ import {
   clusterServerArgs,
   clusterServerProperties,
   KAFKA_CLUSTER_PROFILES,
+  nodeRoles,
   quorumVoters,
 } from "./config.js";
 
@@ -84,19 +87,23 @@ export async function kafkaPartitionLeader(
 
 export const kafkaClusterService: ServiceDefinition = {
   name: "kafka-cluster",
-  description: `Apache Kafka ${KAFKA_VERSION}, 3 KRaft nodes (each broker+controller, 3-voter quorum), replication factor 3`,
+  description: `Apache Kafka ${KAFKA_VERSION}, 3 KRaft nodes (each broker+controller, 3-voter quorum; profile unclean: 3 brokers + 1 controller), replication factor 3`,
   adapters: ["kafka"],
   // Three client ports: free ones unless --port names the first (then the next two follow it).
   defaultPort: 0,
   profiles: KAFKA_CLUSTER_PROFILES.map(({ name, description }) => ({ name, description })),
   nodeCounts: [CLUSTER_NODES],
+  hostModes: ["loopback", "netns"],
+  hostsFor: ({ profile }) => nodeRoles(profile).length,
 
   missing(machine: MachineContext) {
     return kafkaService.missing(machine);
   },
 
   async start(spec: ServiceSpec) {
-    const n = CLUSTER_NODES;
+    const roles = nodeRoles(spec.profile);
+    const n = roles.length;
+    const brokers = roles.filter((r) => r !== "controller").length;
     const clientPorts =
       spec.port === 0 ? await freePorts(n) : Array.from({ length: n }, (_, i) => spec.port + i);
     await requireFreePorts(
@@ -113,10 +120,17 @@ export const kafkaClusterService: ServiceDefinition = {
     mkdirSync(logsDir, { recursive: true });
     const log4jFile = join(configDir, "log4j2.properties");
     writeFileSync(log4jFile, LOG4J2_PROPERTIES);
-    const voters = quorumVoters(LOOPBACK, controllerPorts);
+    // hosts: netns: node i in host i, on its own address; otherwise all on loopback.
+    const hostOf = (i: number) => spec.network?.host(i + 1).address ?? LOOPBACK;
+    const voters = quorumVoters(
+      roles.flatMap((role, i) =>
+        role.includes("controller") ? [{ id: i + 1, host: hostOf(i), port: controllerPorts[i]! }] : [],
+      ),
+    );
 
     const nodes = clientPorts.map((clientPort, i) => {
       const id = String(i + 1);
+      const role = roles[i]!;
       const logDir = nodeDataDir(spec.dataDir, id);
       mkdirSync(logDir, { recursive: true });
       const propertiesFile = join(configDir, `server-${id}.properties`);
@@ -124,7 +138,8 @@ export const kafkaClusterService: ServiceDefinition = {
         propertiesFile,
         clusterServerProperties({
           nodeId: i + 1,
-          host: LOOPBACK,
+          role,
+          host: hostOf(i),
           clientPort,
           controllerPort: controllerPorts[i]!,
           voters,
@@ -132,10 +147,18 @@ export const kafkaClusterService: ServiceDefinition = {
           profile: spec.profile,
         }),
       );
-      return { id, clientPort, controllerPort: controllerPorts[i]!, logDir, propertiesFile };
+      return {
+        id,
+        role,
+        host: hostOf(i),
+        clientPort,
+        controllerPort: controllerPorts[i]!,
+        logDir,
+        propertiesFile,
+      };
     });
 
-    // One cluster id for all three; a node formatted before keeps its id (they must agree).
+    // One cluster id for all; a node formatted before keeps its id (they must agree).
     const ids = new Set(nodes.map((node) => formattedClusterId(node.logDir)).filter((x) => x !== null));
     if (ids.size > 1) {
       throw new ServiceStartError(
@@ -161,31 +184,62 @@ export const kafkaClusterService: ServiceDefinition = {
       });
     }
 
-    const addresses = nodes.map((node) => `${LOOPBACK}:${node.clientPort}`);
-    const recipes: NodeRecipe[] = nodes.map((node, i) => ({
-      id: node.id,
-      command: "java",
-      args: clusterServerArgs({
+    const brokerNodes = nodes.filter((node) => node.role !== "controller");
+    const addresses = brokerNodes.map((node) => `${node.host}:${node.clientPort}`);
+    const recipes: NodeRecipe[] = nodes.map((node) => {
+      const args = clusterServerArgs({
         classpath,
         log4jFile,
         logsDir,
         propertiesFile: node.propertiesFile,
         label: `${spec.instance}/${node.id}`,
-      }),
-      env: spec.env,
-      cwd: spec.dir,
-      ports: { client: node.clientPort, controller: node.controllerPort },
-      dataDir: node.logDir,
-      logFile: join(logsDir, `node-${node.id}.log`),
-      probe: () => kafkaClusterServes(addresses[i]!, clusterId, n),
-    }));
+      });
+      const command =
+        spec.network === null
+          ? { command: "java", args }
+          : spec.network.commandIn(Number(node.id), "java", args);
+      const address = `${node.host}:${node.clientPort}`;
+      return {
+        id: node.id,
+        ...command,
+        env: spec.env,
+        cwd: spec.dir,
+        host: node.host,
+        // The controller serves no client: no client port, so no one takes it for a member.
+        ports: node.role === "controller" ? { controller: node.controllerPort } : brokerPorts(node),
+        dataDir: node.logDir,
+        logFile: join(logsDir, `node-${node.id}.log`),
+        // The controller serves no client: it is up when a broker lists every broker (they register
+        // with it, and only with it), which also holds it to its ready timeout.
+        probe: () =>
+          node.role === "controller"
+            ? anyServes(addresses, clusterId, brokers)
+            : kafkaClusterServes(address, clusterId, brokers),
+      };
+    });
     return startProcesses({
       spec,
       address: addresses[0]!,
-      // Every node as a bootstrap server: the client still finds the cluster with node 1 down.
-      settings: { url: addresses.join(","), replicas: String(n) },
+      // Every broker as a bootstrap server: the client still finds the cluster with node 1 down.
+      settings: { url: addresses.join(","), replicas: String(brokers) },
       nodes: recipes,
       readyTimeoutMs: 180_000,
     });
   },
 };
+
+function brokerPorts(node: { clientPort: number; controllerPort: number }): Record<string, number> {
+  return { client: node.clientPort, controller: node.controllerPort };
+}
+
+async function anyServes(addresses: readonly string[], clusterId: string, brokers: number): Promise<void> {
+  const why: string[] = [];
+  for (const address of addresses) {
+    try {
+      return await kafkaClusterServes(address, clusterId, brokers);
+    } catch (err) {
+      why.push((err as Error).message);
+    }
+  }
+  throw new Error(why.join("; "));
+}

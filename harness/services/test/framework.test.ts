@@ -171,6 +171,7 @@ describe("a process that does not come up", () => {
       env,
       cacheDir: join(home, "cache"),
       progress: () => {},
+      network: null,
     };
   }
   function node(instance: string, script: string, probe: () => Promise<void>) {

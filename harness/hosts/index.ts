@@ -1,0 +1,16 @@
+export {
+  type CommandResult,
+  type CreateHostsOptions,
+  cutsOf,
+  type FoundNetwork,
+  findHostNetworks,
+  HOSTS_PREFIX,
+  type Host,
+  HostNetwork,
+  HostsError,
+  hostsUnavailable,
+  type PartitionGroups,
+  partitionProblem,
+  removeLeftoverHosts,
+  removeNetwork,
+} from "./hosts.js";
