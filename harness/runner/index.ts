@@ -12,6 +12,7 @@ export {
   RESULTS_FILE,
   type RunOptions,
   type RunProgress,
+  type RunSegment,
 } from "./options.js";
 export { BatchEncoder, HeaderReader } from "./payloads.js";
 export {
