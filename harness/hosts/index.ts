@@ -1,0 +1,15 @@
+export {
+  type CommandResult,
+  type CreateHostsOptions,
+  cutsOf,
+  type FoundNetwork,
+  findHostNetworks,
+  HOSTS_PREFIX,
+  type Host,
+  HostNetwork,
+  HostsError,
+  hostsUnavailable,
+  type PartitionGroups,
+  partitionProblem,
+  removeLeftoverHosts,
+} from "./hosts.js";
