@@ -330,8 +330,12 @@ async function bridges(): Promise<{ name: string; alias: string | null }[]> {
   return links.map((l) => ({ name: l.ifname, alias: l.ifalias ?? null }));
 }
 
-/** Removes network `id`'s namespaces and bridge, whatever is left of them (the veths go with the namespaces). */
-async function removeNetwork(id: string): Promise<void> {
+/**
+ * Removes network `id`'s namespaces and bridge, whatever is left of them (the veths go with the
+ * namespaces): for a process other than the one that made them (a service stopped from another
+ * invocation). Nothing to remove is not an error.
+ */
+export async function removeNetwork(id: string): Promise<void> {
   const errors: string[] = [];
   for (const ns of await namespaces()) {
     const m = NAMESPACE_NAME.exec(ns);

@@ -12,4 +12,5 @@ export {
   type PartitionGroups,
   partitionProblem,
   removeLeftoverHosts,
+  removeNetwork,
 } from "./hosts.js";
