@@ -16,7 +16,7 @@ export const LISTENING = "brokerbench worker: listening on ";
 const START_TIMEOUT_MS = 60_000;
 
 /** bin/brokerbench.js of this checkout (from dist/ or from the TypeScript sources). */
-function cliEntry(): string {
+export function cliEntry(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const bin = join(dir, "bin", "brokerbench.js");
@@ -48,7 +48,7 @@ export class LocalWorkers {
           }),
         );
       }
-      const addresses = await Promise.all(children.map(listeningAddress));
+      const addresses = await Promise.all(children.map(workerAddressOf));
       for (const at of addresses) clients.push(new WorkerClient(at, null));
     } catch (err) {
       await new LocalWorkers(children, clients).stop();
@@ -62,22 +62,23 @@ export class LocalWorkers {
     return this.children.map((c) => c.pid ?? -1);
   }
 
-  /** SIGTERM to each (the worker finishes what it holds), SIGKILL after 5 s. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
-        const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
-        c.kill("SIGTERM");
-        const timer = setTimeout(() => c.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(this.children.map(stopChild));
   }
 }
 
-function listeningAddress(child: ChildProcess) {
+/** SIGTERM (a worker finishes what it holds), SIGKILL after 5 s; resolves when it has exited. */
+export async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
+  c.kill("SIGTERM");
+  const timer = setTimeout(() => c.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The address a started `brokerbench worker` prints once it listens (rejects if it exits first). */
+export function workerAddressOf(child: ChildProcess) {
   return new Promise<ReturnType<typeof parseHostPort> & object>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(
