@@ -1,8 +1,9 @@
 /**
  * Load from several processes (issue 17): the same NATS core run from this one process, then from
  * 1, 2 and 4 local worker processes (`brokerbench run --workers N`: the coordinator's path,
- * executeDistributedRun), and — as root with `ip` — from 3 network-namespace "hosts" (part 4:
- * added by harness/hosts). Figures are consumed msg/s and end-to-end p99 (corrected), ratios within
+ * executeDistributedRun), and — as root with `ip` — from 1 and 3 network-namespace "hosts"
+ * (NamespaceHosts: their own nats-server in a further namespace, so compare those two with each
+ * other). Figures are consumed msg/s and end-to-end p99 (corrected), ratios within
  * one run; the load average is printed with them (the machine is shared).
  *
  * Workload: 1 topic, 4 producers, a queue group of 4 consumers, 100 B messages in batches of 100,
@@ -15,8 +16,14 @@ import os from "node:os";
 import path from "node:path";
 import { findAdapter } from "../adapters/registry.js";
 import type { RunResult } from "../core/results.js";
+import { hostsUnavailable } from "../harness/hosts/index.js";
 import { executeRun, type RunOptions } from "../harness/runner/index.js";
-import { executeDistributedRun, LocalWorkers, type WorkerClient } from "../harness/workers/index.js";
+import {
+  executeDistributedRun,
+  LocalWorkers,
+  NamespaceHosts,
+  type WorkerClient,
+} from "../harness/workers/index.js";
 import { parseWorkloadText } from "../harness/workload/index.js";
 import type { Benchmark } from "./bench.js";
 
@@ -49,12 +56,13 @@ async function point(
   label: string,
   workers: readonly WorkerClient[] | null,
   dir: string,
+  url = NATS_URL,
 ): Promise<RunResult> {
   const options: RunOptions = {
     run: parseWorkloadText(WORKLOAD, "workers-bench.yaml")[0]!,
     runId: label,
     factory: findAdapter("nats"),
-    settings: NATS_URL === undefined ? {} : { url: NATS_URL },
+    settings: url === undefined ? {} : { url },
     dir: path.join(dir, label),
     history: false,
     check: null,
@@ -111,6 +119,29 @@ export const workersBenchmark: Benchmark = {
       console.log(
         `ratios to 1 worker: ${points.map(([l]) => `${l} ${figures[`${l.replace(/ /g, "")}VsOneWorker`]}`).join(", ")}`,
       );
+      const noHosts = await hostsUnavailable();
+      if (noHosts !== null) {
+        console.log(`namespace hosts: skipped (${noHosts})`);
+        figures["namespaceHosts"] = `skipped: ${noHosts}`;
+      } else {
+        const hosts = await NamespaceHosts.start(3);
+        try {
+          const one = await point("1 namespace host", hosts.clients.slice(0, 1), dir, hosts.natsUrl);
+          const three = await point("3 namespace hosts", hosts.clients, dir, hosts.natsUrl);
+          for (const [key, r] of [
+            ["1nsHost", one],
+            ["3nsHosts", three],
+          ] as const) {
+            figures[`${key}ConsumedMsgsPerSec`] = Math.round(r.throughput.consumeMsgsPerSec);
+            figures[`${key}E2eP99Ms`] = r.latency.endToEnd.corrected.p99Ms;
+          }
+          const ratio = three.throughput.consumeMsgsPerSec / Math.max(1, one.throughput.consumeMsgsPerSec);
+          figures["3nsHostsVs1nsHost"] = Math.round(ratio * 100) / 100;
+          console.log(`3 namespace hosts / 1 namespace host: ${figures["3nsHostsVs1nsHost"]}`);
+        } finally {
+          await hosts.stop();
+        }
+      }
     } finally {
       await local.stop();
       fs.rmSync(dir, { recursive: true, force: true });
