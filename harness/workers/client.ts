@@ -31,11 +31,17 @@ export class WorkerClient {
   readonly address: string;
   private readonly at: HostPort;
   private readonly token: string | null;
+  /**
+   * A worker process on the coordinator's own machine (`--workers N`): it reads the same clock
+   * (core/clock.ts), so its measured offset is reported but neither corrected nor refused.
+   */
+  readonly sameClock: boolean;
 
-  constructor(at: HostPort, token: string | null) {
+  constructor(at: HostPort, token: string | null, options: { sameClock?: boolean } = {}) {
     this.at = at;
     this.address = formatHostPort(at);
     this.token = token;
+    this.sameClock = options.sameClock ?? false;
   }
 
   /** Polls GET /health with backoff (0.1 s doubling to 2 s) until it answers 200 or `waitS` pass. */

@@ -23,14 +23,23 @@ import { wallMs } from "../../core/clock.js";
 import type { RunResult, RunStatus, WorkerRecord } from "../../core/results.js";
 import { HistoryRecorder, historyFileName } from "../history/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
-import { INTERRUPTED_DRAIN_MS, quietFor } from "../runner/drain.js";
-import { missingEvidence } from "../runner/evidence.js";
-import { runPrefix, topicNames } from "../runner/names.js";
-import { DEFAULT_HISTORY_ENCODING, type RunOptions, type RunSegment } from "../runner/options.js";
-import { planRun, type RunPlan, sizeRefusal } from "../runner/plan.js";
-import { type RunOutcome, writeResult } from "../runner/result-file.js";
-import { errorMessage } from "../runner/run-log.js";
-import { connect } from "../runner/setup.js";
+import {
+  connect,
+  DEFAULT_HISTORY_ENCODING,
+  errorMessage,
+  INTERRUPTED_DRAIN_MS,
+  missingEvidence,
+  planRun,
+  quietFor,
+  type RunOptions,
+  type RunOutcome,
+  type RunPlan,
+  type RunSegment,
+  runPrefix,
+  sizeRefusal,
+  topicNames,
+  writeResult,
+} from "../runner/index.js";
 import { type WorkerClient, WorkerUnreachable } from "./client.js";
 import { clockDecision } from "./clock-offset.js";
 import { segmentBody } from "./history-merge.js";
@@ -251,7 +260,7 @@ async function reachAndClock(parts: Part[], d: DistributedOptions): Promise<stri
       try {
         await p.client.waitReady(d.workerWaitS);
         const o = await p.client.clockOffset();
-        const decision = clockDecision(o, d.clockBoundMs);
+        const decision = p.client.sameClock ? { correctionMs: 0 } : clockDecision(o, d.clockBoundMs);
         if ("refusal" in decision) {
           p.status = "error";
           p.reason = decision.refusal;

@@ -57,6 +57,7 @@ describe.skipIf(gate.skip || gate.fail)(`distributed runs on NATS core (${gate.r
       [0, 1].map(() => WorkerServer.listen({ host: "127.0.0.1", port: 0 }, "s3cret")),
     );
     try {
+      // As remote workers (their clocks checked against the bound), though they share this process.
       const workers = servers.map(
         (s) => new WorkerClient({ host: "127.0.0.1", port: Number(s.address.split(":")[1]) }, "s3cret"),
       );
@@ -65,7 +66,8 @@ describe.skipIf(gate.skip || gate.fail)(`distributed runs on NATS core (${gate.r
           "two",
           "producersPerTopic: 2\nrate: 2000\nbatchSize: 10\nconsumersPerGroup: 2\ndeliveryMode: at-most-once\ndurationS: 2\nwarmupS: 0.5\n",
         ),
-        { workers, workerWaitS: 5, clockBoundMs: 5 },
+        // A loaded machine's loopback round trips reach tens of ms: the bound is not what this tests.
+        { workers, workerWaitS: 5, clockBoundMs: 100 },
       );
       expect(result.status, result.reason ?? "").toBe("completed");
       expect(result.verdict?.valid).toBe(true);

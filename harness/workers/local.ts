@@ -49,7 +49,7 @@ export class LocalWorkers {
         );
       }
       const addresses = await Promise.all(children.map(workerAddressOf));
-      for (const at of addresses) clients.push(new WorkerClient(at, null));
+      for (const at of addresses) clients.push(new WorkerClient(at, null, { sameClock: true }));
     } catch (err) {
       await new LocalWorkers(children, clients).stop();
       throw err;

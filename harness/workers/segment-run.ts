@@ -9,11 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findAdapter } from "../../adapters/registry.js";
 import { adoptClockOffset } from "../../core/clock.js";
-import { planRun } from "../runner/plan.js";
-import { produce } from "../runner/produce.js";
-import { errorMessage } from "../runner/run-log.js";
-import { connect, openSession, prepare, type RunSession, watchInterrupt } from "../runner/setup.js";
-import { teardown } from "../runner/teardown.js";
+import {
+  connect,
+  errorMessage,
+  openSession,
+  planRun,
+  prepare,
+  produce,
+  type RunSession,
+  teardown,
+  watchInterrupt,
+} from "../runner/index.js";
 import type { WorkloadRun } from "../workload/index.js";
 import type { SegmentProgress, SegmentReport, SegmentRequest } from "./protocol.js";
 

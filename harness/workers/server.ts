@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostWallMs } from "../../core/clock.js";
-import { errorMessage } from "../runner/run-log.js";
+import { errorMessage } from "../runner/index.js";
 import { formatHostPort, type HostPort } from "./address.js";
 import { segmentRequestSchema, startSchema } from "./protocol.js";
 import { SegmentRun } from "./segment-run.js";
