@@ -108,11 +108,17 @@ export const workersBenchmark: Benchmark = {
           (p99[label] ??= []).push(r.latency.endToEnd.corrected.p99Ms);
         }
       }
-      const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const median = (xs: readonly number[]) => {
+        const s = [...xs].sort((a, b) => a - b);
+        const m = Math.floor(s.length / 2);
+        return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+      };
       const base = median(consumed["1 worker"]!);
       for (const [label] of points) {
         const key = label.replace(/ /g, "");
         figures[`${key}ConsumedMsgsPerSec`] = Math.round(median(consumed[label]!));
+        // Every round's figure too: on a shared machine they spread widely.
+        figures[`${key}ConsumedRounds`] = consumed[label]!.map((x) => Math.round(x)).join(" ");
         figures[`${key}E2eP99Ms`] = median(p99[label]!);
         figures[`${key}VsOneWorker`] = Math.round((median(consumed[label]!) / base) * 100) / 100;
       }

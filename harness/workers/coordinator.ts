@@ -173,7 +173,9 @@ export async function executeDistributedRun(options: RunOptions, d: DistributedO
     await finishEverywhere(parts);
     await recorder?.close();
     if (recorder !== null) await appendHistories(parts, historyPath, encoding);
-    for (const p of parts) if (p.id !== null && p.report === null) await p.client.discard(p.id);
+    // What no history request took away (no history recorded, or the worker failed) is given up.
+    for (const p of parts)
+      if (p.id !== null && (recorder === null || p.report === null)) await p.client.discard(p.id);
     for (const name of topics) await adapter.deleteTopic(name).catch(() => {});
     await adapter.close().catch(() => {});
     await infrastructure.stop();
