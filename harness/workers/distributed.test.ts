@@ -4,7 +4,7 @@
  * token. Without NATS the suite skips with the reason (fails under BROKERBENCH_REQUIRE_SERVICES=1).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,6 +166,9 @@ describe.skipIf(gate.skip || gate.fail)(`distributed runs on NATS core (${gate.r
         expect(written.workers[1].status).toBe("lost");
       } finally {
         await local.stop();
+        // The killed worker could not remove its segment's files.
+        const left = (await readdir(tmpdir())).filter((n) => n.startsWith(`bb-worker-${local.pids[1]}-`));
+        for (const name of left) await rm(join(tmpdir(), name), { recursive: true, force: true });
       }
     },
     120_000,

@@ -12,6 +12,12 @@ import { WorkerClient } from "./client.js";
 
 /** What `brokerbench worker` prints on stdout once it listens (the line LocalWorkers waits for). */
 export const LISTENING = "brokerbench worker: listening on ";
+/**
+ * Set for a local worker: it stops when its stdin closes, that is when its coordinator is gone
+ * (it runs in its own process group, so a Ctrl-C at the terminal reaches only the coordinator,
+ * which then winds the run down through the workers).
+ */
+export const LIFELINE_ENV = "BROKERBENCH_WORKER_LIFELINE";
 // Loading the CLI takes seconds on a busy machine (8 s seen at load 10 on 2 cores).
 const START_TIMEOUT_MS = 60_000;
 
@@ -43,8 +49,9 @@ export class LocalWorkers {
       for (let i = 0; i < count; i++) {
         children.push(
           spawn(process.execPath, [cliEntry(), "worker", "--listen", "127.0.0.1:0"], {
-            stdio: ["ignore", "pipe", "inherit"],
-            env: { ...process.env, BROKERBENCH_TOKEN: "" },
+            stdio: ["pipe", "pipe", "inherit"],
+            env: { ...process.env, BROKERBENCH_TOKEN: "", [LIFELINE_ENV]: "1" },
+            detached: true,
           }),
         );
       }

@@ -40,7 +40,8 @@ export class SegmentRun {
   /** Connects and sets up the segment; every consumer is assigned when it returns. */
   static async open(request: SegmentRequest): Promise<SegmentRun> {
     adoptClockOffset(request.clockOffsetMs);
-    const dir = await mkdtemp(join(tmpdir(), "bb-worker-"));
+    // Named by the worker's pid: what a killed worker left is told apart (and removed by its test).
+    const dir = await mkdtemp(join(tmpdir(), `bb-worker-${process.pid}-`));
     const interrupt = new AbortController();
     const options = {
       run: request.run as unknown as WorkloadRun,

@@ -6,6 +6,7 @@
 import { EXIT, UsageError } from "../../../core/errors.js";
 import {
   isLoopback,
+  LIFELINE_ENV,
   LISTENING,
   parseHostPort,
   readToken,
@@ -65,6 +66,11 @@ export const workerCommand = defineCommand<WorkerArgs>({
       const onInt = () => done("SIGINT");
       process.on("SIGTERM", onTerm);
       process.on("SIGINT", onInt);
+      // A local worker (--workers N) goes when its coordinator does.
+      if (process.env[LIFELINE_ENV] === "1") {
+        process.stdin.on("close", () => done("its coordinator is gone"));
+        process.stdin.resume();
+      }
     });
     console.error(`brokerbench worker: ${signal}, stopping`);
     await server.close();
