@@ -54,11 +54,11 @@ export class WorkerClient {
         await this.call("GET", "/health", undefined, null, 2000);
         return;
       } catch (err) {
-        last = err instanceof Error ? err.message : String(err);
+        last = (err instanceof Error ? err.message : String(err)).replace(`worker ${this.address}: `, "");
       }
       if (performance.now() + delay > deadline)
         throw new WorkerUnreachable(
-          `worker ${this.address} not reachable within ${waitS} s (--worker-wait): ${last}`,
+          `worker ${this.address}: not reachable within ${waitS} s (--worker-wait): ${last}`,
         );
       await sleep(delay);
       delay = Math.min(delay * 2, 2000);
