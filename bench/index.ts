@@ -19,6 +19,7 @@ import { reportsBenchmark } from "./reports.js";
 import { historyBenchmark, runnerBenchmark } from "./runner.js";
 import { serviceStartBenchmark } from "./service-start.js";
 import { slowConsumerBenchmark } from "./slow-consumer.js";
+import { workersBenchmark } from "./workers.js";
 
 const BENCHMARKS: readonly Benchmark[] = [
   runnerBenchmark,
@@ -37,6 +38,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   cliStartBenchmark,
   replicationBenchmark,
   serviceStartBenchmark,
+  workersBenchmark,
 ];
 
 async function main(names: readonly string[]): Promise<number> {

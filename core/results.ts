@@ -174,6 +174,31 @@ export const pipelineResultSchema = z
   .readonly();
 export type PipelineResult = z.output<typeof pipelineResultSchema>;
 
+/** One worker of a distributed run (`brokerbench run --workers/--worker`). */
+export const workerRecordSchema = z
+  .object({
+    /** host:port as the coordinator reached it. */
+    address: z.string(),
+    /** completed; lost (unreachable, or its connection dropped, while `lostWhile`); error (it answered with one). */
+    status: z.enum(["completed", "lost", "error"]),
+    lostWhile: z.enum(["connecting", "setup", "producing", "draining", "finishing"]).optional(),
+    reason: z.string().nullable(),
+    /** Its share: the run's producers and consumer slots it ran, and its first history process id. */
+    producers: z.array(num).readonly(),
+    consumerSlots: z.array(num).readonly(),
+    processBase: num,
+    /** Its clock minus the coordinator's (NTP-style, best of several round trips), ± uncertainty. */
+    clockOffsetMs: num.nullable(),
+    clockUncertaintyMs: num.nullable(),
+    /** What its clock was corrected by (0: its offset was within the uncertainty). */
+    clockCorrectionMs: num.nullable(),
+    sentMsgs: num.nullable(),
+    ackedMsgs: num.nullable(),
+    deliveredMsgs: num.nullable(),
+  })
+  .readonly();
+export type WorkerRecord = z.output<typeof workerRecordSchema>;
+
 export const runResultSchema = z
   .object({
     format: z.literal(RESULTS_FORMAT),
@@ -249,6 +274,8 @@ export const runResultSchema = z
     pipeline: pipelineResultSchema.optional(),
     /** File name of the history, relative to results.json. */
     history: z.string().nullable(),
+    /** A distributed run's workers, each with its share, clock and fate (absent: one process). */
+    workers: z.array(workerRecordSchema).readonly().optional(),
   })
   .readonly();
 export type RunResult = z.output<typeof runResultSchema>;

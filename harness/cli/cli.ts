@@ -61,6 +61,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     describe: "Start, list and stop brokers brokerbench runs itself (kafka, …): start|stop|status|list",
     load: async () => (await import("./commands/service.js")).serviceCommand,
   },
+  {
+    command: "worker",
+    describe: "Serve segments of distributed runs to a coordinator (brokerbench run --worker HOST:PORT)",
+    load: async () => (await import("./commands/worker.js")).workerCommand,
+  },
 ];
 
 const nameOf = (command: string) => command.split(" ")[0]!;

@@ -1,2 +1,2 @@
 export { newHistogram, percentiles, toMicros } from "./latency.js";
-export { type MetricsSummary, RunMetrics } from "./run-metrics.js";
+export { type MetricsExport, type MetricsSummary, RunMetrics } from "./run-metrics.js";

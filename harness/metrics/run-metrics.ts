@@ -11,7 +11,7 @@
  * warmup; the time series covers the whole run.
  */
 
-import type { Histogram } from "hdr-histogram-js";
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import { valueAtPercentile } from "../../core/percentile.js";
 import type { LatencyPair, TimeSample } from "../../core/results.js";
 import { newHistogram, percentiles, toMicros } from "./latency.js";
@@ -32,6 +32,33 @@ export interface MetricsSummary {
   readonly latency: { readonly publish: LatencyPair; readonly endToEnd: LatencyPair };
   readonly backlog: { readonly maxMsgs: number; readonly finalMsgs: number };
   readonly timeseries: readonly TimeSample[];
+}
+
+/**
+ * One process's measurements as a worker hands them to its coordinator: counters, the histograms
+ * (HdrHistogram, compressed base64: merged exactly) and the per-second series with each second's
+ * histograms, so that the run's figures are computed once over every worker's messages.
+ */
+export interface MetricsExport {
+  readonly sentMsgs: number;
+  readonly ackedMsgs: number;
+  readonly failedMsgs: number;
+  readonly unknownMsgs: number;
+  readonly deliveredPerGroup: readonly number[];
+  readonly distinctPerGroup: readonly number[];
+  readonly measuredAcked: number;
+  readonly measuredDelivered: number;
+  readonly lastAckMs: number;
+  readonly lastDeliveryMs: number;
+  readonly histograms: {
+    readonly publishCorrected: string;
+    readonly publishUncorrected: string;
+    readonly e2eCorrected: string;
+    readonly e2eUncorrected: string;
+  };
+  readonly samples: readonly TimeSample[];
+  /** Per sample (same order): that second's publish and end-to-end histograms. */
+  readonly intervals: readonly { readonly publish: string; readonly e2e: string }[];
 }
 
 export class RunMetrics {
@@ -67,6 +94,10 @@ export class RunMetrics {
   private intervalConsumed = 0;
   private maxBacklog = 0;
   private owedPerGroup: number[] | null = null;
+  /** Kept for `export` (a worker's): each second's histograms, encoded as the second closes. */
+  private readonly intervals: { publish: string; e2e: string }[] | null;
+  /** A merged instance's distinct counts per group (the workers' sum), instead of its own ids. */
+  private distinctOverride: readonly number[] | null = null;
 
   /**
    * `startMs`: when the run's clock starts; a runner that sets up clients first creates the metrics
@@ -77,7 +108,10 @@ export class RunMetrics {
     warmupS: number;
     messageBytes: number;
     groups: readonly string[];
+    /** Keep each second's histograms, for `export` (a worker's metrics). */
+    keepIntervals?: boolean;
   }) {
+    this.intervals = options.keepIntervals === true ? [] : null;
     this.startAtMs = options.startMs;
     this.warmupMs = options.warmupS * 1000;
     this.warmupEnd = options.startMs + this.warmupMs;
@@ -186,7 +220,7 @@ export class RunMetrics {
 
   /** Distinct messages the group has received: what it is owed, once caught up. */
   distinctTo(group: number): number {
-    return this.seenPerGroup[group]?.size ?? 0;
+    return this.distinctOverride?.[group] ?? this.seenPerGroup[group]?.size ?? 0;
   }
 
   get sentMsgs(): number {
@@ -211,6 +245,10 @@ export class RunMetrics {
         e2eP99Ms: this.intervalE2e.totalCount > 0 ? valueAtPercentile(this.intervalE2e, 99) / 1000 : null,
         publishP99Ms:
           this.intervalPublish.totalCount > 0 ? valueAtPercentile(this.intervalPublish, 99) / 1000 : null,
+      });
+      this.intervals?.push({
+        publish: encodeIntoCompressedBase64(this.intervalPublish),
+        e2e: encodeIntoCompressedBase64(this.intervalE2e),
       });
       this.intervalPublished = 0;
       this.intervalConsumed = 0;
@@ -250,6 +288,108 @@ export class RunMetrics {
       timeseries: this.samples,
     };
   }
+
+  /** This process's measurements for its coordinator (`keepIntervals` for the per-second histograms). */
+  export(): MetricsExport {
+    return {
+      sentMsgs: this.sentCount,
+      ackedMsgs: this.ackedCount,
+      failedMsgs: this.failedCount,
+      unknownMsgs: this.unknownCount,
+      deliveredPerGroup: [...this.deliveredPerGroup],
+      distinctPerGroup: this.groups.map((_, g) => this.distinctTo(g)),
+      measuredAcked: this.measuredAcked,
+      measuredDelivered: this.measuredDelivered,
+      lastAckMs: this.lastAckMs,
+      lastDeliveryMs: this.lastDeliveryMs,
+      histograms: {
+        publishCorrected: encodeIntoCompressedBase64(this.publishCorrected),
+        publishUncorrected: encodeIntoCompressedBase64(this.publishUncorrected),
+        e2eCorrected: encodeIntoCompressedBase64(this.e2eCorrected),
+        e2eUncorrected: encodeIntoCompressedBase64(this.e2eUncorrected),
+      },
+      samples: [...this.samples],
+      intervals: [...(this.intervals ?? [])],
+    };
+  }
+
+  /**
+   * The run's metrics from its workers' exports: histograms added (exact: the same buckets as one
+   * process recording every message), counters summed, each second's series merged by its `tS`
+   * (the workers share the run's start). A second's backlog is the groups' owed minus consumed
+   * up to it, over every worker (redeliveries count as consumed there; the final backlog counts
+   * distinct messages). `startMs` is the run's start on the coordinator's clock.
+   */
+  static merged(
+    parts: readonly MetricsExport[],
+    options: { startMs: number; warmupS: number; messageBytes: number; groups: readonly string[] },
+  ): RunMetrics {
+    const m = new RunMetrics(options);
+    for (const p of parts) {
+      m.sentCount += p.sentMsgs;
+      m.ackedCount += p.ackedMsgs;
+      m.failedCount += p.failedMsgs;
+      m.unknownCount += p.unknownMsgs;
+      for (let g = 0; g < m.deliveredPerGroup.length; g++)
+        m.deliveredPerGroup[g]! += p.deliveredPerGroup[g] ?? 0;
+      m.measuredAcked += p.measuredAcked;
+      m.measuredDelivered += p.measuredDelivered;
+      m.lastAckMs = Math.max(m.lastAckMs, p.lastAckMs);
+      m.lastDeliveryMs = Math.max(m.lastDeliveryMs, p.lastDeliveryMs);
+      m.publishCorrected.add(decode(p.histograms.publishCorrected));
+      m.publishUncorrected.add(decode(p.histograms.publishUncorrected));
+      m.e2eCorrected.add(decode(p.histograms.e2eCorrected));
+      m.e2eUncorrected.add(decode(p.histograms.e2eUncorrected));
+    }
+    m.distinctOverride = options.groups.map((_, g) =>
+      parts.reduce((a, p) => a + (p.distinctPerGroup[g] ?? 0), 0),
+    );
+    const seconds = new Map<
+      number,
+      { published: number; consumed: number; publish: Histogram; e2e: Histogram }
+    >();
+    for (const p of parts) {
+      p.samples.forEach((s, i) => {
+        let at = seconds.get(s.tS);
+        if (at === undefined) {
+          at = { published: 0, consumed: 0, publish: newHistogram(), e2e: newHistogram() };
+          seconds.set(s.tS, at);
+        }
+        at.published += s.publishedMsgs;
+        at.consumed += s.consumedMsgs;
+        const h = p.intervals[i];
+        if (h !== undefined) {
+          at.publish.add(decode(h.publish));
+          at.e2e.add(decode(h.e2e));
+        }
+      });
+    }
+    let published = 0;
+    let consumed = 0;
+    for (const tS of [...seconds.keys()].sort((a, b) => a - b)) {
+      const at = seconds.get(tS)!;
+      published += at.published;
+      consumed += at.consumed;
+      const backlog = Math.max(0, published * options.groups.length - consumed);
+      m.maxBacklog = Math.max(m.maxBacklog, backlog);
+      m.samples.push({
+        tS,
+        publishedMsgs: at.published,
+        consumedMsgs: at.consumed,
+        backlogMsgs: backlog,
+        e2eP50Ms: at.e2e.totalCount > 0 ? valueAtPercentile(at.e2e, 50) / 1000 : null,
+        e2eP99Ms: at.e2e.totalCount > 0 ? valueAtPercentile(at.e2e, 99) / 1000 : null,
+        publishP99Ms: at.publish.totalCount > 0 ? valueAtPercentile(at.publish, 99) / 1000 : null,
+      });
+    }
+    // Merged: no second closes any more.
+    m.nextSampleMs = Number.POSITIVE_INFINITY;
+    return m;
+  }
+}
+
+function decode(base64: string): Histogram {
+  return decodeFromCompressedBase64(base64, 32, false);
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -6,18 +6,25 @@
  * caught up while messages it never saw are still on their way.
  */
 export class SeenIds {
-  private readonly bits: (Uint8Array | undefined)[] = [];
+  /** Keyed by process: a worker's process ids start at its base (k · 100 000), far apart. */
+  private readonly bits = new Map<number, Uint8Array>();
+  /** The last process looked up: deliveries come in runs from one producer. */
+  private lastProcess = -1;
+  private lastSet: Uint8Array | undefined;
   private distinctCount = 0;
 
   /** Marks the message; true the first time it is seen. */
   add(process: number, sequence: number): boolean {
-    let set = this.bits[process];
+    let set = process === this.lastProcess ? this.lastSet : this.bits.get(process);
     const byte = sequence >>> 3;
     if (set === undefined || byte >= set.length) {
       const grown = new Uint8Array(Math.max(1024, (byte + 1) * 2));
       if (set !== undefined) grown.set(set);
-      this.bits[process] = set = grown;
+      this.bits.set(process, grown);
+      set = grown;
     }
+    this.lastProcess = process;
+    this.lastSet = set;
     const mask = 1 << (sequence & 7);
     if ((set[byte]! & mask) !== 0) return false;
     set[byte] = set[byte]! | mask;

@@ -17,6 +17,7 @@ import type { Workload } from "../workload/index.js";
 import { ConsumerLoop, type GroupState } from "./consumer-loop.js";
 import { filterSubscription } from "./filters.js";
 import { brokerGroupName } from "./names.js";
+import type { RunSegment } from "./options.js";
 import type { RunPlan } from "./plan.js";
 import { groupPredicate, otherPredicates } from "./predicates.js";
 import type { LoopContext } from "./producer-loop.js";
@@ -44,11 +45,15 @@ export interface ClientsOptions {
   readonly warn: (line: string) => void;
   /** What an injected fault did (results.json faultLog): not a warning. */
   readonly faultLog: (line: string) => void;
+  /** A worker's part of a distributed run: its producers, consumer slots and process ids. */
+  readonly segment?: RunSegment;
 }
 
 export class RunClients {
-  /** One per workload producer (topic-major); replaced after an outage. */
+  /** One per workload producer this process runs (topic-major); replaced after an outage. */
   readonly producers: Producer[] = [];
+  /** Each of `producers`' index among the whole run's producers (its lanes, keys, topic, share). */
+  readonly producerIndex: readonly number[];
   /** The live consumer loops, one per (group, consumer) slot; then the late group's. */
   readonly consumers: ConsumerLoop[] = [];
   /** Loops that crashed (kept for their warnings). */
@@ -61,6 +66,9 @@ export class RunClients {
   private held = false;
   private readonly w: Workload;
   private nextProcess: number;
+  private readonly processBase: number;
+  /** A segment's consumer slots; null: every slot. */
+  private readonly consumerSlots: ReadonlySet<number> | null;
 
   constructor(adapter: Adapter, options: ClientsOptions) {
     this.adapter = adapter;
@@ -68,8 +76,18 @@ export class RunClients {
     this.w = options.plan.workload;
     this.groups = options.groups;
     this.topics = options.topics;
-    // Producer i sends through `inFlight` lanes, each a history process: 1 … producers·inFlight.
-    this.nextProcess = this.producerCount * this.w.inFlight + 1;
+    const segment = options.segment;
+    this.processBase = segment?.processBase ?? 0;
+    this.producerIndex = segment?.producers ?? Array.from({ length: this.producerCount }, (_, i) => i);
+    this.consumerSlots = segment === undefined ? null : new Set(segment.consumerSlots);
+    // Producer i sends through `inFlight` lanes, each a history process: 1 … producers·inFlight
+    // (above a worker's process base).
+    this.nextProcess = this.processBase + this.producerCount * this.w.inFlight + 1;
+  }
+
+  /** The history process of lane `lane` of the run's producer `index`. */
+  laneProcess(index: number, lane: number): number {
+    return this.processBase + index * this.w.inFlight + 1 + lane;
   }
 
   get producerCount(): number {
@@ -125,11 +143,10 @@ export class RunClients {
     );
   }
 
-  /** The workload's producers, first process ids 1, 1 + inFlight, … */
+  /** The workload's producers (a segment's), first process ids 1, 1 + inFlight, … */
   async createProducers(): Promise<void> {
-    for (let i = 0; i < this.producerCount; i++) {
-      this.producers.push(await this.createProducer(i * this.w.inFlight + 1));
-    }
+    for (const i of this.producerIndex)
+      this.producers.push(await this.createProducer(this.laneProcess(i, 0)));
   }
 
   private createProducer(process: number): Promise<Producer> {
@@ -203,8 +220,10 @@ export class RunClients {
     // Consumers first, so that a group starting at `latest` sees every message.
     for (const g of this.groups) {
       if (g.start !== undefined) continue;
-      for (let c = 0; c < this.w.consumersPerGroup; c++)
+      for (let c = 0; c < this.w.consumersPerGroup; c++) {
+        if (this.consumerSlots?.has(g.index * this.w.consumersPerGroup + c) === false) continue;
         this.consumers.push(await this.createConsumerLoop(g));
+      }
     }
   }
 
@@ -321,7 +340,10 @@ export class RunClients {
     await closeAll([
       ...this.consumers.map((c) => () => c.stop()),
       ...this.producers.map((p) => () => p.close()),
-      ...this.topics.map((t) => () => this.adapter.deleteTopic(t)),
+      // A segment's topics are its coordinator's to delete.
+      ...(this.options.segment === undefined
+        ? this.topics.map((t) => () => this.adapter.deleteTopic(t))
+        : []),
       async () => {
         if (cleanPrefix === undefined || this.adapter.clean === undefined) return;
         try {

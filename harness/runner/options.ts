@@ -22,6 +22,22 @@ export interface RunProgress {
   readonly backlogMsgs: number;
 }
 
+/**
+ * One worker's part of a distributed run (harness/workers): the coordinator created the topics
+ * and judges the union of the workers' histories, so a segment creates, deletes and judges
+ * nothing, writes no meta line, and its process ids start above `processBase`.
+ */
+export interface RunSegment {
+  /** The run's nonce, chosen by the coordinator: the topics and groups are named with it. */
+  readonly nonce: string;
+  /** The workload producers this segment runs, by their index in the whole run (topic-major). */
+  readonly producers: readonly number[];
+  /** Its consumers, by slot in the whole run: group index · consumersPerGroup + consumer. */
+  readonly consumerSlots: readonly number[];
+  /** Every history process id of the segment is above it (and below the next segment's). */
+  readonly processBase: number;
+}
+
 export interface RunOptions {
   readonly run: WorkloadRun;
   readonly runId: string;
@@ -43,4 +59,6 @@ export interface RunOptions {
    * measured with status `interrupted` (the CLI aborts it on the first Ctrl-C).
    */
   readonly signal?: AbortSignal;
+  /** A worker's part of a distributed run; absent: the whole run in this process. */
+  readonly segment?: RunSegment;
 }

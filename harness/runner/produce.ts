@@ -25,11 +25,15 @@ export interface ProduceOutcome {
   readonly backlog: BacklogReport | null;
 }
 
-export async function produce(session: RunSession): Promise<ProduceOutcome> {
+/**
+ * `startAtMs`: when producing starts (wall clock); a distributed run's coordinator gives every
+ * worker the same one. Default: at once.
+ */
+export async function produce(session: RunSession, startAtMs?: number): Promise<ProduceOutcome> {
   const { plan, clients, metrics, ctx, faults, faultEnv, outage, log, monitor } = session;
   const w = plan.workload;
   const producersTotal = clients.producerCount;
-  const startMs = wallMs() + 5;
+  const startMs = startAtMs ?? wallMs() + 5;
   metrics.begin(startMs);
   const backlog = w.backlogBytes === null ? null : new BacklogMode(session, startMs, w.backlogBytes);
   const fixedEndMs = w.messages === null ? startMs + w.durationS * 1000 : Number.POSITIVE_INFINITY;
@@ -59,23 +63,25 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
         );
 
   const outcomes: ProducerOutcome[] = await Promise.all(
-    clients.producers.map((p, i) =>
-      runProducer(
+    clients.producers.map((p, local) => {
+      // The producer's index in the whole run (a worker runs some of them): its lanes, keys, topic, share.
+      const i = clients.producerIndex[local]!;
+      return runProducer(
         p,
         {
-          lanes: Array.from({ length: w.inFlight }, (_, l) => i * w.inFlight + 1 + l),
+          lanes: Array.from({ length: w.inFlight }, (_, l) => clients.laneProcess(i, l)),
           nextProcess: clients.newProcess,
           ackLost: () => faultEnv.ackLoss.has(i),
           // An at-most-once producer never sends a message twice: a lost acknowledgement stays unknown.
           retryLostAcks: w.deliveryMode !== "at-most-once",
           messageIds: clients.messageIds,
           recover: async () => {
-            const after = await outage.recover(i);
+            const after = await outage.recover(local);
             if (after !== null || !onCluster) return after;
             // A cluster member's fault is no outage: the client stays and finds the new leader.
             // The failed send spent its process; the lane goes on as a new one after a pause.
             await sleep(CLUSTER_RETRY_MS);
-            return ctx.abort.aborted ? null : (clients.producers[i] ?? null);
+            return ctx.abort.aborted ? null : (clients.producers[local] ?? null);
           },
           topic: clients.topics[i % clients.topics.length]!,
           ratePerSec: ratePerProducer,
@@ -89,8 +95,8 @@ export async function produce(session: RunSession): Promise<ProduceOutcome> {
           ...(groupPredicates === undefined ? {} : { groupPredicates }),
         },
         ctx,
-      ),
-    ),
+      );
+    }),
   );
   session.producing.active = false;
   monitor.phase = "draining";

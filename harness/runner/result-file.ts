@@ -8,6 +8,7 @@ import type {
   RunResult,
   RunStatus,
   SkippedFault,
+  WorkerRecord,
 } from "../../core/results.js";
 import type { FaultRecord } from "../faults/index.js";
 import { type MetricsSummary, RunMetrics } from "../metrics/index.js";
@@ -30,6 +31,7 @@ export interface RunOutcome {
   readonly durationS?: number;
   readonly backlogMode?: BacklogReport;
   readonly pipeline?: PipelineResult;
+  readonly workers?: readonly WorkerRecord[];
 }
 
 /** Composes results.json and writes it into `dir`. */
@@ -71,6 +73,7 @@ export async function writeResult(plan: RunPlan, dir: string, outcome: RunOutcom
     verdict: outcome.verdict ?? null,
     ...(outcome.pipeline !== undefined ? { pipeline: outcome.pipeline } : {}),
     history: outcome.history ?? null,
+    ...(outcome.workers !== undefined ? { workers: outcome.workers } : {}),
   };
   await writeFile(join(dir, RESULTS_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;

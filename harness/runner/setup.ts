@@ -87,20 +87,23 @@ export async function openSession(
   } catch {
     // versions are informational only
   }
-  const nonce = randomBytes(3).toString("hex");
+  const segment = options.segment;
+  const nonce = segment?.nonce ?? randomBytes(3).toString("hex");
   // With predicates, `filters` counts predicate subscriptions: plain topic names.
   const topics = topicNames(nonce, w.topics, w.predicates === null ? w.filters : 0);
   const groups: GroupState[] = plan.groups.map((name, index) => ({ name, index, lastDeliveryMs: 0 }));
   if (w.lateGroup !== null) groups[groups.length - 1]!.start = w.lateGroup.start;
   const historyPath = join(options.dir, historyFileName(options.historyEncoding ?? DEFAULT_HISTORY_ENCODING));
   const recorder = options.history ? new HistoryRecorder(historyPath) : null;
-  recorder?.meta({
-    adapter: options.factory.name,
-    workload: options.runId,
-    model: plan.caps.model,
-    expect: plan.expect,
-    ...(w.predicates === null ? {} : { predicates: predicatesMeta(w.predicates, plan.groups) }),
-  });
+  // A segment's lines join the coordinator's history, which has the meta line.
+  if (segment === undefined)
+    recorder?.meta({
+      adapter: options.factory.name,
+      workload: options.runId,
+      model: plan.caps.model,
+      expect: plan.expect,
+      ...(w.predicates === null ? {} : { predicates: predicatesMeta(w.predicates, plan.groups) }),
+    });
   const openedAt = performance.now();
   // One metrics object for the run; the produce phase starts its clock (setup time is not run time).
   const metrics = new RunMetrics({
@@ -108,6 +111,7 @@ export async function openSession(
     warmupS: w.warmupS,
     messageBytes: w.messageSize,
     groups: plan.groups,
+    keepIntervals: segment !== undefined,
   });
   const ctx = { metrics, recorder, abort: { aborted: false, stopProducing: false } };
   const log = new RunLog();
@@ -119,6 +123,7 @@ export async function openSession(
     nonce,
     groups,
     ctx,
+    ...(segment === undefined ? {} : { segment }),
     warn: (line) => log.warn(line),
     faultLog: (line) => log.fault(line),
   });
@@ -199,8 +204,11 @@ export function watchInterrupt(session: RunSession): () => void {
 /** Topics, consumers, producers; returns once every consumer has its partitions. */
 export async function prepare(session: RunSession): Promise<void> {
   const { clients } = session;
-  await clients.createTopics();
-  await clients.createOtherSubscriptions();
+  // A segment's topics are the coordinator's, created once for every worker.
+  if (session.options.segment === undefined) {
+    await clients.createTopics();
+    await clients.createOtherSubscriptions();
+  }
   await clients.createConsumers();
   await clients.createProducers();
   await clients.startConsumers();

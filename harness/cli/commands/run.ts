@@ -23,7 +23,20 @@ import {
   provisionableAdapters,
   provisionBroker,
 } from "../../provision/index.js";
-import { DEFAULT_HISTORY_ENCODING, executeRun, type HistoryChecker } from "../../runner/index.js";
+import {
+  DEFAULT_HISTORY_ENCODING,
+  executeRun,
+  type HistoryChecker,
+  type RunOptions,
+} from "../../runner/index.js";
+import {
+  type DistributedOptions,
+  executeDistributedRun,
+  LocalWorkers,
+  parseHostPort,
+  readToken,
+  WorkerClient,
+} from "../../workers/index.js";
 import {
   DEFAULT_WORKLOAD,
   loadWorkloadFile,
@@ -60,6 +73,37 @@ export interface RunArgs {
   readonly wide: boolean;
   /** `--only`: run just the points whose id contains every pattern (select.ts). */
   readonly only?: readonly string[];
+  /** `--workers N`: local worker processes. */
+  readonly workers?: number;
+  /** `--worker HOST:PORT` (repeatable): remote workers. */
+  readonly worker?: readonly string[];
+  readonly tokenFile?: string;
+  readonly workerWait?: number;
+  readonly clockBoundMs?: number;
+}
+
+/** The run's workers as the command line asks for them, checked; null: one process, no workers. */
+export function workerArgs(
+  args: Pick<RunArgs, "workers" | "worker" | "tokenFile" | "workerWait" | "clockBoundMs">,
+): { local: number; remote: WorkerClient[]; waitS: number; clockBoundMs: number } | null {
+  const local = args.workers ?? 0;
+  if (!Number.isSafeInteger(local) || local < 0 || local > 64)
+    throw new UsageError(`--workers ${args.workers}: expected a number of local workers (1-64)`);
+  const token = readToken(args.tokenFile);
+  const remote = (args.worker ?? []).map((text) => {
+    const at = parseHostPort(text);
+    if (at === null)
+      throw new UsageError(`--worker ${text}: expected HOST:PORT (a name or an address, and a port)`);
+    return new WorkerClient(at, token);
+  });
+  const waitS = args.workerWait ?? 60;
+  if (!(Number.isFinite(waitS) && waitS >= 0))
+    throw new UsageError(`--worker-wait ${args.workerWait}: expected seconds (0 or more)`);
+  const clockBoundMs = args.clockBoundMs ?? 5;
+  if (!(Number.isFinite(clockBoundMs) && clockBoundMs > 0))
+    throw new UsageError(`--clock-bound-ms ${args.clockBoundMs}: expected milliseconds (a positive number)`);
+  if (local === 0 && remote.length === 0) return null;
+  return { local, remote, waitS, clockBoundMs };
 }
 
 /** `--adapter a,b --adapter c` / `all` → factories, in registry order for `all`. */
@@ -402,6 +446,29 @@ export const runCommand = defineCommand<RunArgs>({
         describe:
           "run only the points whose id contains this text (* for any text; repeat to narrow), e.g. --only fault=broker-crash",
       })
+      .option("workers", {
+        type: "number",
+        describe: "run each workload's producers and consumers in N local worker processes",
+      })
+      .option("worker", {
+        type: "string",
+        array: true,
+        describe: "a worker (brokerbench worker) at HOST:PORT to run a share of the load (repeatable)",
+      })
+      .option("token-file", {
+        type: "string",
+        describe: "file holding the workers' shared token (default: the environment's BROKERBENCH_TOKEN)",
+      })
+      .option("worker-wait", {
+        type: "number",
+        default: 60,
+        describe: "seconds to wait for each --worker to become reachable (retrying with backoff)",
+      })
+      .option("clock-bound-ms", {
+        type: "number",
+        default: 5,
+        describe: "refuse a worker whose clock offset is known less precisely than this (ms)",
+      })
       .option("wide", {
         type: "boolean",
         default: false,
@@ -416,6 +483,7 @@ export const runCommand = defineCommand<RunArgs>({
       ) as unknown as Argv<RunArgs>,
   run: async (args) => {
     const formats = args.report === "none" ? null : [...parseFormats([args.report])];
+    const distributed = workerArgs(args);
     let planned = await planRuns(args, (line) => console.error(`brokerbench: skipped ${line}`));
     const outDir = resolve(args.out ?? join("results", timestamp()));
     const out = await prepareOutDir(outDir, args.out !== undefined);
@@ -430,6 +498,8 @@ export const runCommand = defineCommand<RunArgs>({
       }
     }
     const started: ProvisionedBroker[] = [];
+    let localWorkers: LocalWorkers | null = null;
+    let workers: DistributedOptions | null = null;
     const results: RunResult[] = [];
     const searches: FindMaxRecord[] = [];
     const interrupt = interruptOnCtrlC();
@@ -438,13 +508,24 @@ export const runCommand = defineCommand<RunArgs>({
     try {
       try {
         if (args.provision) planned = await provision(planned, args.provision, started);
+        if (distributed !== null) {
+          localWorkers = distributed.local > 0 ? await LocalWorkers.start(distributed.local) : null;
+          workers = {
+            workers: [...(localWorkers?.clients ?? []), ...distributed.remote],
+            workerWaitS: distributed.waitS,
+            clockBoundMs: distributed.clockBoundMs,
+          };
+          console.error(
+            `brokerbench: ${workers.workers.length} worker(s): ${workers.workers.map((w) => w.address).join(", ")}`,
+          );
+        }
         /** Runs one run (a planned one, or a find-max trial), records it and says how it went. */
         const runOne = async (p: PlannedRun, label: string): Promise<RunResult> => {
           const bar = progressDisplay(label);
           const runStarted = performance.now();
           let result: RunResult;
           try {
-            result = await executeRun({
+            const options: RunOptions = {
               run: p.run,
               runId: p.runId,
               factory: p.factory,
@@ -459,7 +540,9 @@ export const runCommand = defineCommand<RunArgs>({
                 bar.stop();
                 console.error(`brokerbench: warning: ${label}: ${line}`);
               },
-            });
+            };
+            result =
+              workers === null ? await executeRun(options) : await executeDistributedRun(options, workers);
           } finally {
             bar.stop();
           }
@@ -489,6 +572,7 @@ export const runCommand = defineCommand<RunArgs>({
           console.error(describeSearch(record));
         }
       } finally {
+        await localWorkers?.stop();
         for (const b of started) {
           await b
             .stop()
