@@ -37,6 +37,8 @@ export class WorkerServer {
   private readonly runs = new Map<string, Entry>();
   private readonly token: Buffer | null;
   private readonly sweep: NodeJS.Timeout;
+  /** Called whenever a run is over here (its history sent, discarded or dropped idle). */
+  onRunOver: (() => void) | null = null;
 
   private constructor(server: Server, token: string | null) {
     this.server = server;
@@ -60,6 +62,16 @@ export class WorkerServer {
       });
     });
     return worker;
+  }
+
+  /** Runs opened and not yet over. */
+  get openRuns(): number {
+    return this.runs.size;
+  }
+
+  /** Forgets a run: it is over for this worker. */
+  private forget(id: string): void {
+    if (this.runs.delete(id)) this.onRunOver?.();
   }
 
   get address(): string {
@@ -127,7 +139,7 @@ export class WorkerServer {
         case "history":
           return await this.sendHistory(m[1]!, run, res);
         case "discard":
-          this.runs.delete(m[1]!);
+          this.forget(m[1]!);
           run.stopProducing();
           await run.finish().catch(() => {});
           await run.discard();
@@ -159,7 +171,7 @@ export class WorkerServer {
       res.on("close", resolve);
       stream.pipe(res);
     });
-    this.runs.delete(id);
+    this.forget(id);
     await run.discard();
   }
 
@@ -167,7 +179,7 @@ export class WorkerServer {
     const now = Date.now();
     for (const [id, e] of this.runs) {
       if (now - e.lastSeenMs < IDLE_MS) continue;
-      this.runs.delete(id);
+      this.forget(id);
       e.run.stopProducing();
       await e.run.finish().catch(() => {});
       await e.run.discard();

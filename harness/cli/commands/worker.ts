@@ -18,7 +18,14 @@ import { defineCommand } from "./command.js";
 interface WorkerArgs {
   readonly listen: string;
   readonly tokenFile?: string;
+  readonly exitAfterRun?: boolean;
 }
+
+/**
+ * --exit-after-run: how long a worker waits, once the runs it served are over, for the next point
+ * of the coordinator's suite before it exits (points follow each other within seconds).
+ */
+export const EXIT_AFTER_RUN_GRACE_MS = 10_000;
 
 export const DEFAULT_WORKER_LISTEN = "127.0.0.1:7878";
 
@@ -35,6 +42,11 @@ export const workerCommand = defineCommand<WorkerArgs>({
       .option("token-file", {
         type: "string",
         describe: `file holding the shared token (default: the environment's ${TOKEN_ENV})`,
+      })
+      .option("exit-after-run", {
+        type: "boolean",
+        default: false,
+        describe: `exit (0) once the coordinator's runs are over: ${EXIT_AFTER_RUN_GRACE_MS / 1000} s after the last one, if no other begins (a Kubernetes Job's worker)`,
       })
       .strict() as never,
   async run(args) {
@@ -66,6 +78,15 @@ export const workerCommand = defineCommand<WorkerArgs>({
       const onInt = () => done("SIGINT");
       process.on("SIGTERM", onTerm);
       process.on("SIGINT", onInt);
+      if (args.exitAfterRun === true) {
+        let grace: NodeJS.Timeout | null = null;
+        server.onRunOver = () => {
+          if (grace !== null) clearTimeout(grace);
+          grace = setTimeout(() => {
+            if (server.openRuns === 0) done("its coordinator's runs are over (--exit-after-run)");
+          }, EXIT_AFTER_RUN_GRACE_MS);
+        };
+      }
       // A local worker (--workers N) goes when its coordinator does.
       if (process.env[LIFELINE_ENV] === "1") {
         process.stdin.on("close", () => done("its coordinator is gone"));
