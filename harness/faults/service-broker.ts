@@ -19,9 +19,16 @@ import { SERVICES, serviceDefinition } from "../services/registry.js";
 import { brokerbenchHome, cacheDir, instanceDir } from "../services/state.js";
 import type { BrokerControl } from "./env.js";
 
-/** The service that starts brokers for an adapter, or null (the reference broker has its own path). */
+/**
+ * The single-node service that starts brokers for an adapter, or null (the reference broker has its
+ * own path). Clusters serve the same adapters but are asked for by name (`serverCluster`): picking
+ * one here gave `server: spawn` runs of nats and jetstream a 3-node cluster without their profiles.
+ */
 export function serviceFor(adapter: string): string | null {
-  return SERVICES.find((s) => s.name !== "reference" && s.adapters.includes(adapter))?.name ?? null;
+  return (
+    SERVICES.find((s) => s.name !== "reference" && s.nodeCounts.includes(1) && s.adapters.includes(adapter))
+      ?.name ?? null
+  );
 }
 
 /**
