@@ -21,9 +21,8 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { MachineContext, ServiceDefinition, ServiceProfile, ServiceSpec } from "../definition.js";
 import { missingPrograms } from "../machine.js";
-import { clientPortFor, LOOPBACK } from "../ports.js";
-import { startProcesses } from "../processes.js";
-import { nodeDataDir } from "../state.js";
+import { startOneBinary } from "../one-binary.js";
+import { LOOPBACK } from "../ports.js";
 
 export const MOSQUITTO_PROFILES: readonly ServiceProfile[] = [
   { name: "default", description: "mosquitto's own: persistence false (sessions and queues in memory)" },
@@ -86,33 +85,17 @@ export const mosquittoService: ServiceDefinition = {
 
   missing: (machine: MachineContext) => missingPrograms(["mosquitto"], machine.env),
 
-  async start(spec: ServiceSpec) {
-    const port = await clientPortFor(spec);
-    const id = "1";
-    const dataDir = nodeDataDir(spec.dataDir, id);
-    const configDir = join(spec.dir, "config");
-    mkdirSync(configDir, { recursive: true });
-    const config = join(configDir, `mosquitto-${id}.conf`);
-    writeFileSync(config, mosquittoConfig(port, dataDir, spec.profile));
-    return startProcesses({
-      spec,
-      address: `${LOOPBACK}:${port}`,
-      settings: { url: `mqtt://${LOOPBACK}:${port}` },
-      readyTimeoutMs: 30_000,
-      stopGraceMs: 10_000,
-      nodes: [
-        {
-          id,
-          command: "mosquitto",
-          args: ["-c", config],
-          env: spec.env,
-          cwd: dataDir,
-          ports: { client: port },
-          dataDir,
-          logFile: join(spec.dir, "logs", `node-${id}.log`),
-          probe: () => probeMqtt(port),
-        },
-      ],
-    });
-  },
+  start: (spec: ServiceSpec) =>
+    startOneBinary(spec, {
+      command: "mosquitto",
+      prepare: (port, dataDir) => {
+        const configDir = join(spec.dir, "config");
+        mkdirSync(configDir, { recursive: true });
+        const config = join(configDir, "mosquitto-1.conf");
+        writeFileSync(config, mosquittoConfig(port, dataDir, spec.profile));
+        return ["-c", config];
+      },
+      settings: (address) => ({ url: `mqtt://${address}` }),
+      probe: probeMqtt,
+    }),
 };

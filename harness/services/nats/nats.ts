@@ -17,12 +17,10 @@
  * Core NATS (the `nats` adapter) keeps nothing in any profile. Ready when a client connects and
  * JetStream answers an account-info request.
  */
-import { join } from "node:path";
 import type { MachineContext, ServiceDefinition, ServiceProfile, ServiceSpec } from "../definition.js";
 import { missingPrograms } from "../machine.js";
-import { clientPortFor, LOOPBACK } from "../ports.js";
-import { startProcesses } from "../processes.js";
-import { nodeDataDir } from "../state.js";
+import { startOneBinary } from "../one-binary.js";
+import { LOOPBACK } from "../ports.js";
 
 export const NATS_PROFILES: readonly ServiceProfile[] = [
   {
@@ -69,29 +67,11 @@ export const natsService: ServiceDefinition = {
 
   missing: (machine: MachineContext) => missingPrograms(["nats-server"], machine.env),
 
-  async start(spec: ServiceSpec) {
-    const port = await clientPortFor(spec);
-    const id = "1";
-    const dataDir = nodeDataDir(spec.dataDir, id);
-    return startProcesses({
-      spec,
-      address: `${LOOPBACK}:${port}`,
-      settings: { url: `nats://${LOOPBACK}:${port}`, ...natsProfileSettings(spec.profile) },
-      readyTimeoutMs: 30_000,
-      stopGraceMs: 10_000,
-      nodes: [
-        {
-          id,
-          command: "nats-server",
-          args: natsArgs(port, dataDir),
-          env: spec.env,
-          cwd: dataDir,
-          ports: { client: port },
-          dataDir,
-          logFile: join(spec.dir, "logs", `node-${id}.log`),
-          probe: () => probeNats(port),
-        },
-      ],
-    });
-  },
+  start: (spec: ServiceSpec) =>
+    startOneBinary(spec, {
+      command: "nats-server",
+      prepare: natsArgs,
+      settings: (address) => ({ url: `nats://${address}`, ...natsProfileSettings(spec.profile) }),
+      probe: probeNats,
+    }),
 };

@@ -12,12 +12,10 @@
  *
  * Ready when it answers PING.
  */
-import { join } from "node:path";
 import type { MachineContext, ServiceDefinition, ServiceProfile, ServiceSpec } from "../definition.js";
 import { missingPrograms } from "../machine.js";
-import { clientPortFor, LOOPBACK } from "../ports.js";
-import { startProcesses } from "../processes.js";
-import { nodeDataDir } from "../state.js";
+import { startOneBinary } from "../one-binary.js";
+import { LOOPBACK } from "../ports.js";
 
 export const REDIS_PROFILES: readonly ServiceProfile[] = [
   {
@@ -86,29 +84,11 @@ export const redisService: ServiceDefinition = {
 
   missing: (machine: MachineContext) => missingPrograms(["redis-server"], machine.env),
 
-  async start(spec: ServiceSpec) {
-    const port = await clientPortFor(spec);
-    const id = "1";
-    const dataDir = nodeDataDir(spec.dataDir, id);
-    return startProcesses({
-      spec,
-      address: `${LOOPBACK}:${port}`,
-      settings: { url: `redis://${LOOPBACK}:${port}` },
-      readyTimeoutMs: 30_000,
-      stopGraceMs: 10_000,
-      nodes: [
-        {
-          id,
-          command: "redis-server",
-          args: redisArgs(port, dataDir, spec.profile),
-          env: spec.env,
-          cwd: dataDir,
-          ports: { client: port },
-          dataDir,
-          logFile: join(spec.dir, "logs", `node-${id}.log`),
-          probe: () => pingRedis(port),
-        },
-      ],
-    });
-  },
+  start: (spec: ServiceSpec) =>
+    startOneBinary(spec, {
+      command: "redis-server",
+      prepare: (port, dataDir) => redisArgs(port, dataDir, spec.profile),
+      settings: (address) => ({ url: `redis://${address}` }),
+      probe: pingRedis,
+    }),
 };
