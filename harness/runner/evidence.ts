@@ -34,3 +34,17 @@ export function missingEvidence(
     );
   return null;
 }
+
+/**
+ * Why a run that went through is `inconclusive`, or null: its missing evidence, unless the checker
+ * found a forbidden anomaly (INVALID is evidence enough); a clean verdict over nothing is not.
+ */
+export function inconclusiveReason(
+  s: MetricsSummary,
+  w: Workload,
+  firstSendFailure: string | null,
+  verdict: { readonly valid: boolean } | null,
+): string | null {
+  if (verdict !== null && !verdict.valid) return null;
+  return missingEvidence(s, w, firstSendFailure);
+}

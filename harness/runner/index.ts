@@ -2,7 +2,7 @@ export { RunClients } from "./clients.js";
 export { ConsumerLoop, type ConsumerPlan, type GroupState } from "./consumer-loop.js";
 export { drain, INTERRUPTED_DRAIN_MS, quietFor } from "./drain.js";
 export { brokerbenchVersion, environment } from "./environment.js";
-export { missingEvidence } from "./evidence.js";
+export { inconclusiveReason } from "./evidence.js";
 export { brokerAddress, RunInfrastructure } from "./infrastructure.js";
 export { KeyGenerator } from "./keys.js";
 export { MEMORY_BOUND_BYTES, memoryEstimate, memoryWarning } from "./memory.js";

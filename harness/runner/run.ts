@@ -17,7 +17,7 @@ import { mkdir } from "node:fs/promises";
 import { basename } from "node:path";
 import type { RunResult, RunStatus } from "../../core/results.js";
 import { drainPhase } from "./drain.js";
-import { missingEvidence } from "./evidence.js";
+import { inconclusiveReason } from "./evidence.js";
 import { progressOf } from "./monitor.js";
 import type { RunOptions } from "./options.js";
 import { executePipelineRun, pipelineRefusal } from "./pipeline/run-pipeline.js";
@@ -109,12 +109,11 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
       `without a verdict${session.recorder ? ` (brokerbench check ${basename(session.historyPath)} judges what was recorded)` : ""}`;
   } else {
     verdict = await judge(session, produced.producingS);
-    const missing = missingEvidence(summary, plan.workload, log.firstSendFailure);
-    // A forbidden anomaly is evidence enough (INVALID); a clean verdict over nothing is not.
+    const missing = inconclusiveReason(summary, plan.workload, log.firstSendFailure, verdict);
     if (log.error !== null) {
       status = "error";
       reason = log.error;
-    } else if (missing !== null && (verdict === null || verdict.valid)) {
+    } else if (missing !== null) {
       status = "inconclusive";
       reason = missing;
       verdict = null;

@@ -28,7 +28,7 @@ import {
   DEFAULT_HISTORY_ENCODING,
   errorMessage,
   INTERRUPTED_DRAIN_MS,
-  missingEvidence,
+  inconclusiveReason,
   planRun,
   quietFor,
   type RunOptions,
@@ -223,8 +223,8 @@ export async function executeDistributedRun(options: RunOptions, d: DistributedO
       }
     }
     const firstSendFailure = reports.find((r) => r.firstSendFailure !== null)?.firstSendFailure ?? null;
-    const missing = missingEvidence(summary, w, firstSendFailure);
-    if (status === "completed" && missing !== null && (verdict === null || verdict.valid)) {
+    const missing = inconclusiveReason(summary, w, firstSendFailure, verdict);
+    if (status === "completed" && missing !== null) {
       status = "inconclusive";
       reason = missing;
       verdict = null;
