@@ -4,14 +4,21 @@
  * default and sans-serif family, which is what vega's text asks for.
  */
 import { existsSync } from "node:fs";
-import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { ResvgRenderOptions } from "@resvg/resvg-js";
+import type { TopLevelSpec } from "vega-lite";
+
+// vega, vega-lite and resvg load on the first render, not with this module: every `brokerbench run`
+// imports the reports to write them at the end, and these three cost more start time and heap
+// (tens of MB the run's garbage collector then walks) than the whole run path.
+let vegaModules: Promise<[typeof import("vega"), typeof import("vega-lite")]> | null = null;
+let resvgModule: Promise<typeof import("@resvg/resvg-js")> | null = null;
 
 export const FONT_DIR = "/usr/share/fonts/truetype/dejavu";
 export const FONT_FAMILY = "DejaVu Sans";
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  vegaModules ??= Promise.all([import("vega"), import("vega-lite")]);
+  const [{ parse, View }, { compile }] = await vegaModules;
   const vgSpec = compile(spec).spec;
   const view = new View(parse(vgSpec), { renderer: "none", logLevel: 0 });
   try {
@@ -41,7 +48,9 @@ export function pngFontsAvailable(): boolean {
 }
 
 /** PNG at `scale` × the SVG's size (2: sharp on high-density screens and in issues). */
-export function renderPng(svg: string, scale = 2): Buffer {
+export async function renderPng(svg: string, scale = 2): Promise<Buffer> {
+  resvgModule ??= import("@resvg/resvg-js");
+  const { Resvg } = await resvgModule;
   const resvg = new Resvg(svg, {
     font: fontOptions(),
     fitTo: { mode: "zoom", value: scale },

@@ -130,7 +130,7 @@ export async function writeReport(
       }
       if (formats.has("png")) {
         const t1 = performance.now();
-        const png = renderPng(svg);
+        const png = await renderPng(svg);
         pngMs += performance.now() - t1;
         await write(`charts/${def.id}.png`, png);
         chartFiles.push(`charts/${def.id}.png`);

@@ -16,6 +16,7 @@ import {
   readServerHeader,
   SERVER_HEADER_BYTES,
 } from "../protocol/frame.js";
+import { FrameWriter } from "../protocol/frame-writer.js";
 import { apiVersions } from "../protocol/requests/00-api-versions.js";
 
 export interface ClientOptions {
@@ -66,7 +67,7 @@ export class ReferenceClient {
   private nextCorrelationId = 1;
   private nextSubscriptionId = 1;
   private versions = new Map<number, { min: number; max: number }>();
-  private corked = false;
+  private readonly writer: FrameWriter;
   private closedError: Error | null = null;
   private readonly sweeper: NodeJS.Timeout;
   brokerVersion = "unknown";
@@ -80,6 +81,7 @@ export class ReferenceClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     socket.setNoDelay(true);
+    this.writer = new FrameWriter(socket);
     socket.on("data", (chunk: Buffer) => {
       try {
         this.decoder.push(chunk, (f) => this.onFrame(f));
@@ -193,7 +195,7 @@ export class ReferenceClient {
         reject,
         onAnswer: onAnswer as ((res: unknown) => void) | undefined,
       });
-      this.write(frame);
+      this.writer.write(frame);
     });
   }
 
@@ -216,20 +218,6 @@ export class ReferenceClient {
   onClose(listener: (err: Error) => void): void {
     if (this.closedError !== null) listener(this.closedError);
     else this.closeListeners.push(listener);
-  }
-
-  private write(frame: Buffer): void {
-    if (!this.corked) {
-      // Every requests written in this turn of the event loop (all the I/O callbacks it runs, not
-      // just the current one) leave in one syscall: loopback writes cost the most CPU per call.
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(frame);
   }
 
   private onFrame(frame: Buffer): void {

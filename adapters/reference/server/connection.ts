@@ -5,7 +5,7 @@
  * frame, or a handler that throws something other than a BrokerError gets a FATAL frame and this
  * connection is closed; nothing else is touched. Broker errors travel as codes in the response.
  *
- * Writes of one event-loop turn are corked into one syscall; when the socket's send buffer grows
+ * Frames go out through a FrameWriter (small ones of one event-loop turn share a syscall); when the socket's send buffer grows
  * past `maxBufferedBytes` the connection stops reading requests until it drains, and push
  * deliveries wait for the drain (so a stalled reader backs up into the broker's bounded
  * per-subscriber buffer, not into this process's memory).
@@ -23,6 +23,7 @@ import {
   REQUEST_HEADER_BYTES,
   readRequestHeader,
 } from "../protocol/frame.js";
+import { FrameWriter } from "../protocol/frame-writer.js";
 
 /** What a handler may do besides answering: push frames and clean up when the connection goes. */
 export interface ConnectionContext {
@@ -59,7 +60,7 @@ export class Connection implements ConnectionContext {
   private readonly options: ConnectionOptions;
   private readonly decoder: FrameDecoder;
   private readonly cleanups: (() => void)[] = [];
-  private corked = false;
+  private readonly writer: FrameWriter;
   private drainWaiters: (() => void)[] = [];
   private paused = false;
   private ended = false;
@@ -73,6 +74,7 @@ export class Connection implements ConnectionContext {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     socket.setNoDelay(true);
+    this.writer = new FrameWriter(socket);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => this.onDrain());
     socket.on("error", () => {});
@@ -182,17 +184,7 @@ export class Connection implements ConnectionContext {
   }
 
   private write(frame: Buffer): void {
-    if (!this.corked) {
-      // Every responses and pushes written in this turn of the event loop (all the I/O callbacks it runs, not
-      // just the current one) leave in one syscall: loopback writes cost the most CPU per call.
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(frame);
+    this.writer.write(frame);
     if (!this.paused && this.socket.writableLength > this.options.maxBufferedBytes) {
       this.paused = true;
       this.socket.pause();

@@ -16,7 +16,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { probeArtemis } from "../../../adapters/artemis/index.js";
 import type { MachineContext, ServiceDefinition, ServiceSpec } from "../definition.js";
 import { ServiceStartError } from "../definition.js";
 import { missingPrograms } from "../machine.js";
@@ -155,6 +154,8 @@ export const artemisService: ServiceDefinition = {
           dataDir,
           logFile: join(spec.dir, "logs", `node-${id}.log`),
           probe: async () => {
+            // The AMQP client loads here, not with the registry every `brokerbench run` imports.
+            const { probeArtemis } = await import("../../../adapters/artemis/index.js");
             await probeArtemis(settings);
           },
         },

@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Admin } from "@platformatic/kafka";
+import type { Admin } from "@platformatic/kafka";
 import type { MachineContext, ServiceDefinition, ServiceSpec } from "../definition.js";
 import { ServiceStartError } from "../definition.js";
 import { formattedClusterId, LOG4J2_PROPERTIES, newClusterId, storageFormatArgs } from "../kafka/config.js";
@@ -28,7 +28,9 @@ import {
   quorumVoters,
 } from "./config.js";
 
-function admin(address: string): Admin {
+/** The client loads here, not with the service registry every `brokerbench run` imports. */
+async function admin(address: string): Promise<Admin> {
+  const { Admin } = await import("@platformatic/kafka");
   return new Admin({
     clientId: "brokerbench-cluster-probe",
     bootstrapBrokers: [address],
@@ -43,7 +45,7 @@ function admin(address: string): Admin {
  * registered and an active controller, so partitions can be placed on every node.
  */
 export async function kafkaClusterServes(address: string, clusterId: string, brokers: number): Promise<void> {
-  const client = admin(address);
+  const client = await admin(address);
   try {
     const metadata = await client.metadata({ topics: [] });
     if (metadata.id !== clusterId) {
@@ -69,7 +71,7 @@ export async function kafkaPartitionLeader(
 ): Promise<number> {
   const why: string[] = [];
   for (const address of addresses) {
-    const client = admin(address);
+    const client = await admin(address);
     try {
       const metadata = await client.metadata({ topics: [topic], forceUpdate: true });
       const leader = metadata.topics.get(topic)?.partitions[partition]?.leader;

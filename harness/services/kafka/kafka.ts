@@ -9,7 +9,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Admin } from "@platformatic/kafka";
 import type { MachineContext, ServiceDefinition, ServiceSpec } from "../definition.js";
 import { ServiceStartError } from "../definition.js";
 import { missingPrograms } from "../machine.js";
@@ -78,6 +77,8 @@ export function runTool(
  * broker and an active controller.
  */
 export async function kafkaServes(address: string, clusterId: string | null): Promise<void> {
+  // The client loads here, not with the service registry every `brokerbench run` imports.
+  const { Admin } = await import("@platformatic/kafka");
   const admin = new Admin({
     clientId: "brokerbench-service-probe",
     bootstrapBrokers: [address],

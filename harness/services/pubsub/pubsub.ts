@@ -9,7 +9,8 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_EMULATOR_PORT, findEmulator } from "../../../adapters/pubsub/index.js";
+import { findEmulator } from "../../../adapters/pubsub/emulator.js";
+import { DEFAULT_EMULATOR_PORT } from "../../../adapters/pubsub/settings.js";
 import type { MachineContext, ServiceDefinition, ServiceSpec } from "../definition.js";
 import { missingPrograms } from "../machine.js";
 import { LOOPBACK, preferredOrFreePort, requireFreePorts } from "../ports.js";
