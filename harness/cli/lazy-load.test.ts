@@ -1,6 +1,6 @@
 /**
  * `brokerbench --help` and `brokerbench list` stay fast by loading neither the adapters' client
- * libraries nor the schemas (zod) nor the report renderer (vega): each library below fails the test
+ * libraries nor the schemas (zod) nor the YAML parser nor the report renderer (vega): each library below fails the test
  * if anything they import loads it. The timing itself is a benchmark (bench/cli-start.ts).
  */
 import { describe, expect, it, vi } from "vitest";
@@ -15,6 +15,8 @@ const { loaded, refuse } = vi.hoisted(() => {
   return { loaded, refuse };
 });
 vi.mock("zod", refuse("zod"));
+// workloads/index.json describes the built-in workloads; a YAML parse is for a changed file only.
+vi.mock("yaml", refuse("yaml"));
 vi.mock("vega", refuse("vega"));
 vi.mock("vega-lite", refuse("vega-lite"));
 vi.mock("nats", refuse("nats"));
@@ -27,7 +29,7 @@ vi.mock("@google-cloud/pubsub", refuse("@google-cloud/pubsub"));
 vi.mock("@platformatic/kafka", refuse("@platformatic/kafka"));
 
 describe("CLI start", () => {
-  it("--help and list load no client library, schema or renderer", async () => {
+  it("--help and list load no client library, schema, YAML parser or renderer", async () => {
     const { buildCli } = await import("./cli.js");
     const help = await (await buildCli(["--help"])).getHelp();
     expect(help).toContain("list");

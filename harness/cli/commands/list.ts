@@ -1,6 +1,4 @@
 /** `brokerbench list`: the built-in workloads and the adapters with their capabilities and settings. */
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import type { Argv } from "yargs";
 import {
   type AdapterFactory,
@@ -12,8 +10,7 @@ import {
 } from "../../../adapters/contract.js";
 import { ADAPTERS } from "../../../adapters/registry.js";
 import { EXIT } from "../../../core/errors.js";
-import { expandMatrix } from "../../workload/matrix.js";
-import { builtinWorkloads, resolveWorkloadArg } from "../../workload/resolve.js";
+import { builtinSummaries } from "../../workload/builtin-index.js";
 // Not summary.ts: that one loads the results schema (zod), which listing does not need.
 import { renderTable } from "../table.js";
 import { defineCommand } from "./command.js";
@@ -66,28 +63,9 @@ export function capabilityMatrix(adapters: readonly AdapterFactory[]): string {
   );
 }
 
-/**
- * A built-in workload as `list` shows it: its description and how many runs its matrix makes. Read,
- * not validated (`run` validates, and the workload tests hold every built-in valid), so that
- * listing does not load the workload schema.
- */
-export async function describeWorkload(name: string): Promise<{ runs: number; description: string }> {
-  const raw: unknown = parseYaml(await readFile(resolveWorkloadArg(name), "utf8"));
-  const fields = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
-  let description = typeof fields["description"] === "string" ? fields["description"] : "";
-  // An OpenMessaging Benchmark file has no description; the loader (workload/omb.ts) names it so.
-  if (description === "" && "partitionsPerTopic" in fields && typeof fields["name"] === "string") {
-    description = `OpenMessaging Benchmark workload "${fields["name"]}"`;
-  }
-  return { runs: expandMatrix(fields["matrix"], () => true).length, description };
-}
-
 export async function listText(): Promise<string> {
   const rows: string[][] = [];
-  for (const name of builtinWorkloads()) {
-    const w = await describeWorkload(name);
-    rows.push([name, String(w.runs), w.description]);
-  }
+  for (const [name, w] of await builtinSummaries()) rows.push([name, String(w.runs), w.description]);
   const out = ["Workloads (brokerbench run <name>, or a path to a .yaml file)", ""];
   out.push(renderTable(["name", "runs", "description"], rows), "");
   out.push("Adapters (--adapter <name>[,<name>...] | all) and what each can do", "");
