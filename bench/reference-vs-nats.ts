@@ -7,10 +7,19 @@
  * batches of 100, push) at at-most-once, no history. Each round runs both systems at max rate
  * (alternating which goes first), then each at 50 % of the consumed rate it just reached, for p50/p99.
  *
+ * One `brokerbench broker` serves every run (each run its own topic), as one nats-server does: a
+ * broker is a long-running process, and one started afresh for each 5 s run spent its first 2–3 s
+ * compiling (a fresh Node broker ramped from ~150 k to ~550 k msg/s over its first 3 s), which
+ * measured its JIT's warm-up rather than its speed. BENCH_RVN_BROKER_PER_RUN=1 starts one per run.
+ * For the same reason each system first gets one unmeasured run at max rate (as JMH's warm-up
+ * iterations): this process's client code compiles during it, for NATS as for the reference
+ * (in one trial, round 1 without it: NATS 296 k, reference 473 k; round 2: 410 k, 832 k).
+ *
  * Targets (issue 12): reference consumed msg/s ≥ 2.0 × NATS core in the same round, consumed ≥ 95 %
  * of published with a bounded backlog; e2e p99 over TCP at 50 % of its max ≤ 5 ms.
  *
- * Env: BENCH_RVN_ROUNDS (2), BENCH_RVN_SECONDS (5), BENCH_RVN_NATS_URL (the nats adapter's default).
+ * Env: BENCH_RVN_ROUNDS (2), BENCH_RVN_SECONDS (5), BENCH_RVN_NATS_URL (the nats adapter's default),
+ * BENCH_RVN_BROKER_PER_RUN (0), BENCH_RVN_WARMUP_RUNS (1).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -18,6 +27,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AdapterSettings } from "../adapters/contract.js";
+import { BROKER_NODE_FLAGS } from "../adapters/reference/server/node-flags.js";
 import { findAdapter } from "../adapters/registry.js";
 import type { RunResult } from "../core/results.js";
 import { executeRun } from "../harness/runner/index.js";
@@ -27,6 +37,8 @@ import type { Benchmark } from "./bench.js";
 const ROUNDS = Number(process.env["BENCH_RVN_ROUNDS"] ?? 2);
 const SECONDS = Number(process.env["BENCH_RVN_SECONDS"] ?? 5);
 const NATS_URL = process.env["BENCH_RVN_NATS_URL"];
+const BROKER_PER_RUN = process.env["BENCH_RVN_BROKER_PER_RUN"] === "1";
+const WARMUP_RUNS = Number(process.env["BENCH_RVN_WARMUP_RUNS"] ?? 1);
 
 const CLI = fileURLToPath(new URL("../../bin/brokerbench.js", import.meta.url));
 const WORKLOAD = fileURLToPath(new URL("../../workloads/throughput.yaml", import.meta.url));
@@ -51,7 +63,7 @@ async function startCliBroker(): Promise<CliBroker> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-bench-rvn-"));
   const child = spawn(
     process.execPath,
-    [CLI, "broker", "--port", "0", "--data-dir", dataDir, "--flush", "none"],
+    [...BROKER_NODE_FLAGS, CLI, "broker", "--port", "0", "--data-dir", dataDir, "--flush", "none"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
@@ -103,13 +115,18 @@ interface Figures {
   readonly clientCpuS: number;
 }
 
-async function runOnce(system: "reference" | "nats", rate: number | "max"): Promise<Figures> {
+/** One run; `shared` is the reference broker serving every run, or null to start one for this run. */
+async function runOnce(
+  system: "reference" | "nats",
+  rate: number | "max",
+  shared: CliBroker | null,
+): Promise<Figures> {
   const [run] = await loadWorkloadFile(WORKLOAD, {
     deliveryMode: "at-most-once",
     durationS: SECONDS,
     rate,
   });
-  const broker = system === "reference" ? await startCliBroker() : null;
+  const broker = system === "reference" ? (shared ?? (await startCliBroker())) : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-bench-rvn-out-"));
   try {
     const settings: AdapterSettings =
@@ -139,7 +156,7 @@ async function runOnce(system: "reference" | "nats", rate: number | "max"): Prom
       clientCpuS: (cpu.user + cpu.system) / 1e6,
     };
   } finally {
-    await broker?.stop();
+    if (broker !== shared) await broker?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -175,31 +192,46 @@ export const referenceVsNatsBenchmark: Benchmark = {
     const natsHalfP99: number[] = [];
     const refMax: number[] = [];
     const natsMax: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const order: ("reference" | "nats")[] = round % 2 === 1 ? ["reference", "nats"] : ["nats", "reference"];
-      const max = new Map<string, Figures>();
-      for (const system of order) {
-        const f = await runOnce(system, "max");
-        max.set(system, f);
-        console.log(line(`round ${round} ${system} max`, f));
+    const shared = BROKER_PER_RUN ? null : await startCliBroker();
+    console.log(
+      `  reference broker: ${shared === null ? "one per run" : `one for every run, at ${shared.url}`}`,
+    );
+    try {
+      for (let w = 1; w <= WARMUP_RUNS; w++) {
+        for (const system of ["reference", "nats"] as const) {
+          const f = await runOnce(system, "max", shared);
+          console.log(line(`warm-up ${w} ${system} max`, f), "(not counted)");
+        }
       }
-      const ref = max.get("reference")!;
-      const nats = max.get("nats")!;
-      const ratio = ref.consumed / nats.consumed;
-      ratios.push(ratio);
-      keepUp.push(ref.consumed / ref.published);
-      refMax.push(ref.consumed);
-      natsMax.push(nats.consumed);
-      console.log(
-        `  round ${round}: reference/NATS consumed ${ratio.toFixed(2)}× (target ≥ 2.0); reference consumed/published ` +
-          `${(ref.consumed / ref.published).toFixed(3)} (target ≥ 0.95)`,
-      );
-      for (const system of order) {
-        const half = Math.max(1000, Math.floor(max.get(system)!.consumed / 2 / 100) * 100);
-        const f = await runOnce(system, half);
-        (system === "reference" ? refHalfP99 : natsHalfP99).push(f.p99Ms);
-        console.log(line(`round ${round} ${system} @ ${fmt(half)}/s`, f));
+      for (let round = 1; round <= ROUNDS; round++) {
+        const order: ("reference" | "nats")[] =
+          round % 2 === 1 ? ["reference", "nats"] : ["nats", "reference"];
+        const max = new Map<string, Figures>();
+        for (const system of order) {
+          const f = await runOnce(system, "max", shared);
+          max.set(system, f);
+          console.log(line(`round ${round} ${system} max`, f));
+        }
+        const ref = max.get("reference")!;
+        const nats = max.get("nats")!;
+        const ratio = ref.consumed / nats.consumed;
+        ratios.push(ratio);
+        keepUp.push(ref.consumed / ref.published);
+        refMax.push(ref.consumed);
+        natsMax.push(nats.consumed);
+        console.log(
+          `  round ${round}: reference/NATS consumed ${ratio.toFixed(2)}× (target ≥ 2.0); reference consumed/published ` +
+            `${(ref.consumed / ref.published).toFixed(3)} (target ≥ 0.95)`,
+        );
+        for (const system of order) {
+          const half = Math.max(1000, Math.floor(max.get(system)!.consumed / 2 / 100) * 100);
+          const f = await runOnce(system, half, shared);
+          (system === "reference" ? refHalfP99 : natsHalfP99).push(f.p99Ms);
+          console.log(line(`round ${round} ${system} @ ${fmt(half)}/s`, f));
+        }
       }
+    } finally {
+      await shared?.stop();
     }
     console.log(
       `  median over ${ROUNDS} rounds: reference ${fmt(median(refMax))} msg/s, NATS ${fmt(median(natsMax))} msg/s, ` +

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
+import { BROKER_NODE_FLAGS } from "./node-flags.js";
 
 export interface ChildBroker {
   readonly child: ChildProcess;
@@ -19,7 +20,7 @@ export function startChildBroker(
   args: readonly string[],
   timeoutMs = 15_000,
 ): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [entry, "--port", "0", ...args], {
+  const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, entry, "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ReferenceClient } from "../../../adapters/reference/client/client.js";
+import { BROKER_NODE_FLAGS } from "../../../adapters/reference/server/node-flags.js";
 import type { ServiceDefinition, ServiceSpec } from "../definition.js";
 import { packageFile } from "../package-files.js";
 import { clientPortFor, LOOPBACK } from "../ports.js";
@@ -68,6 +69,7 @@ export const referenceService: ServiceDefinition = {
           id,
           command: process.execPath,
           args: [
+            ...BROKER_NODE_FLAGS,
             bin,
             "broker",
             "--host",
