@@ -5,8 +5,9 @@
  * frame, or a handler that throws something other than a BrokerError gets a FATAL frame and this
  * connection is closed; nothing else is touched. Broker errors travel as codes in the response.
  *
- * Frames go out through a FrameWriter (small ones of one event-loop turn share a syscall); when the socket's send buffer grows
- * past `maxBufferedBytes` the connection stops reading requests until it drains, and push
+ * Frames go out through a FrameWriter (small ones of one event-loop turn share a syscall); when
+ * the socket's send buffer grows past `maxBufferedBytes` the connection stops reading requests
+ * until it drains, and push
  * deliveries wait for the drain (so a stalled reader backs up into the broker's bounded
  * per-subscriber buffer, not into this process's memory).
  */
