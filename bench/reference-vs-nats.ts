@@ -21,13 +21,13 @@
  * Env: BENCH_RVN_ROUNDS (2), BENCH_RVN_SECONDS (5), BENCH_RVN_NATS_URL (the nats adapter's default),
  * BENCH_RVN_BROKER_PER_RUN (0), BENCH_RVN_WARMUP_RUNS (1).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AdapterSettings } from "../adapters/contract.js";
-import { BROKER_NODE_FLAGS } from "../adapters/reference/server/node-flags.js";
+import { startChildBroker } from "../adapters/reference/server/child.js";
 import { findAdapter } from "../adapters/registry.js";
 import type { RunResult } from "../core/results.js";
 import { executeRun } from "../harness/runner/index.js";
@@ -50,7 +50,7 @@ const loadAvg = () =>
     .map((x) => x.toFixed(1))
     .join(" ");
 
-/** `brokerbench broker --flush none` on a free port, as a user starts it. */
+/** `brokerbench broker --flush none` on a free port (started as brokerbench starts every broker: server/child.ts). */
 interface CliBroker {
   readonly child: ChildProcess;
   readonly url: string;
@@ -61,27 +61,13 @@ interface CliBroker {
 
 async function startCliBroker(): Promise<CliBroker> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bb-bench-rvn-"));
-  const child = spawn(
-    process.execPath,
-    [...BROKER_NODE_FLAGS, CLI, "broker", "--port", "0", "--data-dir", dataDir, "--flush", "none"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`brokerbench broker did not start:\n${out}`)), 15_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on [^\s]+:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    void exited.then(() => reject(new Error(`brokerbench broker exited before listening:\n${out}`)));
-  });
+  const { child, port, exited } = await startChildBroker(CLI, [
+    "broker",
+    "--data-dir",
+    dataDir,
+    "--flush",
+    "none",
+  ]);
   const ticks = 100; // USER_HZ on Linux
   return {
     child,

@@ -1,6 +1,7 @@
 /**
- * Runs the broker server (server/main.js, compiled) as a child process and waits for the line
- * that says where it listens. Used by the crash test and the TCP benchmark.
+ * Runs the broker server as a child process and waits for the line that says where it listens:
+ * `entry` is server/main.js (compiled) or the CLI's bin with "broker" first in `args`. Used by the
+ * crash test and the TCP benchmarks.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -20,7 +21,7 @@ export function startChildBroker(
   args: readonly string[],
   timeoutMs = 15_000,
 ): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, entry, "--port", "0", ...args], {
+  const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, entry, ...args, "--port", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
