@@ -138,6 +138,19 @@ export const backlogReportSchema = z
   .readonly();
 export type BacklogReport = z.output<typeof backlogReportSchema>;
 
+/**
+ * How long the harness's own process stood still during the measured window (after warmup, to the
+ * end of the drain): its event loop's delay past each 1 ms tick and its garbage collections. A
+ * harness pause shows up in the latency figures as if the broker had caused it.
+ */
+export const processPausesSchema = z
+  .object({
+    eventLoopDelayMs: z.object({ p50: num, p99: num, max: num }).readonly(),
+    gc: z.object({ count: num, totalMs: num, maxMs: num }).readonly(),
+  })
+  .readonly();
+export type ProcessPauses = z.output<typeof processPausesSchema>;
+
 /** A pipeline run's own figures (workload kind: pipeline). */
 export const pipelineResultSchema = z
   .object({
@@ -249,6 +262,8 @@ export const runResultSchema = z
       .readonly(),
     latency: z.object({ publish: latencyPairSchema, endToEnd: latencyPairSchema }).readonly(),
     backlog: z.object({ maxMsgs: num, finalMsgs: num }).readonly(),
+    /** The harness process's own pauses; absent for a distributed run (each worker is a process of its own) and in older results. */
+    harnessPauses: processPausesSchema.optional(),
     /** Backlog mode only. */
     backlogMode: backlogReportSchema.optional(),
     timeseries: z.array(timeSampleSchema).readonly(),

@@ -30,6 +30,7 @@ const WIDE_COLUMNS = [
   "e2e p99.9 ms",
   "e2e max ms",
   "backlog max",
+  "harness pause ms",
   "lost",
   "dup deliv",
   "dup proc",
@@ -59,7 +60,7 @@ function whyCell(r: RunResult, max: number): string {
 
 /** Right-aligned columns (numbers), by header, for every table this module prints. */
 const NUMERIC = new Set<string>([
-  ...WIDE_COLUMNS.slice(3, 15),
+  ...WIDE_COLUMNS.slice(3, 16),
   "pub/s",
   "cons/s",
   "p50 ms",
@@ -92,6 +93,15 @@ function perGroup(r: RunResult): string {
   return groups > 1 ? `${num(each)}×${groups}` : num(each);
 }
 
+/**
+ * The longest the harness's own process stood still in the measured window (event loop or GC):
+ * latency of that size may be the harness's, not the broker's. "-" where not measured (workers).
+ */
+function harnessPause(r: RunResult): string {
+  const p = r.harnessPauses;
+  return p === undefined ? "-" : num(Math.max(p.eventLoopDelayMs.max, p.gc.maxMs));
+}
+
 /** Every column, for `--wide`. */
 export function summaryRow(r: RunResult): string[] {
   const done = MEASURED.has(r.status);
@@ -111,6 +121,7 @@ export function summaryRow(r: RunResult): string[] {
     done ? num(e2e.p999Ms) : dash,
     done ? num(e2e.maxMs) : dash,
     done ? count(r.backlog.maxMsgs) : dash,
+    done ? harnessPause(r) : dash,
     v ? count(v.counts.lost) : dash,
     v ? count(v.counts["duplicate-delivery"]) : dash,
     v ? count(v.counts["duplicate-processing"]) : dash,

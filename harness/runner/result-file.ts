@@ -5,6 +5,7 @@ import type { Verdict } from "../../checkers/verdict.js";
 import type {
   BacklogReport,
   PipelineResult,
+  ProcessPauses,
   RunResult,
   RunStatus,
   SkippedFault,
@@ -30,6 +31,7 @@ export interface RunOutcome {
   readonly history?: string | null;
   readonly durationS?: number;
   readonly backlogMode?: BacklogReport;
+  readonly harnessPauses?: ProcessPauses | null;
   readonly pipeline?: PipelineResult;
   readonly workers?: readonly WorkerRecord[];
 }
@@ -61,6 +63,7 @@ export async function writeResult(plan: RunPlan, dir: string, outcome: RunOutcom
     throughput: s.throughput,
     latency: s.latency,
     backlog: s.backlog,
+    ...(outcome.harnessPauses != null ? { harnessPauses: outcome.harnessPauses } : {}),
     ...(outcome.backlogMode !== undefined ? { backlogMode: outcome.backlogMode } : {}),
     timeseries: s.timeseries,
     faults: outcome.faults ?? [],

@@ -15,7 +15,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import { basename } from "node:path";
-import type { RunResult, RunStatus } from "../../core/results.js";
+import type { ProcessPauses, RunResult, RunStatus } from "../../core/results.js";
+import { PauseMonitor } from "../metrics/process-pauses.js";
 import { drainPhase } from "./drain.js";
 import { inconclusiveReason } from "./evidence.js";
 import { progressOf } from "./monitor.js";
@@ -82,14 +83,20 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
   const unwatch = watchInterrupt(session);
 
   let produced: ProduceOutcome = { producingS: 0, backlog: null };
+  // The harness's own pauses over the window the figures cover: from the end of warmup (producing
+  // starts within a few ms of this) to the end of the drain.
+  const pauses = new PauseMonitor();
+  let harnessPauses: ProcessPauses | null = null;
   try {
     await prepare(session);
+    pauses.beginAfter(plan.workload.warmupS * 1000);
     if (session.interrupted.at === null) produced = await produce(session);
     await drainPhase(session);
   } catch (err) {
     log.fail(errorMessage(err));
     session.ctx.abort.aborted = true;
   } finally {
+    harnessPauses = pauses.end();
     unwatch();
     await teardown(session);
   }
@@ -132,6 +139,7 @@ export async function executeRun(options: RunOptions): Promise<RunResult> {
     verdict,
     history: session.recorder ? basename(session.historyPath) : null,
     durationS,
+    harnessPauses,
     ...(produced.backlog !== null ? { backlogMode: produced.backlog } : {}),
   });
 }
