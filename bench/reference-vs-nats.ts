@@ -93,6 +93,10 @@ interface Figures {
   readonly published: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** e2e p99 from the actual send (the corrected one, p99Ms, includes how late the send was). */
+  readonly p99FromSendMs: number;
+  /** This process's longest pause (event loop or GC) in the measured window (results.json harnessPauses). */
+  readonly harnessPauseMs: number;
   readonly backlogMax: number;
   readonly backlogFinal: number;
   /** Broker process CPU seconds during the run (reference only). */
@@ -136,6 +140,11 @@ async function runOnce(
       published: r.throughput.publishMsgsPerSec,
       p50Ms: e2e.p50Ms,
       p99Ms: e2e.p99Ms,
+      p99FromSendMs: r.latency.endToEnd.uncorrected.p99Ms,
+      harnessPauseMs:
+        r.harnessPauses === undefined
+          ? Number.NaN
+          : Math.max(r.harnessPauses.eventLoopDelayMs.max, r.harnessPauses.gc.maxMs),
       backlogMax: r.backlog.maxMsgs,
       backlogFinal: r.backlog.finalMsgs,
       brokerCpuS: broker === null ? null : broker.cpuS() - brokerCpu0,
@@ -154,7 +163,8 @@ function line(label: string, f: Figures): string {
       : `client CPU ${f.clientCpuS.toFixed(1)} s, broker CPU ${f.brokerCpuS.toFixed(1)} s`;
   return (
     `  ${label.padEnd(28)} consumed ${fmt(f.consumed).padStart(9)} msg/s, published ${fmt(f.published).padStart(9)} msg/s ` +
-    `(consumed/published ${(f.consumed / f.published).toFixed(3)}), e2e p50 ${f.p50Ms.toFixed(2)} ms p99 ${f.p99Ms.toFixed(2)} ms, ` +
+    `(consumed/published ${(f.consumed / f.published).toFixed(3)}), e2e p50 ${f.p50Ms.toFixed(2)} ms p99 ${f.p99Ms.toFixed(2)} ms ` +
+    `(from the send ${f.p99FromSendMs.toFixed(2)} ms; harness pause max ${f.harnessPauseMs.toFixed(1)} ms), ` +
     `backlog max ${fmt(f.backlogMax)} final ${fmt(f.backlogFinal)}; ${cpu}`
   );
 }

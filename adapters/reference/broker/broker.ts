@@ -18,7 +18,7 @@ import type { BrokerApi, QueueSubscription } from "./api.js";
 import { ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type TopicPartitionRef } from "./assignors.js";
 import { BROKER_ERRORS, brokerError } from "./errors.js";
 import { type GroupMember, type GroupMode, GroupState } from "./group.js";
-import type { LogFactory } from "./log-factory.js";
+import type { LogFactory, LogUse } from "./log-factory.js";
 import { type AppendListener, type Isolation, type PartitionFetch, PartitionState } from "./partition.js";
 import { partitionForKey } from "./partitioner.js";
 import { QueueGroup, type QueueOptions } from "./queue.js";
@@ -193,6 +193,8 @@ const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const DEFAULT_TXN_TIMEOUT_MS = 60_000;
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+/** `__cluster` and `__consumer_offsets` are scanned when the broker opens, never read at their tail. */
+const INTERNAL_LOG: LogUse = { tailReads: false };
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -274,7 +276,7 @@ export class Broker implements BrokerApi {
   // ---------------------------------------------------------------- recovery
 
   private async recover(): Promise<void> {
-    this.cluster = new PartitionState(CLUSTER_LOG, 0, await this.logs.open(CLUSTER_LOG, 0));
+    this.cluster = new PartitionState(CLUSTER_LOG, 0, await this.logs.open(CLUSTER_LOG, 0, INTERNAL_LOG));
     const topicSizes = new Map<string, number>();
     for (const batch of this.cluster.log.scan()) {
       for (const rec of batch.records) {
@@ -304,11 +306,11 @@ export class Broker implements BrokerApi {
     this.offsetsLog = new PartitionState(
       OFFSETS_LOG,
       0,
-      await this.logs.open(OFFSETS_LOG, this.offsetsEpoch),
+      await this.logs.open(OFFSETS_LOG, this.offsetsEpoch, INTERNAL_LOG),
     );
     this.recoverOffsets();
     // A roll that crashed before `__cluster` named it: its snapshot and later commits supersede.
-    const next = await this.logs.open(OFFSETS_LOG, this.offsetsEpoch + 1);
+    const next = await this.logs.open(OFFSETS_LOG, this.offsetsEpoch + 1, INTERNAL_LOG);
     if (next.endOffset > 0) {
       const old = this.offsetsLog;
       this.offsetsLog = new PartitionState(OFFSETS_LOG, 0, next);
@@ -1119,7 +1121,7 @@ export class Broker implements BrokerApi {
    */
   private async rollOffsets(): Promise<void> {
     const next = this.offsetsEpoch + 1;
-    const log = await this.logs.open(OFFSETS_LOG, next);
+    const log = await this.logs.open(OFFSETS_LOG, next, INTERNAL_LOG);
     if (this.closed || this.offsetsInTxn()) {
       await log.close();
       await this.logs.remove(OFFSETS_LOG, next);

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { LogFactory } from "../broker/log-factory.js";
+import type { LogFactory, LogUse } from "../broker/log-factory.js";
 import { FileLog, type FileLogOptions } from "./file-log.js";
 
 export interface StoredTopic {
@@ -40,12 +40,16 @@ export class FileLogFactory implements LogFactory {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  openLog(topic: string, partition: number): FileLog {
-    return new FileLog(this.partitionDir(topic, partition), this.options);
+  openLog(topic: string, partition: number, use: LogUse = {}): FileLog {
+    // A read cache of a log nobody tail-reads (`__consumer_offsets` takes a commit per consumer
+    // batch) only keeps each entry alive long enough to be promoted, then dropped: old-generation
+    // garbage, which mark-compact pauses collect.
+    const options = use.tailReads === false ? { ...this.options, cacheBytes: 0 } : this.options;
+    return new FileLog(this.partitionDir(topic, partition), options);
   }
 
-  open(topic: string, partition: number): Promise<FileLog> {
-    return Promise.resolve(this.openLog(topic, partition));
+  open(topic: string, partition: number, use?: LogUse): Promise<FileLog> {
+    return Promise.resolve(this.openLog(topic, partition, use));
   }
 
   /** Removes one partition's files; its log must be closed first. */
