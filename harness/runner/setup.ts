@@ -17,6 +17,7 @@ import { RunMetrics } from "../metrics/index.js";
 import { RunClients } from "./clients.js";
 import type { GroupState } from "./consumer-loop.js";
 import { RunFaultEnv, tableActions } from "./fault-env.js";
+import { tuneHarnessHeap } from "./heap-growth.js";
 import { RunInfrastructure } from "./infrastructure.js";
 import { progressOf, RunMonitor } from "./monitor.js";
 import { runPrefix, topicNames } from "./names.js";
@@ -81,6 +82,7 @@ export async function openSession(
   adapter: Adapter,
 ): Promise<RunSession> {
   const w = plan.workload;
+  tuneHarnessHeap();
   let versions: Readonly<Record<string, string>> = {};
   try {
     versions = await adapter.versions();
