@@ -10,7 +10,7 @@ describe("PushBatches", () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 8 }),
         fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 1, maxLength: 8 }),
-        fc.boolean(),
+        fc.constantFrom("read" as const, "turn" as const, "none" as const),
         async (maxBatch, bursts, coalesce) => {
           const b = new PushBatches<number>(maxBatch, { coalesce });
           const seen: number[] = [];
@@ -30,6 +30,7 @@ describe("PushBatches", () => {
             await turn();
           }
           while (seen.length < next) await turn();
+          await b.settled();
           expect(overlapped).toBe(false);
           expect(seen).toEqual([...Array(next).keys()]);
         },
@@ -39,7 +40,7 @@ describe("PushBatches", () => {
   });
 
   it("coalesces the pushes of one tick into one batch", async () => {
-    const b = new PushBatches<number>(100, { coalesce: true });
+    const b = new PushBatches<number>(100, { coalesce: "turn" });
     const batches: number[][] = [];
     b.start((batch) => {
       batches.push([...batch]);
@@ -51,7 +52,7 @@ describe("PushBatches", () => {
   });
 
   it("holds what arrives before start, and hands nothing over after stop", async () => {
-    const b = new PushBatches<number>(10, { coalesce: false });
+    const b = new PushBatches<number>(10, { coalesce: "none" });
     b.push(1);
     const batches: number[][] = [];
     let release = () => {};
@@ -74,10 +75,67 @@ describe("PushBatches", () => {
 
   it("reports how many wait after each batch", async () => {
     const waiting: number[] = [];
-    const b = new PushBatches<number>(2, { coalesce: true, afterBatch: (n) => waiting.push(n) });
+    const b = new PushBatches<number>(2, { coalesce: "turn", afterBatch: (n) => waiting.push(n) });
     b.start(() => {});
     for (let i = 0; i < 5; i++) b.push(i);
     while (waiting.length < 3) await turn();
     expect(waiting).toEqual([3, 1, 0]);
+  });
+
+  it("read: one socket read's messages (pushed synchronously) go out as one batch, what came before start included", async () => {
+    const b = new PushBatches<number>(100, { coalesce: "read" });
+    b.push(1);
+    b.push(2);
+    const batches: number[][] = [];
+    b.start((batch) => {
+      batches.push([...batch]);
+    });
+    await turn();
+    b.push(3);
+    b.push(4);
+    b.push(5);
+    await turn();
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
+  });
+
+  it("a throwing handler stops delivery, its error is kept, and settled() resolves", async () => {
+    for (const coalesce of ["read", "turn", "none"] as const) {
+      const b = new PushBatches<number>(100, { coalesce });
+      const seen: number[] = [];
+      b.start((batch) => {
+        seen.push(...batch);
+        if (batch.includes(2)) throw new Error("handler failed");
+      });
+      b.push(1);
+      await turn();
+      b.push(2);
+      await turn();
+      b.push(3);
+      await turn();
+      await b.settled();
+      expect(seen).toEqual([1, 2]);
+      expect((b.error as Error).message).toBe("handler failed");
+      expect(b.size).toBe(0);
+    }
+  });
+
+  it("settled() waits for the batch being handed over", async () => {
+    const b = new PushBatches<number>(100, { coalesce: "none" });
+    let release = () => {};
+    let finished = false;
+    b.start(async () => {
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      finished = true;
+    });
+    b.push(1);
+    const settled = b.settled().then(() => finished);
+    await turn();
+    release();
+    expect(await settled).toBe(true);
   });
 });

@@ -35,7 +35,8 @@ import type {
   PullConsumer,
   PushConsumer,
 } from "../contract.js";
-import { flushOrClosed, NATS_KEY_HEADER, PushBatcher } from "../nats/index.js";
+import { flushOrClosed, NATS_KEY_HEADER } from "../nats/index.js";
+import { MAX_PUSH_BATCH, PushBatches } from "../push-batches.js";
 import { deliverSubject, durableName, isNotFound, type Partition } from "./streams.js";
 
 const NAME = "jetstream";
@@ -226,7 +227,7 @@ export class JetStreamPullConsumer extends JetStreamConsumerBase implements Pull
 
 export class JetStreamPushConsumer extends JetStreamConsumerBase implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly batcher = new PushBatcher<Delivery>();
+  private readonly batcher = new PushBatches<Delivery>(MAX_PUSH_BATCH, { coalesce: "read" });
   private readonly subs: Subscription[] = [];
 
   async subscribe(partitions: readonly Partition[], group: string): Promise<void> {

@@ -25,8 +25,8 @@ import {
   SendError,
   type TopicSpec,
 } from "../contract.js";
-import { PushBatcher } from "../nats/index.js";
 import { fromMqttTopic, mqttFilter, mqttTopic } from "../patterns.js";
+import { MAX_PUSH_BATCH, PushBatches } from "../push-batches.js";
 import {
   connectMqtt,
   endMqtt,
@@ -150,7 +150,7 @@ type SendPacket = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[
 
 class MqttConsumer implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly batcher = new PushBatcher<Delivery>();
+  private readonly batcher = new PushBatches<Delivery>(MAX_PUSH_BATCH, { coalesce: "read" });
   private readonly ids = new WeakMap<Delivery, number>();
   private readonly held = new Map<number, HeldAck>();
   private sendPacket: SendPacket | null = null;

@@ -25,9 +25,9 @@ import {
   type TopicSpec,
 } from "../contract.js";
 import { parsePattern } from "../patterns.js";
+import { MAX_PUSH_BATCH, PushBatches } from "../push-batches.js";
 import { connectNats, flushOrClosed, NATS_CLIENT_VERSION } from "./connection.js";
 import { NATS_NAME as NAME, NATS_CAPABILITIES } from "./descriptor.js";
-import { PushBatcher } from "./push-batcher.js";
 
 export const NATS_KEY_HEADER = "bb-key";
 
@@ -96,7 +96,7 @@ function toDelivery(m: Msg): Delivery {
 
 class NatsConsumer implements PushConsumer {
   readonly delivery = "push" as const;
-  private readonly batcher = new PushBatcher<Delivery>();
+  private readonly batcher = new PushBatches<Delivery>(MAX_PUSH_BATCH, { coalesce: "read" });
   private readonly subs: Subscription[] = [];
 
   constructor(private readonly nc: NatsConnection) {}

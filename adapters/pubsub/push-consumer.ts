@@ -28,7 +28,7 @@ export class PubSubPushConsumer implements PushConsumer, PushMember {
     maxBatch: number,
   ) {
     // Requests that arrived in one tick are handed over as one batch.
-    this.batches = new PushBatches(maxBatch, { coalesce: true });
+    this.batches = new PushBatches(maxBatch, { coalesce: "turn" });
   }
 
   receive(envelope: PushEnvelope, res: ServerResponse): void {
@@ -79,6 +79,8 @@ export class PubSubPushConsumer implements PushConsumer, PushMember {
     for (const res of this.open) if (!res.writableEnded) res.writeHead(503).end();
     this.open.clear();
     this.endpoint.leave(this);
+    // A delivery handler that threw stopped delivery there (push-batches.ts): say so.
+    if (this.batches.error !== null) throw this.batches.error;
   }
 
   async kill(): Promise<void> {

@@ -422,7 +422,7 @@ class RabbitPushConsumer extends RabbitConsumer implements PushConsumer {
   constructor(base: ConsumerBase, maxBatch: number) {
     super(base);
     // Messages of one socket read arrive in one tick: handed over as one batch.
-    this.batches = new PushBatches(maxBatch, { coalesce: true });
+    this.batches = new PushBatches(maxBatch, { coalesce: "turn" });
   }
 
   async start(onBatch: (batch: readonly Delivery[]) => void | Promise<void>): Promise<void> {
@@ -448,6 +448,8 @@ class RabbitPushConsumer extends RabbitConsumer implements PushConsumer {
   override async close(): Promise<void> {
     this.batches.stop();
     await super.close();
+    // A delivery handler that threw stopped delivery there (push-batches.ts): say so.
+    if (this.batches.error !== null) throw this.batches.error;
   }
 
   override async kill(): Promise<void> {

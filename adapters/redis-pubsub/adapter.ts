@@ -181,7 +181,7 @@ class PubSubConsumer implements PushConsumer {
     private readonly release: () => void,
   ) {
     this.batches = new PushBatches(maxBatch, {
-      coalesce: false,
+      coalesce: "none",
       afterBatch: (waiting) => {
         if (this.paused && waiting <= this.options.prefetch / 2) {
           this.paused = false;
@@ -250,6 +250,8 @@ class PubSubConsumer implements PushConsumer {
     this.release();
     this.batches.stop();
     await this.redis.quit().catch(() => this.redis.disconnect(false));
+    // A delivery handler that threw stopped delivery there (push-batches.ts): say so.
+    if (this.batches.error !== null) throw this.batches.error;
   }
 
   async kill(): Promise<void> {

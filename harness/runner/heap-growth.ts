@@ -7,7 +7,7 @@
  * on (a suite, the benchmarks), the client then ran 5–13 mark-compacts a run with incremental
  * marking steps of up to 9 ms, and those pauses were the latency tail: the reference broker over
  * TCP at 315 k msg/s, 4 s runs, several runs in one process: e2e p99 (from the intended send) of
- * the runs after the first 11.9–23.2 ms with V8's factor (13 runs); at 200 % 4.5–10.7 ms (0–1
+ * the runs after the first 11.9–23.2 ms with V8's factor (11 runs); at 200 % 4.5–10.7 ms (0–1
  * mark-compacts a run), at 100 % 5.9–8.2, at 300 % 4.5–8.4. The first run of a process, before
  * any full collection, was 4.5–10.5 ms either way (once 119 ms). The cost is memory: up to 3× the
  * live heap (tens of MB for the harness) between collections.
