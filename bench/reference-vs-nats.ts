@@ -30,6 +30,7 @@ import type { AdapterSettings } from "../adapters/contract.js";
 import { startChildBroker } from "../adapters/reference/server/child.js";
 import { findAdapter } from "../adapters/registry.js";
 import type { RunResult } from "../core/results.js";
+import { longestPauseMs } from "../harness/metrics/process-pauses.js";
 import { executeRun } from "../harness/runner/index.js";
 import { loadWorkloadFile } from "../harness/workload/index.js";
 import type { Benchmark } from "./bench.js";
@@ -141,10 +142,7 @@ async function runOnce(
       p50Ms: e2e.p50Ms,
       p99Ms: e2e.p99Ms,
       p99FromSendMs: r.latency.endToEnd.uncorrected.p99Ms,
-      harnessPauseMs:
-        r.harnessPauses === undefined
-          ? Number.NaN
-          : Math.max(r.harnessPauses.eventLoopDelayMs.max, r.harnessPauses.gc.maxMs),
+      harnessPauseMs: r.harnessPauses === undefined ? Number.NaN : longestPauseMs(r.harnessPauses),
       backlogMax: r.backlog.maxMsgs,
       backlogFinal: r.backlog.finalMsgs,
       brokerCpuS: broker === null ? null : broker.cpuS() - brokerCpu0,

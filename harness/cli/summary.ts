@@ -12,6 +12,7 @@
 import { ANOMALIES } from "../../checkers/verdict.js";
 import type { RunResult } from "../../core/results.js";
 import { groupCount, namedValue } from "../../reports/figures.js";
+import { longestPauseMs } from "../metrics/process-pauses.js";
 import { renderTable as renderPlainTable } from "./table.js";
 
 /** The default width of everything the summary prints. */
@@ -99,7 +100,7 @@ function perGroup(r: RunResult): string {
  */
 function harnessPause(r: RunResult): string {
   const p = r.harnessPauses;
-  return p === undefined ? "-" : num(Math.max(p.eventLoopDelayMs.max, p.gc.maxMs));
+  return p === undefined ? "-" : num(longestPauseMs(p));
 }
 
 /** Every column, for `--wide`. */

@@ -16,6 +16,11 @@ import type { ProcessPauses } from "../../core/results.js";
 const RESOLUTION_MS = 1;
 const NS_PER_MS = 1e6;
 
+/** The longest the harness stood still (event loop or GC): latency of that size may be its own. */
+export function longestPauseMs(p: ProcessPauses): number {
+  return Math.max(p.eventLoopDelayMs.max, p.gc.maxMs);
+}
+
 export class PauseMonitor {
   private readonly loop: IntervalHistogram;
   private readonly gcObserver: PerformanceObserver;

@@ -7,9 +7,8 @@
  *
  * Frames go out through a FrameWriter (small ones of one event-loop turn share a syscall); when
  * the socket's send buffer grows past `maxBufferedBytes` the connection stops reading requests
- * until it drains, and push
- * deliveries wait for the drain (so a stalled reader backs up into the broker's bounded
- * per-subscriber buffer, not into this process's memory).
+ * until it drains, and push deliveries wait for the drain (so a stalled reader backs up into the
+ * broker's bounded per-subscriber buffer, not into this process's memory).
  */
 import type { Socket } from "node:net";
 import { isBrokerError } from "../broker/errors.js";
