@@ -66,14 +66,11 @@ export function partitionRecords(
   redeliveredBelow: number,
   sets: readonly RecordSet[],
 ): PartitionRecords {
-  return {
-    topic,
-    partition,
-    batches: sets.length === 1 ? [new SetBatch(sets[0]!)] : sets.map((x) => new SetBatch(x)),
-    fromOffset: from,
-    nextOffset,
-    ...(redeliveredBelow > 0 ? { redeliveredBelow } : {}),
-  };
+  const batches = sets.length === 1 ? [new SetBatch(sets[0]!)] : sets.map((x) => new SetBatch(x));
+  // Per push: two literals rather than a spread of the optional field (protocol/api.ts NO_ERROR says why).
+  return redeliveredBelow > 0
+    ? { topic, partition, batches, fromOffset: from, nextOffset, redeliveredBelow }
+    : { topic, partition, batches, fromOffset: from, nextOffset };
 }
 
 export function countOf(sets: readonly RecordSet[]): number {

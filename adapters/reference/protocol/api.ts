@@ -33,6 +33,14 @@ export interface ErrorPart {
   readonly errorMessage: string | null;
 }
 
+/**
+ * No error. Responses on the per-message paths (produce, fetch, push) are written as literals with
+ * every field named instead of spreading this or `readError`'s result: V8 promoted the objects a
+ * spread made to its old generation. Decoding produce answers as `{ ...readError(r), … }` at
+ * 700 k msg/s, the harness promoted 40.5–40.8 MB in a 13 s run and did 4 full collections; with
+ * literals 7.7 MB and 1 (`--trace-gc-nvp`, two alternating runs each; --no-allocation-site-pretenuring
+ * did not change it). Elsewhere a spread is fine.
+ */
 export const NO_ERROR: ErrorPart = { errorCode: 0, errorMessage: null };
 
 export function writeError(w: Writer, e: ErrorPart): void {

@@ -21,7 +21,7 @@ import {
   writeSection,
 } from "../../storage/record-section.js";
 import { defineApi, type ErrorPart, readError, writeError } from "../api.js";
-import { ProtocolError } from "../codec.js";
+import { ProtocolError, type Reader } from "../codec.js";
 import { MIN_BYTES, readEnum, writeEnum } from "../common.js";
 
 export const ACKS = ["none", "leader", "flushed"] as const;
@@ -50,6 +50,11 @@ export interface ProduceBatchResult extends ErrorPart {
 
 export interface ProduceResponse extends ErrorPart {
   readonly results: readonly ProduceBatchResult[];
+}
+
+function readBatchResult(r: Reader): ProduceBatchResult {
+  const { errorCode, errorMessage } = readError(r);
+  return { errorCode, errorMessage, baseOffset: r.int64(), duplicate: r.bool() };
 }
 
 export const produce = defineApi<ProduceRequest, ProduceResponse>({
@@ -102,12 +107,10 @@ export const produce = defineApi<ProduceRequest, ProduceResponse>({
       w.int64(x.baseOffset).bool(x.duplicate);
     });
   },
+  // Literals, not spreads: api.ts NO_ERROR says why.
   decodeResponse(r) {
-    const e = readError(r);
-    return {
-      ...e,
-      results: r.array((r) => ({ ...readError(r), baseOffset: r.int64(), duplicate: r.bool() }), 13),
-    };
+    const { errorCode, errorMessage } = readError(r);
+    return { errorCode, errorMessage, results: r.array(readBatchResult, 13) };
   },
   errorResponse: (e) => ({ ...e, results: [] }),
   requestBytes(req) {
