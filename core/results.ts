@@ -248,6 +248,12 @@ export const runResultSchema = z
         ackedMsgs: num,
         failedMsgs: num,
         unknownMsgs: num,
+        /**
+         * How far behind schedule a fixed-rate producer was when the warmup ended, in ms (the most of
+         * any; 0: on schedule): the warmup slots it had not sent were skipped, so the measured window
+         * started on schedule. Absent in results written before it existed.
+         */
+        warmupDelayDroppedMs: num.optional(),
         /** Deliveries per group, redeliveries included. */
         deliveredMsgs: readonlyRecord(num),
       })

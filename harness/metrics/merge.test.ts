@@ -131,4 +131,17 @@ describe("RunMetrics.merged", () => {
     ]);
     expect(s.backlog).toEqual({ maxMsgs: 200, finalMsgs: 200 });
   });
+
+  it("reports the most warmup delay any worker dropped (0 from a worker that does not say)", () => {
+    const exports = [12.5, 0, 80.25].map((ms) => {
+      const m = new RunMetrics(options);
+      if (ms > 0) m.onWarmupDelayDropped(ms);
+      return m.export();
+    });
+    const { warmupDelayDroppedMs: _, ...older } = exports[1]!;
+    expect(RunMetrics.merged([exports[0]!, older, exports[2]!], options).summary().warmupDelayDroppedMs).toBe(
+      80.25,
+    );
+    expect(RunMetrics.merged([older], options).summary().warmupDelayDroppedMs).toBe(0);
+  });
 });

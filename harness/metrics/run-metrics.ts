@@ -22,6 +22,8 @@ export interface MetricsSummary {
   readonly failedMsgs: number;
   readonly unknownMsgs: number;
   readonly sentMsgs: number;
+  /** How far behind schedule a fixed-rate producer was when the warmup ended (the most of any), 0 if none. */
+  readonly warmupDelayDroppedMs: number;
   readonly deliveredMsgs: Readonly<Record<string, number>>;
   readonly throughput: {
     readonly publishMsgsPerSec: number;
@@ -50,6 +52,8 @@ export interface MetricsExport {
   readonly measuredDelivered: number;
   readonly lastAckMs: number;
   readonly lastDeliveryMs: number;
+  /** Absent from a worker of an older version. */
+  readonly warmupDelayDroppedMs?: number | undefined;
   readonly histograms: {
     readonly publishCorrected: string;
     readonly publishUncorrected: string;
@@ -87,6 +91,7 @@ export class RunMetrics {
   private measuredDelivered = 0;
   private lastAckMs = 0;
   private lastDeliveryMs = 0;
+  private warmupDelayDropped = 0;
 
   private readonly samples: TimeSample[] = [];
   private nextSampleMs: number;
@@ -154,6 +159,14 @@ export class RunMetrics {
       this.measuredAcked += count;
       this.lastAckMs = ackMs;
     }
+  }
+
+  /**
+   * A fixed-rate producer was `delayMs` behind schedule when the warmup ended and skipped the
+   * warmup slots it had not sent (producer-loop.ts says why); the most of any producer is reported.
+   */
+  onWarmupDelayDropped(delayMs: number): void {
+    this.warmupDelayDropped = Math.max(this.warmupDelayDropped, delayMs);
   }
 
   onSendFailed(count: number, definite: boolean): void {
@@ -273,6 +286,7 @@ export class RunMetrics {
       ackedMsgs: this.ackedCount,
       failedMsgs: this.failedCount,
       unknownMsgs: this.unknownCount,
+      warmupDelayDroppedMs: round(this.warmupDelayDropped),
       deliveredMsgs: Object.fromEntries(this.groups.map((g, i) => [g, this.deliveredPerGroup[i] ?? 0])),
       throughput: {
         publishMsgsPerSec: round(publishMsgsPerSec),
@@ -302,6 +316,7 @@ export class RunMetrics {
       measuredDelivered: this.measuredDelivered,
       lastAckMs: this.lastAckMs,
       lastDeliveryMs: this.lastDeliveryMs,
+      warmupDelayDroppedMs: this.warmupDelayDropped,
       histograms: {
         publishCorrected: encodeIntoCompressedBase64(this.publishCorrected),
         publishUncorrected: encodeIntoCompressedBase64(this.publishUncorrected),
@@ -336,6 +351,7 @@ export class RunMetrics {
       m.measuredDelivered += p.measuredDelivered;
       m.lastAckMs = Math.max(m.lastAckMs, p.lastAckMs);
       m.lastDeliveryMs = Math.max(m.lastDeliveryMs, p.lastDeliveryMs);
+      m.warmupDelayDropped = Math.max(m.warmupDelayDropped, p.warmupDelayDroppedMs ?? 0);
       m.publishCorrected.add(decode(p.histograms.publishCorrected));
       m.publishUncorrected.add(decode(p.histograms.publishUncorrected));
       m.e2eCorrected.add(decode(p.histograms.e2eCorrected));

@@ -89,6 +89,7 @@ export async function produce(session: RunSession, startAtMs?: number): Promise<
           messageSize: w.messageSize,
           limit: limits[i] ?? null,
           startMs,
+          warmupEndMs: w.warmupS > 0 ? metrics.warmupEndMs : null,
           endMs,
           keys: keyGens[i]!,
           properties,

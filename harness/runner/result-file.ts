@@ -58,6 +58,7 @@ export async function writeResult(plan: RunPlan, dir: string, outcome: RunOutcom
       ackedMsgs: s.ackedMsgs,
       failedMsgs: s.failedMsgs,
       unknownMsgs: s.unknownMsgs,
+      warmupDelayDroppedMs: s.warmupDelayDroppedMs,
       deliveredMsgs: s.deliveredMsgs,
     },
     throughput: s.throughput,

@@ -75,6 +75,7 @@ export const reportSchema = z.object({
     measuredDelivered: z.number(),
     lastAckMs: z.number(),
     lastDeliveryMs: z.number(),
+    warmupDelayDroppedMs: z.number().optional(),
     histograms: z.object({
       publishCorrected: z.string(),
       publishUncorrected: z.string(),
