@@ -136,6 +136,21 @@ describe.skipIf(skip)(`hosts as network namespaces${skip ? ` — SKIPPED: ${unav
     expect(links).not.toContain(`bb-${network.id}`);
   });
 
+  it("takes a host's veth away at once though a process still runs in it", async () => {
+    const network = await HostNetwork.create(2);
+    made.push(network);
+    // A namespace outlives its name while a process is in it, and its veth with it.
+    const sleeper = network.spawn(1, "sleep", ["30"]);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      await network.destroy();
+      const links = execFileSync("ip", ["link"], { encoding: "utf8" });
+      expect(links).not.toContain(`bb-${network.id}`);
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
+  });
+
   it("removes a network whose maker died as a leftover, and keeps one a process runs in", async () => {
     const dead = await HostNetwork.create(2);
     made.push(dead);

@@ -335,13 +335,29 @@ async function bridges(): Promise<{ name: string; alias: string | null }[]> {
   return links.map((l) => ({ name: l.ifname, alias: l.ifalias ?? null }));
 }
 
+/** Names of the veths in the root namespace (the hosts' ends are named as their namespaces). */
+async function veths(): Promise<string[]> {
+  const out = await ip("-j", "link", "show", "type", "veth");
+  const links = JSON.parse(out === "" ? "[]" : out) as { ifname: string }[];
+  return links.map((l) => l.ifname);
+}
+
 /**
- * Removes network `id`'s namespaces and bridge, whatever is left of them (the veths go with the
- * namespaces): for a process other than the one that made them (a service stopped from another
- * invocation). Nothing to remove is not an error.
+ * Removes network `id`'s veths, namespaces and bridge, whatever is left of them: for a process
+ * other than the one that made them too (a service stopped from another invocation). Nothing to
+ * remove is not an error. The veths are deleted first, both ends at once: deleting a namespace
+ * only unnames it, and the kernel takes its veths away once the namespace is torn down, after the
+ * last process in it has exited — a node killed just before may still hold it (a CI run saw the
+ * veths of a destroyed network still listed).
  */
 export async function removeNetwork(id: string): Promise<void> {
   const errors: string[] = [];
+  for (const veth of await veths()) {
+    if (NAMESPACE_NAME.exec(veth)?.[1] !== id) continue;
+    const r = await run("ip", ["link", "delete", veth]);
+    // Gone meanwhile: its namespace's teardown took it.
+    if (r.code !== 0 && !/Cannot find device/.test(r.stderr)) errors.push(`${veth}: ${r.stderr.trim()}`);
+  }
   for (const ns of await namespaces()) {
     const m = NAMESPACE_NAME.exec(ns);
     if (m?.[1] !== id) continue;
