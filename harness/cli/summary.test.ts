@@ -115,6 +115,25 @@ describe("summary --wide", () => {
     expect(text).not.toContain("ok-run on");
   });
 
+  it("shows how far behind schedule the producers were when the warmup ended, - where not recorded", () => {
+    const late = result("late", "completed", null, verdict(0));
+    const text = renderSummary(
+      [
+        { ...late, counts: { ...late.counts, warmupDelayDroppedMs: 243.5 } },
+        result("older", "completed", null, verdict(0)),
+      ],
+      { wide: true },
+    );
+    const lines = text.split("\n");
+    const column = lines[0]!.indexOf("warmup lag ms");
+    expect(column).toBeGreaterThan(0);
+    // Right-aligned under its header: the cell ends where the header does.
+    const end = column + "warmup lag ms".length;
+    expect(lines[2]!.slice(column, end).trim()).toBe("244");
+    expect(lines[3]!.slice(column, end).trim()).toBe("-");
+    expect(text).toContain("warmup lag: how far behind schedule the producers were when the warmup ended");
+  });
+
   it("an inconclusive run says why on its row, with its figures and no verdict (issue 11, defect 1)", () => {
     const why =
       "every send failed: 20 of 20 message(s) (first error: MAX_PAYLOAD_EXCEEDED, the server's limit)";

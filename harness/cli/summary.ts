@@ -31,6 +31,7 @@ const WIDE_COLUMNS = [
   "e2e p99.9 ms",
   "e2e max ms",
   "backlog max",
+  "warmup lag ms",
   "harness pause ms",
   "lost",
   "dup deliv",
@@ -103,6 +104,16 @@ function harnessPause(r: RunResult): string {
   return p === undefined ? "-" : num(longestPauseMs(p));
 }
 
+/**
+ * How far behind schedule a fixed-rate producer was when the warmup ended: a delay the run dropped
+ * rather than measured (producer-loop.ts); a large one says the warmup was too short for the
+ * system to settle. "-" in results written before it was recorded.
+ */
+function warmupLag(r: RunResult): string {
+  const ms = r.counts.warmupDelayDroppedMs;
+  return ms === undefined ? "-" : num(ms);
+}
+
 /** Every column, for `--wide`. */
 export function summaryRow(r: RunResult): string[] {
   const done = MEASURED.has(r.status);
@@ -122,6 +133,7 @@ export function summaryRow(r: RunResult): string[] {
     done ? num(e2e.p999Ms) : dash,
     done ? num(e2e.maxMs) : dash,
     done ? count(r.backlog.maxMsgs) : dash,
+    done ? warmupLag(r) : dash,
     done ? harnessPause(r) : dash,
     v ? count(v.counts.lost) : dash,
     v ? count(v.counts["duplicate-delivery"]) : dash,
@@ -335,7 +347,8 @@ function renderWide(results: readonly RunResult[]): string {
   const table = renderTable(WIDE_COLUMNS, results.map(summaryRow));
   const legend =
     "latency from the intended send time (coordinated omission corrected); figures exclude warmup; " +
-    "cons msg/s sums the groups, cons/group is per group; dup deliv / dup proc: duplicate deliveries / duplicate processing";
+    "cons msg/s sums the groups, cons/group is per group; warmup lag: how far behind schedule the producers were " +
+    "when the warmup ended (dropped, not measured); dup deliv / dup proc: duplicate deliveries / duplicate processing";
   return [table, "", legend, ...summaryNotes(results)].join("\n");
 }
 
