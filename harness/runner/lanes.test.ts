@@ -3,12 +3,36 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Producer } from "../../adapters/contract.js";
+import type { AdapterFactory, Producer, SendAck } from "../../adapters/contract.js";
 import { referenceAdapter } from "../../adapters/reference/index.js";
 import { checkHistoryFile } from "../../checkers/index.js";
 import { readHistoryText } from "../../core/history/compact-file.js";
 import { parseWorkloadText } from "../workload/index.js";
 import { executeRun } from "./run.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The reference adapter, every send of its producers going through `around` (which calls `send` once). */
+function aroundSends(
+  around: (send: () => Promise<readonly SendAck[]>) => Promise<readonly SendAck[]>,
+): AdapterFactory {
+  return {
+    ...referenceAdapter,
+    connect: async (settings: Record<string, string>) => {
+      const adapter = await referenceAdapter.connect(settings);
+      const createProducer = adapter.createProducer.bind(adapter);
+      adapter.createProducer = async (o) => {
+        const p = await createProducer(o);
+        const wrapped: Producer = {
+          send: (batch) => around(() => p.send(batch)),
+          close: () => p.close(),
+        };
+        return wrapped;
+      };
+      return adapter;
+    },
+  };
+}
 
 describe("producer lanes", () => {
   it("keeps up to inFlight batches outstanding, one history process per lane", async () => {
@@ -20,31 +44,16 @@ describe("producer lanes", () => {
     // Count concurrent sends through the real adapter's producers.
     let outstanding = 0;
     let maxOutstanding = 0;
-    const factory = {
-      ...referenceAdapter,
-      connect: async (settings: Record<string, string>) => {
-        const adapter = await referenceAdapter.connect(settings);
-        const createProducer = adapter.createProducer.bind(adapter);
-        adapter.createProducer = async (o) => {
-          const p = await createProducer(o);
-          const wrapped: Producer = {
-            send: async (batch) => {
-              outstanding++;
-              maxOutstanding = Math.max(maxOutstanding, outstanding);
-              await new Promise((r) => setTimeout(r, 5)); // a slow acknowledgement
-              try {
-                return await p.send(batch);
-              } finally {
-                outstanding--;
-              }
-            },
-            close: () => p.close(),
-          };
-          return wrapped;
-        };
-        return adapter;
-      },
-    };
+    const factory = aroundSends(async (send) => {
+      outstanding++;
+      maxOutstanding = Math.max(maxOutstanding, outstanding);
+      await sleep(5); // a slow acknowledgement
+      try {
+        return await send();
+      } finally {
+        outstanding--;
+      }
+    });
     const r = await executeRun({
       run: point!,
       runId: "lanes",
@@ -79,26 +88,11 @@ describe("the warmup's end", () => {
     // Every send that starts in the first 350 ms takes 40 ms (a cold client): by the warmup's end
     // the producer has sent ~8 of its 60 warmup slots.
     let firstSendMs: number | null = null;
-    const factory = {
-      ...referenceAdapter,
-      connect: async (settings: Record<string, string>) => {
-        const adapter = await referenceAdapter.connect(settings);
-        const createProducer = adapter.createProducer.bind(adapter);
-        adapter.createProducer = async (o) => {
-          const p = await createProducer(o);
-          const wrapped: Producer = {
-            send: async (batch) => {
-              firstSendMs ??= Date.now();
-              if (Date.now() - firstSendMs < 350) await new Promise((r) => setTimeout(r, 40));
-              return p.send(batch);
-            },
-            close: () => p.close(),
-          };
-          return wrapped;
-        };
-        return adapter;
-      },
-    };
+    const factory = aroundSends(async (send) => {
+      firstSendMs ??= Date.now();
+      if (Date.now() - firstSendMs < 350) await sleep(40);
+      return send();
+    });
     const r = await executeRun({
       run: point!,
       runId: "warmup-skip",
